@@ -1,0 +1,75 @@
+#include "analysis/core/image_statistics.hpp"
+
+#include <cmath>
+#include <limits>
+#include <type_traits>
+#include <unordered_map>
+
+namespace gatescope {
+
+namespace {
+
+template <typename T>
+void countLabels(std::span<const T> values, std::map<int64_t, int64_t>& labels) {
+  if constexpr (sizeof(T) <= 2) {
+    // Dense histogram: one pass, no hashing.
+    constexpr int64_t lowest = std::numeric_limits<T>::min();
+    std::vector<int64_t> histogram(size_t{1} << (8 * sizeof(T)), 0);
+    for (T v : values) ++histogram[static_cast<size_t>(static_cast<int64_t>(v) - lowest)];
+    for (size_t n = 0; n < histogram.size(); ++n)
+      if (histogram[n] > 0) labels[static_cast<int64_t>(n) + lowest] = histogram[n];
+  } else {
+    std::unordered_map<int64_t, int64_t> counts;
+    for (T v : values) ++counts[static_cast<int64_t>(v)];
+    labels.insert(counts.begin(), counts.end());
+  }
+}
+
+}  // namespace
+
+ImageStatistics computeStatistics(const Image& image) {
+  ImageStatistics stats;
+  const Scaling scaling = image.header.scaling;
+  std::visit(
+      [&](const auto& volume) {
+        using T = typename std::decay_t<decltype(volume)>::value_type;
+        const auto values = volume.values();
+        double lo = std::numeric_limits<double>::infinity();
+        double hi = -std::numeric_limits<double>::infinity();
+        double sum = 0.0;
+        int64_t finite = 0;
+        for (T raw : values) {
+          const double v = scaling.isIdentity()
+                               ? static_cast<double>(raw)
+                               : scaling.slope * static_cast<double>(raw) + scaling.intercept;
+          if constexpr (std::is_floating_point_v<T>) {
+            if (std::isnan(v)) {
+              ++stats.n_nan;
+              continue;
+            }
+            if (std::isinf(v)) {
+              ++stats.n_inf;
+              continue;
+            }
+          }
+          lo = std::min(lo, v);
+          hi = std::max(hi, v);
+          sum += v;
+          ++finite;
+        }
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        stats.min = finite ? lo : nan;
+        stats.max = finite ? hi : nan;
+        stats.mean = finite ? sum / static_cast<double>(finite) : nan;
+        if constexpr (std::is_integral_v<T>) {
+          if (scaling.isIdentity()) {
+            stats.has_labels = true;
+            countLabels<T>(values, stats.labels);
+          }
+        }
+      },
+      image.voxels);
+  return stats;
+}
+
+}  // namespace gatescope

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+
+#include "analysis/core/image.hpp"
+
+namespace gatescope {
+
+// Value summary of an image's real (scaled) values, as `gatescope info` reports it.
+struct ImageStatistics {
+  double min = 0.0;   // over finite values; NaN when there are none
+  double max = 0.0;
+  double mean = 0.0;
+  int64_t n_nan = 0;
+  int64_t n_inf = 0;
+  // Voxel count per value, for unscaled integer images only (label images).
+  bool has_labels = false;
+  std::map<int64_t, int64_t> labels;
+};
+
+[[nodiscard]] ImageStatistics computeStatistics(const Image& image);
+
+}  // namespace gatescope

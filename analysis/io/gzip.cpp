@@ -1,0 +1,121 @@
+#include "analysis/io/gzip.hpp"
+
+#include <libdeflate.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "analysis/core/error.hpp"
+
+namespace gatescope {
+
+bool isGzip(std::span<const uint8_t> bytes) {
+  return bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
+}
+
+uint64_t gzipExpansionBound(uint64_t compressed_bytes) { return compressed_bytes * 1032 + 4096; }
+
+namespace {
+
+struct DecompressorDeleter {
+  void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+};
+struct CompressorDeleter {
+  void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+};
+
+// zlib streaming fallback: stops as soon as `out` is full, whatever follows in the stream.
+size_t zlibPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out,
+                  const std::string& source) {
+  z_stream stream{};
+  if (inflateInit2(&stream, 15 + 32) != Z_OK) throw Error(source + ": cannot start zlib");
+  stream.next_in = const_cast<Bytef*>(compressed.data());
+  size_t produced = 0;
+  size_t consumed = 0;
+  int status = Z_OK;
+  while (produced < out.size()) {
+    const size_t in_chunk = std::min<size_t>(compressed.size() - consumed, 1u << 30);
+    const size_t out_chunk = std::min<size_t>(out.size() - produced, 1u << 30);
+    stream.next_in = const_cast<Bytef*>(compressed.data() + consumed);
+    stream.avail_in = static_cast<uInt>(in_chunk);
+    stream.next_out = out.data() + produced;
+    stream.avail_out = static_cast<uInt>(out_chunk);
+    status = inflate(&stream, Z_NO_FLUSH);
+    consumed += in_chunk - stream.avail_in;
+    produced += out_chunk - stream.avail_out;
+    if (status == Z_STREAM_END) {
+      // Another gzip member may follow.
+      if (consumed + 2 <= compressed.size() && isGzip(compressed.subspan(consumed))) {
+        inflateReset(&stream);
+        continue;
+      }
+      break;
+    }
+    if (status == Z_BUF_ERROR && consumed == compressed.size()) break;  // input ran out
+    if (status != Z_OK) {
+      inflateEnd(&stream);
+      throw FormatError(source + ": corrupt gzip data after " + std::to_string(produced) +
+                        " bytes (" + (stream.msg ? stream.msg : "zlib error") + ")");
+    }
+  }
+  inflateEnd(&stream);
+  return produced;
+}
+
+}  // namespace
+
+size_t gunzipPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out,
+                    const std::string& source) {
+  if (!isGzip(compressed)) throw FormatError(source + ": not a gzip file");
+  // Small prefixes (headers) and the rare member that is larger than `out` go through zlib,
+  // which can stop mid-stream; whole-volume reads use libdeflate, several times faster.
+  if (out.size() < (1u << 16)) return zlibPrefix(compressed, out, source);
+  std::unique_ptr<libdeflate_decompressor, DecompressorDeleter> decompressor(
+      libdeflate_alloc_decompressor());
+  size_t consumed = 0;
+  size_t produced = 0;
+  while (produced < out.size() && consumed < compressed.size()) {
+    if (!isGzip(compressed.subspan(consumed))) break;  // trailing bytes after the last member
+    size_t member_in = 0;
+    size_t member_out = 0;
+    const auto result = libdeflate_gzip_decompress_ex(
+        decompressor.get(), compressed.data() + consumed, compressed.size() - consumed,
+        out.data() + produced, out.size() - produced, &member_in, &member_out);
+    if (result == LIBDEFLATE_INSUFFICIENT_SPACE) {
+      // This member holds more than `out` still needs: decode just the needed prefix.
+      return produced + zlibPrefix(compressed.subspan(consumed), out.subspan(produced), source);
+    }
+    if (result != LIBDEFLATE_SUCCESS) {
+      // Truncated or corrupt: let zlib decode what it can so the caller reports how much is there.
+      try {
+        return produced + zlibPrefix(compressed.subspan(consumed), out.subspan(produced), source);
+      } catch (const FormatError&) {
+        throw FormatError(source + ": corrupt gzip data after " + std::to_string(produced) +
+                          " bytes");
+      }
+    }
+    consumed += member_in;
+    produced += member_out;
+  }
+  return produced;
+}
+
+void gzipTo(const ByteSink& sink, const std::vector<std::span<const uint8_t>>& parts, int level) {
+  std::unique_ptr<libdeflate_compressor, CompressorDeleter> compressor(
+      libdeflate_alloc_compressor(level));
+  constexpr size_t kChunk = size_t{16} << 20;
+  std::vector<uint8_t> buffer;
+  for (auto part : parts) {
+    for (size_t start = 0; start < part.size(); start += kChunk) {
+      const auto chunk = part.subspan(start, std::min(kChunk, part.size() - start));
+      buffer.resize(libdeflate_gzip_compress_bound(compressor.get(), chunk.size()));
+      const size_t n = libdeflate_gzip_compress(compressor.get(), chunk.data(), chunk.size(),
+                                                buffer.data(), buffer.size());
+      if (n == 0) throw Error("gzip compression failed");
+      sink(std::span<const uint8_t>(buffer.data(), n));
+    }
+  }
+}
+
+}  // namespace gatescope

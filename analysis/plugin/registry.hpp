@@ -1,0 +1,34 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gatescope {
+
+// What a compute backend (LibTorch) reports about itself and this machine.
+struct RuntimeDescription {
+  std::string name;     // "LibTorch"
+  std::string version;  // "1.13.0"
+  std::vector<std::string> devices;  // "cpu", "cuda:0 (NVIDIA H100)"
+  int threads = 1;
+};
+
+// Where plugins register what they provide, by name. The built-in LibTorch plugin registers
+// through the same entry point a third-party plugin would (gatescope_register_plugin).
+class Registry {
+ public:
+  using RuntimeProbe = std::function<RuntimeDescription()>;
+
+  void addRuntime(const std::string& name, RuntimeProbe probe);
+  [[nodiscard]] std::vector<RuntimeDescription> runtimes() const;
+
+ private:
+  std::map<std::string, RuntimeProbe> runtimes_;
+};
+
+}  // namespace gatescope
+
+// Every plugin library exports this function; the loader calls it once after dlopen.
+extern "C" void gatescope_register_plugin(gatescope::Registry& registry);

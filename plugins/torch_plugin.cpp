@@ -1,0 +1,17 @@
+// Entry point of the LibTorch plugin: registers everything this library provides.
+#include "analysis/plugin/registry.hpp"
+#include "plugins/runtime/torch_runtime.hpp"
+
+extern "C" __attribute__((visibility("default"))) void gatescope_register_plugin(
+    gatescope::Registry& registry) {
+  gatescope::initializeTorchRuntime();
+  registry.addRuntime("libtorch", [] {
+    const auto info = gatescope::torchRuntimeInfo();
+    gatescope::RuntimeDescription description{"LibTorch", info.torch_version, {"cpu"},
+                                              info.intra_op_threads};
+    for (int d = 0; d < info.cuda_device_count; ++d)
+      description.devices.push_back("cuda:" + std::to_string(d) + " (" +
+                                    info.cuda_device_names[static_cast<size_t>(d)] + ")");
+    return description;
+  });
+}

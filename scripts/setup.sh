@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs what gatescope needs on Debian 12 (only the missing packages), configures and builds.
+#
+#   scripts/setup.sh            set up and build
+#   scripts/setup.sh --demo     ... then run the demo on the bundled data
+#   scripts/setup.sh --test     ... then run the whole test suite (also under ASan/UBSan)
+#
+# Safe to run again: installs nothing that is present, rebuilds only what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=build
+case "${1:-}" in
+  "") ;;
+  --demo) mode=demo ;;
+  --test) mode=test ;;
+  -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "setup.sh: unknown option '$1' (use --demo, --test or nothing)" >&2; exit 2 ;;
+esac
+
+packages=(
+  # toolchain
+  cmake ninja-build g++ pkg-config ccache
+  # libraries
+  libtorch-dev libimgui-dev libglfw3-dev libgl-dev libvtk9-dev nlohmann-json3-dev catch2
+  libnifti2-dev libcli11-dev libfmt-dev libpng-dev zlib1g-dev libdeflate-dev
+  # tests: a display for OpenGL/VTK, and the Python references (nibabel, PyTorch, scipy, Pillow)
+  xvfb xauth python3-torch python3-nibabel python3-scipy python3-numpy python3-pil
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "== installing ${#missing[@]} Debian package(s): ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+build() {  # build PRESET: configure once, then build incrementally
+  local preset=$1 dir=build
+  [[ $preset == default ]] || dir=build-$preset
+  [[ -f $dir/CMakeCache.txt ]] || cmake --preset "$preset"
+  cmake --build --preset "$preset"
+}
+
+echo "== building (preset default)"
+build default
+
+case $mode in
+  demo)
+    echo "== demo: gatescope info on the bundled data"
+    build/bin/gatescope info data/demo/*.nii.gz data/demo/*.png
+    ;;
+  test)
+    echo "== tests"
+    ctest --preset default
+    echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan)"
+    build asan
+    ctest --preset asan -L 'volume|io|cli'
+    ;;
+esac

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace gatescope::cli {
+
+// A sub-command registers its options on the root app and, when it is the one chosen on the
+// command line, stores the action main() runs after parsing. The action returns the exit code.
+using CommandAction = std::function<int()>;
+
+void registerInfoCommand(CLI::App& root, CommandAction& chosen);
+
+}  // namespace gatescope::cli
