@@ -53,6 +53,7 @@ struct ImageHeader {
   Affine affine{};
   std::string description;
   double time_step = 0.0;  // pixdim[4] of 4D NIfTI, kept on write
+  double png_dpi = 0.0;    // PNG pHYs density (display/print resolution, not voxel spacing)
 };
 
 // An image as read from a file: voxels in their stored datatype plus the header.

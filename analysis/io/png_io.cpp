@@ -179,13 +179,12 @@ Image readPng(const fs::path& path) {
 
   Geometry geometry;
   geometry.dims = {raw.width, raw.height, 1};
-  if (raw.pixels_per_metre_x > 0 && raw.pixels_per_metre_y > 0)
-    geometry.spacing_mm = {1000.0 / raw.pixels_per_metre_x, 1000.0 / raw.pixels_per_metre_y, 1.0};
   Image image = raw.bit_depth == 16 ? makeImage(deinterleave<uint16_t>(raw, geometry), ImageFormat::Png)
                                     : makeImage(deinterleave<uint8_t>(raw, geometry), ImageFormat::Png);
   image.header.file_dims = {raw.width, raw.height};
   if (raw.channels == 3) image.header.file_dims.push_back(3);
   image.header.qform_code = image.header.sform_code = 0;
+  image.header.png_dpi = raw.pixels_per_metre_x * 0.0254;
   return image;
 }
 
@@ -216,7 +215,7 @@ void writePng(const fs::path& path, const Image& image) {
   char message[256] = {0};
   if (encodePng(pixels.data(), static_cast<uint32_t>(g.dims[0]), static_cast<uint32_t>(g.dims[1]),
                 type == DataType::UInt16 ? 16 : 8, static_cast<int>(image.channels()),
-                1000.0 / g.spacing_mm[0], 1000.0 / g.spacing_mm[1], &writer, message) != 0)
+                image.header.png_dpi / 0.0254, image.header.png_dpi / 0.0254, &writer, message) != 0)
     throw IoError(target + ": cannot write PNG: " + message);
   writeFileAtomically(path, writer.bytes);
 }

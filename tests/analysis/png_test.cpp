@@ -25,8 +25,8 @@ TEST_CASE("PNG reading matches Pillow", "[io]") {
       CHECK(image.channels() == e["channels"].get<int64_t>());
       CHECK(std::string(dataTypeName(image.dataType())) == e["dtype"].get<std::string>());
       CHECK(image.header.format == ImageFormat::Png);
-      for (int c = 0; c < 3; ++c)
-        CHECK(g.spacing_mm[c] == Approx(e["spacing_mm"][c].get<double>()));
+      CHECK(g.spacing_mm == Vec3{1.0, 1.0, 1.0});  // pHYs is a display density, not spacing
+      CHECK(image.header.png_dpi == Approx(e["dpi"].get<double>()));
       const auto reference = test::readFloat64File(test::fixtureDir("png") / e["data"].get<std::string>());
       const Volume<double> values = toDoubleVolume(image);
       REQUIRE(static_cast<size_t>(values.size()) == reference.size());
@@ -37,14 +37,15 @@ TEST_CASE("PNG reading matches Pillow", "[io]") {
 
 namespace {
 template <typename T>
-Image randomPicture(int64_t width, int64_t height, int64_t channels, double spacing_mm) {
+Image randomPicture(int64_t width, int64_t height, int64_t channels, double dpi) {
   Geometry g;
   g.dims = {width, height, 1};
-  g.spacing_mm = {spacing_mm, spacing_mm, 1.0};
   Volume<T> v(g, channels);
   std::mt19937 rng(static_cast<uint32_t>(width * 31 + channels));
   for (T& x : v.values()) x = static_cast<T>(rng());
-  return makeImage(std::move(v), ImageFormat::Png);
+  Image image = makeImage(std::move(v), ImageFormat::Png);
+  image.header.png_dpi = dpi;
+  return image;
 }
 }  // namespace
 
@@ -56,9 +57,9 @@ TEST_CASE("written PNG files read back in Pillow and in gatescope", "[io]") {
     int bit_depth;
   };
   std::vector<Case> cases;
-  cases.push_back({"gray8.png", randomPicture<uint8_t>(9, 5, 1, 0.5), 8});
-  cases.push_back({"gray16.png", randomPicture<uint16_t>(4, 7, 1, 0.25), 16});
-  cases.push_back({"rgb8.png", randomPicture<uint8_t>(6, 3, 3, 1.0), 8});
+  cases.push_back({"gray8.png", randomPicture<uint8_t>(9, 5, 1, 300.0), 8});
+  cases.push_back({"gray16.png", randomPicture<uint16_t>(4, 7, 1, 0.0), 16});
+  cases.push_back({"rgb8.png", randomPicture<uint8_t>(6, 3, 3, 600.0), 8});
   json manifest = json::array();
   for (const Case& c : cases) {
     writeImage(folder / c.file, c.image);
@@ -69,14 +70,14 @@ TEST_CASE("written PNG files read back in Pillow and in gatescope", "[io]") {
                         {"height", c.image.geometry().dims[1]},
                         {"channels", c.image.channels()},
                         {"bit_depth", c.bit_depth},
-                        {"spacing_mm", c.image.geometry().spacing_mm},
+                        {"dpi", c.image.header.png_dpi},
                         {"data", c.file + ".f64"}});
     const Image back = readImage(folder / c.file);
     CHECK(back.dataType() == c.image.dataType());
     CHECK(back.channels() == c.image.channels());
     const Volume<double> again = toDoubleVolume(back);
     CHECK(std::equal(real.values().begin(), real.values().end(), again.values().begin()));
-    CHECK(back.geometry().spacing_mm[0] == Approx(c.image.geometry().spacing_mm[0]).epsilon(1e-3));
+    CHECK(back.header.png_dpi == Approx(c.image.header.png_dpi).epsilon(1e-3));
   }
   std::ofstream(folder / "written.json") << manifest.dump(1);
   CHECK(test::runReferencePython("fixtures/check_written_png.py", {folder.string()}) == 0);
