@@ -11,5 +11,6 @@ namespace gatescope::cli {
 using CommandAction = std::function<int()>;
 
 void registerInfoCommand(CLI::App& root, CommandAction& chosen);
+void registerMetricsCommand(CLI::App& root, CommandAction& chosen);
 
 }  // namespace gatescope::cli

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
 
   gatescope::cli::CommandAction chosen;
   gatescope::cli::registerInfoCommand(app, chosen);
+  gatescope::cli::registerMetricsCommand(app, chosen);
 
   try {
     app.parse(argc, argv);

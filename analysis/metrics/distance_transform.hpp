@@ -1,0 +1,18 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace gatescope {
+
+// Exact squared Euclidean distance transform on an anisotropic grid (Felzenszwalb-Huttenlocher,
+// separable, linear time, double precision). For every voxel of a grid of `dims` (i fastest),
+// returns the squared distance in mm^2 from its centre to the centre of the nearest voxel where
+// `feature` is non-zero; +infinity where there is no feature at all. Lines run in parallel.
+[[nodiscard]] std::vector<double> squaredDistanceTransform(std::span<const uint8_t> feature,
+                                                           const std::array<int64_t, 3>& dims,
+                                                           const std::array<double, 3>& spacing_mm);
+
+}  // namespace gatescope

@@ -1,0 +1,171 @@
+#include "analysis/metrics/metric_suite.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "analysis/metrics/label_masks.hpp"
+#include "analysis/metrics/preset_rules.hpp"
+
+namespace gatescope {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+double ratio(double numerator, double denominator) {
+  return denominator == 0.0 ? kNaN : numerator / denominator;
+}
+
+// Voxel counts and bounding boxes of every label value in both volumes, in one parallel pass.
+template <typename T>
+struct LabelCensus {
+  std::vector<int64_t> reference, prediction, both;
+  std::vector<Box> reference_box, prediction_box;
+
+  explicit LabelCensus(size_t values)
+      : reference(values), prediction(values), both(values), reference_box(values),
+        prediction_box(values) {}
+
+  void merge(const LabelCensus& other) {
+    for (size_t v = 0; v < reference.size(); ++v) {
+      reference[v] += other.reference[v];
+      prediction[v] += other.prediction[v];
+      both[v] += other.both[v];
+      reference_box[v].merge(other.reference_box[v]);
+      prediction_box[v].merge(other.prediction_box[v]);
+    }
+  }
+};
+
+template <typename T>
+LabelCensus<T> takeCensus(const T* reference, const T* prediction, const Index3& dims) {
+  const size_t values = size_t{1} << (8 * sizeof(T));
+  LabelCensus<T> total(values);
+#pragma omp parallel
+  {
+    LabelCensus<T> local(values);
+#pragma omp for schedule(static) nowait
+    for (int64_t k = 0; k < dims[2]; ++k) {
+      for (int64_t j = 0; j < dims[1]; ++j) {
+        const int64_t row = (k * dims[1] + j) * dims[0];
+        for (int64_t i = 0; i < dims[0]; ++i) {
+          const T r = reference[row + i];
+          const T p = prediction[row + i];
+          if ((r | p) == 0) continue;
+          ++local.reference[r];
+          ++local.prediction[p];
+          local.reference_box[r].add(i, j, k);
+          local.prediction_box[p].add(i, j, k);
+          if (r == p) ++local.both[r];
+        }
+      }
+    }
+#pragma omp critical
+    total.merge(local);
+  }
+  // Voxels where both are background were skipped: every other voxel incremented exactly one
+  // reference count, so the skipped ones are what is left. Background gets the whole grid as box.
+  const int64_t voxels = dims[0] * dims[1] * dims[2];
+  int64_t counted = 0, ref_foreground = 0, pred_foreground = 0;
+  for (size_t v = 0; v < values; ++v) {
+    counted += total.reference[v];
+    if (v > 0) {
+      ref_foreground += total.reference[v];
+      pred_foreground += total.prediction[v];
+    }
+  }
+  total.both[0] = voxels - counted;
+  total.reference[0] = voxels - ref_foreground;
+  total.prediction[0] = voxels - pred_foreground;
+  total.reference_box[0] = total.prediction_box[0] = Box::whole(dims);
+  return total;
+}
+
+void setOverlap(LabelMetrics& m, int64_t ref_count, int64_t pred_count, int64_t both,
+                int64_t voxels, double voxel_volume_mm3) {
+  m.tp = both;
+  m.fp = pred_count - both;
+  m.fn = ref_count - both;
+  m.tn = voxels - m.tp - m.fp - m.fn;
+  const double tp = static_cast<double>(m.tp), fp = static_cast<double>(m.fp),
+               fn = static_cast<double>(m.fn), tn = static_cast<double>(m.tn);
+  m.dice = ratio(2.0 * tp, 2.0 * tp + fp + fn);
+  m.jaccard = ratio(tp, tp + fp + fn);
+  m.precision = ratio(tp, tp + fp);
+  m.recall = ratio(tp, tp + fn);
+  m.specificity = ratio(tn, tn + fp);
+  m.volume_similarity = 1.0 - ratio(std::abs(fn - fp), 2.0 * tp + fp + fn);
+  m.reference_volume_mm3 = static_cast<double>(ref_count) * voxel_volume_mm3;
+  m.prediction_volume_mm3 = static_cast<double>(pred_count) * voxel_volume_mm3;
+  m.status = ref_count == 0 && pred_count == 0 ? EmptyStatus::BothEmpty
+             : ref_count == 0                   ? EmptyStatus::ReferenceEmpty
+             : pred_count == 0                  ? EmptyStatus::PredictionEmpty
+                                                : EmptyStatus::Ok;
+}
+
+template <typename T>
+std::vector<LabelMetrics> computeTyped(const T* reference, const T* prediction, const Geometry& g,
+                                       const MetricConfig& config) {
+  const LabelCensus<T> census = takeCensus(reference, prediction, g.dims);
+  std::vector<int64_t> labels;
+  if (config.labels) {
+    labels = *config.labels;
+  } else {
+    for (size_t v = config.include_background ? 0 : 1; v < census.reference.size(); ++v)
+      if (census.reference[v] > 0 || census.prediction[v] > 0) labels.push_back(static_cast<int64_t>(v));
+  }
+  const PresetRules rules = presetRules(config);
+  const double voxel_volume = g.spacing_mm[0] * g.spacing_mm[1] * g.spacing_mm[2];
+  const int64_t voxels = g.voxelCount();
+
+  std::vector<LabelMetrics> out;
+  for (const int64_t label : labels) {
+    LabelMetrics m;
+    m.label = label;
+    const bool representable = label >= 0 && static_cast<size_t>(label) < census.reference.size();
+    const size_t v = representable ? static_cast<size_t>(label) : 0;
+    setOverlap(m, representable ? census.reference[v] : 0, representable ? census.prediction[v] : 0,
+               representable ? census.both[v] : 0, voxels, voxel_volume);
+    if (m.status == EmptyStatus::Ok) {
+      Box box = census.reference_box[v];
+      box.merge(census.prediction_box[v]);
+      const LabelMasks masks = extractMasks(reference, prediction, g.dims, box, static_cast<T>(label),
+                                            static_cast<uint8_t>(rules.image_edge_is_border ? 0 : 1));
+      setDistanceMetrics(m, borderDistances(masks, g.spacing_mm, rules.connectivity), config, rules);
+    }
+    applyEmptyPolicy(m, config, rules);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<LabelMetrics> computeMetrics(const Image& reference, const Image& prediction,
+                                         const MetricConfig& config,
+                                         const std::string& reference_name,
+                                         const std::string& prediction_name) {
+  const Geometry& gr = reference.geometry();
+  const Geometry& gp = prediction.geometry();
+  if (!gr.sameGrid(gp))
+    throw GeometryError(fmt::format("{} and {} are on different grids: {} vs {}", reference_name,
+                                    prediction_name, gr.describe(), gp.describe()));
+  if (reference.channels() != 1 || prediction.channels() != 1)
+    throw FormatError(fmt::format("{}: a label image has one channel, found {}",
+                                  reference.channels() != 1 ? reference_name : prediction_name,
+                                  std::max(reference.channels(), prediction.channels())));
+  const int64_t largest = std::max(largestLabel(reference, reference_name),
+                                   largestLabel(prediction, prediction_name));
+  if (largest <= 255) {
+    const LabelBuffer<uint8_t> r(reference), p(prediction);
+    return computeTyped<uint8_t>(r.data(), p.data(), gr, config);
+  }
+  const LabelBuffer<uint16_t> r(reference), p(prediction);
+  return computeTyped<uint16_t>(r.data(), p.data(), gr, config);
+}
+
+}  // namespace gatescope

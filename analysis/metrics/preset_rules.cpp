@@ -1,0 +1,94 @@
+#include "analysis/metrics/preset_rules.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "analysis/core/error.hpp"
+#include "analysis/stats/percentile.hpp"
+
+namespace gatescope {
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+double mean(const std::vector<double>& v) {
+  return v.empty() ? kNaN : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
+double maximum(const std::vector<double>& v) {
+  return v.empty() ? kNaN : *std::max_element(v.begin(), v.end());
+}
+}  // namespace
+
+PresetRules presetRules(const MetricConfig& config) {
+  PresetRules rules;
+  rules.preset = config.preset;
+  switch (config.preset) {
+    case MetricPreset::Default:
+      rules.connectivity = config.full_connectivity ? Connectivity::Full : Connectivity::Face;
+      break;
+    default:
+      throw UsageError(std::string("metric preset '") + presetName(config.preset) +
+                       "' is not available yet");
+  }
+  return rules;
+}
+
+void setDistanceMetrics(LabelMetrics& m, const DirectedDistances& d, const MetricConfig& config,
+                        const PresetRules& rules) {
+  const auto& a = d.prediction_to_reference;
+  const auto& b = d.reference_to_prediction;
+  m.hd_mm = std::max(maximum(a), maximum(b));
+  switch (rules.percentile) {
+    case PercentileRule::MaxOfDirectedLinear:
+      m.hd_percentile_mm = std::max(linearPercentile(a, config.percentile),
+                                    linearPercentile(b, config.percentile));
+      break;
+    case PercentileRule::PooledLinear: {
+      std::vector<double> pooled(a);
+      pooled.insert(pooled.end(), b.begin(), b.end());
+      m.hd_percentile_mm = linearPercentile(std::move(pooled), config.percentile);
+      break;
+    }
+    case PercentileRule::MeanOfDirectedFloor:
+      m.hd_percentile_mm = kNaN;  // set by the plastimatch preset
+      break;
+  }
+  m.asd_prediction_to_reference_mm = mean(a);
+  m.asd_reference_to_prediction_mm = mean(b);
+  m.masd_mm = 0.5 * (m.asd_prediction_to_reference_mm + m.asd_reference_to_prediction_mm);
+  const double total = static_cast<double>(a.size() + b.size());
+  m.assd_mm = rules.assd == AssdRule::Pooled
+                  ? (std::accumulate(a.begin(), a.end(), 0.0) + std::accumulate(b.begin(), b.end(), 0.0)) / total
+                  : m.masd_mm;
+  m.nsd.clear();
+  for (const double tau : config.tolerances_mm) {
+    const auto within = [tau](double x) { return x <= tau; };
+    const double hits = static_cast<double>(std::count_if(a.begin(), a.end(), within) +
+                                            std::count_if(b.begin(), b.end(), within));
+    m.nsd.push_back(total > 0 ? hits / total : kNaN);
+  }
+}
+
+void applyEmptyPolicy(LabelMetrics& m, const MetricConfig& config, const PresetRules& rules) {
+  if (m.status == EmptyStatus::Ok) return;
+  const size_t tolerances = config.tolerances_mm.size();
+  if (m.status == EmptyStatus::BothEmpty) {
+    m.dice = m.jaccard = m.precision = m.recall = m.specificity = m.volume_similarity = kNaN;
+    m.hd_mm = m.hd_percentile_mm = m.assd_mm = m.masd_mm = kNaN;
+    m.asd_prediction_to_reference_mm = m.asd_reference_to_prediction_mm = kNaN;
+    m.nsd.assign(tolerances, kNaN);
+    return;
+  }
+  // One mask empty: the other's border has no partner at any distance.
+  m.hd_mm = m.hd_percentile_mm = m.assd_mm = m.masd_mm = kInf;
+  const bool reference_empty = m.status == EmptyStatus::ReferenceEmpty;
+  m.asd_prediction_to_reference_mm = reference_empty ? kInf : kNaN;
+  m.asd_reference_to_prediction_mm = reference_empty ? kNaN : kInf;
+  m.nsd.assign(tolerances, 0.0);
+  (void)rules;
+}
+
+}  // namespace gatescope

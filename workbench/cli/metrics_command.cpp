@@ -1,0 +1,175 @@
+// gatescope metrics: overlap and surface metrics of label files or folders (spec/cli.md).
+#include <cmath>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "analysis/core/error.hpp"
+#include "analysis/io/file_util.hpp"
+#include "analysis/metrics/metrics_run.hpp"
+#include "workbench/cli/command.hpp"
+#include "workbench/cli/progress.hpp"
+
+namespace gatescope::cli {
+
+namespace {
+
+struct MetricsOptions {
+  std::string reference, prediction;
+  std::string labels = "all";
+  std::string preset = "default";
+  double percentile = 95.0;
+  std::string tolerances = "1,2";
+  std::string json_out, csv_out;
+  bool include_background = false;
+  std::string nonfinite = "skip";
+  std::string connectivity = "face";
+  bool quiet = false;
+};
+
+std::vector<double> parseNumberList(const std::string& text, const std::string& option) {
+  std::vector<double> numbers;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ',');) {
+    try {
+      size_t used = 0;
+      const double v = std::stod(item, &used);
+      if (used != item.size() || !std::isfinite(v) || v < 0) throw std::invalid_argument(item);
+      numbers.push_back(v);
+    } catch (const std::exception&) {
+      throw UsageError(fmt::format("{}: '{}' is not a non-negative number", option, item));
+    }
+  }
+  if (numbers.empty()) throw UsageError(option + ": give at least one value");
+  return numbers;
+}
+
+MetricConfig configFrom(const MetricsOptions& o) {
+  MetricConfig config;
+  config.preset = parsePreset(o.preset);
+  config.include_background = o.include_background;
+  if (!(o.percentile >= 0.0 && o.percentile <= 100.0))
+    throw UsageError(fmt::format("--percentile {} is outside 0..100", o.percentile));
+  config.percentile = o.percentile;
+  config.tolerances_mm = parseNumberList(o.tolerances, "--tolerance-mm");
+  if (o.labels != "all") {
+    std::vector<int64_t> labels;
+    for (double v : parseNumberList(o.labels, "--labels")) {
+      if (v != std::floor(v)) throw UsageError(fmt::format("--labels: {} is not an integer label", v));
+      labels.push_back(static_cast<int64_t>(v));
+    }
+    config.labels = labels;
+  }
+  if (o.connectivity != "face" && o.connectivity != "full")
+    throw UsageError("--connectivity must be face or full");
+  config.full_connectivity = o.connectivity == "full";
+  if (config.full_connectivity && config.preset != MetricPreset::Default &&
+      config.preset != MetricPreset::Medpy)
+    throw UsageError("--connectivity full applies to the default and medpy presets only");
+  return config;
+}
+
+NonFinitePolicy policyFrom(const std::string& text) {
+  if (text == "skip") return {};
+  if (text == "diagonal" || text == "worst") return {NonFinitePolicy::Mode::Diagonal, 0.0};
+  const auto values = parseNumberList(text, "--nonfinite");
+  if (values.size() != 1) throw UsageError("--nonfinite takes skip, diagonal or one value in mm");
+  return {NonFinitePolicy::Mode::Value, values[0]};
+}
+
+std::string cell(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return fmt::format("{:.4f}", v);
+}
+
+void printTable(const MetricsReport& report) {
+  const MetricConfig& config = report.config;
+  std::vector<std::string> columns = {"dice", "jaccard", "precision", "recall", "hd_mm",
+                                      percentileKey(config.percentile), "assd_mm", "masd_mm"};
+  for (double t : config.tolerances_mm) columns.push_back(toleranceKey(t));
+  std::string header = fmt::format("{:<20} {:>6} {:<16}", "case", "label", "status");
+  for (const auto& c : columns) header += fmt::format(" {:>10}", c);
+  std::cout << header << "\n";
+  for (const CaseMetrics& c : report.cases) {
+    if (!c.ok) {
+      std::cout << fmt::format("{:<20} {:>6} {:<16} {}\n", c.pair.id, "-", "error", c.error);
+      continue;
+    }
+    for (const LabelMetrics& m : c.labels) {
+      std::string row = fmt::format("{:<20} {:>6} {:<16}", c.pair.id, m.label, emptyStatusName(m.status));
+      const auto named = namedValues(m, config);
+      for (const auto& column : columns)
+        for (const auto& v : named)
+          if (v.key == column) row += fmt::format(" {:>10}", cell(v.value));
+      std::cout << row << "\n";
+    }
+  }
+}
+
+int runMetricsCommand(const MetricsOptions& options) {
+  const MetricConfig config = configFrom(options);
+  const NonFinitePolicy nonfinite = policyFrom(options.nonfinite);
+  const auto cases = pairCases(options.reference, options.prediction);
+  Progress progress("metrics", cases.size(), options.quiet || cases.size() < 2);
+  const MetricsReport report = runMetrics(cases, config, nonfinite,
+      [&](size_t done, size_t, const CaseMetrics& last) { progress.step(done, last.pair.id); });
+  progress.finish();
+
+  printTable(report);
+  if (!options.json_out.empty())
+    writeFileAtomically(options.json_out, metricsReportJson(report).dump(2) + "\n");
+  if (!options.csv_out.empty()) writeFileAtomically(options.csv_out, metricsReportCsv(report));
+
+  int failed = 0;
+  for (const CaseMetrics& c : report.cases)
+    if (!c.ok) {
+      ++failed;
+      std::cerr << "gatescope: " << c.error << "\n";
+    }
+  if (failed)
+    std::cerr << fmt::format("gatescope: {} of {} case(s) failed (recorded in the report)\n", failed,
+                             report.cases.size());
+  return failed ? 1 : 0;
+}
+
+}  // namespace
+
+void registerMetricsCommand(CLI::App& root, CommandAction& chosen) {
+  auto o = std::make_shared<MetricsOptions>();
+  CLI::App* cmd = root.add_subcommand(
+      "metrics", "Overlap and surface-distance metrics of predictions against references");
+  cmd->add_option("--reference", o->reference, "Reference label file, or a folder of them")->required();
+  cmd->add_option("--prediction", o->prediction,
+                  "Prediction label file, or a folder (paired with the references by case id = "
+                  "file name without .nii/.nii.gz/.png)")
+      ->required();
+  cmd->add_option("--labels", o->labels, "Labels to measure: all (every label present, background "
+                                         "excluded) or a list like 1,2")
+      ->capture_default_str();
+  cmd->add_option("--preset", o->preset,
+                  "Definitions to reproduce: default, monai, medpy, deepmind, plastimatch, "
+                  "metricsreloaded (docs/metrics.md)")
+      ->capture_default_str();
+  cmd->add_option("--percentile", o->percentile, "Percentile of the robust Hausdorff distance (hdP_mm)")
+      ->capture_default_str();
+  cmd->add_option("--tolerance-mm", o->tolerances,
+                  "Normalised surface Dice tolerances in mm, comma separated")
+      ->capture_default_str();
+  cmd->add_option("--json", o->json_out, "Write the report as JSON (spec: docs/metrics.md)");
+  cmd->add_option("--csv", o->csv_out, "Write one row per case and label as CSV");
+  cmd->add_flag("--include-background", o->include_background, "Also measure label 0");
+  cmd->add_option("--nonfinite", o->nonfinite,
+                  "Summaries of infinite distances (one mask empty): skip (count them), diagonal "
+                  "(substitute the image diagonal in mm) or a value in mm")
+      ->capture_default_str();
+  cmd->add_option("--connectivity", o->connectivity,
+                  "Border neighbourhood: face (6/4 neighbours) or full (26/8; medpy connectivity=ndim)")
+      ->capture_default_str();
+  cmd->add_flag("--quiet", o->quiet, "No progress output");
+  cmd->callback([o, &chosen] { chosen = [o] { return runMetricsCommand(*o); }; });
+}
+
+}  // namespace gatescope::cli
