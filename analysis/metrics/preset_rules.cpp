@@ -25,9 +25,17 @@ double maximum(const std::vector<double>& v) {
 PresetRules presetRules(const MetricConfig& config) {
   PresetRules rules;
   rules.preset = config.preset;
+  const Connectivity chosen = config.full_connectivity ? Connectivity::Full : Connectivity::Face;
   switch (config.preset) {
     case MetricPreset::Default:
-      rules.connectivity = config.full_connectivity ? Connectivity::Full : Connectivity::Face;
+      rules.connectivity = chosen;
+      break;
+    case MetricPreset::Monai:            // get_mask_edges: scipy cross erosion, zero padding
+    case MetricPreset::MetricsReloaded:  // binary_erosion defaults
+      break;
+    case MetricPreset::Medpy:  // __surface_distances: erosion with generate_binary_structure
+      rules.connectivity = chosen;
+      rules.percentile = PercentileRule::PooledLinear;  // hd95 = percentile(hstack(d1, d2))
       break;
     default:
       throw UsageError(std::string("metric preset '") + presetName(config.preset) +
@@ -72,23 +80,65 @@ void setDistanceMetrics(LabelMetrics& m, const DirectedDistances& d, const Metri
   }
 }
 
+namespace {
+
+void setDistances(LabelMetrics& m, double value) {
+  m.hd_mm = m.hd_percentile_mm = m.assd_mm = m.masd_mm = value;
+  m.asd_prediction_to_reference_mm = m.asd_reference_to_prediction_mm = value;
+}
+
+}  // namespace
+
 void applyEmptyPolicy(LabelMetrics& m, const MetricConfig& config, const PresetRules& rules) {
   if (m.status == EmptyStatus::Ok) return;
   const size_t tolerances = config.tolerances_mm.size();
-  if (m.status == EmptyStatus::BothEmpty) {
-    m.dice = m.jaccard = m.precision = m.recall = m.specificity = m.volume_similarity = kNaN;
-    m.hd_mm = m.hd_percentile_mm = m.assd_mm = m.masd_mm = kNaN;
-    m.asd_prediction_to_reference_mm = m.asd_reference_to_prediction_mm = kNaN;
-    m.nsd.assign(tolerances, kNaN);
-    return;
+  const bool both = m.status == EmptyStatus::BothEmpty;
+  const bool reference_empty = m.status != EmptyStatus::PredictionEmpty;
+  switch (rules.preset) {
+    case MetricPreset::Default:
+      if (both) {
+        m.dice = m.jaccard = m.precision = m.recall = m.specificity = m.volume_similarity = kNaN;
+        setDistances(m, kNaN);
+        m.nsd.assign(tolerances, kNaN);
+      } else {
+        // The non-empty mask's border has no partner at any distance.
+        setDistances(m, kInf);
+        m.asd_prediction_to_reference_mm = reference_empty ? kInf : kNaN;
+        m.asd_reference_to_prediction_mm = reference_empty ? kNaN : kInf;
+        m.nsd.assign(tolerances, 0.0);
+      }
+      break;
+    case MetricPreset::Monai:
+      setDistances(m, both ? kNaN : kInf);
+      m.hd_percentile_mm = kNaN;  // torch.quantile of an all-inf set
+      m.nsd.assign(tolerances, both ? kNaN : 0.0);
+      if (reference_empty) m.dice = m.jaccard = kNaN;  // ignore_empty=True
+      break;
+    case MetricPreset::Medpy:
+      setDistances(m, kNaN);
+      m.nsd.assign(tolerances, kNaN);
+      m.error = std::string("medpy raises RuntimeError: The ") +
+                (m.status == EmptyStatus::ReferenceEmpty ? "second" : "first") +
+                " supplied array does not contain any binary object.";
+      if (both) m.dice = 1.0;
+      if (m.tp + m.fp == 0) m.precision = 0.0;
+      if (m.tp + m.fn == 0) m.recall = 0.0;
+      break;
+    case MetricPreset::MetricsReloaded:
+      if (both) {
+        setDistances(m, 0.0);
+        m.nsd.assign(tolerances, kNaN);
+        m.dice = 1.0;
+        m.jaccard = kNaN;
+      } else {
+        setDistances(m, kNaN);
+        m.nsd.assign(tolerances, 0.0);
+        m.error = "MetricsReloaded raises IndexError (percentile of an empty distance set)";
+      }
+      break;
+    default:
+      break;
   }
-  // One mask empty: the other's border has no partner at any distance.
-  m.hd_mm = m.hd_percentile_mm = m.assd_mm = m.masd_mm = kInf;
-  const bool reference_empty = m.status == EmptyStatus::ReferenceEmpty;
-  m.asd_prediction_to_reference_mm = reference_empty ? kInf : kNaN;
-  m.asd_reference_to_prediction_mm = reference_empty ? kNaN : kInf;
-  m.nsd.assign(tolerances, 0.0);
-  (void)rules;
 }
 
 }  // namespace gatescope
