@@ -1,5 +1,6 @@
 #include "analysis/metrics/distance_transform.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -60,41 +61,95 @@ void transformLine(double* f, int64_t n, int64_t stride, double spacing, Envelop
   }
 }
 
+// Transforms the lines along an axis with element stride `stride`, for `count` groups of lines
+// whose starting points are `first(g) + b` for b in [0, width): neighbouring lines are adjacent in
+// memory, so they are gathered in blocks of kBlock into contiguous scratch space - reading whole
+// cache lines instead of one value per line. Lines for which `wanted(g, b)` is false are skipped.
+template <typename First, typename Wanted>
+void transformStridedLines(double* f, int64_t n, int64_t stride, double spacing, int64_t count,
+                           int64_t width, First first, Wanted wanted) {
+  constexpr int64_t kBlock = 16;
+#pragma omp parallel
+  {
+    Envelope e(n);
+    std::vector<double> block(static_cast<size_t>(n * kBlock));
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t g = 0; g < count; ++g) {
+      double* base = f + first(g);
+      for (int64_t b0 = 0; b0 < width; b0 += kBlock) {
+        const int64_t lanes = std::min(kBlock, width - b0);
+        bool any = false;
+        for (int64_t b = 0; b < lanes && !any; ++b) any = wanted(g, b0 + b);
+        if (!any) continue;
+        for (int64_t q = 0; q < n; ++q)
+          for (int64_t b = 0; b < lanes; ++b) block[static_cast<size_t>(b * n + q)] = base[q * stride + b0 + b];
+        for (int64_t b = 0; b < lanes; ++b)
+          if (wanted(g, b0 + b)) transformLine(block.data() + b * n, n, 1, spacing, e);
+        for (int64_t q = 0; q < n; ++q)
+          for (int64_t b = 0; b < lanes; ++b) base[q * stride + b0 + b] = block[static_cast<size_t>(b * n + q)];
+      }
+    }
+  }
+}
+
+// Squared distance along each i-row to the nearest feature in that row: two linear scans.
+void rowDistances(std::span<const uint8_t> feature, double* f, int64_t nx, int64_t rows, double spacing) {
+#pragma omp parallel for schedule(static)
+  for (int64_t row = 0; row < rows; ++row) {
+    const uint8_t* in = feature.data() + row * nx;
+    double* out = f + row * nx;
+    int64_t last = -1;
+    for (int64_t i = 0; i < nx; ++i) {
+      if (in[i]) last = i;
+      out[i] = last < 0 ? kInfinity : spacing * static_cast<double>(i - last);
+    }
+    last = -1;
+    for (int64_t i = nx - 1; i >= 0; --i) {
+      if (in[i]) last = i;
+      if (last >= 0) out[i] = std::min(out[i], spacing * static_cast<double>(last - i));
+    }
+    for (int64_t i = 0; i < nx; ++i) out[i] *= out[i];
+  }
+}
+
+// The three passes; the last one only on lines where `wanted_column(i, j)` holds.
+template <typename WantedColumn>
+std::vector<double> transform(std::span<const uint8_t> feature, const std::array<int64_t, 3>& dims,
+                              const std::array<double, 3>& spacing_mm, WantedColumn wanted_column) {
+  const int64_t nx = dims[0], ny = dims[1], nz = dims[2];
+  std::vector<double> field(feature.size());
+  double* f = field.data();
+  rowDistances(feature, f, nx, ny * nz, spacing_mm[0]);
+  const auto every = [](int64_t, int64_t) { return true; };
+  if (ny > 1)
+    transformStridedLines(f, ny, nx, spacing_mm[1], nz, nx, [&](int64_t k) { return k * nx * ny; }, every);
+  if (nz > 1)
+    transformStridedLines(f, nz, nx * ny, spacing_mm[2], ny, nx, [&](int64_t j) { return j * nx; },
+                          [&](int64_t j, int64_t i) { return wanted_column(i, j); });
+  return field;
+}
+
 }  // namespace
 
 std::vector<double> squaredDistanceTransform(std::span<const uint8_t> feature,
                                              const std::array<int64_t, 3>& dims,
                                              const std::array<double, 3>& spacing_mm) {
-  const int64_t nx = dims[0], ny = dims[1], nz = dims[2];
-  std::vector<double> field(feature.size());
-  for (size_t n = 0; n < feature.size(); ++n) field[n] = feature[n] ? 0.0 : kInfinity;
-  double* f = field.data();
+  return transform(feature, dims, spacing_mm, [](int64_t, int64_t) { return true; });
+}
 
-  // Along i (contiguous), then j, then k; each pass is exact given the previous one.
-#pragma omp parallel
-  {
-    Envelope e(nx);
-#pragma omp for schedule(static)
-    for (int64_t line = 0; line < ny * nz; ++line) transformLine(f + line * nx, nx, 1, spacing_mm[0], e);
-  }
-  if (ny > 1) {
-#pragma omp parallel
-    {
-      Envelope e(ny);
-#pragma omp for schedule(static)
-      for (int64_t k = 0; k < nz; ++k)
-        for (int64_t i = 0; i < nx; ++i) transformLine(f + k * nx * ny + i, ny, nx, spacing_mm[1], e);
-    }
-  }
-  if (nz > 1) {
-#pragma omp parallel
-    {
-      Envelope e(nz);
-#pragma omp for schedule(static)
-      for (int64_t ji = 0; ji < nx * ny; ++ji) transformLine(f + ji, nz, nx * ny, spacing_mm[2], e);
-    }
-  }
-  return field;
+std::vector<double> distancesToFeature(std::span<const uint8_t> feature, std::span<const uint8_t> query,
+                                       const std::array<int64_t, 3>& dims,
+                                       const std::array<double, 3>& spacing_mm) {
+  const int64_t nx = dims[0], ny = dims[1], nz = dims[2];
+  std::vector<uint8_t> column(static_cast<size_t>(nx * ny), 0);  // (i, j) columns holding queries
+  for (int64_t k = 0; k < nz; ++k)
+    for (int64_t ji = 0; ji < nx * ny; ++ji) column[static_cast<size_t>(ji)] |= query[static_cast<size_t>(k * nx * ny + ji)];
+  const auto squared = transform(feature, dims, spacing_mm,
+                                 [&](int64_t i, int64_t j) { return column[static_cast<size_t>(j * nx + i)] != 0; });
+  std::vector<double> out;
+  for (size_t v = 0; v < query.size(); ++v)
+    if (query[v]) out.push_back(std::sqrt(squared[v]));
+  return out;
 }
 
 }  // namespace gatescope

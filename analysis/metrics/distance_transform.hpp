@@ -15,4 +15,12 @@ namespace gatescope {
                                                            const std::array<int64_t, 3>& dims,
                                                            const std::array<double, 3>& spacing_mm);
 
+// The distances in mm (not squared) from each voxel where `query` is non-zero, in memory order,
+// to the nearest `feature` voxel; +infinity without features. Same algorithm, but the last pass
+// only visits lines that hold a query voxel.
+[[nodiscard]] std::vector<double> distancesToFeature(std::span<const uint8_t> feature,
+                                                     std::span<const uint8_t> query,
+                                                     const std::array<int64_t, 3>& dims,
+                                                     const std::array<double, 3>& spacing_mm);
+
 }  // namespace gatescope

@@ -1,6 +1,8 @@
 #include "analysis/metrics/label_masks.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -13,19 +15,38 @@ int64_t largestLabel(const Image& image, const std::string& name) {
     throw FormatError(fmt::format("{}: a label image has one channel, this one has {}", name,
                                   image.channels()));
   const Scaling scaling = image.header.scaling;
+  const auto fail = [&](int64_t index, double value) {
+    throw FormatError(fmt::format(
+        "{}: not a label image: voxel {} holds {} (labels are integers 0..65535; datatype {})", name,
+        index, value, dataTypeName(image.dataType())));
+  };
   return std::visit(
       [&](const auto& volume) -> int64_t {
+        using T = typename std::decay_t<decltype(volume)>::value_type;
+        const auto values = volume.values();
+        const auto n = static_cast<int64_t>(values.size());
+        if constexpr (std::is_integral_v<T>) {
+          if (scaling.isIdentity()) {  // the common case: one vectorised min/max pass
+            T lo = std::numeric_limits<T>::max(), hi = std::numeric_limits<T>::lowest();
+#pragma omp parallel for reduction(min : lo) reduction(max : hi)
+            for (int64_t v = 0; v < n; ++v) {
+              lo = std::min(lo, values[static_cast<size_t>(v)]);
+              hi = std::max(hi, values[static_cast<size_t>(v)]);
+            }
+            if (n == 0) return 0;
+            if (lo < 0 || static_cast<int64_t>(hi) > 65535) {
+              const T bad = lo < 0 ? lo : hi;
+              fail(std::find(values.begin(), values.end(), bad) - values.begin(), static_cast<double>(bad));
+            }
+            return static_cast<int64_t>(hi);
+          }
+        }
         double largest = 0.0;
-        int64_t index = 0;
-        for (const auto raw : volume.values()) {
-          const double v = scaling.isIdentity() ? static_cast<double>(raw)
-                                                : scaling.slope * static_cast<double>(raw) + scaling.intercept;
-          if (!(v >= 0.0 && v <= 65535.0 && v == std::floor(v)))
-            throw FormatError(fmt::format(
-                "{}: not a label image: voxel {} holds {} (labels are integers 0..65535; datatype {})",
-                name, index, v, dataTypeName(image.dataType())));
+        for (int64_t index = 0; index < n; ++index) {
+          const double raw = static_cast<double>(values[static_cast<size_t>(index)]);
+          const double v = scaling.isIdentity() ? raw : scaling.slope * raw + scaling.intercept;
+          if (!(v >= 0.0 && v <= 65535.0 && v == std::floor(v))) fail(index, v);
           largest = std::max(largest, v);
-          ++index;
         }
         return static_cast<int64_t>(largest);
       },
@@ -123,26 +144,15 @@ std::vector<uint8_t> borderOf(const std::vector<uint8_t>& padded_mask, const Lab
   return border;
 }
 
-namespace {
-std::vector<double> distancesAt(const std::vector<uint8_t>& from, const std::vector<double>& squared) {
-  std::vector<double> out;
-  for (size_t v = 0; v < from.size(); ++v)
-    if (from[v]) out.push_back(std::sqrt(squared[v]));
-  return out;
-}
-}  // namespace
-
-DirectedDistances borderDistances(const LabelMasks& masks, const Vec3& spacing_mm,
+DirectedDistances borderDistances(LabelMasks masks, const Vec3& spacing_mm,
                                   Connectivity connectivity) {
   const std::vector<uint8_t> reference_border = borderOf(masks.reference, masks, connectivity);
   const std::vector<uint8_t> prediction_border = borderOf(masks.prediction, masks, connectivity);
+  masks.reference = {};
+  masks.prediction = {};
   DirectedDistances d;
-  {
-    const auto to_reference = squaredDistanceTransform(reference_border, masks.box_dims, spacing_mm);
-    d.prediction_to_reference = distancesAt(prediction_border, to_reference);
-  }
-  const auto to_prediction = squaredDistanceTransform(prediction_border, masks.box_dims, spacing_mm);
-  d.reference_to_prediction = distancesAt(reference_border, to_prediction);
+  d.prediction_to_reference = distancesToFeature(reference_border, prediction_border, masks.box_dims, spacing_mm);
+  d.reference_to_prediction = distancesToFeature(prediction_border, reference_border, masks.box_dims, spacing_mm);
   return d;
 }
 

@@ -78,7 +78,8 @@ struct DirectedDistances {
   std::vector<double> reference_to_prediction;
 };
 
-[[nodiscard]] DirectedDistances borderDistances(const LabelMasks& masks, const Vec3& spacing_mm,
+// Consumes the masks: they are freed once their borders are extracted.
+[[nodiscard]] DirectedDistances borderDistances(LabelMasks masks, const Vec3& spacing_mm,
                                                 Connectivity connectivity);
 
 }  // namespace gatescope

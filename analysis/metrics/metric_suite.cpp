@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -109,7 +111,8 @@ void setOverlap(LabelMetrics& m, int64_t ref_count, int64_t pred_count, int64_t 
 
 template <typename T>
 std::vector<LabelMetrics> computeTyped(const T* reference, const T* prediction, const Geometry& g,
-                                       const MetricConfig& config) {
+                                       const MetricConfig& config,
+                                       const std::function<void()>& release_inputs) {
   const LabelCensus<T> census = takeCensus(reference, prediction, g.dims);
   std::vector<int64_t> labels;
   if (config.labels) {
@@ -121,8 +124,11 @@ std::vector<LabelMetrics> computeTyped(const T* reference, const T* prediction, 
   const PresetRules rules = presetRules(config);
   const double voxel_volume = g.spacing_mm[0] * g.spacing_mm[1] * g.spacing_mm[2];
   const int64_t voxels = g.voxelCount();
+  const auto outside = static_cast<uint8_t>(rules.image_edge_is_border ? 0 : 1);
 
   std::vector<LabelMetrics> out;
+  std::vector<std::pair<size_t, Box>> surfaces;  // labels that need distances, with their boxes
+  uint64_t crop_bytes = 0;
   for (const int64_t label : labels) {
     LabelMetrics m;
     m.label = label;
@@ -133,39 +139,57 @@ std::vector<LabelMetrics> computeTyped(const T* reference, const T* prediction, 
     if (m.status == EmptyStatus::Ok) {
       Box box = census.reference_box[v];
       box.merge(census.prediction_box[v]);
-      const LabelMasks masks = extractMasks(reference, prediction, g.dims, box, static_cast<T>(label),
-                                            static_cast<uint8_t>(rules.image_edge_is_border ? 0 : 1));
-      setDistanceMetrics(m, borderDistances(masks, g.spacing_mm, rules.connectivity), config, rules);
+      const Index3 size = box.size();
+      crop_bytes += 2 * static_cast<uint64_t>((size[0] + 2) * (size[1] + 2) * (size[2] + 2));
+      surfaces.emplace_back(out.size(), box);
     }
-    applyEmptyPolicy(m, config, rules);
     out.push_back(std::move(m));
   }
+
+  // When the cropped masks of all labels are smaller than the two volumes, cut them out first and
+  // let the caller free the volumes before the distance transforms need their memory.
+  const bool crop_first = crop_bytes < 2 * static_cast<uint64_t>(voxels) * sizeof(T);
+  std::vector<LabelMasks> masks;
+  if (crop_first) {
+    for (const auto& [index, box] : surfaces)
+      masks.push_back(extractMasks(reference, prediction, g.dims, box, static_cast<T>(out[index].label), outside));
+    release_inputs();
+  }
+  for (size_t n = 0; n < surfaces.size(); ++n) {
+    const auto& [index, box] = surfaces[n];
+    LabelMasks label_masks = crop_first ? std::move(masks[n])
+                                        : extractMasks(reference, prediction, g.dims, box,
+                                                       static_cast<T>(out[index].label), outside);
+    setDistanceMetrics(out[index], borderDistances(std::move(label_masks), g.spacing_mm, rules.connectivity),
+                       config, rules);
+  }
+  for (LabelMetrics& m : out) applyEmptyPolicy(m, config, rules);
   return out;
 }
 
 }  // namespace
 
-std::vector<LabelMetrics> computeMetrics(const Image& reference, const Image& prediction,
-                                         const MetricConfig& config,
+std::vector<LabelMetrics> computeMetrics(Image reference, Image prediction, const MetricConfig& config,
                                          const std::string& reference_name,
                                          const std::string& prediction_name) {
-  const Geometry& gr = reference.geometry();
+  const Geometry gr = reference.geometry();
   const Geometry& gp = prediction.geometry();
   if (!gr.sameGrid(gp))
     throw GeometryError(fmt::format("{} and {} are on different grids: {} vs {}", reference_name,
                                     prediction_name, gr.describe(), gp.describe()));
-  if (reference.channels() != 1 || prediction.channels() != 1)
-    throw FormatError(fmt::format("{}: a label image has one channel, found {}",
-                                  reference.channels() != 1 ? reference_name : prediction_name,
-                                  std::max(reference.channels(), prediction.channels())));
   const int64_t largest = std::max(largestLabel(reference, reference_name),
                                    largestLabel(prediction, prediction_name));
-  if (largest <= 255) {
-    const LabelBuffer<uint8_t> r(reference), p(prediction);
-    return computeTyped<uint8_t>(r.data(), p.data(), gr, config);
-  }
-  const LabelBuffer<uint16_t> r(reference), p(prediction);
-  return computeTyped<uint16_t>(r.data(), p.data(), gr, config);
+  const auto run = [&]<typename T>() {
+    auto r = std::make_unique<LabelBuffer<T>>(reference);
+    auto p = std::make_unique<LabelBuffer<T>>(prediction);
+    return computeTyped<T>(r->data(), p->data(), gr, config, [&] {
+      r.reset();
+      p.reset();
+      reference.voxels = Volume<uint8_t>();
+      prediction.voxels = Volume<uint8_t>();
+    });
+  };
+  return largest <= 255 ? run.template operator()<uint8_t>() : run.template operator()<uint16_t>();
 }
 
 }  // namespace gatescope

@@ -15,8 +15,9 @@ namespace gatescope {
 //
 // Inputs must share dims, spacing, origin and direction (GeometryError naming both otherwise) and
 // hold labels: integer values 0..65535 in any integer or float datatype (FormatError otherwise).
-// `reference_name` and `prediction_name` appear in error messages.
-[[nodiscard]] std::vector<LabelMetrics> computeMetrics(const Image& reference, const Image& prediction,
+// `reference_name` and `prediction_name` appear in error messages. The images are taken by value
+// (move them in): their memory is released as soon as the label crops are cut out.
+[[nodiscard]] std::vector<LabelMetrics> computeMetrics(Image reference, Image prediction,
                                                        const MetricConfig& config,
                                                        const std::string& reference_name,
                                                        const std::string& prediction_name);

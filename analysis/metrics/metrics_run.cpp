@@ -53,11 +53,11 @@ CaseMetrics measureCase(const CasePair& pair, const MetricConfig& config) {
       throw IoError(fmt::format("case {}: no prediction file for reference {}", pair.id, pair.reference.string()));
     // Decompressing the two files is the slowest part of small cases: do both at once.
     auto prediction = std::async(std::launch::async, [&] { return readImage(pair.prediction); });
-    const Image reference = readImage(pair.reference);
-    const Image predicted = prediction.get();
+    Image reference = readImage(pair.reference);
+    Image predicted = prediction.get();
     result.diagonal_mm = gridDiagonal(reference.geometry());
-    result.labels = computeMetrics(reference, predicted, config, pair.reference.string(),
-                                   pair.prediction.string());
+    result.labels = computeMetrics(std::move(reference), std::move(predicted), config,
+                                   pair.reference.string(), pair.prediction.string());
     result.ok = true;
   } catch (const Error& e) {
     result.error = e.what();
