@@ -1,8 +1,13 @@
 #include "analysis/metrics/distance_transform.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <new>
+#include <utility>
 
 namespace gatescope {
 
@@ -10,13 +15,16 @@ namespace {
 
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
-// Scratch space for one line: the lower envelope of parabolas.
+// Scratch space for one line: the lower envelope of parabolas. Boundaries between parabolas are
+// kept as fractions (numerator, positive denominator) and compared by cross-multiplication, which
+// avoids a division per sample.
 struct Envelope {
   std::vector<int64_t> vertex;
-  std::vector<double> boundary;
+  std::vector<double> numerator, denominator;
   std::vector<double> line;
   explicit Envelope(int64_t n)
-      : vertex(static_cast<size_t>(n)), boundary(static_cast<size_t>(n) + 1), line(static_cast<size_t>(n)) {}
+      : vertex(static_cast<size_t>(n)), numerator(static_cast<size_t>(n)),
+        denominator(static_cast<size_t>(n)), line(static_cast<size_t>(n)) {}
 };
 
 // In place along one line of n values f[q * stride]:
@@ -25,28 +33,34 @@ void transformLine(double* f, int64_t n, int64_t stride, double spacing, Envelop
   for (int64_t q = 0; q < n; ++q) e.line[static_cast<size_t>(q)] = f[q * stride];
   const double* g = e.line.data();
   int64_t* v = e.vertex.data();
-  double* z = e.boundary.data();
+  double* num = e.numerator.data();  // boundary k lies at num[k] / den[k]; boundary 0 is -inf
+  double* den = e.denominator.data();
   int64_t k = -1;
+  double hv = 0.0, xv = 0.0;  // g + x^2 and x of the parabola at the top of the envelope
   for (int64_t q = 0; q < n; ++q) {
     if (g[q] == kInfinity) continue;
     const double xq = spacing * static_cast<double>(q);
+    const double hq = g[q] + xq * xq;
     while (k >= 0) {
-      const double xv = spacing * static_cast<double>(v[k]);
-      const double s = ((g[q] + xq * xq) - (g[v[k]] + xv * xv)) / (2.0 * (xq - xv));
-      if (s > z[k]) {
+      const double sn = hq - hv, sd = 2.0 * (xq - xv);  // intersection with the top parabola
+      if (k == 0 || sn * den[k] > num[k] * sd) {
         ++k;
         v[k] = q;
-        z[k] = s;
+        num[k] = sn;
+        den[k] = sd;
         break;
       }
       --k;
+      const double x = spacing * static_cast<double>(v[k]);
+      xv = x;
+      hv = g[v[k]] + x * x;
     }
     if (k < 0) {
       k = 0;
       v[0] = q;
-      z[0] = -kInfinity;
     }
-    z[k + 1] = kInfinity;
+    xv = xq;
+    hv = hq;
   }
   if (k < 0) {  // no finite value on this line
     for (int64_t p = 0; p < n; ++p) f[p * stride] = kInfinity;
@@ -55,7 +69,7 @@ void transformLine(double* f, int64_t n, int64_t stride, double spacing, Envelop
   int64_t j = 0;
   for (int64_t p = 0; p < n; ++p) {
     const double xp = spacing * static_cast<double>(p);
-    while (z[j + 1] < xp) ++j;
+    while (j < k && num[j + 1] < xp * den[j + 1]) ++j;
     const double d = spacing * static_cast<double>(p - v[j]);
     f[p * stride] = d * d + g[v[j]];
   }
@@ -113,12 +127,33 @@ void rowDistances(std::span<const uint8_t> feature, double* f, int64_t nx, int64
 }
 
 // The three passes; the last one only on lines where `wanted_column(i, j)` holds.
+// The distance field: not zero-filled (the row pass writes every value, in parallel, so each page
+// is touched once), on huge pages where the kernel offers them (fewer page faults).
+class FieldBuffer {
+ public:
+  explicit FieldBuffer(size_t n) {
+    constexpr size_t kHuge = size_t{2} << 20;
+    const size_t bytes = (n * sizeof(double) + kHuge - 1) / kHuge * kHuge;
+    data_ = static_cast<double*>(std::aligned_alloc(kHuge, std::max(bytes, kHuge)));
+    if (!data_) throw std::bad_alloc();
+    ::madvise(data_, bytes, MADV_HUGEPAGE);
+  }
+  ~FieldBuffer() { std::free(data_); }
+  FieldBuffer(const FieldBuffer&) = delete;
+  FieldBuffer& operator=(const FieldBuffer&) = delete;
+  FieldBuffer(FieldBuffer&& other) noexcept : data_(std::exchange(other.data_, nullptr)) {}
+  [[nodiscard]] double* get() const { return data_; }
+
+ private:
+  double* data_ = nullptr;
+};
+
 template <typename WantedColumn>
-std::vector<double> transform(std::span<const uint8_t> feature, const std::array<int64_t, 3>& dims,
-                              const std::array<double, 3>& spacing_mm, WantedColumn wanted_column) {
+FieldBuffer transform(std::span<const uint8_t> feature, const std::array<int64_t, 3>& dims,
+                                    const std::array<double, 3>& spacing_mm, WantedColumn wanted_column) {
   const int64_t nx = dims[0], ny = dims[1], nz = dims[2];
-  std::vector<double> field(feature.size());
-  double* f = field.data();
+  FieldBuffer field(feature.size());
+  double* f = field.get();
   rowDistances(feature, f, nx, ny * nz, spacing_mm[0]);
   const auto every = [](int64_t, int64_t) { return true; };
   if (ny > 1)
@@ -134,7 +169,8 @@ std::vector<double> transform(std::span<const uint8_t> feature, const std::array
 std::vector<double> squaredDistanceTransform(std::span<const uint8_t> feature,
                                              const std::array<int64_t, 3>& dims,
                                              const std::array<double, 3>& spacing_mm) {
-  return transform(feature, dims, spacing_mm, [](int64_t, int64_t) { return true; });
+  const auto field = transform(feature, dims, spacing_mm, [](int64_t, int64_t) { return true; });
+  return std::vector<double>(field.get(), field.get() + feature.size());
 }
 
 std::vector<double> distancesToFeature(std::span<const uint8_t> feature, std::span<const uint8_t> query,
@@ -148,7 +184,7 @@ std::vector<double> distancesToFeature(std::span<const uint8_t> feature, std::sp
                                  [&](int64_t i, int64_t j) { return column[static_cast<size_t>(j * nx + i)] != 0; });
   std::vector<double> out;
   for (size_t v = 0; v < query.size(); ++v)
-    if (query[v]) out.push_back(std::sqrt(squared[v]));
+    if (query[v]) out.push_back(std::sqrt(squared.get()[v]));
   return out;
 }
 
