@@ -10,6 +10,7 @@
 
 #include "analysis/metrics/label_masks.hpp"
 #include "analysis/metrics/preset_rules.hpp"
+#include "analysis/metrics/surfels.hpp"
 
 namespace gatescope {
 
@@ -160,8 +161,11 @@ std::vector<LabelMetrics> computeTyped(const T* reference, const T* prediction, 
     LabelMasks label_masks = crop_first ? std::move(masks[n])
                                         : extractMasks(reference, prediction, g.dims, box,
                                                        static_cast<T>(out[index].label), outside);
-    setDistanceMetrics(out[index], borderDistances(std::move(label_masks), g.spacing_mm, rules.connectivity),
-                       config, rules);
+    if (rules.surface == SurfaceModel::Surfels)
+      setSurfelDistanceMetrics(out[index], std::move(label_masks), g.spacing_mm, config);
+    else
+      setDistanceMetrics(out[index], borderDistances(std::move(label_masks), g.spacing_mm, rules.connectivity),
+                         config, rules);
   }
   for (LabelMetrics& m : out) applyEmptyPolicy(m, config, rules);
   return out;

@@ -37,6 +37,9 @@ PresetRules presetRules(const MetricConfig& config) {
       rules.connectivity = chosen;
       rules.percentile = PercentileRule::PooledLinear;  // hd95 = percentile(hstack(d1, d2))
       break;
+    case MetricPreset::DeepMind:  // compute_surface_distances: surfels on the corner grid
+      rules.surface = SurfaceModel::Surfels;
+      break;
     default:
       throw UsageError(std::string("metric preset '") + presetName(config.preset) +
                        "' is not available yet");
@@ -134,6 +137,21 @@ void applyEmptyPolicy(LabelMetrics& m, const MetricConfig& config, const PresetR
         setDistances(m, kNaN);
         m.nsd.assign(tolerances, 0.0);
         m.error = "MetricsReloaded raises IndexError (percentile of an empty distance set)";
+      }
+      break;
+    case MetricPreset::DeepMind:
+      // compute_robust_hausdorff is inf whenever a side has no surfels; averages divide 0 by 0.
+      m.hd_mm = m.hd_percentile_mm = kInf;
+      if (both) {
+        m.dice = m.jaccard = kNaN;
+        m.asd_prediction_to_reference_mm = m.asd_reference_to_prediction_mm = kNaN;
+        m.assd_mm = m.masd_mm = kNaN;
+        m.nsd.assign(tolerances, kNaN);
+      } else {
+        m.asd_prediction_to_reference_mm = reference_empty ? kInf : kNaN;
+        m.asd_reference_to_prediction_mm = reference_empty ? kNaN : kInf;
+        m.assd_mm = m.masd_mm = kInf;
+        m.nsd.assign(tolerances, 0.0);
       }
       break;
     default:
