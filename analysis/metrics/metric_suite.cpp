@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "analysis/metrics/label_masks.hpp"
+#include "analysis/metrics/plastimatch_preset.hpp"
 #include "analysis/metrics/preset_rules.hpp"
 #include "analysis/metrics/surfels.hpp"
 
@@ -149,7 +150,8 @@ std::vector<LabelMetrics> computeTyped(const T* reference, const T* prediction, 
 
   // When the cropped masks of all labels are smaller than the two volumes, cut them out first and
   // let the caller free the volumes before the distance transforms need their memory.
-  const bool crop_first = crop_bytes < 2 * static_cast<uint64_t>(voxels) * sizeof(T);
+  const bool crop_first = rules.surface != SurfaceModel::PlastimatchBoundary &&
+                          crop_bytes < 2 * static_cast<uint64_t>(voxels) * sizeof(T);
   std::vector<LabelMasks> masks;
   if (crop_first) {
     for (const auto& [index, box] : surfaces)
@@ -158,6 +160,11 @@ std::vector<LabelMetrics> computeTyped(const T* reference, const T* prediction, 
   }
   for (size_t n = 0; n < surfaces.size(); ++n) {
     const auto& [index, box] = surfaces[n];
+    if (rules.surface == SurfaceModel::PlastimatchBoundary) {
+      setPlastimatchDistanceMetrics(out[index], reference, prediction, g.dims, box,
+                                    static_cast<T>(out[index].label), g.spacing_mm, config);
+      continue;
+    }
     LabelMasks label_masks = crop_first ? std::move(masks[n])
                                         : extractMasks(reference, prediction, g.dims, box,
                                                        static_cast<T>(out[index].label), outside);

@@ -40,9 +40,9 @@ PresetRules presetRules(const MetricConfig& config) {
     case MetricPreset::DeepMind:  // compute_surface_distances: surfels on the corner grid
       rules.surface = SurfaceModel::Surfels;
       break;
-    default:
-      throw UsageError(std::string("metric preset '") + presetName(config.preset) +
-                       "' is not available yet");
+    case MetricPreset::Plastimatch:  // dice --all: Danielsson map on the cropped union box
+      rules.surface = SurfaceModel::PlastimatchBoundary;
+      break;
   }
   return rules;
 }
@@ -63,17 +63,12 @@ void setDistanceMetrics(LabelMetrics& m, const DirectedDistances& d, const Metri
       m.hd_percentile_mm = linearPercentile(std::move(pooled), config.percentile);
       break;
     }
-    case PercentileRule::MeanOfDirectedFloor:
-      m.hd_percentile_mm = kNaN;  // set by the plastimatch preset
-      break;
   }
   m.asd_prediction_to_reference_mm = mean(a);
   m.asd_reference_to_prediction_mm = mean(b);
   m.masd_mm = 0.5 * (m.asd_prediction_to_reference_mm + m.asd_reference_to_prediction_mm);
   const double total = static_cast<double>(a.size() + b.size());
-  m.assd_mm = rules.assd == AssdRule::Pooled
-                  ? (std::accumulate(a.begin(), a.end(), 0.0) + std::accumulate(b.begin(), b.end(), 0.0)) / total
-                  : m.masd_mm;
+  m.assd_mm = (std::accumulate(a.begin(), a.end(), 0.0) + std::accumulate(b.begin(), b.end(), 0.0)) / total;
   m.nsd.clear();
   for (const double tau : config.tolerances_mm) {
     const auto within = [tau](double x) { return x <= tau; };
@@ -154,7 +149,18 @@ void applyEmptyPolicy(LabelMetrics& m, const MetricConfig& config, const PresetR
         m.nsd.assign(tolerances, 0.0);
       }
       break;
-    default:
+    case MetricPreset::Plastimatch:
+      if (both) {
+        m.dice = 0.0;  // plastimatch prints DICE 0, then fails on the empty crop
+        setDistances(m, kNaN);
+        m.nsd.assign(tolerances, kNaN);
+        m.error = "plastimatch fails (ITK exception, exit status 1) when both masks are empty";
+      } else {  // plastimatch prints FLT_MAX
+        setDistances(m, kInf);
+        m.asd_prediction_to_reference_mm = reference_empty ? kInf : kNaN;
+        m.asd_reference_to_prediction_mm = reference_empty ? kNaN : kInf;
+        m.nsd.assign(tolerances, 0.0);
+      }
       break;
   }
 }

@@ -6,14 +6,12 @@
 
 namespace gatescope {
 
-enum class SurfaceModel { VoxelBorder, Surfels };
+enum class SurfaceModel { VoxelBorder, Surfels, PlastimatchBoundary };
 // How HDp combines the two directed distance sets.
 enum class PercentileRule {
   MaxOfDirectedLinear,  // max(P(D(P->R)), P(D(R->P))), numpy's linear interpolation
   PooledLinear,         // P(D(P->R) u D(R->P)), linear
-  MeanOfDirectedFloor,  // mean of the two directed percentiles, value at floor(p * n)
 };
-enum class AssdRule { Pooled, MeanOfDirectedMeans };
 
 // What distinguishes one preset's definitions from another's (docs/metrics.md).
 struct PresetRules {
@@ -22,7 +20,6 @@ struct PresetRules {
   Connectivity connectivity = Connectivity::Face;
   bool image_edge_is_border = true;
   PercentileRule percentile = PercentileRule::MaxOfDirectedLinear;
-  AssdRule assd = AssdRule::Pooled;
 };
 
 [[nodiscard]] PresetRules presetRules(const MetricConfig& config);
