@@ -127,33 +127,12 @@ void rowDistances(std::span<const uint8_t> feature, double* f, int64_t nx, int64
 }
 
 // The three passes; the last one only on lines where `wanted_column(i, j)` holds.
-// The distance field: not zero-filled (the row pass writes every value, in parallel, so each page
-// is touched once), on huge pages where the kernel offers them (fewer page faults).
-class FieldBuffer {
- public:
-  explicit FieldBuffer(size_t n) {
-    constexpr size_t kHuge = size_t{2} << 20;
-    const size_t bytes = (n * sizeof(double) + kHuge - 1) / kHuge * kHuge;
-    data_ = static_cast<double*>(std::aligned_alloc(kHuge, std::max(bytes, kHuge)));
-    if (!data_) throw std::bad_alloc();
-    ::madvise(data_, bytes, MADV_HUGEPAGE);
-  }
-  ~FieldBuffer() { std::free(data_); }
-  FieldBuffer(const FieldBuffer&) = delete;
-  FieldBuffer& operator=(const FieldBuffer&) = delete;
-  FieldBuffer(FieldBuffer&& other) noexcept : data_(std::exchange(other.data_, nullptr)) {}
-  [[nodiscard]] double* get() const { return data_; }
-
- private:
-  double* data_ = nullptr;
-};
-
+// The three passes into `f` (feature.size() values); the last pass only on lines where
+// `wanted_column(i, j)` holds.
 template <typename WantedColumn>
-FieldBuffer transform(std::span<const uint8_t> feature, const std::array<int64_t, 3>& dims,
-                                    const std::array<double, 3>& spacing_mm, WantedColumn wanted_column) {
+void transform(std::span<const uint8_t> feature, const std::array<int64_t, 3>& dims,
+               const std::array<double, 3>& spacing_mm, WantedColumn wanted_column, double* f) {
   const int64_t nx = dims[0], ny = dims[1], nz = dims[2];
-  FieldBuffer field(feature.size());
-  double* f = field.get();
   rowDistances(feature, f, nx, ny * nz, spacing_mm[0]);
   const auto every = [](int64_t, int64_t) { return true; };
   if (ny > 1)
@@ -161,7 +140,6 @@ FieldBuffer transform(std::span<const uint8_t> feature, const std::array<int64_t
   if (nz > 1)
     transformStridedLines(f, nz, nx * ny, spacing_mm[2], ny, nx, [&](int64_t j) { return j * nx; },
                           [&](int64_t j, int64_t i) { return wanted_column(i, j); });
-  return field;
 }
 
 }  // namespace
@@ -169,22 +147,44 @@ FieldBuffer transform(std::span<const uint8_t> feature, const std::array<int64_t
 std::vector<double> squaredDistanceTransform(std::span<const uint8_t> feature,
                                              const std::array<int64_t, 3>& dims,
                                              const std::array<double, 3>& spacing_mm) {
-  const auto field = transform(feature, dims, spacing_mm, [](int64_t, int64_t) { return true; });
-  return std::vector<double>(field.get(), field.get() + feature.size());
+  std::vector<double> field(feature.size());
+  transform(feature, dims, spacing_mm, [](int64_t, int64_t) { return true; }, field.data());
+  return field;
+}
+
+DistanceWorkspace::DistanceWorkspace() = default;
+DistanceWorkspace::~DistanceWorkspace() { std::free(data_); }
+
+double* DistanceWorkspace::field(size_t n) {
+  if (n > capacity_) {
+    std::free(data_);
+    data_ = nullptr;
+    capacity_ = 0;
+    // 2 MiB aligned so the kernel can back it with huge pages (far fewer page faults).
+    constexpr size_t kHuge = size_t{2} << 20;
+    const size_t bytes = (n * sizeof(double) + kHuge - 1) / kHuge * kHuge;
+    data_ = static_cast<double*>(std::aligned_alloc(kHuge, bytes));
+    if (!data_) throw std::bad_alloc();
+    ::madvise(data_, bytes, MADV_HUGEPAGE);
+    capacity_ = bytes / sizeof(double);
+  }
+  return data_;
 }
 
 std::vector<double> distancesToFeature(std::span<const uint8_t> feature, std::span<const uint8_t> query,
                                        const std::array<int64_t, 3>& dims,
-                                       const std::array<double, 3>& spacing_mm) {
+                                       const std::array<double, 3>& spacing_mm,
+                                       DistanceWorkspace& workspace) {
   const int64_t nx = dims[0], ny = dims[1], nz = dims[2];
   std::vector<uint8_t> column(static_cast<size_t>(nx * ny), 0);  // (i, j) columns holding queries
   for (int64_t k = 0; k < nz; ++k)
     for (int64_t ji = 0; ji < nx * ny; ++ji) column[static_cast<size_t>(ji)] |= query[static_cast<size_t>(k * nx * ny + ji)];
-  const auto squared = transform(feature, dims, spacing_mm,
-                                 [&](int64_t i, int64_t j) { return column[static_cast<size_t>(j * nx + i)] != 0; });
+  double* squared = workspace.field(feature.size());
+  transform(feature, dims, spacing_mm,
+            [&](int64_t i, int64_t j) { return column[static_cast<size_t>(j * nx + i)] != 0; }, squared);
   std::vector<double> out;
   for (size_t v = 0; v < query.size(); ++v)
-    if (query[v]) out.push_back(std::sqrt(squared.get()[v]));
+    if (query[v]) out.push_back(std::sqrt(squared[v]));
   return out;
 }
 

@@ -15,12 +15,29 @@ namespace gatescope {
                                                            const std::array<int64_t, 3>& dims,
                                                            const std::array<double, 3>& spacing_mm);
 
+// Scratch memory of distance transforms, kept between calls: fresh pages cost the kernel a
+// zero-fill each, which on large grids costs as much as the transform itself.
+class DistanceWorkspace {
+ public:
+  DistanceWorkspace();
+  ~DistanceWorkspace();
+  DistanceWorkspace(const DistanceWorkspace&) = delete;
+  DistanceWorkspace& operator=(const DistanceWorkspace&) = delete;
+  // At least `n` doubles, not initialised.
+  [[nodiscard]] double* field(size_t n);
+
+ private:
+  double* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
 // The distances in mm (not squared) from each voxel where `query` is non-zero, in memory order,
 // to the nearest `feature` voxel; +infinity without features. Same algorithm, but the last pass
 // only visits lines that hold a query voxel.
 [[nodiscard]] std::vector<double> distancesToFeature(std::span<const uint8_t> feature,
                                                      std::span<const uint8_t> query,
                                                      const std::array<int64_t, 3>& dims,
-                                                     const std::array<double, 3>& spacing_mm);
+                                                     const std::array<double, 3>& spacing_mm,
+                                                     DistanceWorkspace& workspace);
 
 }  // namespace gatescope

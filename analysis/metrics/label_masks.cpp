@@ -145,14 +145,16 @@ std::vector<uint8_t> borderOf(const std::vector<uint8_t>& padded_mask, const Lab
 }
 
 DirectedDistances borderDistances(LabelMasks masks, const Vec3& spacing_mm,
-                                  Connectivity connectivity) {
+                                  Connectivity connectivity, DistanceWorkspace& workspace) {
   const std::vector<uint8_t> reference_border = borderOf(masks.reference, masks, connectivity);
   const std::vector<uint8_t> prediction_border = borderOf(masks.prediction, masks, connectivity);
   masks.reference = {};
   masks.prediction = {};
   DirectedDistances d;
-  d.prediction_to_reference = distancesToFeature(reference_border, prediction_border, masks.box_dims, spacing_mm);
-  d.reference_to_prediction = distancesToFeature(prediction_border, reference_border, masks.box_dims, spacing_mm);
+  d.prediction_to_reference =
+      distancesToFeature(reference_border, prediction_border, masks.box_dims, spacing_mm, workspace);
+  d.reference_to_prediction =
+      distancesToFeature(prediction_border, reference_border, masks.box_dims, spacing_mm, workspace);
   return d;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "analysis/core/image.hpp"
+#include "analysis/metrics/distance_transform.hpp"
 
 namespace gatescope {
 
@@ -80,6 +81,6 @@ struct DirectedDistances {
 
 // Consumes the masks: they are freed once their borders are extracted.
 [[nodiscard]] DirectedDistances borderDistances(LabelMasks masks, const Vec3& spacing_mm,
-                                                Connectivity connectivity);
+                                                Connectivity connectivity, DistanceWorkspace& workspace);
 
 }  // namespace gatescope

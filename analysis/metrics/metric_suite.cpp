@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -56,7 +57,18 @@ LabelCensus<T> takeCensus(const T* reference, const T* prediction, const Index3&
     for (int64_t k = 0; k < dims[2]; ++k) {
       for (int64_t j = 0; j < dims[1]; ++j) {
         const int64_t row = (k * dims[1] + j) * dims[0];
+        constexpr int64_t kChunk = 8 / sizeof(T);  // voxels per 8 bytes
         for (int64_t i = 0; i < dims[0]; ++i) {
+          // Most voxels are background in both: skip them 8 bytes at a time.
+          if (i % kChunk == 0 && i + kChunk <= dims[0]) {
+            uint64_t r8 = 0, p8 = 0;
+            std::memcpy(&r8, reference + row + i, 8);
+            std::memcpy(&p8, prediction + row + i, 8);
+            if ((r8 | p8) == 0) {
+              i += kChunk - 1;
+              continue;
+            }
+          }
           const T r = reference[row + i];
           const T p = prediction[row + i];
           if ((r | p) == 0) continue;
@@ -158,6 +170,7 @@ std::vector<LabelMetrics> computeTyped(const T* reference, const T* prediction, 
       masks.push_back(extractMasks(reference, prediction, g.dims, box, static_cast<T>(out[index].label), outside));
     release_inputs();
   }
+  DistanceWorkspace workspace;
   for (size_t n = 0; n < surfaces.size(); ++n) {
     const auto& [index, box] = surfaces[n];
     if (rules.surface == SurfaceModel::PlastimatchBoundary) {
@@ -169,9 +182,10 @@ std::vector<LabelMetrics> computeTyped(const T* reference, const T* prediction, 
                                         : extractMasks(reference, prediction, g.dims, box,
                                                        static_cast<T>(out[index].label), outside);
     if (rules.surface == SurfaceModel::Surfels)
-      setSurfelDistanceMetrics(out[index], std::move(label_masks), g.spacing_mm, config);
+      setSurfelDistanceMetrics(out[index], std::move(label_masks), g.spacing_mm, config, workspace);
     else
-      setDistanceMetrics(out[index], borderDistances(std::move(label_masks), g.spacing_mm, rules.connectivity),
+      setDistanceMetrics(out[index],
+                         borderDistances(std::move(label_masks), g.spacing_mm, rules.connectivity, workspace),
                          config, rules);
   }
   for (LabelMetrics& m : out) applyEmptyPolicy(m, config, rules);

@@ -104,7 +104,7 @@ std::array<double, 16> contourLengthTable(const Vec3& s) {
 }
 
 void setSurfelDistanceMetrics(LabelMetrics& m, LabelMasks masks, const Vec3& spacing_mm,
-                              const MetricConfig& config) {
+                              const MetricConfig& config, DistanceWorkspace& workspace) {
   const Index3& pd = masks.padded_dims;
   const bool two_d = masks.two_d;
   // Corner grid: one point per 2x2(x2) cell, box size + 1 along each axis.
@@ -151,9 +151,9 @@ void setSurfelDistanceMetrics(LabelMetrics& m, LabelMasks masks, const Vec3& spa
       if (border[p]) out.push_back(area[p]);
     return out;
   };
-  DirectedSurfels r2p{distancesToFeature(prediction_border, reference_border, grid, spacing_mm),
+  DirectedSurfels r2p{distancesToFeature(prediction_border, reference_border, grid, spacing_mm, workspace),
                       collect(reference_border, reference_area)};
-  DirectedSurfels p2r{distancesToFeature(reference_border, prediction_border, grid, spacing_mm),
+  DirectedSurfels p2r{distancesToFeature(reference_border, prediction_border, grid, spacing_mm, workspace),
                       collect(prediction_border, prediction_area)};
 
   m.asd_reference_to_prediction_mm = weightedMean(r2p);

@@ -18,6 +18,6 @@ namespace gatescope {
 // The deepmind preset's distance metrics of a label whose masks are both non-empty: surfels on
 // the voxel-corner grid, each weighted by its area, distances between surfel grid points.
 void setSurfelDistanceMetrics(LabelMetrics& m, LabelMasks masks, const Vec3& spacing_mm,
-                              const MetricConfig& config);
+                              const MetricConfig& config, DistanceWorkspace& workspace);
 
 }  // namespace gatescope
