@@ -38,4 +38,12 @@ affine = np.diag(spacing + (1.0,))
 affine[:3, 3] = (-25.6, -25.6, -30.0)
 nib.save(nib.Nifti1Image(ct, affine), out / "abdomen_ct.nii.gz")
 nib.save(nib.Nifti1Image(labels, affine), out / "abdomen_labels.nii.gz")
-print(f"wrote {out / 'abdomen_ct.nii.gz'} and {out / 'abdomen_labels.nii.gz'}")
+
+# A plausible prediction: the landmark organ slightly too large, the target shifted by a voxel,
+# and a false-positive island of the target label.
+prediction = np.zeros(shape, np.uint8)
+prediction[ellipsoid((centre[0] - 7, centre[1] + 2, centre[2]), (9.6, 8.4, 18.5)) & body] = 1
+prediction[ellipsoid((centre[0] + 9.8, centre[1] - 5, centre[2] + 3), (3.5, 3.0, 7.5)) & body & (prediction == 0)] = 2
+prediction[ellipsoid((centre[0] + 12, centre[1] + 10, centre[2] - 12), (1.6, 1.6, 2.5)) & body] = 2
+nib.save(nib.Nifti1Image(prediction, affine), out / "abdomen_prediction.nii.gz")
+print(f"wrote abdomen_ct.nii.gz, abdomen_labels.nii.gz and abdomen_prediction.nii.gz to {out}")
