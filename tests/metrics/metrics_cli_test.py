@@ -51,17 +51,19 @@ def compare(got_labels, want_labels, where):
 
 
 common = ["--percentile", "95", "--tolerance-mm", "1,2.5", "--quiet"]
-for preset in ("default", "monai", "medpy", "metricsreloaded"):
-    report = out / f"{preset}.json"
-    table = out / f"{preset}.csv"
+for variant in ("default", "monai", "medpy", "metricsreloaded", "medpy_full"):
+    preset = variant.split("_")[0]
+    extra = ["--connectivity", "full"] if variant.endswith("_full") else []
+    report = out / f"{variant}.json"
+    table = out / f"{variant}.csv"
     result = run("metrics", "--reference", ref_dir / "reference", "--prediction", ref_dir / "prediction",
-                 "--preset", preset, "--json", report, "--csv", table, *common)
+                 "--preset", preset, "--json", report, "--csv", table, *extra, *common)
     check(result.returncode == 0, f"{preset}: exit {result.returncode}: {result.stderr}")
     if not report.exists():
         failures.append(f"{preset}: no JSON report")
         continue
     got = json.loads(report.read_text())
-    want = json.loads((ref_dir / f"expected_{preset}.json").read_text())
+    want = json.loads((ref_dir / f"expected_{variant}.json").read_text())
     check(got["schema"] == "gatescope.metrics/1" and got["preset"] == preset, f"{preset}: header")
     cases = {c["id"]: c for c in got["cases"]}
     check(sorted(cases) == sorted(want), f"{preset}: cases {sorted(cases)}")
@@ -75,6 +77,27 @@ for preset in ("default", "monai", "medpy", "metricsreloaded"):
     check(math.isclose(got["summary"]["1"]["dice"]["mean"], float(np.mean(finite)), rel_tol=1e-12),
           f"{preset}: summary mean")
     check(got["summary"]["1"]["dice"]["n"] == len(finite), f"{preset}: summary n")
+
+# Background as a label.
+name, want = next(iter(json.loads((ref_dir / "expected_background.json").read_text()).items()))
+report = out / "background.json"
+result = run("metrics", "--reference", ref_dir / "reference" / f"{name}.nii.gz", "--prediction",
+             ref_dir / "prediction" / f"{name}.nii.gz", "--include-background", "--json", report, *common)
+check(result.returncode == 0, "--include-background runs")
+compare({"0": json.loads(report.read_text())["cases"][0]["labels"]["0"]}, {"0": want}, "background")
+
+# Worst-case substitution in summaries: +inf distances (one mask empty) become the image diagonal.
+report = out / "worst.json"
+run("metrics", "--reference", ref_dir / "reference", "--prediction", ref_dir / "prediction",
+    "--nonfinite", "diagonal", "--json", report, *common)
+got = json.loads(report.read_text())
+img = nib.load(str(ref_dir / "reference" / "one_sided.nii.gz"))
+diagonal = float(np.linalg.norm(np.array(img.shape) * np.array(img.header.get_zooms())))
+hd3 = got["summary"]["3"]["hd_mm"]
+check(math.isclose(hd3["mean"], diagonal, rel_tol=1e-5) and hd3["n_inf"] == 0,
+      f"--nonfinite diagonal: label 3 hd mean {hd3['mean']} != diagonal {diagonal}")
+one_sided = next(c for c in got["cases"] if c["id"] == "one_sided")
+check(one_sided["labels"]["3"]["hd_mm"] == "inf", "per-case values stay as computed")
 
 # A label absent from both images, asked for explicitly: each preset's both-empty policy.
 both = json.loads((ref_dir / "expected_both_empty.json").read_text())
