@@ -1,6 +1,7 @@
 // Entry point of the LibTorch plugin: registers everything this library provides.
 #include "analysis/plugin/registry.hpp"
 #include "plugins/runtime/torch_runtime.hpp"
+#include "plugins/zoo/native_adapter.hpp"
 
 extern "C" __attribute__((visibility("default"))) void gatescope_register_plugin(
     gatescope::Registry& registry) {
@@ -14,4 +15,5 @@ extern "C" __attribute__((visibility("default"))) void gatescope_register_plugin
                                     info.cuda_device_names[static_cast<size_t>(d)] + ")");
     return description;
   });
+  registry.addModelLoader("manifest", gatescope::loadNativeModel);
 }

@@ -1,5 +1,7 @@
 #include "analysis/plugin/registry.hpp"
 
+#include "analysis/core/error.hpp"
+
 namespace gatescope {
 
 void Registry::addRuntime(const std::string& name, RuntimeProbe probe) {
@@ -10,6 +12,23 @@ std::vector<RuntimeDescription> Registry::runtimes() const {
   std::vector<RuntimeDescription> out;
   for (const auto& [name, probe] : runtimes_) out.push_back(probe());
   return out;
+}
+
+void Registry::addModelLoader(const std::string& kind, ModelLoader loader) {
+  loaders_[kind] = std::move(loader);
+}
+
+std::unique_ptr<ModelAdapter> Registry::loadModel(const std::filesystem::path& path,
+                                                  const LoadOptions& options) const {
+  const std::string name = path.filename().string();
+  const std::string kind = name.ends_with(".json") ? "manifest"
+                           : name.ends_with(".pt") || name.ends_with(".ts") ? "torchscript" : "";
+  if (kind.empty())
+    throw UsageError(path.string() + ": a model is a manifest (.json) or a TorchScript file (.pt)");
+  const auto it = loaders_.find(kind);
+  if (it == loaders_.end())
+    throw Error(path.string() + ": no plugin loads " + kind + " models (is libgatescope_torch_plugin.so installed?)");
+  return it->second(path, options);
 }
 
 }  // namespace gatescope

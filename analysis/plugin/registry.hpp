@@ -1,9 +1,13 @@
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "analysis/models/model_adapter.hpp"
 
 namespace gatescope {
 
@@ -20,12 +24,21 @@ struct RuntimeDescription {
 class Registry {
  public:
   using RuntimeProbe = std::function<RuntimeDescription()>;
+  using ModelLoader =
+      std::function<std::unique_ptr<ModelAdapter>(const std::filesystem::path&, const LoadOptions&)>;
 
   void addRuntime(const std::string& name, RuntimeProbe probe);
   [[nodiscard]] std::vector<RuntimeDescription> runtimes() const;
 
+  // Model loaders by file kind: "manifest" (model.json) and "torchscript" (.pt).
+  void addModelLoader(const std::string& kind, ModelLoader loader);
+  // Picks the loader from the file name; Error when no plugin provides it.
+  [[nodiscard]] std::unique_ptr<ModelAdapter> loadModel(const std::filesystem::path& path,
+                                                        const LoadOptions& options) const;
+
  private:
   std::map<std::string, RuntimeProbe> runtimes_;
+  std::map<std::string, ModelLoader> loaders_;
 };
 
 }  // namespace gatescope

@@ -1,0 +1,80 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/core/image.hpp"
+#include "analysis/models/model_manifest.hpp"
+
+namespace gatescope {
+
+// A dense float tensor as plain data, C order; network tensors are (N, C, i, j[, k]).
+struct TensorData {
+  std::vector<int64_t> shape;
+  std::vector<float> values;
+};
+
+struct GateInfo {
+  std::string name;              // module name: attentionblock2, ...
+  std::array<int64_t, 3> stride;  // of the gate's grid relative to the input grid
+};
+
+struct ModelInfo {
+  std::string name;
+  std::string architecture;
+  int dimensions = 3;
+  int in_channels = 1;
+  int n_classes = 2;
+  std::vector<GateInfo> gates;
+  std::map<int, std::string> labels;
+  Preprocessing preprocessing;
+  std::array<int64_t, 3> size_multiple = {16, 16, 16};  // every input axis is padded to a multiple
+  std::string device;  // where it runs: "cpu", "cuda:0"
+  std::string weights_sha256;
+};
+
+struct ForwardResult {
+  TensorData logits;
+  std::vector<std::pair<std::string, TensorData>> gates;  // at each gate's own resolution
+};
+
+struct LoadOptions {
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N
+};
+
+struct PredictOptions {
+  bool capture_gates = true;
+};
+
+struct GatePrediction {
+  std::string name;
+  Volume<float> native;     // the gate's own grid, with its own spacing and origin
+  Volume<float> resampled;  // on the input image's grid
+};
+
+struct Prediction {
+  Volume<float> probabilities;  // softmax over classes, one channel per class, input grid
+  Volume<uint8_t> labels;       // argmax
+  std::vector<GatePrediction> gates;
+  double seconds = 0.0;
+};
+
+// A model gatescope can run: the native zoo (model.json) or a TorchScript export. Implementations
+// live in plugins/ and are created through the plugin registry.
+class ModelAdapter {
+ public:
+  virtual ~ModelAdapter() = default;
+  [[nodiscard]] virtual const ModelInfo& info() const = 0;
+  // The bare network on an already preprocessed input: logits and gates (for cross-checks).
+  [[nodiscard]] virtual ForwardResult forward(const TensorData& input, bool capture_gates) = 0;
+  // Preprocessing, inference, softmax and argmax, gates resampled to the image grid.
+  [[nodiscard]] virtual Prediction predict(const Image& image, const PredictOptions& options) = 0;
+};
+
+}  // namespace gatescope

@@ -1,0 +1,326 @@
+#include "plugins/zoo/networks.hpp"
+
+#include <fmt/format.h>
+
+#include "analysis/core/error.hpp"
+
+namespace gatescope::zoo {
+
+namespace F = torch::nn::functional;
+
+namespace {
+
+using Size3 = std::array<int64_t, 3>;
+
+// 2D and 3D building blocks share their code: Nd<D> names the LibTorch types.
+template <int D>
+struct Nd;
+template <>
+struct Nd<2> {
+  using Conv = torch::nn::Conv2d;
+  using ConvOptions = torch::nn::Conv2dOptions;
+  using ConvTranspose = torch::nn::ConvTranspose2d;
+  using ConvTransposeOptions = torch::nn::ConvTranspose2dOptions;
+  using BatchNorm = torch::nn::BatchNorm2d;
+  static F::InterpolateFuncOptions interpolation() { return F::InterpolateFuncOptions().mode(torch::kBilinear); }
+  static torch::Tensor maxPool(const torch::Tensor& x, const Size3& k) {
+    return torch::max_pool2d(x, {k[0], k[1]});
+  }
+};
+template <>
+struct Nd<3> {
+  using Conv = torch::nn::Conv3d;
+  using ConvOptions = torch::nn::Conv3dOptions;
+  using ConvTranspose = torch::nn::ConvTranspose3d;
+  using ConvTransposeOptions = torch::nn::ConvTranspose3dOptions;
+  using BatchNorm = torch::nn::BatchNorm3d;
+  static F::InterpolateFuncOptions interpolation() { return F::InterpolateFuncOptions().mode(torch::kTrilinear); }
+  static torch::Tensor maxPool(const torch::Tensor& x, const Size3& k) { return torch::max_pool3d(x, {k[0], k[1], k[2]}); }
+};
+
+template <int D>
+torch::ExpandingArray<D> dims(const Size3& v) {
+  return torch::ExpandingArray<D>(at::IntArrayRef(v.data(), D));
+}
+
+template <int D>
+typename Nd<D>::Conv conv(int64_t in, int64_t out, const Size3& kernel, const Size3& stride = {1, 1, 1},
+                          const Size3& padding = {0, 0, 0}, bool bias = true) {
+  return typename Nd<D>::Conv(typename Nd<D>::ConvOptions(in, out, dims<D>(kernel))
+                                  .stride(dims<D>(stride))
+                                  .padding(dims<D>(padding))
+                                  .bias(bias));
+}
+
+// Conv -> BatchNorm -> ReLU, as nn.Sequential: keys <name>.0.weight, <name>.1.running_mean, ...
+template <int D>
+torch::nn::Sequential convBnRelu(int64_t in, int64_t out, const Size3& kernel, const Size3& padding) {
+  return torch::nn::Sequential(conv<D>(in, out, kernel, {1, 1, 1}, padding), typename Nd<D>::BatchNorm(out),
+                               torch::nn::ReLU(torch::nn::ReLUOptions(true)));
+}
+
+struct Interpolation {
+  bool align_corners = false;
+  template <int D>
+  torch::Tensor toSize(const torch::Tensor& x, const std::vector<int64_t>& size) const {
+    return F::interpolate(x, Nd<D>::interpolation().size(size).align_corners(align_corners));
+  }
+  template <int D>
+  torch::Tensor byScale(const torch::Tensor& x, const Size3& scale) const {
+    std::vector<double> factors(scale.begin(), scale.begin() + D);
+    return F::interpolate(x, Nd<D>::interpolation().scale_factor(factors).align_corners(align_corners));
+  }
+};
+
+std::vector<int64_t> spatial(const torch::Tensor& x) { return x.sizes().slice(2).vec(); }
+
+int64_t floorHalf(int64_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); }
+
+// UnetConv3 / unetConv2: two Conv-BN-ReLU (or Conv-ReLU without batch norm) named conv1, conv2.
+template <int D>
+struct UnetConvImpl : torch::nn::Module {
+  UnetConvImpl(int64_t in, int64_t out, const Size3& kernel, const Size3& padding, bool batchnorm = true) {
+    if (batchnorm) {
+      conv1 = register_module("conv1", convBnRelu<D>(in, out, kernel, padding));
+      conv2 = register_module("conv2", convBnRelu<D>(out, out, kernel, padding));
+    } else {
+      conv1 = register_module("conv1", torch::nn::Sequential(conv<D>(in, out, kernel, {1, 1, 1}, padding),
+                                                             torch::nn::ReLU(torch::nn::ReLUOptions(true))));
+      conv2 = register_module("conv2", torch::nn::Sequential(conv<D>(out, out, kernel, {1, 1, 1}, padding),
+                                                             torch::nn::ReLU(torch::nn::ReLUOptions(true))));
+    }
+  }
+  torch::Tensor forward(const torch::Tensor& x) { return conv2->forward(conv1->forward(x)); }
+  torch::nn::Sequential conv1{nullptr}, conv2{nullptr};
+};
+template <int D>
+using UnetConv = torch::nn::ModuleHolder<UnetConvImpl<D>>;
+
+// The original up blocks pad the skip connection by an offset measured on the first spatial axis
+// only, then concatenate [skip, upsampled].
+template <int D>
+torch::Tensor concatenateSkip(const torch::Tensor& skip, const torch::Tensor& upsampled) {
+  const int64_t offset = upsampled.size(2) - skip.size(2);
+  torch::Tensor padded = skip;
+  if (offset != 0) {
+    const int64_t h = floorHalf(offset);
+    padded = D == 3 ? torch::constant_pad_nd(skip, {h, h, 0, h, h, 0}) : torch::constant_pad_nd(skip, {h, h, h, h});
+  }
+  return torch::cat({padded, upsampled}, 1);
+}
+
+// UnetUp3_CT / UnetUp3 (without deconvolution): upsample the coarse input by `scale`, concatenate.
+template <int D>
+struct UpImpl : torch::nn::Module {
+  UpImpl(int64_t in, int64_t out, const Size3& kernel, const Size3& padding, const Size3& scale, Interpolation interp)
+      : scale_(scale), interp_(interp) {
+    conv = register_module("conv", UnetConv<D>(in + out, out, kernel, padding));
+  }
+  torch::Tensor forward(const torch::Tensor& skip, const torch::Tensor& coarse) {
+    return conv->forward(concatenateSkip<D>(skip, interp_.byScale<D>(coarse, scale_)));
+  }
+  UnetConv<D> conv{nullptr};
+  Size3 scale_;
+  Interpolation interp_;
+};
+template <int D>
+using Up = torch::nn::ModuleHolder<UpImpl<D>>;
+
+// UnetDsv3: 1x1 conv to the classes (dsv.0), then upsampling to the input grid.
+template <int D>
+struct DsvImpl : torch::nn::Module {
+  DsvImpl(int64_t in, int64_t classes, int64_t scale, Interpolation interp) : scale_(scale), interp_(interp) {
+    dsv = register_module("dsv", torch::nn::Sequential(conv<D>(in, classes, {1, 1, 1})));
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    return interp_.byScale<D>(dsv->forward(x), {scale_, scale_, scale_});
+  }
+  torch::nn::Sequential dsv{nullptr};
+  int64_t scale_;
+  Interpolation interp_;
+};
+template <int D>
+using Dsv = torch::nn::ModuleHolder<DsvImpl<D>>;
+
+struct GateResult {
+  torch::Tensor output;        // W(alpha * x)
+  torch::Tensor alpha_native;  // at theta's grid
+};
+
+// _GridAttentionBlockND, modes concatenation and concatenation_debug.
+template <int D>
+struct GridAttentionImpl : torch::nn::Module {
+  GridAttentionImpl(int64_t in, int64_t gating, int64_t inter, const Size3& sub_sample, bool debug, Interpolation interp)
+      : debug_(debug), interp_(interp) {
+    W = register_module("W", torch::nn::Sequential(conv<D>(in, in, {1, 1, 1}), typename Nd<D>::BatchNorm(in)));
+    theta = register_module("theta", conv<D>(in, inter, sub_sample, sub_sample, {0, 0, 0}, false));
+    phi = register_module("phi", conv<D>(gating, inter, {1, 1, 1}));
+    psi = register_module("psi", conv<D>(inter, 1, {1, 1, 1}));
+  }
+  GateResult forward(const torch::Tensor& x, const torch::Tensor& g) {
+    const torch::Tensor theta_x = theta->forward(x);
+    const torch::Tensor phi_g = interp_.toSize<D>(phi->forward(g), spatial(theta_x));
+    const torch::Tensor f = debug_ ? torch::softplus(theta_x + phi_g) : torch::relu(theta_x + phi_g);
+    const torch::Tensor alpha = torch::sigmoid(psi->forward(f));
+    const torch::Tensor upsampled = interp_.toSize<D>(alpha, spatial(x));
+    return {W->forward(upsampled.expand_as(x) * x), alpha};
+  }
+  torch::nn::Sequential W{nullptr};
+  typename Nd<D>::Conv theta{nullptr}, phi{nullptr}, psi{nullptr};
+  bool debug_;
+  Interpolation interp_;
+};
+template <int D>
+using GridAttention = torch::nn::ModuleHolder<GridAttentionImpl<D>>;
+
+// MultiAttentionBlock: one or two gates, then combine_gates (1x1 conv, BN, ReLU).
+template <int D>
+struct MultiAttentionImpl : torch::nn::Module {
+  MultiAttentionImpl(int64_t in, int64_t gating, int64_t inter, int count, const Size3& sub_sample, bool debug,
+                     Interpolation interp) {
+    for (int n = 1; n <= count; ++n)
+      gates.push_back(register_module("gate_block_" + std::to_string(n),
+                                      GridAttention<D>(in, gating, inter, sub_sample, debug, interp)));
+    combine_gates = register_module("combine_gates", convBnRelu<D>(in * count, in, {1, 1, 1}, {0, 0, 0}));
+  }
+  GateResult forward(const torch::Tensor& x, const torch::Tensor& g) {
+    std::vector<torch::Tensor> outputs, alphas;
+    for (auto& gate : gates) {
+      GateResult r = gate->forward(x, g);
+      outputs.push_back(r.output);
+      alphas.push_back(r.alpha_native);
+    }
+    return {combine_gates->forward(torch::cat(outputs, 1)), torch::cat(alphas, 1)};
+  }
+  std::vector<GridAttention<D>> gates;
+  torch::nn::Sequential combine_gates{nullptr};
+};
+template <int D>
+using MultiAttention = torch::nn::ModuleHolder<MultiAttentionImpl<D>>;
+
+// UnetGridGatingSignal3: conv1 = Sequential(1x1 conv, BN, ReLU).
+template <int D>
+struct GatingSignalImpl : torch::nn::Module {
+  GatingSignalImpl(int64_t in, int64_t out) { conv1 = register_module("conv1", convBnRelu<D>(in, out, {1, 1, 1}, {0, 0, 0})); }
+  torch::Tensor forward(const torch::Tensor& x) { return conv1->forward(x); }
+  torch::nn::Sequential conv1{nullptr};
+};
+template <int D>
+using GatingSignal = torch::nn::ModuleHolder<GatingSignalImpl<D>>;
+
+std::array<int64_t, 5> filtersFor(int feature_scale) {
+  std::array<int64_t, 5> f = {64, 128, 256, 512, 1024};
+  for (auto& v : f) v /= feature_scale;
+  return f;
+}
+
+// unet_ct_dsv, unet_ct_single_att_dsv, unet_ct_multi_att_dsv.
+template <int D>
+class CtDsvNetwork : public Network {
+ public:
+  CtDsvNetwork(const ZooConfig& c, int gates_per_level) : gates_per_level_(gates_per_level) {
+    const auto f = filtersFor(c.feature_scale);
+    const Interpolation interp{c.upsample_align_corners};
+    const Size3 k3 = {3, 3, 3}, p1 = {1, 1, 1};
+    conv1 = register_module("conv1", UnetConv<D>(c.in_channels, f[0], k3, p1));
+    conv2 = register_module("conv2", UnetConv<D>(f[0], f[1], k3, p1));
+    conv3 = register_module("conv3", UnetConv<D>(f[1], f[2], k3, p1));
+    conv4 = register_module("conv4", UnetConv<D>(f[2], f[3], k3, p1));
+    center = register_module("center", UnetConv<D>(f[3], f[4], k3, p1));
+    if (gates_per_level_ > 0) {
+      gating = register_module("gating", GatingSignal<D>(f[4], f[4]));
+      const bool debug = c.nonlocal_mode == "concatenation_debug";
+      attention2 = register_module("attentionblock2", MultiAttention<D>(f[1], f[2], f[1], gates_per_level_, c.attention_dsample, debug, interp));
+      attention3 = register_module("attentionblock3", MultiAttention<D>(f[2], f[3], f[2], gates_per_level_, c.attention_dsample, debug, interp));
+      attention4 = register_module("attentionblock4", MultiAttention<D>(f[3], f[4], f[3], gates_per_level_, c.attention_dsample, debug, interp));
+      sub_sample_ = c.attention_dsample;
+    }
+    const Size3 two = {2, 2, 2};
+    up4 = register_module("up_concat4", Up<D>(f[4], f[3], k3, p1, two, interp));
+    up3 = register_module("up_concat3", Up<D>(f[3], f[2], k3, p1, two, interp));
+    up2 = register_module("up_concat2", Up<D>(f[2], f[1], k3, p1, two, interp));
+    up1 = register_module("up_concat1", Up<D>(f[1], f[0], k3, p1, two, interp));
+    dsv4 = register_module("dsv4", Dsv<D>(f[3], c.n_classes, 8, interp));
+    dsv3 = register_module("dsv3", Dsv<D>(f[2], c.n_classes, 4, interp));
+    dsv2 = register_module("dsv2", Dsv<D>(f[1], c.n_classes, 2, interp));
+    dsv1 = register_module("dsv1", conv<D>(f[0], c.n_classes, {1, 1, 1}));
+    final_ = register_module("final", conv<D>(c.n_classes * 4, c.n_classes, {1, 1, 1}));
+  }
+
+  NetworkOutput run(const torch::Tensor& x, bool capture_gates) override {
+    const Size3 two = {2, 2, 2};
+    const torch::Tensor c1 = conv1->forward(x);
+    const torch::Tensor c2 = conv2->forward(Nd<D>::maxPool(c1, two));
+    const torch::Tensor c3 = conv3->forward(Nd<D>::maxPool(c2, two));
+    const torch::Tensor c4 = conv4->forward(Nd<D>::maxPool(c3, two));
+    const torch::Tensor middle = center->forward(Nd<D>::maxPool(c4, two));
+    NetworkOutput out;
+    torch::Tensor u4, u3, u2;
+    if (gates_per_level_ > 0) {
+      const GateResult g4 = attention4->forward(c4, gating->forward(middle));
+      u4 = up4->forward(g4.output, middle);
+      const GateResult g3 = attention3->forward(c3, u4);
+      u3 = up3->forward(g3.output, u4);
+      const GateResult g2 = attention2->forward(c2, u3);
+      u2 = up2->forward(g2.output, u3);
+      if (capture_gates)
+        out.gates = {{"attentionblock2", g2.alpha_native}, {"attentionblock3", g3.alpha_native},
+                     {"attentionblock4", g4.alpha_native}};
+    } else {
+      u4 = up4->forward(c4, middle);
+      u3 = up3->forward(c3, u4);
+      u2 = up2->forward(c2, u3);
+    }
+    const torch::Tensor u1 = up1->forward(c1, u2);
+    out.logits = final_->forward(torch::cat({dsv1->forward(u1), dsv2->forward(u2), dsv3->forward(u3), dsv4->forward(u4)}, 1));
+    return out;
+  }
+
+  std::vector<std::pair<std::string, Size3>> gates() const override {
+    if (gates_per_level_ == 0) return {};
+    std::vector<std::pair<std::string, Size3>> out;
+    for (int level = 2; level <= 4; ++level) {
+      Size3 stride{};
+      for (int a = 0; a < 3; ++a)
+        stride[static_cast<size_t>(a)] = a < D ? (int64_t{1} << (level - 1)) * sub_sample_[static_cast<size_t>(a)] : 1;
+      out.emplace_back("attentionblock" + std::to_string(level), stride);
+    }
+    return out;
+  }
+  Size3 sizeMultiple() const override { return {16, 16, D == 3 ? 16 : 1}; }
+
+ private:
+  int gates_per_level_;
+  Size3 sub_sample_ = {2, 2, 2};
+  UnetConv<D> conv1{nullptr}, conv2{nullptr}, conv3{nullptr}, conv4{nullptr}, center{nullptr};
+  GatingSignal<D> gating{nullptr};
+  MultiAttention<D> attention2{nullptr}, attention3{nullptr}, attention4{nullptr};
+  Up<D> up4{nullptr}, up3{nullptr}, up2{nullptr}, up1{nullptr};
+  Dsv<D> dsv4{nullptr}, dsv3{nullptr}, dsv2{nullptr};
+  typename Nd<D>::Conv dsv1{nullptr}, final_{nullptr};
+};
+
+}  // namespace
+
+std::vector<std::string> zooArchitectures() {
+  return {"unet_ct_dsv", "unet_ct_single_att_dsv", "unet_ct_multi_att_dsv"};
+}
+
+std::shared_ptr<Network> makeNetwork(const ZooConfig& c) {
+  if (c.dimensions != 2 && c.dimensions != 3)
+    throw UsageError(fmt::format("tensor_dim must be 2D or 3D, not {}D", c.dimensions));
+  if (c.nonlocal_mode != "concatenation" && c.nonlocal_mode != "concatenation_debug")
+    throw UsageError("nonlocal_mode '" + c.nonlocal_mode + "' is not supported (concatenation, concatenation_debug)");
+  const auto ct = [&](int gates) -> std::shared_ptr<Network> {
+    if (c.dimensions == 3) return std::make_shared<CtDsvNetwork<3>>(c, gates);
+    return std::make_shared<CtDsvNetwork<2>>(c, gates);
+  };
+  if (c.architecture == "unet_ct_dsv") return ct(0);
+  if (c.architecture == "unet_ct_single_att_dsv") return ct(1);
+  if (c.architecture == "unet_ct_multi_att_dsv") return ct(2);
+  std::string known;
+  for (const auto& a : zooArchitectures()) known += (known.empty() ? "" : ", ") + a;
+  throw UsageError("unknown architecture '" + c.architecture + "' (known: " + known + ")");
+}
+
+}  // namespace gatescope::zoo

@@ -1,0 +1,39 @@
+#pragma once
+
+// The native attention-gated zoo on LibTorch, with the module and parameter names of the original
+// Attention-Gated-Networks code so that its state_dict keys map one to one. Internal to plugins/.
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plugins/zoo/zoo_config.hpp"
+
+namespace gatescope::zoo {
+
+struct GateOutput {
+  std::string name;  // module name: attentionblock2, attentionblock3, attentionblock4
+  torch::Tensor alpha;  // (B, C, spatial) at the gate's own resolution (theta's grid)
+};
+
+struct NetworkOutput {
+  torch::Tensor logits;  // (B, classes, spatial of the input)
+  std::vector<GateOutput> gates;
+};
+
+// Every zoo network: a torch::nn::Module whose forward also returns the gates' coefficients.
+class Network : public torch::nn::Module {
+ public:
+  [[nodiscard]] virtual NetworkOutput run(const torch::Tensor& input, bool capture_gates) = 0;
+  // Gate names in output order, with the stride of each gate's grid relative to the input.
+  [[nodiscard]] virtual std::vector<std::pair<std::string, std::array<int64_t, 3>>> gates() const = 0;
+  // Every spatial size must be a multiple of this (pooling levels).
+  [[nodiscard]] virtual std::array<int64_t, 3> sizeMultiple() const = 0;
+};
+
+// Throws UsageError for an unknown architecture or an unsupported dimensionality.
+[[nodiscard]] std::shared_ptr<Network> makeNetwork(const ZooConfig& config);
+[[nodiscard]] std::vector<std::string> zooArchitectures();
+
+}  // namespace gatescope::zoo

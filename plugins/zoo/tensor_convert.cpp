@@ -1,0 +1,119 @@
+#include "plugins/zoo/tensor_convert.hpp"
+
+#include <cmath>
+#include <numeric>
+
+namespace gatescope {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor toTensor(const TensorData& data) {
+  return torch::from_blob(const_cast<float*>(data.values.data()), data.shape, torch::kFloat32).clone();
+}
+
+TensorData toTensorData(const torch::Tensor& tensor) {
+  const torch::Tensor t = tensor.to(torch::kCPU, torch::kFloat32).contiguous();
+  TensorData out{t.sizes().vec(), std::vector<float>(static_cast<size_t>(t.numel()))};
+  std::memcpy(out.values.data(), t.data_ptr<float>(), out.values.size() * sizeof(float));
+  return out;
+}
+
+namespace {
+
+// (C, i, j[, k]) tensor <-> volume memory [c][k][j][i].
+torch::Tensor volumeToTensor(const Volume<float>& v, int dimensions) {
+  const auto& d = v.dims();
+  torch::Tensor t = torch::from_blob(const_cast<float*>(v.data()), {v.channels(), d[2], d[1], d[0]}, torch::kFloat32);
+  t = t.permute({0, 3, 2, 1});
+  if (dimensions == 2) t = t.select(3, 0);
+  return t.contiguous();
+}
+
+Volume<float> tensorToVolume(torch::Tensor t, const Geometry& g) {
+  // t: (C, i, j[, k])
+  if (t.dim() == 3) t = t.unsqueeze(3);
+  t = t.to(torch::kCPU, torch::kFloat32).permute({0, 3, 2, 1}).contiguous();
+  Volume<float> v(g, t.size(0));
+  std::memcpy(v.data(), t.data_ptr<float>(), static_cast<size_t>(v.size()) * sizeof(float));
+  return v;
+}
+
+torch::Tensor cropSpatial(const torch::Tensor& t, const Index3& size, int dimensions) {
+  torch::Tensor out = t;
+  for (int a = 0; a < dimensions; ++a) out = out.narrow(2 + a, 0, size[static_cast<size_t>(a)]);
+  return out;
+}
+
+int64_t roundUp(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
+
+}  // namespace
+
+PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info) {
+  Volume<float> normalized = image;
+  if (info.preprocessing.normalize == "zscore") {
+    for (int64_t c = 0; c < normalized.channels(); ++c) {
+      auto values = normalized.channel(c);
+      double sum = 0, squares = 0;
+      for (float x : values) sum += x;
+      const double mean = sum / static_cast<double>(values.size());
+      for (float x : values) squares += (x - mean) * (x - mean);
+      double sd = std::sqrt(squares / static_cast<double>(values.size()));
+      if (!(sd > 0)) sd = 1.0;
+      for (float& x : values) x = static_cast<float>((x - mean) / sd);
+    }
+  }
+  PreparedInput prepared;
+  prepared.original = image.dims();
+  torch::Tensor t = volumeToTensor(normalized, info.dimensions).unsqueeze(0);
+  std::vector<int64_t> pad;  // F.pad order: last axis first, (before, after)
+  for (int a = info.dimensions - 1; a >= 0; --a) {
+    const auto axis = static_cast<size_t>(a);
+    const int64_t multiple = std::lcm<int64_t>(info.preprocessing.pad_to_multiple, info.size_multiple[axis]);
+    const int64_t target = roundUp(image.dims()[axis], multiple);
+    prepared.padded[axis] = target;
+    pad.push_back(0);
+    pad.push_back(target - image.dims()[axis]);
+  }
+  if (info.dimensions == 2) prepared.padded[2] = 1;
+  prepared.tensor = torch::constant_pad_nd(t, pad, 0.0);
+  return prepared;
+}
+
+Prediction finishPrediction(const zoo::NetworkOutput& out, const PreparedInput& input, const Geometry& geometry,
+                            bool align_corners) {
+  const int dimensions = static_cast<int>(out.logits.dim()) - 2;
+  Prediction p;
+  const torch::Tensor probabilities = cropSpatial(torch::softmax(out.logits, 1), input.original, dimensions)[0];
+  p.probabilities = tensorToVolume(probabilities, geometry);
+  const torch::Tensor labels = probabilities.argmax(0, true).to(torch::kFloat32);
+  const Volume<float> label_values = tensorToVolume(labels, geometry);
+  p.labels = convertVolume<uint8_t>(label_values);
+
+  std::vector<int64_t> padded(input.padded.begin(), input.padded.begin() + dimensions);
+  auto mode = dimensions == 3 ? F::InterpolateFuncOptions().mode(torch::kTrilinear)
+                              : F::InterpolateFuncOptions().mode(torch::kBilinear);
+  for (const zoo::GateOutput& gate : out.gates) {
+    GatePrediction g;
+    g.name = gate.name;
+    // Native grid: each gate voxel covers `stride` input voxels; its centre sits (stride-1)/2 in.
+    Geometry native = geometry;
+    Index3 covered{1, 1, 1};
+    for (int a = 0; a < dimensions; ++a) {
+      const auto axis = static_cast<size_t>(a);
+      const int64_t stride = input.padded[axis] / gate.alpha.size(2 + a);
+      covered[axis] = (input.original[axis] + stride - 1) / stride;
+      native.spacing_mm[axis] = geometry.spacing_mm[axis] * static_cast<double>(stride);
+      for (int r = 0; r < 3; ++r)
+        native.origin[static_cast<size_t>(r)] += geometry.direction[static_cast<size_t>(r)][axis] *
+                                                 geometry.spacing_mm[axis] * 0.5 * static_cast<double>(stride - 1);
+    }
+    native.dims = covered;
+    g.native = tensorToVolume(cropSpatial(gate.alpha, covered, dimensions)[0], native);
+    const torch::Tensor upsampled = F::interpolate(gate.alpha, F::InterpolateFuncOptions(mode).size(padded).align_corners(align_corners));
+    g.resampled = tensorToVolume(cropSpatial(upsampled, input.original, dimensions)[0], geometry);
+    p.gates.push_back(std::move(g));
+  }
+  return p;
+}
+
+}  // namespace gatescope

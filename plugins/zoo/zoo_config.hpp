@@ -1,0 +1,20 @@
+#pragma once
+
+#include <array>
+#include <string>
+
+namespace gatescope {
+
+// What selects and shapes a native network (the manifest's model fields).
+struct ZooConfig {
+  std::string architecture = "unet_ct_single_att_dsv";
+  int dimensions = 3;  // 2 or 3 ("tensor_dim": "2D" / "3D")
+  int in_channels = 1;
+  int n_classes = 2;
+  int feature_scale = 4;
+  std::array<int64_t, 3> attention_dsample = {2, 2, 2};
+  std::string nonlocal_mode = "concatenation";  // or "concatenation_debug"
+  bool upsample_align_corners = false;
+};
+
+}  // namespace gatescope

@@ -1,0 +1,74 @@
+// The native zoo against PyTorch: the same weights (checkpoints PyTorch saved) and inputs must give
+// the same logits and gate coefficients (tests/fixtures/zoo_reference.py).
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "analysis/core/error.hpp"
+#include "plugins/zoo/native_adapter.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace gatescope;
+namespace fs = std::filesystem;
+
+namespace {
+
+TensorData readTensor(const fs::path& dir, const nlohmann::json& spec) {
+  TensorData t;
+  t.shape = spec["shape"].get<std::vector<int64_t>>();
+  const fs::path path = dir / spec["file"].get<std::string>();
+  t.values.resize(fs::file_size(path) / sizeof(float));
+  std::ifstream(path, std::ios::binary)
+      .read(reinterpret_cast<char*>(t.values.data()), static_cast<std::streamsize>(t.values.size() * sizeof(float)));
+  return t;
+}
+
+double largestDifference(const TensorData& a, const TensorData& b) {
+  REQUIRE(a.shape == b.shape);
+  double worst = 0;
+  for (size_t n = 0; n < a.values.size(); ++n)
+    worst = std::max(worst, std::abs(static_cast<double>(a.values[n]) - b.values[n]) /
+                                std::max(1.0, std::abs(static_cast<double>(b.values[n]))));
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("native networks reproduce PyTorch's logits and gates", "[models]") {
+  const fs::path dir = test::fixtureDir("zoo");
+  std::ifstream in(dir / "zoo.json");
+  REQUIRE(in.good());
+  const auto models = nlohmann::json::parse(in);
+  REQUIRE(models.size() >= 4);
+  for (const auto& m : models) {
+    DYNAMIC_SECTION(m["name"].get<std::string>()) {
+      auto model = loadNativeModel(dir / m["manifest"].get<std::string>(), {"cpu"});
+      const ForwardResult result = model->forward(readTensor(dir, m["input"]), true);
+      CHECK(largestDifference(result.logits, readTensor(dir, m["logits"])) < 1e-5);
+      REQUIRE(result.gates.size() == m["gates"].size());
+      for (const auto& [name, alpha] : result.gates) {
+        INFO(name);
+        REQUIRE(m["gates"].contains(name));
+        CHECK(largestDifference(alpha, readTensor(dir, m["gates"][name])) < 1e-5);
+      }
+      CHECK(model->info().gates.size() == m["gates"].size());
+    }
+  }
+}
+
+TEST_CASE("a checkpoint that does not fit names every missing, unexpected and mis-shaped key", "[models]") {
+  try {
+    (void)loadNativeModel(test::fixtureDir("zoo") / "broken.json", {"cpu"});
+    FAIL("no error");
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    INFO(message);
+    CHECK(message.find("broken.pth") != std::string::npos);
+    CHECK(message.find("2 missing key(s): attentionblock2.gate_block_1.theta.weight, final.bias") != std::string::npos);
+    CHECK(message.find("1 unexpected key(s): attentionblock2.gate_block_1.theta.weightt") != std::string::npos);
+    CHECK(message.find("conv1.conv1.0.weight (expected [16, 1, 3, 3, 3], found [16, 2, 3, 3, 3])") != std::string::npos);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+}
