@@ -12,5 +12,6 @@ using CommandAction = std::function<int()>;
 
 void registerInfoCommand(CLI::App& root, CommandAction& chosen);
 void registerMetricsCommand(CLI::App& root, CommandAction& chosen);
+void registerInferCommand(CLI::App& root, CommandAction& chosen);
 
 }  // namespace gatescope::cli

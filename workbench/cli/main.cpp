@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   gatescope::cli::CommandAction chosen;
   gatescope::cli::registerInfoCommand(app, chosen);
   gatescope::cli::registerMetricsCommand(app, chosen);
+  gatescope::cli::registerInferCommand(app, chosen);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,176 @@
+// gatescope infer: run a model on one image; write labels, probabilities, every gate's
+// coefficients (on the input grid and at their own resolution) and infer.json (spec/cli.md).
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "analysis/core/error.hpp"
+#include "analysis/io/file_util.hpp"
+#include "analysis/io/image_file.hpp"
+#include "analysis/plugin/plugin_loader.hpp"
+#include "analysis/version.hpp"
+#include "workbench/cli/command.hpp"
+
+namespace gatescope::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct InferOptions {
+  std::string model, input, out;
+  std::string device = "auto";
+  std::string gates = "all";
+  bool quiet = false;
+};
+
+double since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Which gates to write: all, none, or a comma-separated list of names the model has.
+std::set<std::string> selectGates(const std::string& text, const ModelInfo& info) {
+  std::set<std::string> all;
+  for (const auto& g : info.gates) all.insert(g.name);
+  if (text == "all") return all;
+  if (text == "none") return {};
+  std::set<std::string> chosen;
+  std::stringstream list(text);
+  for (std::string name; std::getline(list, name, ',');) {
+    if (!all.count(name)) {
+      std::string known;
+      for (const auto& g : all) known += (known.empty() ? "" : ", ") + g;
+      throw UsageError(fmt::format("--gates: the model has no gate '{}' (it has: {})", name,
+                                   known.empty() ? "no gates" : known));
+    }
+    chosen.insert(name);
+  }
+  return chosen;
+}
+
+// Writes every output into a fresh folder beside DIR, then moves the files into DIR: an
+// interrupted run leaves DIR as it was.
+class OutputFolder {
+ public:
+  explicit OutputFolder(const fs::path& target) : target_(target) {
+    std::error_code ec;
+    fs::create_directories(target_, ec);
+    if (ec || !fs::is_directory(target_))
+      throw IoError(target_.string() + ": cannot create the output folder: " + ec.message());
+    staging_ = target_ / (".infer-" + std::to_string(std::random_device{}()));
+    fs::create_directories(staging_ / "gates");
+  }
+  ~OutputFolder() {
+    std::error_code ec;
+    fs::remove_all(staging_, ec);
+  }
+  OutputFolder(const OutputFolder&) = delete;
+  OutputFolder& operator=(const OutputFolder&) = delete;
+  [[nodiscard]] fs::path stage(const std::string& relative) {
+    files_.push_back(relative);
+    return staging_ / relative;
+  }
+  void commit() {
+    fs::create_directories(target_ / "gates");
+    for (const auto& relative : files_) fs::rename(staging_ / relative, target_ / relative);
+  }
+
+ private:
+  fs::path target_, staging_;
+  std::vector<std::string> files_;
+};
+
+int runInfer(const InferOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  if (!fs::exists(o.model)) throw UsageError(o.model + ": no such model file");
+  if (!fs::exists(o.input)) throw UsageError(o.input + ": no such image");
+  const auto log = [&](const std::string& line) {
+    if (!o.quiet) std::cerr << line << "\n";
+  };
+  Registry& registry = pluginRegistry();
+  log("loading " + o.model);
+  auto model = registry.loadModel(o.model, LoadOptions{o.device});
+  const ModelInfo& info = model->info();
+  const std::set<std::string> wanted = selectGates(o.gates, info);
+  const double load_seconds = since(start);
+
+  auto phase = std::chrono::steady_clock::now();
+  const Image image = readImage(o.input);
+  const double read_seconds = since(phase);
+  log(fmt::format("running {} on {} ({})", info.name, o.input, info.device));
+  phase = std::chrono::steady_clock::now();
+  const Prediction prediction = model->predict(image, PredictOptions{!wanted.empty()});
+  const double predict_seconds = since(phase);
+
+  phase = std::chrono::steady_clock::now();
+  OutputFolder out(o.out);
+  const auto header_from_input = [&](Image written) {
+    written.header.qform_code = image.header.qform_code;
+    written.header.sform_code = image.header.sform_code;
+    return written;
+  };
+  writeImage(out.stage("labels.nii.gz"), header_from_input(makeImage(prediction.labels)));
+  writeImage(out.stage("probabilities.nii.gz"), header_from_input(makeImage(prediction.probabilities)));
+  nlohmann::ordered_json gates = nlohmann::ordered_json::array();
+  for (const GatePrediction& g : prediction.gates) {
+    if (!wanted.count(g.name)) continue;
+    writeImage(out.stage("gates/" + g.name + ".nii.gz"), header_from_input(makeImage(g.resampled)));
+    writeImage(out.stage("gates/" + g.name + "_native.nii.gz"), header_from_input(makeImage(g.native)));
+    nlohmann::ordered_json entry = {{"name", g.name},
+                                    {"channels", g.native.channels()},
+                                    {"native_dims", g.native.dims()},
+                                    {"native_spacing_mm", g.native.geometry().spacing_mm},
+                                    {"file", "gates/" + g.name + ".nii.gz"},
+                                    {"native_file", "gates/" + g.name + "_native.nii.gz"}};
+    gates.push_back(entry);
+  }
+  const double write_seconds = since(phase);
+  nlohmann::ordered_json labels = nlohmann::ordered_json::object();
+  for (const auto& [value, name] : info.labels) labels[std::to_string(value)] = name;
+  std::string runtime;
+  for (const auto& r : registry.runtimes()) runtime = r.name + " " + r.version;
+  const nlohmann::ordered_json report = {
+      {"schema", "gatescope.infer/1"},
+      {"gatescope_version", kVersion},
+      {"runtime", runtime},
+      {"model", {{"name", info.name}, {"architecture", info.architecture}, {"path", fs::absolute(o.model).string()},
+                 {"classes", info.n_classes}, {"labels", labels}}},
+      {"input", fs::absolute(o.input).string()},
+      {"device", info.device},
+      {"outputs", {{"labels", "labels.nii.gz"}, {"probabilities", "probabilities.nii.gz"}}},
+      {"gates", gates},
+      {"timings_s", {{"load", load_seconds}, {"read", read_seconds}, {"predict", predict_seconds},
+                     {"write", write_seconds}, {"total", since(start)}}}};
+  writeFileAtomically(out.stage("infer.json"), report.dump(2) + "\n");
+  out.commit();
+  log(fmt::format("wrote {} in {:.2f} s (prediction {:.2f} s)", o.out, since(start), predict_seconds));
+  return 0;
+}
+
+}  // namespace
+
+void registerInferCommand(CLI::App& root, CommandAction& chosen) {
+  auto o = std::make_shared<InferOptions>();
+  CLI::App* cmd = root.add_subcommand("infer", "Run a model on one image: labels, probabilities and attention gates");
+  cmd->add_option("--model", o->model, "Model manifest (model.json) of a native network")->required();
+  cmd->add_option("--input", o->input, "Image (.nii, .nii.gz, .png)")->required();
+  cmd->add_option("--out", o->out, "Output folder (created if needed)")->required();
+  cmd->add_option("--device", o->device, "auto (CUDA when LibTorch sees a GPU), cpu, cuda or cuda:N")
+      ->capture_default_str();
+  cmd->add_option("--gates", o->gates, "Gates to write: all, none, or names like attentionblock2,attentionblock3")
+      ->capture_default_str();
+  cmd->add_flag("--quiet", o->quiet, "No progress output");
+  cmd->footer(
+      "Writes DIR/labels.nii.gz, DIR/probabilities.nii.gz (classes on the 4th axis),\n"
+      "DIR/gates/<gate>.nii.gz (on the input grid), DIR/gates/<gate>_native.nii.gz (the gate's own\n"
+      "grid and spacing) and DIR/infer.json. Every output has the input's geometry.");
+  cmd->callback([o, &chosen] { chosen = [o] { return runInfer(*o); }; });
+}
+
+}  // namespace gatescope::cli
