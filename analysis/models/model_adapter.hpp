@@ -50,6 +50,8 @@ struct LoadOptions {
 
 struct PredictOptions {
   bool capture_gates = true;
+  std::vector<int64_t> window;  // sliding-window size per axis; empty: the whole volume at once
+  double overlap = 0.5;         // fraction of a window shared with its neighbour
 };
 
 struct GatePrediction {

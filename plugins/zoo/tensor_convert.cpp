@@ -48,7 +48,7 @@ int64_t roundUp(int64_t n, int64_t multiple) { return (n + multiple - 1) / multi
 
 }  // namespace
 
-PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info) {
+PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info, bool for_windows) {
   Volume<float> normalized = image;
   if (info.preprocessing.normalize == "zscore") {
     for (int64_t c = 0; c < normalized.channels(); ++c) {
@@ -69,7 +69,7 @@ PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info) {
   for (int a = info.dimensions - 1; a >= 0; --a) {
     const auto axis = static_cast<size_t>(a);
     const int64_t multiple = std::lcm<int64_t>(info.preprocessing.pad_to_multiple, info.size_multiple[axis]);
-    const int64_t target = roundUp(image.dims()[axis], multiple);
+    const int64_t target = for_windows ? image.dims()[axis] : roundUp(image.dims()[axis], multiple);
     prepared.padded[axis] = target;
     pad.push_back(0);
     pad.push_back(target - image.dims()[axis]);
@@ -79,20 +79,20 @@ PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info) {
   return prepared;
 }
 
-Prediction finishPrediction(const zoo::NetworkOutput& out, const PreparedInput& input, const Geometry& geometry,
+Prediction finishPrediction(const torch::Tensor& padded_probabilities, const std::vector<zoo::GateOutput>& gate_outputs,
+                            const std::vector<int64_t>& padded, const Index3& original, const Geometry& geometry,
                             bool align_corners) {
-  const int dimensions = static_cast<int>(out.logits.dim()) - 2;
+  const int dimensions = static_cast<int>(padded_probabilities.dim()) - 2;
   Prediction p;
-  const torch::Tensor probabilities = cropSpatial(torch::softmax(out.logits, 1), input.original, dimensions)[0];
+  const torch::Tensor probabilities = cropSpatial(padded_probabilities, original, dimensions)[0];
   p.probabilities = tensorToVolume(probabilities, geometry);
   const torch::Tensor labels = probabilities.argmax(0, true).to(torch::kFloat32);
   const Volume<float> label_values = tensorToVolume(labels, geometry);
   p.labels = convertVolume<uint8_t>(label_values);
 
-  std::vector<int64_t> padded(input.padded.begin(), input.padded.begin() + dimensions);
   auto mode = dimensions == 3 ? F::InterpolateFuncOptions().mode(torch::kTrilinear)
                               : F::InterpolateFuncOptions().mode(torch::kBilinear);
-  for (const zoo::GateOutput& gate : out.gates) {
+  for (const zoo::GateOutput& gate : gate_outputs) {
     GatePrediction g;
     g.name = gate.name;
     // Native grid: each gate voxel covers `stride` input voxels; its centre sits (stride-1)/2 in.
@@ -100,8 +100,8 @@ Prediction finishPrediction(const zoo::NetworkOutput& out, const PreparedInput& 
     Index3 covered{1, 1, 1};
     for (int a = 0; a < dimensions; ++a) {
       const auto axis = static_cast<size_t>(a);
-      const int64_t stride = input.padded[axis] / gate.alpha.size(2 + a);
-      covered[axis] = (input.original[axis] + stride - 1) / stride;
+      const int64_t stride = padded[axis] / gate.alpha.size(2 + a);
+      covered[axis] = (original[axis] + stride - 1) / stride;
       native.spacing_mm[axis] = geometry.spacing_mm[axis] * static_cast<double>(stride);
       for (int r = 0; r < 3; ++r)
         native.origin[static_cast<size_t>(r)] += geometry.direction[static_cast<size_t>(r)][axis] *
@@ -110,7 +110,7 @@ Prediction finishPrediction(const zoo::NetworkOutput& out, const PreparedInput& 
     native.dims = covered;
     g.native = tensorToVolume(cropSpatial(gate.alpha, covered, dimensions)[0], native);
     const torch::Tensor upsampled = F::interpolate(gate.alpha, F::InterpolateFuncOptions(mode).size(padded).align_corners(align_corners));
-    g.resampled = tensorToVolume(cropSpatial(upsampled, input.original, dimensions)[0], geometry);
+    g.resampled = tensorToVolume(cropSpatial(upsampled, original, dimensions)[0], geometry);
     p.gates.push_back(std::move(g));
   }
   return p;

@@ -17,11 +17,14 @@ struct PreparedInput {
   Index3 original;  // image dims
   Index3 padded;
 };
-[[nodiscard]] PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info);
+// Without padding when `for_windows` (windows are padded by the sliding-window loop).
+[[nodiscard]] PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info, bool for_windows = false);
 
-// Softmax probabilities, argmax labels and gate maps (native and on the image grid), cropped back
-// to the image and given its geometry.
-[[nodiscard]] Prediction finishPrediction(const zoo::NetworkOutput& out, const PreparedInput& input,
+// Probabilities, argmax labels and gate maps (native and on the image grid) from outputs over a
+// padded grid (probabilities (1, classes, padded); gates (1, C, padded / stride)), cropped back to
+// the image and given its geometry.
+[[nodiscard]] Prediction finishPrediction(const torch::Tensor& probabilities, const std::vector<zoo::GateOutput>& gates,
+                                          const std::vector<int64_t>& padded, const Index3& original,
                                           const Geometry& geometry, bool align_corners);
 
 }  // namespace gatescope

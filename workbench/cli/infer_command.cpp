@@ -27,8 +27,30 @@ struct InferOptions {
   std::string model, input, out;
   std::string device = "auto";
   std::string gates = "all";
+  std::string window;
+  double overlap = 0.5;
   bool quiet = false;
 };
+
+// "96,96,48" -> {96, 96, 48}, as many sizes as the model has spatial axes.
+std::vector<int64_t> parseWindow(const std::string& text, int dimensions) {
+  std::vector<int64_t> sizes;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ',');) {
+    try {
+      size_t used = 0;
+      const long long v = std::stoll(item, &used);
+      if (used != item.size() || v < 1) throw std::invalid_argument(item);
+      sizes.push_back(v);
+    } catch (const std::exception&) {
+      throw UsageError("--window: '" + item + "' is not a positive size");
+    }
+  }
+  if (dimensions == 2 && sizes.size() == 3 && sizes[2] == 1) sizes.pop_back();
+  if (static_cast<int>(sizes.size()) != dimensions)
+    throw UsageError(fmt::format("--window: the model is {}D, give {} sizes", dimensions, dimensions));
+  return sizes;
+}
 
 double since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -105,7 +127,11 @@ int runInfer(const InferOptions& o) {
   const double read_seconds = since(phase);
   log(fmt::format("running {} on {} ({})", info.name, o.input, info.device));
   phase = std::chrono::steady_clock::now();
-  const Prediction prediction = model->predict(image, PredictOptions{!wanted.empty()});
+  PredictOptions predict_options;
+  predict_options.capture_gates = !wanted.empty();
+  if (!o.window.empty()) predict_options.window = parseWindow(o.window, info.dimensions);
+  predict_options.overlap = o.overlap;
+  const Prediction prediction = model->predict(image, predict_options);
   const double predict_seconds = since(phase);
 
   phase = std::chrono::steady_clock::now();
@@ -143,6 +169,8 @@ int runInfer(const InferOptions& o) {
                  {"classes", info.n_classes}, {"labels", labels}}},
       {"input", fs::absolute(o.input).string()},
       {"device", info.device},
+      {"window", predict_options.window},
+      {"overlap", predict_options.window.empty() ? 0.0 : predict_options.overlap},
       {"outputs", {{"labels", "labels.nii.gz"}, {"probabilities", "probabilities.nii.gz"}}},
       {"gates", gates},
       {"timings_s", {{"load", load_seconds}, {"read", read_seconds}, {"predict", predict_seconds},
@@ -165,6 +193,12 @@ void registerInferCommand(CLI::App& root, CommandAction& chosen) {
       ->capture_default_str();
   cmd->add_option("--gates", o->gates, "Gates to write: all, none, or names like attentionblock2,attentionblock3")
       ->capture_default_str();
+  cmd->add_option("--window", o->window,
+                  "Sliding-window inference with windows of X,Y,Z voxels (multiples of 16), blended with "
+                  "Gaussian weights; default: the whole volume at once");
+  cmd->add_option("--overlap", o->overlap, "Fraction of a window shared with its neighbour (with --window)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.95));
   cmd->add_flag("--quiet", o->quiet, "No progress output");
   cmd->footer(
       "Writes DIR/labels.nii.gz, DIR/probabilities.nii.gz (classes on the 4th axis),\n"
