@@ -126,6 +126,21 @@ struct UpImpl : torch::nn::Module {
 template <int D>
 using Up = torch::nn::ModuleHolder<UpImpl<D>>;
 
+// unetUp with deconvolution (unet 2D): ConvTranspose2d(4, stride 2, padding 1), then unetConv2
+// without batch norm on [skip, upsampled].
+struct DeconvUpImpl : torch::nn::Module {
+  DeconvUpImpl(int64_t in, int64_t out) {
+    conv = register_module("conv", UnetConv<2>(in, out, Size3{3, 3, 1}, Size3{1, 1, 0}, false));
+    up = register_module("up", torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(in, out, 4).stride(2).padding(1)));
+  }
+  torch::Tensor forward(const torch::Tensor& skip, const torch::Tensor& coarse) {
+    return conv->forward(concatenateSkip<2>(skip, up->forward(coarse)));
+  }
+  UnetConv<2> conv{nullptr};
+  torch::nn::ConvTranspose2d up{nullptr};
+};
+TORCH_MODULE(DeconvUp);
+
 // UnetDsv3: 1x1 conv to the classes (dsv.0), then upsampling to the input grid.
 template <int D>
 struct DsvImpl : torch::nn::Module {
@@ -300,10 +315,125 @@ class CtDsvNetwork : public Network {
   typename Nd<D>::Conv dsv1{nullptr}, final_{nullptr};
 };
 
+// unet (3D): UnetConv3 with (3,3,1) kernels, pooling (2,2,1), UnetUp3 upsampling (2,2,1).
+// unet_grid_gating (3D): the same backbone, plain grid attention gates at levels 2-4 that all take
+// the gating signal computed from the centre block.
+class Unet3dNetwork : public Network {
+ public:
+  Unet3dNetwork(const ZooConfig& c, bool grid_gating) : grid_(grid_gating), sub_sample_(c.attention_dsample) {
+    const auto f = filtersFor(c.feature_scale);
+    const Interpolation interp{c.upsample_align_corners};
+    const Size3 k = {3, 3, 1}, p = {1, 1, 0}, scale = {2, 2, 1};
+    conv1 = register_module("conv1", UnetConv<3>(c.in_channels, f[0], k, p));
+    conv2 = register_module("conv2", UnetConv<3>(f[0], f[1], k, p));
+    conv3 = register_module("conv3", UnetConv<3>(f[1], f[2], k, p));
+    conv4 = register_module("conv4", UnetConv<3>(f[2], f[3], k, p));
+    center = register_module("center", UnetConv<3>(f[3], f[4], k, p));
+    if (grid_) {
+      gating = register_module("gating", GatingSignal<3>(f[4], f[3]));
+      const bool debug = c.nonlocal_mode == "concatenation_debug";
+      attention2 = register_module("attentionblock2", GridAttention<3>(f[1], f[3], f[1], c.attention_dsample, debug, interp));
+      attention3 = register_module("attentionblock3", GridAttention<3>(f[2], f[3], f[2], c.attention_dsample, debug, interp));
+      attention4 = register_module("attentionblock4", GridAttention<3>(f[3], f[3], f[3], c.attention_dsample, debug, interp));
+    }
+    up4 = register_module("up_concat4", Up<3>(f[4], f[3], k, p, scale, interp));
+    up3 = register_module("up_concat3", Up<3>(f[3], f[2], k, p, scale, interp));
+    up2 = register_module("up_concat2", Up<3>(f[2], f[1], k, p, scale, interp));
+    up1 = register_module("up_concat1", Up<3>(f[1], f[0], k, p, scale, interp));
+    final_ = register_module("final", conv<3>(f[0], c.n_classes, {1, 1, 1}));
+  }
+
+  NetworkOutput run(const torch::Tensor& x, bool capture_gates) override {
+    const Size3 pool = {2, 2, 1};
+    const torch::Tensor c1 = conv1->forward(x);
+    const torch::Tensor c2 = conv2->forward(Nd<3>::maxPool(c1, pool));
+    const torch::Tensor c3 = conv3->forward(Nd<3>::maxPool(c2, pool));
+    const torch::Tensor c4 = conv4->forward(Nd<3>::maxPool(c3, pool));
+    const torch::Tensor middle = center->forward(Nd<3>::maxPool(c4, pool));
+    NetworkOutput out;
+    torch::Tensor s2 = c2, s3 = c3, s4 = c4;
+    if (grid_) {
+      const torch::Tensor g = gating->forward(middle);
+      const GateResult g4 = attention4->forward(c4, g), g3 = attention3->forward(c3, g), g2 = attention2->forward(c2, g);
+      s4 = g4.output;
+      s3 = g3.output;
+      s2 = g2.output;
+      if (capture_gates)
+        out.gates = {{"attentionblock2", g2.alpha_native}, {"attentionblock3", g3.alpha_native},
+                     {"attentionblock4", g4.alpha_native}};
+    }
+    const torch::Tensor u4 = up4->forward(s4, middle);
+    const torch::Tensor u3 = up3->forward(s3, u4);
+    const torch::Tensor u2 = up2->forward(s2, u3);
+    out.logits = final_->forward(up1->forward(c1, u2));
+    return out;
+  }
+
+  std::vector<std::pair<std::string, Size3>> gates() const override {
+    if (!grid_) return {};
+    std::vector<std::pair<std::string, Size3>> out;
+    for (int level = 2; level <= 4; ++level) {
+      const int64_t pooled = int64_t{1} << (level - 1);
+      out.emplace_back("attentionblock" + std::to_string(level),
+                       Size3{pooled * sub_sample_[0], pooled * sub_sample_[1], sub_sample_[2]});
+    }
+    return out;
+  }
+  Size3 sizeMultiple() const override { return {16, 16, grid_ ? sub_sample_[2] : 1}; }
+
+ private:
+  bool grid_;
+  Size3 sub_sample_;
+  UnetConv<3> conv1{nullptr}, conv2{nullptr}, conv3{nullptr}, conv4{nullptr}, center{nullptr};
+  GatingSignal<3> gating{nullptr};
+  GridAttention<3> attention2{nullptr}, attention3{nullptr}, attention4{nullptr};
+  Up<3> up4{nullptr}, up3{nullptr}, up2{nullptr}, up1{nullptr};
+  Nd<3>::Conv final_{nullptr};
+};
+
+// unet (2D): unetConv2 blocks, 2x2 pooling, deconvolution up blocks (the original unet_2D works
+// only with is_deconv=True).
+class Unet2dNetwork : public Network {
+ public:
+  explicit Unet2dNetwork(const ZooConfig& c) {
+    const auto f = filtersFor(c.feature_scale);
+    const Size3 k = {3, 3, 1}, p = {1, 1, 0};
+    conv1 = register_module("conv1", UnetConv<2>(c.in_channels, f[0], k, p));
+    conv2 = register_module("conv2", UnetConv<2>(f[0], f[1], k, p));
+    conv3 = register_module("conv3", UnetConv<2>(f[1], f[2], k, p));
+    conv4 = register_module("conv4", UnetConv<2>(f[2], f[3], k, p));
+    center = register_module("center", UnetConv<2>(f[3], f[4], k, p));
+    up4 = register_module("up_concat4", DeconvUp(f[4], f[3]));
+    up3 = register_module("up_concat3", DeconvUp(f[3], f[2]));
+    up2 = register_module("up_concat2", DeconvUp(f[2], f[1]));
+    up1 = register_module("up_concat1", DeconvUp(f[1], f[0]));
+    final_ = register_module("final", conv<2>(f[0], c.n_classes, {1, 1, 1}));
+  }
+  NetworkOutput run(const torch::Tensor& x, bool) override {
+    const Size3 two = {2, 2, 1};
+    const torch::Tensor c1 = conv1->forward(x);
+    const torch::Tensor c2 = conv2->forward(Nd<2>::maxPool(c1, two));
+    const torch::Tensor c3 = conv3->forward(Nd<2>::maxPool(c2, two));
+    const torch::Tensor c4 = conv4->forward(Nd<2>::maxPool(c3, two));
+    const torch::Tensor middle = center->forward(Nd<2>::maxPool(c4, two));
+    const torch::Tensor u4 = up4->forward(c4, middle);
+    const torch::Tensor u3 = up3->forward(c3, u4);
+    const torch::Tensor u2 = up2->forward(c2, u3);
+    return {final_->forward(up1->forward(c1, u2)), {}};
+  }
+  std::vector<std::pair<std::string, Size3>> gates() const override { return {}; }
+  Size3 sizeMultiple() const override { return {16, 16, 1}; }
+
+ private:
+  UnetConv<2> conv1{nullptr}, conv2{nullptr}, conv3{nullptr}, conv4{nullptr}, center{nullptr};
+  DeconvUp up4{nullptr}, up3{nullptr}, up2{nullptr}, up1{nullptr};
+  Nd<2>::Conv final_{nullptr};
+};
+
 }  // namespace
 
 std::vector<std::string> zooArchitectures() {
-  return {"unet_ct_dsv", "unet_ct_single_att_dsv", "unet_ct_multi_att_dsv"};
+  return {"unet", "unet_ct_dsv", "unet_ct_single_att_dsv", "unet_ct_multi_att_dsv", "unet_grid_gating"};
 }
 
 std::shared_ptr<Network> makeNetwork(const ZooConfig& c) {
@@ -318,6 +448,14 @@ std::shared_ptr<Network> makeNetwork(const ZooConfig& c) {
   if (c.architecture == "unet_ct_dsv") return ct(0);
   if (c.architecture == "unet_ct_single_att_dsv") return ct(1);
   if (c.architecture == "unet_ct_multi_att_dsv") return ct(2);
+  if (c.architecture == "unet") {
+    if (c.dimensions == 3) return std::make_shared<Unet3dNetwork>(c, false);
+    return std::make_shared<Unet2dNetwork>(c);
+  }
+  if (c.architecture == "unet_grid_gating") {
+    if (c.dimensions != 3) throw UsageError("unet_grid_gating exists in 3D only (tensor_dim \"3D\")");
+    return std::make_shared<Unet3dNetwork>(c, true);
+  }
   std::string known;
   for (const auto& a : zooArchitectures()) known += (known.empty() ? "" : ", ") + a;
   throw UsageError("unknown architecture '" + c.architecture + "' (known: " + known + ")");
