@@ -1,6 +1,7 @@
 // Entry point of the LibTorch plugin: registers everything this library provides.
 #include "analysis/plugin/registry.hpp"
 #include "plugins/runtime/torch_runtime.hpp"
+#include "plugins/torchscript/torchscript_adapter.hpp"
 #include "plugins/zoo/native_adapter.hpp"
 
 extern "C" __attribute__((visibility("default"))) void gatescope_register_plugin(
@@ -16,4 +17,5 @@ extern "C" __attribute__((visibility("default"))) void gatescope_register_plugin
     return description;
   });
   registry.addModelLoader("manifest", gatescope::loadNativeModel);
+  registry.addModelLoader("torchscript", gatescope::loadTorchScriptModel);
 }

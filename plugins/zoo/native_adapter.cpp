@@ -1,9 +1,7 @@
 #include "plugins/zoo/native_adapter.hpp"
 
-#include <chrono>
 #include <cmath>
 #include <cstring>
-#include <numeric>
 #include <set>
 
 #include <fmt/format.h>
@@ -12,7 +10,6 @@
 #include "plugins/checkpoint/checkpoint_file.hpp"
 #include "plugins/runtime/device.hpp"
 #include "plugins/zoo/networks.hpp"
-#include "plugins/zoo/sliding_window.hpp"
 #include "plugins/zoo/tensor_convert.hpp"
 
 namespace gatescope {
@@ -123,35 +120,8 @@ class NativeAdapter : public ModelAdapter {
   }
 
   Prediction predict(const Image& image, const PredictOptions& options) override {
-    const auto start = std::chrono::steady_clock::now();
-    torch::InferenceMode inference;
-    const Volume<float> real = toFloatVolume(image);
-    if (real.channels() != info_.in_channels)
-      throw UsageError(fmt::format("the model expects {} input channel(s), the image has {}", info_.in_channels,
-                                   real.channels()));
-    if (info_.dimensions == 2 && real.dims()[2] != 1)
-      throw UsageError(fmt::format("a 2D model needs 2D images; this one has {} slices", real.dims()[2]));
-    const PreparedInput prepared = prepareInput(real, info_, !options.window.empty());
-    const torch::Tensor input = prepared.tensor.to(device_);
-    Prediction prediction;
-    if (options.window.empty()) {
-      const zoo::NetworkOutput out = network_->run(input, options.capture_gates);
-      std::vector<int64_t> padded(prepared.padded.begin(), prepared.padded.begin() + info_.dimensions);
-      prediction = finishPrediction(torch::softmax(out.logits, 1), out.gates, padded, prepared.original,
-                                    real.geometry(), manifest_.upsample_align_corners);
-    } else {
-      std::vector<int64_t> alignment(static_cast<size_t>(info_.dimensions), 1);
-      for (const auto& [name, stride] : network_->gates())
-        for (size_t a = 0; a < alignment.size(); ++a) alignment[a] = std::lcm(alignment[a], stride[a]);
-      for (size_t a = 0; a < alignment.size(); ++a) alignment[a] = std::lcm(alignment[a], info_.size_multiple[a]);
-      const BlendedOutput blended = slidingWindow(
-          [&](const torch::Tensor& patch) { return network_->run(patch, options.capture_gates); }, input,
-          options.window, options.overlap, alignment);
-      prediction = finishPrediction(blended.probabilities, blended.gates, blended.padded, prepared.original,
-                                    real.geometry(), manifest_.upsample_align_corners);
-    }
-    prediction.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return prediction;
+    return runPrediction([this](const torch::Tensor& x, bool capture) { return network_->run(x, capture); },
+                         image, options, info_, manifest_.upsample_align_corners, device_);
   }
 
  private:

@@ -1,6 +1,12 @@
 #include "plugins/zoo/tensor_convert.hpp"
 
+#include <fmt/format.h>
+
+#include "analysis/core/error.hpp"
+#include "plugins/zoo/sliding_window.hpp"
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 
@@ -144,6 +150,48 @@ Prediction finishPrediction(const torch::Tensor& padded_probabilities, const std
     p.gates.push_back(std::move(g));
   }
   return p;
+}
+
+Prediction runPrediction(const NetworkRunner& run, const Image& image, const PredictOptions& options,
+                         const ModelInfo& info, bool align_corners, const torch::Device& device) {
+  const auto start = std::chrono::steady_clock::now();
+  torch::InferenceMode inference;
+  const Volume<float> real = toFloatVolume(image);
+  if (real.channels() != info.in_channels)
+    throw UsageError(fmt::format("the model expects {} input channel(s), the image has {}", info.in_channels,
+                                 real.channels()));
+  if (info.dimensions == 2 && real.dims()[2] != 1)
+    throw UsageError(fmt::format("a 2D model needs 2D images; this one has {} slices", real.dims()[2]));
+  const PreparedInput prepared = prepareInput(real, info, !options.window.empty());
+  const torch::Tensor input = prepared.tensor.to(device);
+  Prediction prediction;
+  try {
+    if (options.window.empty()) {
+      const zoo::NetworkOutput out = run(input, options.capture_gates);
+      std::vector<int64_t> padded(prepared.padded.begin(), prepared.padded.begin() + info.dimensions);
+      prediction = finishPrediction(torch::softmax(out.logits, 1), out.gates, padded, prepared.original,
+                                    real.geometry(), align_corners);
+    } else {
+      std::vector<int64_t> alignment(static_cast<size_t>(info.dimensions), 1);
+      for (const auto& gate : info.gates)
+        for (size_t a = 0; a < alignment.size(); ++a) alignment[a] = std::lcm(alignment[a], gate.stride[a]);
+      for (size_t a = 0; a < alignment.size(); ++a) alignment[a] = std::lcm(alignment[a], info.size_multiple[a]);
+      const BlendedOutput blended =
+          slidingWindow([&](const torch::Tensor& patch) { return run(patch, options.capture_gates); }, input,
+                        options.window, options.overlap, alignment);
+      prediction = finishPrediction(blended.probabilities, blended.gates, blended.padded, prepared.original,
+                                    real.geometry(), align_corners);
+    }
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    if (what.find("out of memory") != std::string::npos)
+      throw Error(fmt::format("out of memory on {} for a {}x{}x{} input: use --window with smaller windows, "
+                              "or --device cpu", device.str(), prepared.original[0], prepared.original[1],
+                              prepared.original[2]));
+    throw Error("inference failed: " + what.substr(0, what.find('\n')));
+  }
+  prediction.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return prediction;
 }
 
 }  // namespace gatescope

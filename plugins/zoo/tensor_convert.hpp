@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <functional>
+
 #include "analysis/models/model_adapter.hpp"
 #include "plugins/zoo/networks.hpp"
 
@@ -26,5 +28,11 @@ struct PreparedInput {
 [[nodiscard]] Prediction finishPrediction(const torch::Tensor& probabilities, const std::vector<zoo::GateOutput>& gates,
                                           const std::vector<int64_t>& padded, const Index3& original,
                                           const Geometry& geometry, bool align_corners);
+
+// The whole prediction for any network: preprocessing, one pass or sliding windows, softmax,
+// argmax and gate maps. `run` executes the network on a (1, C, spatial) tensor on `device`.
+using NetworkRunner = std::function<zoo::NetworkOutput(const torch::Tensor& input, bool capture_gates)>;
+[[nodiscard]] Prediction runPrediction(const NetworkRunner& run, const Image& image, const PredictOptions& options,
+                                       const ModelInfo& info, bool align_corners, const torch::Device& device);
 
 }  // namespace gatescope

@@ -156,6 +156,21 @@ if r.returncode == 0:
 check(run("infer", "--model", single, "--input", image, "--out", out / "bad", "--window", "20,16,16").returncode == 2,
       "a window that is not a multiple of 16 exits 2")
 
+# TorchScript exports: with gates and metadata, and without either.
+ts = zoo.parent / "torchscript"
+r = run("infer", "--model", ts / "gated.pt", "--input", image, "--out", out / "ts_gated", "--quiet")
+check(r.returncode == 0, f"TorchScript with gates: {r.stderr}")
+if r.returncode == 0:
+    report = json.loads((out / "ts_gated" / "infer.json").read_text())
+    check(report["model"]["name"] == "gated export" and report["model"]["labels"]["2"] == "tumour", "metadata")
+    check(sorted(g["name"] for g in report["gates"]) == ["attentionblock2", "attentionblock3", "attentionblock4"],
+          "TorchScript gates written")
+r = run("infer", "--model", ts / "plain.pt", "--input", image, "--out", out / "ts_plain", "--quiet")
+check(r.returncode == 0 and json.loads((out / "ts_plain" / "infer.json").read_text())["gates"] == [],
+      f"TorchScript without gates: {r.stderr}")
+check(run("infer", "--model", ts / "plain.pt", "--input", image, "--out", out / "bad", "--gates", "attentionblock2").returncode == 2,
+      "naming a gate of a model without gates exits 2")
+
 # Errors: exit 2 for bad usage, 1 for a checkpoint that does not fit; nothing half-written.
 two_channel = out / "multi3d_input.nii.gz"
 check(run("infer", "--model", single, "--input", two_channel, "--out", out / "bad").returncode == 2,

@@ -56,20 +56,20 @@ double since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Which gates to write: all, none, or a comma-separated list of names the model has.
+// The gates named by --gates NAME,...: each must be one the model declares. ("all" and "none" need
+// no names: "all" writes whatever gates the model returns.)
 std::set<std::string> selectGates(const std::string& text, const ModelInfo& info) {
-  std::set<std::string> all;
-  for (const auto& g : info.gates) all.insert(g.name);
-  if (text == "all") return all;
-  if (text == "none") return {};
+  if (text == "all" || text == "none") return {};
+  std::set<std::string> declared;
+  for (const auto& g : info.gates) declared.insert(g.name);
+  if (declared.empty()) throw UsageError("--gates " + text + ": the model declares no gates (use all or none)");
   std::set<std::string> chosen;
   std::stringstream list(text);
   for (std::string name; std::getline(list, name, ',');) {
-    if (!all.count(name)) {
+    if (!declared.count(name)) {
       std::string known;
-      for (const auto& g : all) known += (known.empty() ? "" : ", ") + g;
-      throw UsageError(fmt::format("--gates: the model has no gate '{}' (it has: {})", name,
-                                   known.empty() ? "no gates" : known));
+      for (const auto& g : declared) known += (known.empty() ? "" : ", ") + g;
+      throw UsageError(fmt::format("--gates: the model has no gate '{}' (it has: {})", name, known));
     }
     chosen.insert(name);
   }
@@ -119,7 +119,10 @@ int runInfer(const InferOptions& o) {
   log("loading " + o.model);
   auto model = registry.loadModel(o.model, LoadOptions{o.device});
   const ModelInfo& info = model->info();
-  const std::set<std::string> wanted = selectGates(o.gates, info);
+  const std::set<std::string> chosen = selectGates(o.gates, info);
+  const auto gateWanted = [&](const std::string& name) {
+    return o.gates == "all" || chosen.count(name) > 0;  // "all": whatever the model returns
+  };
   const double load_seconds = since(start);
 
   auto phase = std::chrono::steady_clock::now();
@@ -128,7 +131,7 @@ int runInfer(const InferOptions& o) {
   log(fmt::format("running {} on {} ({})", info.name, o.input, info.device));
   phase = std::chrono::steady_clock::now();
   PredictOptions predict_options;
-  predict_options.capture_gates = !wanted.empty();
+  predict_options.capture_gates = o.gates != "none";
   if (!o.window.empty()) predict_options.window = parseWindow(o.window, info.dimensions);
   predict_options.overlap = o.overlap;
   const Prediction prediction = model->predict(image, predict_options);
@@ -145,7 +148,7 @@ int runInfer(const InferOptions& o) {
   writeImage(out.stage("probabilities.nii.gz"), header_from_input(makeImage(prediction.probabilities)));
   nlohmann::ordered_json gates = nlohmann::ordered_json::array();
   for (const GatePrediction& g : prediction.gates) {
-    if (!wanted.count(g.name)) continue;
+    if (!gateWanted(g.name)) continue;
     writeImage(out.stage("gates/" + g.name + ".nii.gz"), header_from_input(makeImage(g.resampled)));
     writeImage(out.stage("gates/" + g.name + "_native.nii.gz"), header_from_input(makeImage(g.native)));
     nlohmann::ordered_json entry = {{"name", g.name},
