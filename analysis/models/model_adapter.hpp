@@ -52,6 +52,7 @@ struct PredictOptions {
   bool capture_gates = true;
   std::vector<int64_t> window;  // sliding-window size per axis; empty: the whole volume at once
   double overlap = 0.5;         // fraction of a window shared with its neighbour
+  std::string precision = "fp32";  // fp32, or fp16 / bf16 autocast (CUDA only)
 };
 
 struct GatePrediction {

@@ -73,8 +73,9 @@ BlendedOutput slidingWindow(const std::function<zoo::NetworkOutput(const torch::
     for (size_t a = 0; a < dims; ++a) at[a] = positions[a][index[a]];
     torch::Tensor patch = volume;
     for (size_t a = 0; a < dims; ++a) patch = patch.narrow(static_cast<int64_t>(2 + a), at[a], window[a]);
-    const zoo::NetworkOutput out = network(patch.contiguous());
-    const torch::Tensor probabilities = torch::softmax(out.logits, 1) * weight_map;
+    zoo::NetworkOutput out = network(patch.contiguous());
+    for (auto& gate : out.gates) gate.alpha = gate.alpha.to(torch::kFloat32);
+    const torch::Tensor probabilities = torch::softmax(out.logits.to(torch::kFloat32), 1) * weight_map;
     if (!probability_sum.defined()) {
       std::vector<int64_t> shape = {1, out.logits.size(1)};
       shape.insert(shape.end(), padded.begin(), padded.end());

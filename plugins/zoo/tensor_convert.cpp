@@ -1,5 +1,7 @@
 #include "plugins/zoo/tensor_convert.hpp"
 
+#include <ATen/autocast_mode.h>
+
 #include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
@@ -152,6 +154,35 @@ Prediction finishPrediction(const torch::Tensor& padded_probabilities, const std
   return p;
 }
 
+namespace {
+
+// Mixed precision for the network on CUDA (fp16 or bf16 autocast), restored on scope exit.
+class AutocastScope {
+ public:
+  AutocastScope(const std::string& precision, const torch::Device& device) {
+    if (precision == "fp32") return;
+    if (precision != "fp16" && precision != "bf16")
+      throw UsageError("--precision " + precision + ": expected fp32, fp16 or bf16");
+    if (!device.is_cuda())
+      throw UsageError("--precision " + precision + " is autocast on CUDA; this run is on " + device.str());
+    at::autocast::set_autocast_gpu_dtype(precision == "fp16" ? at::kHalf : at::kBFloat16);
+    at::autocast::set_enabled(true);
+    active_ = true;
+  }
+  ~AutocastScope() {
+    if (!active_) return;
+    at::autocast::set_enabled(false);
+    at::autocast::clear_cache();
+  }
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  bool active_ = false;
+};
+
+}  // namespace
+
 Prediction runPrediction(const NetworkRunner& run, const Image& image, const PredictOptions& options,
                          const ModelInfo& info, bool align_corners, const torch::Device& device) {
   const auto start = std::chrono::steady_clock::now();
@@ -165,11 +196,13 @@ Prediction runPrediction(const NetworkRunner& run, const Image& image, const Pre
   const PreparedInput prepared = prepareInput(real, info, !options.window.empty());
   const torch::Tensor input = prepared.tensor.to(device);
   Prediction prediction;
+  AutocastScope autocast(options.precision, device);
   try {
     if (options.window.empty()) {
-      const zoo::NetworkOutput out = run(input, options.capture_gates);
+      zoo::NetworkOutput out = run(input, options.capture_gates);
+      for (auto& gate : out.gates) gate.alpha = gate.alpha.to(torch::kFloat32);
       std::vector<int64_t> padded(prepared.padded.begin(), prepared.padded.begin() + info.dimensions);
-      prediction = finishPrediction(torch::softmax(out.logits, 1), out.gates, padded, prepared.original,
+      prediction = finishPrediction(torch::softmax(out.logits.to(torch::kFloat32), 1), out.gates, padded, prepared.original,
                                     real.geometry(), align_corners);
     } else {
       std::vector<int64_t> alignment(static_cast<size_t>(info.dimensions), 1);

@@ -178,6 +178,8 @@ check(run("infer", "--model", single, "--input", two_channel, "--out", out / "ba
 check(run("infer", "--model", single, "--input", out / "single3d_input.nii.gz", "--out", out / "bad", "--gates", "nope").returncode == 2,
       "unknown gate exits 2")
 if not torch.cuda.is_available():
+    check(run("infer", "--model", single, "--input", out / "single3d_input.nii.gz", "--out", out / "bad",
+              "--device", "cpu", "--precision", "fp16").returncode == 2, "fp16 autocast on the CPU exits 2")
     r = run("infer", "--model", single, "--input", out / "single3d_input.nii.gz", "--out", out / "bad", "--device", "cuda")
     check(r.returncode == 2 and "CUDA" in r.stderr, "--device cuda without a GPU exits 2 and says why")
 broken = json.loads((zoo / "broken.json").read_text())

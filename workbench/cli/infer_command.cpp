@@ -29,6 +29,7 @@ struct InferOptions {
   std::string gates = "all";
   std::string window;
   double overlap = 0.5;
+  std::string precision = "fp32";
   bool quiet = false;
 };
 
@@ -134,6 +135,7 @@ int runInfer(const InferOptions& o) {
   predict_options.capture_gates = o.gates != "none";
   if (!o.window.empty()) predict_options.window = parseWindow(o.window, info.dimensions);
   predict_options.overlap = o.overlap;
+  predict_options.precision = o.precision;
   const Prediction prediction = model->predict(image, predict_options);
   const double predict_seconds = since(phase);
 
@@ -174,6 +176,7 @@ int runInfer(const InferOptions& o) {
       {"device", info.device},
       {"window", predict_options.window},
       {"overlap", predict_options.window.empty() ? 0.0 : predict_options.overlap},
+      {"precision", predict_options.precision},
       {"outputs", {{"labels", "labels.nii.gz"}, {"probabilities", "probabilities.nii.gz"}}},
       {"gates", gates},
       {"timings_s", {{"load", load_seconds}, {"read", read_seconds}, {"predict", predict_seconds},
@@ -202,6 +205,7 @@ void registerInferCommand(CLI::App& root, CommandAction& chosen) {
   cmd->add_option("--overlap", o->overlap, "Fraction of a window shared with its neighbour (with --window)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.95));
+  cmd->add_option("--precision", o->precision, "fp32, or fp16 / bf16 autocast on CUDA")->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "No progress output");
   cmd->footer(
       "Writes DIR/labels.nii.gz, DIR/probabilities.nii.gz (classes on the 4th axis),\n"
