@@ -53,15 +53,24 @@ PersistentLoader storageLoader(const std::string& source) {
 // Copies the elements a (possibly strided) tensor view selects into contiguous C order.
 std::vector<uint8_t> gather(const TensorRef& t, std::span<const uint8_t> storage, int64_t element,
                             const std::string& source, const std::string& name) {
-  const int64_t numel = std::accumulate(t.shape.begin(), t.shape.end(), int64_t{1}, std::multiplies<>());
-  std::vector<uint8_t> out(static_cast<size_t>(numel * element));
-  if (numel == 0) return out;
   if (t.stride.size() != t.shape.size())
     throw FormatError(fmt::format("{}: tensor '{}' has {} sizes but {} strides", source, name,
                                   t.shape.size(), t.stride.size()));
-  int64_t last = t.offset;
-  for (size_t d = 0; d < t.shape.size(); ++d) last += (t.shape[d] - 1) * t.stride[d];
-  if (t.offset < 0 || (last + 1) * element > static_cast<int64_t>(storage.size()))
+  // Validate before allocating: a corrupt shape must not become a huge allocation.
+  int64_t numel = 1, last = t.offset;
+  bool bad = t.offset < 0;
+  for (size_t d = 0; d < t.shape.size() && !bad; ++d) {
+    int64_t reach = 0;
+    bad = t.shape[d] < 0 || t.stride[d] < 0 || __builtin_mul_overflow(numel, t.shape[d], &numel) ||
+          (t.shape[d] > 0 && (__builtin_mul_overflow(t.shape[d] - 1, t.stride[d], &reach) ||
+                              __builtin_add_overflow(last, reach, &last)));
+  }
+  int64_t bytes = 0;
+  if (bad || __builtin_mul_overflow(numel, element, &bytes) || bytes > (int64_t{1} << 36))
+    throw FormatError(fmt::format("{}: tensor '{}' has an invalid shape or layout", source, name));
+  std::vector<uint8_t> out(static_cast<size_t>(bytes));
+  if (numel == 0) return out;
+  if ((last + 1) * element > static_cast<int64_t>(storage.size()))
     throw FormatError(fmt::format("{}: tensor '{}' reaches past its storage ({} bytes): truncated file?",
                                   source, name, storage.size()));
   std::vector<int64_t> index(t.shape.size(), 0);

@@ -62,7 +62,7 @@ class Unpickler {
           push(make(v));
           break;
         }
-        case 'F': push(make(std::stod(line()))); break;  // FLOAT
+        case 'F': push(make(textFloat(line(), at))); break;  // FLOAT
         case 'X': push(make(text(little<uint32_t>()))); break;   // BINUNICODE
         case 0x8c: push(make(text(byte()))); break;              // SHORT_BINUNICODE
         case 0x8d: push(make(text(little<uint64_t>()))); break;  // BINUNICODE8
@@ -143,11 +143,11 @@ class Unpickler {
           break;
         }
         case 'b': pop(at); break;  // BUILD: state is not applied to anything (nothing is executed)
-        case 'p': memo_[static_cast<uint32_t>(std::stoul(line()))] = top(at); break;  // PUT
+        case 'p': memo_[static_cast<uint32_t>(textInteger(line(), at))] = top(at); break;  // PUT
         case 'q': memo_[byte()] = top(at); break;                                     // BINPUT
         case 'r': memo_[little<uint32_t>()] = top(at); break;                         // LONG_BINPUT
         case 0x94: memo_[static_cast<uint32_t>(memo_.size())] = top(at); break;       // MEMOIZE
-        case 'g': push(memo(static_cast<uint32_t>(std::stoul(line())), at)); break;   // GET
+        case 'g': push(memo(static_cast<uint32_t>(textInteger(line(), at)), at)); break;  // GET
         case 'h': push(memo(byte(), at)); break;                                      // BINGET
         case 'j': push(memo(little<uint32_t>(), at)); break;                          // LONG_BINGET
         case 'Q': push(persistentLoad(pop(at), at)); break;                           // BINPERSID
@@ -220,6 +220,13 @@ class Unpickler {
       return std::stoll(s);
     } catch (const std::exception&) {
       fail(at, "bad integer '" + s + "'");
+    }
+  }
+  double textFloat(const std::string& s, size_t at) {
+    try {
+      return std::stod(s);
+    } catch (const std::exception&) {
+      fail(at, "bad number '" + s + "'");
     }
   }
   void push(PicklePtr v) { stack_.push_back(std::move(v)); }

@@ -94,3 +94,32 @@ TEST_CASE("checkpoints written by gatescope load in PyTorch", "[models]") {
     CHECK(back.tensors[n].data == tensors[n].data);
   }
 }
+
+TEST_CASE("damaged checkpoints give an error, never a crash", "[models]") {
+  // Every prefix length in coarse steps, and single-byte corruptions across the file: reading must
+  // either succeed or throw gatescope::Error (the ASan preset runs this too).
+  const fs::path dir = test::fixtureDir("checkpoints");
+  const fs::path scratch = test::scratchDir("checkpoint_damage");
+  for (const char* name : {"ordered_zip.pth", "ordered_legacy.pth", "nested_module_legacy.pth"}) {
+    const std::vector<uint8_t> bytes = readWholeFile(dir / name);
+    std::vector<std::vector<uint8_t>> variants;
+    for (size_t cut = 0; cut < bytes.size(); cut += std::max<size_t>(1, bytes.size() / 97))
+      variants.emplace_back(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cut));
+    for (size_t at = 0; at < bytes.size(); at += std::max<size_t>(1, bytes.size() / 211)) {
+      std::vector<uint8_t> flipped = bytes;
+      flipped[at] ^= 0x5a;
+      variants.push_back(std::move(flipped));
+    }
+    int errors = 0;
+    for (const auto& variant : variants) {
+      writeFileAtomically(scratch / "damaged.pth", variant);
+      try {
+        (void)readCheckpoint(scratch / "damaged.pth");
+      } catch (const Error&) {
+        ++errors;
+      }
+    }
+    INFO(name);
+    CHECK(errors > 0);
+  }
+}
