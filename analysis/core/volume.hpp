@@ -63,14 +63,6 @@ class Volume {
   [[nodiscard]] T* data() { return data_.data(); }
   [[nodiscard]] const T* data() const { return data_.data(); }
 
-  // Same grid, different geometry metadata (e.g. after reading a header that disagrees).
-  void setGeometry(const Geometry& geometry) {
-    if (geometry.dims != geometry_.dims)
-      throw GeometryError("cannot change dims from " + geometry_.describe() + " to " +
-                          geometry.describe());
-    geometry_ = geometry;
-  }
-
  private:
   static int64_t checkedSize(const Geometry& g, int64_t channels) {
     for (auto d : g.dims)

@@ -36,7 +36,6 @@ struct ModelInfo {
   Preprocessing preprocessing;
   std::array<int64_t, 3> size_multiple = {16, 16, 16};  // every input axis is padded to a multiple
   std::string device;  // where it runs: "cpu", "cuda:0"
-  std::string weights_sha256;
 };
 
 struct ForwardResult {
