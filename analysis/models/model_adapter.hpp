@@ -64,7 +64,8 @@ struct Prediction {
   Volume<float> probabilities;  // softmax over classes, one channel per class, input grid
   Volume<uint8_t> labels;       // argmax
   std::vector<GatePrediction> gates;
-  double seconds = 0.0;
+  double seconds = 0.0;       // the whole prediction
+  double gate_seconds = 0.0;  // of which: gate maps converted and resampled to the input grid
 };
 
 // A model gatescope can run: the native zoo (model.json) or a TorchScript export. Implementations

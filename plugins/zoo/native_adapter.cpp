@@ -96,6 +96,7 @@ class NativeAdapter : public ModelAdapter {
     device_ = resolveDevice(options.device);
     network_->to(device_);
     network_->eval();
+    network_->prepareForInference();
 
     info_.name = manifest.name;
     info_.architecture = manifest.architecture;

@@ -18,6 +18,10 @@ struct Nd;
 template <>
 struct Nd<2> {
   using Conv = torch::nn::Conv2d;
+  using ConvImpl = torch::nn::Conv2dImpl;
+  static torch::Tensor convolve(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+    return torch::conv2d(x, w, b);
+  }
   using ConvOptions = torch::nn::Conv2dOptions;
   using ConvTranspose = torch::nn::ConvTranspose2d;
   using ConvTransposeOptions = torch::nn::ConvTranspose2dOptions;
@@ -30,6 +34,10 @@ struct Nd<2> {
 template <>
 struct Nd<3> {
   using Conv = torch::nn::Conv3d;
+  using ConvImpl = torch::nn::Conv3dImpl;
+  static torch::Tensor convolve(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+    return torch::conv3d(x, w, b);
+  }
   using ConvOptions = torch::nn::Conv3dOptions;
   using ConvTranspose = torch::nn::ConvTranspose3d;
   using ConvTransposeOptions = torch::nn::ConvTranspose3dOptions;
@@ -52,11 +60,54 @@ typename Nd<D>::Conv conv(int64_t in, int64_t out, const Size3& kernel, const Si
                                   .bias(bias));
 }
 
-// Conv -> BatchNorm -> ReLU, as nn.Sequential: keys <name>.0.weight, <name>.1.running_mean, ...
+// Conv -> BatchNorm -> ReLU as the original nn.Sequential: keys <name>.0.weight,
+// <name>.1.running_mean, ... Batch norm and ReLU are optional (unetConv2 without batch norm, the
+// gates' W = Conv -> BatchNorm). For inference, fold() merges the evaluation-mode batch norm into
+// the convolution's weights and bias, which saves a pass over every activation.
+class Foldable {
+ public:
+  virtual ~Foldable() = default;
+  virtual void fold() = 0;
+};
+
 template <int D>
-torch::nn::Sequential convBnRelu(int64_t in, int64_t out, const Size3& kernel, const Size3& padding) {
-  return torch::nn::Sequential(conv<D>(in, out, kernel, {1, 1, 1}, padding), typename Nd<D>::BatchNorm(out),
-                               torch::nn::ReLU(torch::nn::ReLUOptions(true)));
+struct ConvNormActImpl : torch::nn::Module, Foldable {
+  ConvNormActImpl(int64_t in, int64_t out, const Size3& kernel, const Size3& padding, bool batchnorm, bool relu)
+      : relu_(relu) {
+    convolution = register_module("0", conv<D>(in, out, kernel, {1, 1, 1}, padding));
+    if (batchnorm) norm = register_module("1", typename Nd<D>::BatchNorm(out));
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    torch::Tensor y = convolution->forward(x);
+    if (norm && !folded_) y = norm->forward(y);
+    return relu_ ? torch::relu_(y) : y;
+  }
+  void fold() override {
+    if (!norm || folded_) return;
+    if (is_training()) throw std::logic_error("batch norm can only be folded in evaluation mode");
+    torch::NoGradGuard no_grad;
+    const auto& o = norm->options;
+    const torch::Tensor scale =
+        norm->weight.to(torch::kFloat64) / torch::sqrt(norm->running_var.to(torch::kFloat64) + o.eps());
+    std::vector<int64_t> shape(static_cast<size_t>(D) + 2, 1);
+    shape[0] = -1;
+    convolution->weight.copy_((convolution->weight.to(torch::kFloat64) * scale.view(shape)).to(convolution->weight.dtype()));
+    convolution->bias.copy_(((convolution->bias.to(torch::kFloat64) - norm->running_mean.to(torch::kFloat64)) * scale +
+                      norm->bias.to(torch::kFloat64))
+                         .to(convolution->bias.dtype()));
+    folded_ = true;
+  }
+  typename Nd<D>::Conv convolution{nullptr};
+  typename Nd<D>::BatchNorm norm{nullptr};
+  bool relu_;
+  bool folded_ = false;
+};
+template <int D>
+using ConvNormAct = torch::nn::ModuleHolder<ConvNormActImpl<D>>;
+
+template <int D>
+ConvNormAct<D> convBnRelu(int64_t in, int64_t out, const Size3& kernel, const Size3& padding) {
+  return ConvNormAct<D>(in, out, kernel, padding, true, true);
 }
 
 struct Interpolation {
@@ -80,18 +131,11 @@ int64_t floorHalf(int64_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); }
 template <int D>
 struct UnetConvImpl : torch::nn::Module {
   UnetConvImpl(int64_t in, int64_t out, const Size3& kernel, const Size3& padding, bool batchnorm = true) {
-    if (batchnorm) {
-      conv1 = register_module("conv1", convBnRelu<D>(in, out, kernel, padding));
-      conv2 = register_module("conv2", convBnRelu<D>(out, out, kernel, padding));
-    } else {
-      conv1 = register_module("conv1", torch::nn::Sequential(conv<D>(in, out, kernel, {1, 1, 1}, padding),
-                                                             torch::nn::ReLU(torch::nn::ReLUOptions(true))));
-      conv2 = register_module("conv2", torch::nn::Sequential(conv<D>(out, out, kernel, {1, 1, 1}, padding),
-                                                             torch::nn::ReLU(torch::nn::ReLUOptions(true))));
-    }
+    conv1 = register_module("conv1", ConvNormAct<D>(in, out, kernel, padding, batchnorm, true));
+    conv2 = register_module("conv2", ConvNormAct<D>(out, out, kernel, padding, batchnorm, true));
   }
   torch::Tensor forward(const torch::Tensor& x) { return conv2->forward(conv1->forward(x)); }
-  torch::nn::Sequential conv1{nullptr}, conv2{nullptr};
+  ConvNormAct<D> conv1{nullptr}, conv2{nullptr};
 };
 template <int D>
 using UnetConv = torch::nn::ModuleHolder<UnetConvImpl<D>>;
@@ -147,9 +191,9 @@ struct DsvImpl : torch::nn::Module {
   DsvImpl(int64_t in, int64_t classes, int64_t scale, Interpolation interp) : scale_(scale), interp_(interp) {
     dsv = register_module("dsv", torch::nn::Sequential(conv<D>(in, classes, {1, 1, 1})));
   }
-  torch::Tensor forward(const torch::Tensor& x) {
-    return interp_.byScale<D>(dsv->forward(x), {scale_, scale_, scale_});
-  }
+  torch::Tensor forward(const torch::Tensor& x) { return upsample(dsv->forward(x)); }
+  torch::Tensor upsample(const torch::Tensor& x) const { return interp_.byScale<D>(x, {scale_, scale_, scale_}); }
+  typename Nd<D>::ConvImpl& convolution() { return *dsv[0]->template as<typename Nd<D>::Conv>(); }
   torch::nn::Sequential dsv{nullptr};
   int64_t scale_;
   Interpolation interp_;
@@ -167,7 +211,7 @@ template <int D>
 struct GridAttentionImpl : torch::nn::Module {
   GridAttentionImpl(int64_t in, int64_t gating, int64_t inter, const Size3& sub_sample, bool debug, Interpolation interp)
       : debug_(debug), interp_(interp) {
-    W = register_module("W", torch::nn::Sequential(conv<D>(in, in, {1, 1, 1}), typename Nd<D>::BatchNorm(in)));
+    W = register_module("W", ConvNormAct<D>(in, in, Size3{1, 1, 1}, Size3{0, 0, 0}, true, false));
     theta = register_module("theta", conv<D>(in, inter, sub_sample, sub_sample, {0, 0, 0}, false));
     phi = register_module("phi", conv<D>(gating, inter, {1, 1, 1}));
     psi = register_module("psi", conv<D>(inter, 1, {1, 1, 1}));
@@ -180,7 +224,7 @@ struct GridAttentionImpl : torch::nn::Module {
     const torch::Tensor upsampled = interp_.toSize<D>(alpha, spatial(x));
     return {W->forward(upsampled.expand_as(x) * x), alpha};
   }
-  torch::nn::Sequential W{nullptr};
+  ConvNormAct<D> W{nullptr};
   typename Nd<D>::Conv theta{nullptr}, phi{nullptr}, psi{nullptr};
   bool debug_;
   Interpolation interp_;
@@ -208,7 +252,7 @@ struct MultiAttentionImpl : torch::nn::Module {
     return {combine_gates->forward(torch::cat(outputs, 1)), torch::cat(alphas, 1)};
   }
   std::vector<GridAttention<D>> gates;
-  torch::nn::Sequential combine_gates{nullptr};
+  ConvNormAct<D> combine_gates{nullptr};
 };
 template <int D>
 using MultiAttention = torch::nn::ModuleHolder<MultiAttentionImpl<D>>;
@@ -218,7 +262,7 @@ template <int D>
 struct GatingSignalImpl : torch::nn::Module {
   GatingSignalImpl(int64_t in, int64_t out) { conv1 = register_module("conv1", convBnRelu<D>(in, out, {1, 1, 1}, {0, 0, 0})); }
   torch::Tensor forward(const torch::Tensor& x) { return conv1->forward(x); }
-  torch::nn::Sequential conv1{nullptr};
+  ConvNormAct<D> conv1{nullptr};
 };
 template <int D>
 using GatingSignal = torch::nn::ModuleHolder<GatingSignalImpl<D>>;
@@ -287,8 +331,35 @@ class CtDsvNetwork : public Network {
       u2 = up2->forward(c2, u3);
     }
     const torch::Tensor u1 = up1->forward(c1, u2);
-    out.logits = final_->forward(torch::cat({dsv1->forward(u1), dsv2->forward(u2), dsv3->forward(u3), dsv4->forward(u4)}, 1));
+    if (head_.empty()) {
+      out.logits = final_->forward(torch::cat({dsv1->forward(u1), dsv2->forward(u2), dsv3->forward(u3), dsv4->forward(u4)}, 1));
+    } else {
+      // final(cat(dsv_i)) = sum_i upsample_i(final_i * dsv_i): the 1x1 convolutions commute with
+      // the per-channel interpolation, whose weights sum to one, so the biases move to level 1.
+      out.logits = Nd<D>::convolve(u1, head_[0].weight, head_[0].bias);
+      out.logits.add_(dsv2->upsample(Nd<D>::convolve(u2, head_[1].weight, {})));
+      out.logits.add_(dsv3->upsample(Nd<D>::convolve(u3, head_[2].weight, {})));
+      out.logits.add_(dsv4->upsample(Nd<D>::convolve(u4, head_[3].weight, {})));
+    }
     return out;
+  }
+
+  void prepareForInference() override {
+    Network::prepareForInference();
+    torch::NoGradGuard no_grad;
+    const int64_t classes = final_->weight.size(0);
+    const torch::Tensor combine = final_->weight.to(torch::kFloat64).flatten(1);  // (classes, 4 * classes)
+    typename Nd<D>::ConvImpl* levels[4] = {dsv1.get(), &dsv2->convolution(), &dsv3->convolution(), &dsv4->convolution()};
+    torch::Tensor bias = final_->bias.to(torch::kFloat64);
+    head_.clear();
+    for (int64_t n = 0; n < 4; ++n) {
+      const torch::Tensor block = combine.narrow(1, n * classes, classes);
+      const torch::Tensor w = levels[n]->weight.to(torch::kFloat64);
+      const torch::Tensor composed = block.matmul(w.flatten(1)).view_as(w);
+      bias = bias + block.matmul(levels[n]->bias.to(torch::kFloat64));
+      head_.push_back({composed.to(final_->weight.dtype()), {}});
+    }
+    head_[0].bias = bias.to(final_->bias.dtype());
   }
 
   std::vector<std::pair<std::string, Size3>> gates() const override {
@@ -313,6 +384,10 @@ class CtDsvNetwork : public Network {
   Up<D> up4{nullptr}, up3{nullptr}, up2{nullptr}, up1{nullptr};
   Dsv<D> dsv4{nullptr}, dsv3{nullptr}, dsv2{nullptr};
   typename Nd<D>::Conv dsv1{nullptr}, final_{nullptr};
+  struct Linear {
+    torch::Tensor weight, bias;
+  };
+  std::vector<Linear> head_;  // composed deep-supervision head, after prepareForInference()
 };
 
 // unet (3D): UnetConv3 with (3,3,1) kernels, pooling (2,2,1), UnetUp3 upsampling (2,2,1).
@@ -431,6 +506,11 @@ class Unet2dNetwork : public Network {
 };
 
 }  // namespace
+
+void Network::prepareForInference() {
+  for (const auto& module : modules(/*include_self=*/false))
+    if (auto* foldable = dynamic_cast<Foldable*>(module.get())) foldable->fold();
+}
 
 std::vector<std::string> zooArchitectures() {
   return {"unet", "unet_ct_dsv", "unet_ct_single_att_dsv", "unet_ct_multi_att_dsv", "unet_grid_gating"};

@@ -30,6 +30,10 @@ class Network : public torch::nn::Module {
   [[nodiscard]] virtual std::vector<std::pair<std::string, std::array<int64_t, 3>>> gates() const = 0;
   // Every spatial size must be a multiple of this (pooling levels).
   [[nodiscard]] virtual std::array<int64_t, 3> sizeMultiple() const = 0;
+  // One-way switch to an inference-only forward that computes the same function with less work
+  // (batch norm folded into the convolutions, linear heads composed). Call after loading the
+  // weights and eval(); the module's parameters no longer equal the checkpoint's afterwards.
+  virtual void prepareForInference();
 };
 
 // Throws UsageError for an unknown architecture or an unsupported dimensionality.

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "analysis/attention/gate_resampling.hpp"
 #include "analysis/core/error.hpp"
 #include "plugins/zoo/sliding_window.hpp"
 
@@ -128,8 +129,7 @@ Prediction finishPrediction(const torch::Tensor& padded_probabilities, const std
   p.probabilities = tensorToVolume(probabilities, geometry);
   p.labels = argmaxLabels(p.probabilities);
 
-  auto mode = dimensions == 3 ? F::InterpolateFuncOptions().mode(torch::kTrilinear)
-                              : F::InterpolateFuncOptions().mode(torch::kBilinear);
+  const auto gates_start = std::chrono::steady_clock::now();
   for (const zoo::GateOutput& gate : gate_outputs) {
     GatePrediction g;
     g.name = gate.name;
@@ -147,10 +147,14 @@ Prediction finishPrediction(const torch::Tensor& padded_probabilities, const std
     }
     native.dims = covered;
     g.native = tensorToVolume(cropSpatial(gate.alpha, covered, dimensions)[0], native);
-    const torch::Tensor upsampled = F::interpolate(gate.alpha, F::InterpolateFuncOptions(mode).size(padded).align_corners(align_corners));
-    g.resampled = tensorToVolume(cropSpatial(upsampled, original, dimensions)[0], geometry);
+    Geometry full = native;  // the whole gate grid, padding included, for the interpolation
+    for (int a = 0; a < dimensions; ++a) full.dims[static_cast<size_t>(a)] = gate.alpha.size(2 + a);
+    Index3 target{1, 1, 1};
+    std::copy(padded.begin(), padded.end(), target.begin());
+    g.resampled = interpolateLinear(tensorToVolume(gate.alpha[0], full), target, geometry, align_corners);
     p.gates.push_back(std::move(g));
   }
+  p.gate_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - gates_start).count();
   return p;
 }
 

@@ -180,7 +180,7 @@ int runInfer(const InferOptions& o) {
       {"outputs", {{"labels", "labels.nii.gz"}, {"probabilities", "probabilities.nii.gz"}}},
       {"gates", gates},
       {"timings_s", {{"load", load_seconds}, {"read", read_seconds}, {"predict", predict_seconds},
-                     {"write", write_seconds}, {"total", since(start)}}}};
+                     {"gate_resampling", prediction.gate_seconds}, {"write", write_seconds}, {"total", since(start)}}}};
   writeFileAtomically(out.stage("infer.json"), report.dump(2) + "\n");
   out.commit();
   log(fmt::format("wrote {} in {:.2f} s (prediction {:.2f} s)", o.out, since(start), predict_seconds));

@@ -1,0 +1,16 @@
+#pragma once
+
+#include "analysis/core/volume.hpp"
+
+namespace gatescope {
+
+// Linear interpolation (bilinear in 2D, trilinear in 3D) of every channel of `source` onto a grid
+// of `target` voxels per axis spanning the same extent, keeping the first `grid.dims` voxels of
+// each axis: what PyTorch's F.interpolate(size=target, mode="trilinear", align_corners=...)
+// followed by cropping gives. Axes where source and target sizes agree are copied. The result
+// carries `grid`. Separable: three passes of two reads per output voxel instead of eight, written
+// straight into volume order.
+[[nodiscard]] Volume<float> interpolateLinear(const Volume<float>& source, const Index3& target, const Geometry& grid,
+                                              bool align_corners);
+
+}  // namespace gatescope
