@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   gatescope::cli::registerInferCommand(app, chosen);
   gatescope::cli::registerEvaluateCommand(app, chosen);
   gatescope::cli::registerCompareCommand(app, chosen);
+  gatescope::cli::registerDemoCommand(app, chosen);
 
   try {
     app.parse(argc, argv);
