@@ -24,9 +24,9 @@ packages=(
   # libraries
   libtorch-dev libimgui-dev libglfw3-dev libgl-dev libvtk9-dev nlohmann-json3-dev catch2
   libnifti2-dev libcli11-dev libfmt-dev libpng-dev zlib1g-dev libdeflate-dev
-  # tests: a display for OpenGL/VTK, the Python references (nibabel, PyTorch, scipy, Pillow) and
+  # tests: a display for OpenGL/VTK, the Python references (nibabel, PyTorch, scipy, Pillow, jsonschema) and
   # plastimatch (reference for the plastimatch metric preset and the metrics benchmark)
-  xvfb xauth python3-torch python3-nibabel python3-scipy python3-numpy python3-pil plastimatch
+  xvfb xauth python3-torch python3-nibabel python3-scipy python3-numpy python3-pil python3-jsonschema plastimatch
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -68,6 +68,6 @@ case $mode in
     ctest --preset default
     echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan)"
     build asan
-    ctest --preset asan -L 'volume|io|cli|metrics|stats|attention|models'
+    ctest --preset asan -L 'volume|io|cli|metrics|stats|attention|models|datasets'
     ;;
 esac

@@ -15,9 +15,11 @@ struct DatasetCase {
   std::string id;
   std::string split;  // "training" or "test"
   // One file per input channel (nnU-Net's <id>_0000, <id>_0001, ...), or one file holding every
-  // channel (MSD 4D images, RGB PNG).
+  // channel (MSD 4D images, RGB PNG). The files the case needs, present or not: a missing one is
+  // named in `problem`.
   std::vector<std::filesystem::path> images;
-  std::optional<std::filesystem::path> reference;  // absent: the dataset has no labels for it
+  // absent: the dataset has no labels for it, or its label file is missing (then `problem` says so)
+  std::optional<std::filesystem::path> reference;
   // Set when the case is known to be broken before reading anything (an image without its
   // label file, a listed file that does not exist): the run records this error for the case.
   std::string problem;
@@ -28,7 +30,9 @@ struct Dataset {
   std::string layout;          // "msd" (dataset.json: MSD or nnU-Net v2) or "folders" (images/ + labels/)
   std::string name;            // dataset.json "name", else the folder name
   std::map<int, std::string> labels;  // label value -> name, background 0 included when known
-  int channels = 1;                   // input channels the dataset declares (modality/channel_names)
+  // Input channels the dataset declares (modality/channel_names); for images/ + labels/ the
+  // number of channel files per case (<id>_0000, <id>_0001, ...), else 1.
+  int channels = 1;
   std::vector<DatasetCase> cases;     // every split, sorted by split then id
 };
 
@@ -40,7 +44,8 @@ struct Dataset {
 [[nodiscard]] Dataset openDataset(const std::filesystem::path& path);
 
 // The cases of one split: "training", "test", or "all". "auto" is "test" when the test split has
-// reference labels, else "training".
+// reference labels, else "training" (or "test" when there is no training split). UsageError for
+// an unknown split name or a split without cases.
 [[nodiscard]] std::vector<DatasetCase> selectSplit(const Dataset& dataset, const std::string& split);
 // The split "auto" resolves to.
 [[nodiscard]] std::string resolveSplit(const Dataset& dataset, const std::string& split);

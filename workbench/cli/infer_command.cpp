@@ -3,7 +3,6 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
-#include <random>
 #include <set>
 #include <sstream>
 
@@ -13,6 +12,8 @@
 #include "analysis/core/error.hpp"
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/image_file.hpp"
+#include "analysis/io/staged_folder.hpp"
+#include "analysis/models/prediction_files.hpp"
 #include "analysis/plugin/plugin_loader.hpp"
 #include "analysis/version.hpp"
 #include "workbench/cli/command.hpp"
@@ -77,38 +78,6 @@ std::set<std::string> selectGates(const std::string& text, const ModelInfo& info
   return chosen;
 }
 
-// Writes every output into a fresh folder beside DIR, then moves the files into DIR: an
-// interrupted run leaves DIR as it was.
-class OutputFolder {
- public:
-  explicit OutputFolder(const fs::path& target) : target_(target) {
-    std::error_code ec;
-    fs::create_directories(target_, ec);
-    if (ec || !fs::is_directory(target_))
-      throw IoError(target_.string() + ": cannot create the output folder: " + ec.message());
-    staging_ = target_ / (".infer-" + std::to_string(std::random_device{}()));
-    fs::create_directories(staging_ / "gates");
-  }
-  ~OutputFolder() {
-    std::error_code ec;
-    fs::remove_all(staging_, ec);
-  }
-  OutputFolder(const OutputFolder&) = delete;
-  OutputFolder& operator=(const OutputFolder&) = delete;
-  [[nodiscard]] fs::path stage(const std::string& relative) {
-    files_.push_back(relative);
-    return staging_ / relative;
-  }
-  void commit() {
-    fs::create_directories(target_ / "gates");
-    for (const auto& relative : files_) fs::rename(staging_ / relative, target_ / relative);
-  }
-
- private:
-  fs::path target_, staging_;
-  std::vector<std::string> files_;
-};
-
 int runInfer(const InferOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   if (!fs::exists(o.model)) throw UsageError(o.model + ": no such model file");
@@ -140,27 +109,8 @@ int runInfer(const InferOptions& o) {
   const double predict_seconds = since(phase);
 
   phase = std::chrono::steady_clock::now();
-  OutputFolder out(o.out);
-  const auto header_from_input = [&](Image written) {
-    written.header.qform_code = image.header.qform_code;
-    written.header.sform_code = image.header.sform_code;
-    return written;
-  };
-  writeImage(out.stage("labels.nii.gz"), header_from_input(makeImage(prediction.labels)));
-  writeImage(out.stage("probabilities.nii.gz"), header_from_input(makeImage(prediction.probabilities)));
-  nlohmann::ordered_json gates = nlohmann::ordered_json::array();
-  for (const GatePrediction& g : prediction.gates) {
-    if (!gateWanted(g.name)) continue;
-    writeImage(out.stage("gates/" + g.name + ".nii.gz"), header_from_input(makeImage(g.resampled)));
-    writeImage(out.stage("gates/" + g.name + "_native.nii.gz"), header_from_input(makeImage(g.native)));
-    nlohmann::ordered_json entry = {{"name", g.name},
-                                    {"channels", g.native.channels()},
-                                    {"native_dims", g.native.dims()},
-                                    {"native_spacing_mm", g.native.geometry().spacing_mm},
-                                    {"file", "gates/" + g.name + ".nii.gz"},
-                                    {"native_file", "gates/" + g.name + "_native.nii.gz"}};
-    gates.push_back(entry);
-  }
+  StagedFolder out(o.out);
+  const nlohmann::ordered_json gates = writePredictionFiles(out, "", prediction, image.header, gateWanted);
   const double write_seconds = since(phase);
   nlohmann::ordered_json labels = nlohmann::ordered_json::object();
   for (const auto& [value, name] : info.labels) labels[std::to_string(value)] = name;

@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   gatescope::cli::registerInfoCommand(app, chosen);
   gatescope::cli::registerMetricsCommand(app, chosen);
   gatescope::cli::registerInferCommand(app, chosen);
+  gatescope::cli::registerEvaluateCommand(app, chosen);
+  gatescope::cli::registerCompareCommand(app, chosen);
 
   try {
     app.parse(argc, argv);

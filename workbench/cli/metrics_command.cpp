@@ -10,6 +10,7 @@
 #include "analysis/io/file_util.hpp"
 #include "analysis/metrics/metrics_run.hpp"
 #include "workbench/cli/command.hpp"
+#include "workbench/cli/metric_options.hpp"
 #include "workbench/cli/progress.hpp"
 
 namespace gatescope::cli {
@@ -18,58 +19,11 @@ namespace {
 
 struct MetricsOptions {
   std::string reference, prediction;
-  std::string labels = "all";
-  std::string preset = "default";
-  double percentile = 95.0;
-  std::string tolerances = "1,2";
+  MetricOptions metric;
   std::string json_out, csv_out;
-  bool include_background = false;
   std::string nonfinite = "skip";
-  std::string connectivity = "face";
   bool quiet = false;
 };
-
-std::vector<double> parseNumberList(const std::string& text, const std::string& option) {
-  std::vector<double> numbers;
-  std::stringstream list(text);
-  for (std::string item; std::getline(list, item, ',');) {
-    try {
-      size_t used = 0;
-      const double v = std::stod(item, &used);
-      if (used != item.size() || !std::isfinite(v) || v < 0) throw std::invalid_argument(item);
-      numbers.push_back(v);
-    } catch (const std::exception&) {
-      throw UsageError(fmt::format("{}: '{}' is not a non-negative number", option, item));
-    }
-  }
-  if (numbers.empty()) throw UsageError(option + ": give at least one value");
-  return numbers;
-}
-
-MetricConfig configFrom(const MetricsOptions& o) {
-  MetricConfig config;
-  config.preset = parsePreset(o.preset);
-  config.include_background = o.include_background;
-  if (!(o.percentile >= 0.0 && o.percentile <= 100.0))
-    throw UsageError(fmt::format("--percentile {} is outside 0..100", o.percentile));
-  config.percentile = o.percentile;
-  config.tolerances_mm = parseNumberList(o.tolerances, "--tolerance-mm");
-  if (o.labels != "all") {
-    std::vector<int64_t> labels;
-    for (double v : parseNumberList(o.labels, "--labels")) {
-      if (v != std::floor(v)) throw UsageError(fmt::format("--labels: {} is not an integer label", v));
-      labels.push_back(static_cast<int64_t>(v));
-    }
-    config.labels = labels;
-  }
-  if (o.connectivity != "face" && o.connectivity != "full")
-    throw UsageError("--connectivity must be face or full");
-  config.full_connectivity = o.connectivity == "full";
-  if (config.full_connectivity && config.preset != MetricPreset::Default &&
-      config.preset != MetricPreset::Medpy)
-    throw UsageError("--connectivity full applies to the default and medpy presets only");
-  return config;
-}
 
 NonFinitePolicy policyFrom(const std::string& text) {
   if (text == "skip") return {};
@@ -110,7 +64,7 @@ void printTable(const MetricsReport& report) {
 }
 
 int runMetricsCommand(const MetricsOptions& options) {
-  const MetricConfig config = configFrom(options);
+  const MetricConfig config = metricConfigFrom(options.metric);
   const NonFinitePolicy nonfinite = policyFrom(options.nonfinite);
   const auto cases = pairCases(options.reference, options.prediction);
   Progress progress("metrics", cases.size(), options.quiet || cases.size() < 2);
@@ -146,27 +100,12 @@ void registerMetricsCommand(CLI::App& root, CommandAction& chosen) {
                   "Prediction label file, or a folder (paired with the references by case id = "
                   "file name without .nii/.nii.gz/.png)")
       ->required();
-  cmd->add_option("--labels", o->labels, "Labels to measure: all (every label present, background "
-                                         "excluded) or a list like 1,2")
-      ->capture_default_str();
-  cmd->add_option("--preset", o->preset,
-                  "Definitions to reproduce: default, monai, medpy, deepmind, plastimatch, "
-                  "metricsreloaded (docs/metrics.md)")
-      ->capture_default_str();
-  cmd->add_option("--percentile", o->percentile, "Percentile of the robust Hausdorff distance (hdP_mm)")
-      ->capture_default_str();
-  cmd->add_option("--tolerance-mm", o->tolerances,
-                  "Normalised surface Dice tolerances in mm, comma separated")
-      ->capture_default_str();
+  addMetricOptions(*cmd, o->metric);
   cmd->add_option("--json", o->json_out, "Write the report as JSON (spec: docs/metrics.md)");
   cmd->add_option("--csv", o->csv_out, "Write one row per case and label as CSV");
-  cmd->add_flag("--include-background", o->include_background, "Also measure label 0");
   cmd->add_option("--nonfinite", o->nonfinite,
                   "Summaries of infinite distances (one mask empty): skip (count them), diagonal "
                   "(substitute the image diagonal in mm) or a value in mm")
-      ->capture_default_str();
-  cmd->add_option("--connectivity", o->connectivity,
-                  "Border neighbourhood: face (6/4 neighbours) or full (26/8; medpy connectivity=ndim)")
       ->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "No progress output");
   cmd->callback([o, &chosen] { chosen = [o] { return runMetricsCommand(*o); }; });

@@ -1,0 +1,267 @@
+#include "analysis/evaluation/evaluation_report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "analysis/core/json_number.hpp"
+#include "analysis/stats/summary.hpp"
+
+namespace gatescope {
+
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+// Label keys ("1", "10") in numeric order, other keys after them in text order.
+bool keyBefore(const std::string& a, const std::string& b) {
+  const bool na = !a.empty() && std::all_of(a.begin(), a.end(), ::isdigit);
+  const bool nb = !b.empty() && std::all_of(b.begin(), b.end(), ::isdigit);
+  if (na != nb) return na;
+  if (na && a.size() != b.size()) return a.size() < b.size();
+  return a < b;
+}
+
+std::vector<std::string> modelKeys(const Json& report) {
+  std::vector<std::string> keys;
+  if (report.contains("models"))
+    for (const auto& [key, value] : report["models"].items()) keys.push_back(key);
+  return keys;
+}
+
+bool modelOk(const Json& record, const std::string& model) {
+  return record.contains("models") && record["models"].contains(model) &&
+         record["models"][model].value("status", "ok") == "ok";
+}
+
+// table[group][item][key]: one value per case, aligned by case index; `present` says which cases
+// have one.
+struct Column {
+  std::vector<double> values;
+  std::vector<bool> present;
+};
+using Table = std::map<std::string, std::map<std::string, std::map<std::string, Column>, decltype(&keyBefore)>,
+                       decltype(&keyBefore)>;
+
+Table makeTable() { return Table(&keyBefore); }
+
+// Collects, for one model, the numbers under record[models][model][section][group][item][key]
+// ("labels": group = label, one level less) for every case, aligned by case index.
+void collect(const Json& cases, const std::string& model, const std::string& section, Table& table) {
+  const size_t n = cases.size();
+  for (size_t c = 0; c < n; ++c) {
+    if (!modelOk(cases[c], model)) continue;
+    const Json& entry = cases[c]["models"][model];
+    if (!entry.contains(section)) continue;
+    for (const auto& [group, inner] : entry[section].items()) {
+      const auto add = [&](const std::string& item, const Json& stats) {
+        for (const auto& [key, value] : stats.items()) {
+          const auto number = reportNumber(value);
+          if (!number) continue;
+          auto& groups = table.try_emplace(group, &keyBefore).first->second;
+          Column& column = groups[item][key];
+          column.values.resize(n, std::numeric_limits<double>::quiet_NaN());
+          column.present.resize(n, false);
+          column.values[c] = *number;
+          column.present[c] = true;
+        }
+      };
+      if (section == "labels") {
+        add("", inner);
+      } else {
+        for (const auto& [item, stats] : inner.items()) add(item, stats);
+      }
+    }
+  }
+}
+
+std::vector<double> presentValues(const Column& column) {
+  std::vector<double> v;
+  for (size_t i = 0; i < column.values.size(); ++i)
+    if (column.present[i]) v.push_back(column.values[i]);
+  return v;
+}
+
+Json summaries(const Table& table, bool nested) {
+  Json out = Json::object();
+  for (const auto& [group, items] : table)
+    for (const auto& [item, keys] : items) {
+      Json& target = nested ? out[group][item] : out[group];
+      for (const auto& [key, column] : keys) target[key] = toJson(summarize(presentValues(column)));
+    }
+  return out;
+}
+
+Json comparisons(const Table& a, const Table& b, bool nested, const PairedOptions& base) {
+  Json out = Json::object();
+  for (const auto& [group, items] : a) {
+    const auto other_group = b.find(group);
+    if (other_group == b.end()) continue;
+    for (const auto& [item, keys] : items) {
+      const auto other_item = other_group->second.find(item);
+      if (other_item == other_group->second.end()) continue;
+      for (const auto& [key, column] : keys) {
+        const auto other = other_item->second.find(key);
+        if (other == other_item->second.end()) continue;
+        std::vector<double> va, vb;
+        const size_t n = std::min(column.values.size(), other->second.values.size());
+        for (size_t i = 0; i < n; ++i)
+          if (column.present[i] && other->second.present[i]) {
+            va.push_back(column.values[i]);
+            vb.push_back(other->second.values[i]);
+          }
+        if (va.empty()) continue;
+        PairedOptions options = base;
+        const auto direction = higherIsBetter(key);
+        options.higher_is_better = direction.value_or(true);
+        const PairedComparison compared = comparePaired(va, vb, options);
+        Json result = toJson(compared);
+        if (!direction || compared.n == 0) result["better"] = nullptr;
+        (nested ? out[group][item] : out[group])[key] = std::move(result);
+      }
+    }
+  }
+  return out;
+}
+
+std::string csvField(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char ch : text) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return quoted + "\"";
+}
+
+std::string csvValue(const Json& value) {
+  if (value.is_null()) return "";
+  if (value.is_string()) return csvField(value.get<std::string>());
+  if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
+  if (value.is_number()) {
+    std::ostringstream s;
+    s.precision(10);
+    s << value.get<double>();
+    return s.str();
+  }
+  return csvField(value.dump());
+}
+
+}  // namespace
+
+std::optional<bool> higherIsBetter(const std::string& key) {
+  static const std::set<std::string> higher = {
+      "dice", "jaccard", "precision", "recall", "specificity", "volume_similarity", "tp", "tn",
+      // attention statistics: weight on the reference region
+      "mass_in_reference", "mass_in_reference_dilated", "pointing_game", "mean_inside", "contrast",
+      "coverage_reference", "precision_above_threshold"};
+  static const std::set<std::string> lower = {"fp", "fn", "assd_mm", "masd_mm", "asd_prediction_to_reference_mm",
+                                              "asd_reference_to_prediction_mm", "mean_outside", "entropy",
+                                              "entropy_normalized"};
+  if (higher.count(key) || key.starts_with("nsd_")) return true;
+  if (lower.count(key) || (key.starts_with("hd") && key.ends_with("_mm"))) return false;
+  return std::nullopt;
+}
+
+std::optional<double> reportNumber(const Json& value) {
+  if (value.is_number()) return value.get<double>();
+  if (!value.is_string()) return std::nullopt;
+  const auto& text = value.get_ref<const std::string&>();
+  if (text == "nan") return std::numeric_limits<double>::quiet_NaN();
+  if (text == "inf") return std::numeric_limits<double>::infinity();
+  if (text == "-inf") return -std::numeric_limits<double>::infinity();
+  return std::nullopt;
+}
+
+void summarizeReport(Json& report, const PairedOptions& paired) {
+  // ordered_json keeps its members in a vector: no reference into `report` survives an insertion,
+  // so everything is computed before the report changes.
+  const Json& cases = report["cases"];
+  const std::vector<std::string> models = modelKeys(report);
+  Json summary = Json::object(), comparison, attention_comparison;
+  std::map<std::string, Table> labels, attention;
+  for (const auto& model : models) {
+    int64_t failed = 0;
+    for (const auto& record : cases) failed += modelOk(record, model) ? 0 : 1;
+    labels.emplace(model, makeTable());
+    attention.emplace(model, makeTable());
+    collect(cases, model, "labels", labels.at(model));
+    collect(cases, model, "attention", attention.at(model));
+    Json s = {{"n_cases", cases.size()}, {"n_failed", failed}};
+    const Json per_label = summaries(labels.at(model), false);
+    for (const auto& [label, value] : per_label.items()) s[label] = value;
+    const Json gates = summaries(attention.at(model), true);
+    if (!gates.empty()) s["attention"] = gates;
+    summary[model] = std::move(s);
+  }
+  if (labels.count("A") && labels.count("B")) {
+    comparison = comparisons(labels.at("A"), labels.at("B"), false, paired);
+    attention_comparison = comparisons(attention.at("A"), attention.at("B"), true, paired);
+  }
+  report.erase("summary");
+  report.erase("comparison");
+  report.erase("attention_comparison");
+  report["summary"] = std::move(summary);
+  if (!comparison.is_null()) report["comparison"] = std::move(comparison);
+  if (!attention_comparison.is_null() && !attention_comparison.empty())
+    report["attention_comparison"] = std::move(attention_comparison);
+}
+
+std::string reportCsv(const Json& report) {
+  // Columns: every metric key and every gate:statistic that occurs, in first-seen order.
+  std::vector<std::string> metric_keys, attention_keys;
+  const auto remember = [](std::vector<std::string>& list, const std::string& key) {
+    if (std::find(list.begin(), list.end(), key) == list.end()) list.push_back(key);
+  };
+  const std::vector<std::string> models = modelKeys(report);
+  for (const auto& record : report["cases"])
+    for (const auto& model : models) {
+      if (!modelOk(record, model)) continue;
+      const Json& entry = record["models"][model];
+      if (entry.contains("labels"))
+        for (const auto& [label, values] : entry["labels"].items())
+          for (const auto& [key, value] : values.items())
+            if (key != "status" && key != "error") remember(metric_keys, key);
+      if (entry.contains("attention"))
+        for (const auto& [gate, per_label] : entry["attention"].items())
+          for (const auto& [label, stats] : per_label.items())
+            for (const auto& [key, value] : stats.items())
+              if (key != "status") remember(attention_keys, gate + ":" + key);
+    }
+  std::string csv = "case_id,model,label,status,error,seconds";
+  for (const auto& key : metric_keys) csv += "," + csvField(key);
+  for (const auto& key : attention_keys) csv += "," + csvField(key);
+  csv += "\n";
+  for (const auto& record : report["cases"]) {
+    const std::string id = record.value("id", "");
+    for (const auto& model : models) {
+      const Json* entry = record.contains("models") && record["models"].contains(model) ? &record["models"][model] : nullptr;
+      const bool ok = modelOk(record, model);
+      if (!ok || !entry->contains("labels") || (*entry)["labels"].empty()) {
+        std::string error = entry && entry->contains("error") ? (*entry)["error"].get<std::string>() : record.value("error", "");
+        csv += csvField(id) + "," + model + ",,error," + csvField(error) + ",";
+        csv += std::string(metric_keys.size() + attention_keys.size(), ',') + "\n";
+        continue;
+      }
+      for (const auto& [label, values] : (*entry)["labels"].items()) {
+        csv += csvField(id) + "," + model + "," + label + "," + csvValue(values.value("status", Json("ok"))) + "," +
+               csvValue(values.value("error", Json(""))) + "," + csvValue(entry->value("seconds", Json(nullptr)));
+        for (const auto& key : metric_keys) csv += "," + (values.contains(key) ? csvValue(values[key]) : "");
+        for (const auto& column : attention_keys) {
+          const auto colon = column.rfind(':');
+          const std::string gate = column.substr(0, colon), key = column.substr(colon + 1);
+          const Json* stats = nullptr;
+          if (entry->contains("attention") && (*entry)["attention"].contains(gate) &&
+              (*entry)["attention"][gate].contains(label))
+            stats = &(*entry)["attention"][gate][label];
+          csv += "," + (stats && stats->contains(key) ? csvValue((*stats)[key]) : "");
+        }
+        csv += "\n";
+      }
+    }
+  }
+  return csv;
+}
+
+}  // namespace gatescope

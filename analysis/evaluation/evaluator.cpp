@@ -1,0 +1,348 @@
+#include "analysis/evaluation/evaluator.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <future>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "analysis/core/error.hpp"
+#include "analysis/core/json_number.hpp"
+#include "analysis/core/sha256.hpp"
+#include "analysis/datasets/dataset.hpp"
+#include "analysis/evaluation/evaluation_journal.hpp"
+#include "analysis/evaluation/evaluation_report.hpp"
+#include "analysis/io/file_util.hpp"
+#include "analysis/io/staged_folder.hpp"
+#include "analysis/metrics/metric_suite.hpp"
+#include "analysis/models/model_manifest.hpp"
+#include "analysis/models/prediction_files.hpp"
+#include "analysis/plugin/registry.hpp"
+#include "analysis/version.hpp"
+
+namespace gatescope {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+struct LoadedModel {
+  std::string key;  // "A", "B"
+  std::unique_ptr<ModelAdapter> adapter;
+  Json description;
+};
+
+Json describeModel(const fs::path& path, const ModelInfo& info) {
+  const fs::path absolute = fs::absolute(path);
+  Json d = {{"name", info.name}, {"architecture", info.architecture}, {"manifest", absolute.string()}};
+  if (hasExtension(path, ".json")) {
+    const ModelManifest manifest = readModelManifest(path);
+    d["manifest_sha256"] = sha256File(path);
+    d["weights"] = manifest.weights.string();
+    d["weights_sha256"] = sha256File(manifest.weights);
+  } else {
+    d["weights"] = absolute.string();
+    d["weights_sha256"] = sha256File(path);
+  }
+  Json gates = Json::array();
+  for (const auto& g : info.gates) gates.push_back(g.name);
+  d["in_channels"] = info.in_channels;
+  d["classes"] = info.n_classes;
+  d["gates"] = gates;
+  d["device"] = info.device;
+  return d;
+}
+
+std::string deviceDescription(const std::string& device, const Registry& registry) {
+  for (const auto& runtime : registry.runtimes())
+    for (const auto& described : runtime.devices)
+      if (described == device || described.starts_with(device + " ")) return described;
+  return device;
+}
+
+std::string torchVersion(const Registry& registry) {
+  for (const auto& runtime : registry.runtimes()) return runtime.version;
+  return "";
+}
+
+Json metricSettings(const MetricConfig& c) {
+  return {{"preset", presetName(c.preset)},
+          {"labels", c.labels ? Json(*c.labels) : Json(nullptr)},
+          {"include_background", c.include_background},
+          {"percentile", c.percentile},
+          {"tolerances_mm", c.tolerances_mm},
+          {"full_connectivity", c.full_connectivity}};
+}
+
+Json attentionSettings(const AttentionOptions& a) {
+  return {{"dilation_mm", a.dilation_mm}, {"pointing_tolerance_mm", a.pointing_tolerance_mm}, {"threshold", a.threshold}};
+}
+
+// What one case needs from inference: the input, the reference and each model's prediction.
+struct CaseInference {
+  std::string error;  // the case could not be read
+  Image image;
+  Volume<int32_t> reference;
+  struct Run {
+    std::optional<Prediction> prediction;
+    std::string error;
+  };
+  std::vector<Run> runs;
+  double read_seconds = 0;
+};
+
+std::string messageOf(const std::exception& e) {
+  std::string text = e.what();
+  const auto newline = text.find('\n');
+  return newline == std::string::npos ? text : text.substr(0, newline);
+}
+
+CaseInference inferCase(const DatasetCase& c, std::vector<LoadedModel>& models, const PredictOptions& predict) {
+  CaseInference result;
+  const auto start = Clock::now();
+  try {
+    if (!c.problem.empty()) throw Error(c.problem);
+    result.image = readCaseImage(c);
+    if (!c.reference)
+      throw Error(fmt::format("no reference labels for {}: the dataset has no label file for case {} (test cases "
+                              "take theirs from labelsTs/ beside imagesTs/)",
+                              c.images.empty() ? c.id : c.images.front().string(), c.id));
+    result.reference = readCaseReference(c, result.image.geometry());
+  } catch (const std::exception& e) {
+    result.error = messageOf(e);
+    return result;
+  }
+  result.read_seconds = since(start);
+  for (auto& model : models) {
+    CaseInference::Run run;
+    try {
+      run.prediction = model.adapter->predict(result.image, predict);
+    } catch (const std::exception& e) {
+      run.error = messageOf(e);
+    }
+    result.runs.push_back(std::move(run));
+  }
+  return result;
+}
+
+Json attentionRecord(const Prediction& prediction, const std::map<int64_t, Volume<uint8_t>>& masks,
+                     const AttentionOptions& options) {
+  Json out = Json::object();
+  for (const GatePrediction& gate : prediction.gates) {
+    const int64_t channels = gate.resampled.channels();
+    for (const auto& [label, mask] : masks) {
+      const std::vector<AttentionStatistics> stats = attentionStatistics(gate.resampled, mask, options);
+      for (int64_t ch = 0; ch < channels; ++ch) {
+        const std::string name = channels == 1 ? gate.name : fmt::format("{}.channel_{}", gate.name, ch);
+        out[name][std::to_string(label)] = toJson(stats[static_cast<size_t>(ch)]);
+      }
+    }
+  }
+  return out;
+}
+
+struct Timings {
+  double read = 0, inference = 0, analysis = 0;
+};
+
+Json analyseCase(const DatasetCase& c, CaseInference& inference, const std::vector<LoadedModel>& models,
+                 const std::vector<int64_t>& labels, const EvaluationOptions& options, Timings& timings) {
+  Json images = Json::array();
+  for (const auto& path : c.images) images.push_back(path.string());
+  Json record = {{"id", c.id}, {"split", c.split}, {"status", "ok"}, {"images", images},
+                 {"reference", c.reference ? Json(c.reference->string()) : Json(nullptr)}, {"models", Json::object()}};
+  if (!inference.error.empty()) {
+    record["status"] = "error";
+    record["error"] = inference.error;
+    return record;
+  }
+  const auto start = Clock::now();
+  timings.read += inference.read_seconds;
+  std::map<int64_t, Volume<uint8_t>> masks;
+  for (int64_t label : labels) {
+    Volume<uint8_t> mask(inference.reference.geometry());
+    const auto ref = inference.reference.values();
+    auto out = mask.values();
+    for (size_t n = 0; n < ref.size(); ++n) out[n] = ref[n] == label ? 1 : 0;
+    masks.emplace(label, std::move(mask));
+  }
+  std::string first_error;
+  for (size_t m = 0; m < models.size(); ++m) {
+    const LoadedModel& model = models[m];
+    CaseInference::Run& run = inference.runs[m];
+    Json entry;
+    try {
+      if (!run.error.empty()) throw Error(run.error);
+      const Prediction& p = *run.prediction;
+      timings.inference += p.seconds;
+      const std::string reference_name = c.reference->string();
+      const std::vector<LabelMetrics> measured =
+          computeMetrics(makeImage(Volume<int32_t>(inference.reference)), makeImage(Volume<uint8_t>(p.labels)),
+                         options.metrics, reference_name, "the prediction of model " + model.key);
+      Json per_label = Json::object();
+      for (const LabelMetrics& lm : measured) per_label[std::to_string(lm.label)] = toJson(lm, options.metrics);
+      entry = {{"status", "ok"}, {"labels", per_label}};
+      const Json attention = attentionRecord(p, masks, options.attention);
+      if (!attention.empty()) entry["attention"] = attention;
+      entry["seconds"] = p.seconds;
+      if (options.save_predictions) {
+        StagedFolder folder(options.out / "predictions" / model.key / c.id);
+        (void)writePredictionFiles(folder, "", p, inference.image.header);
+        folder.commit();
+      }
+    } catch (const std::exception& e) {
+      entry = {{"status", "error"}, {"error", messageOf(e)}};
+      if (first_error.empty()) first_error = "model " + model.key + ": " + messageOf(e);
+    }
+    record["models"][model.key] = std::move(entry);
+  }
+  if (!first_error.empty()) {
+    record["status"] = "error";
+    record["error"] = first_error;
+  }
+  timings.analysis += since(start);
+  return record;
+}
+
+std::vector<int64_t> evaluatedLabels(const Dataset& dataset, const ModelInfo& info) {
+  std::vector<int64_t> labels;
+  for (const auto& [value, name] : dataset.labels)
+    if (value != 0) labels.push_back(value);
+  if (labels.empty())
+    for (const auto& [value, name] : info.labels)
+      if (value != 0) labels.push_back(value);
+  if (labels.empty())
+    for (int value = 1; value < info.n_classes; ++value) labels.push_back(value);
+  return labels;
+}
+
+}  // namespace
+
+Json reportPreamble() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char created[32];
+  std::strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return {{"schema", "gatescope.report/1"}, {"gatescope_version", kVersion}, {"created", created}};
+}
+
+EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry, const EvaluationCallback& progress) {
+  const auto start = Clock::now();
+  if (options.models.empty() || options.models.size() > 2) throw UsageError("evaluate takes one or two models");
+  for (const auto& path : options.models)
+    if (!fs::exists(path)) throw UsageError(path.string() + ": no such model file");
+  const Dataset dataset = openDataset(options.dataset);
+  const std::string split = resolveSplit(dataset, options.split);
+  std::vector<DatasetCase> cases = selectSplit(dataset, split);
+  if (options.limit && *options.limit < cases.size()) cases.resize(*options.limit);
+
+  std::vector<LoadedModel> models;
+  const char* keys[] = {"A", "B"};
+  for (size_t m = 0; m < options.models.size(); ++m) {
+    LoadedModel model{keys[m], registry.loadModel(options.models[m], LoadOptions{options.device}), {}};
+    const ModelInfo& info = model.adapter->info();
+    if (dataset.layout == "msd" && dataset.channels != info.in_channels)
+      throw UsageError(fmt::format("{}: the model takes {} input channel(s), the dataset {} declares {}",
+                                   options.models[m].string(), info.in_channels, dataset.root.string(),
+                                   dataset.channels));
+    model.description = describeModel(options.models[m], info);
+    models.push_back(std::move(model));
+  }
+  MetricConfig metrics = options.metrics;
+  if (!metrics.labels) metrics.labels = evaluatedLabels(dataset, models.front().adapter->info());
+  EvaluationOptions run_options = options;
+  run_options.metrics = metrics;
+  run_options.predict.capture_gates = true;
+
+  Json model_descriptions = Json::object();
+  Json identity = {{"dataset", fs::absolute(dataset.root).string()}, {"split", split}};
+  for (const auto& model : models) {
+    model_descriptions[model.key] = model.description;
+    identity["models"][model.key] = {{"manifest", model.description["manifest"]},
+                                     {"weights_sha256", model.description["weights_sha256"]},
+                                     {"device", model.description["device"]}};
+  }
+  identity["metrics"] = metricSettings(metrics);
+  identity["attention"] = attentionSettings(options.attention);
+  identity["predict"] = {{"window", options.predict.window}, {"overlap", options.predict.overlap},
+                         {"precision", options.predict.precision}};
+  identity["save_predictions"] = options.save_predictions;
+
+  std::error_code ec;
+  fs::create_directories(options.out, ec);
+  if (ec || !fs::is_directory(options.out))
+    throw IoError(options.out.string() + ": cannot create the output folder" + (ec ? ": " + ec.message() : ""));
+  EvaluationJournal journal(options.out / "journal.jsonl", identity, options.resume);
+
+  EvaluationResult result;
+  result.cases = cases.size();
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    if (journal.finished().count(cases[i].id)) {
+      ++result.resumed;
+      if (progress) progress({result.resumed, cases.size(), cases[i].id, "resumed", "", 0.0});
+    } else {
+      todo.push_back(i);
+    }
+  }
+
+  // Inference of case n+1 runs while case n is measured and written.
+  Timings timings;
+  const auto launch = [&](size_t n) {
+    return std::async(std::launch::async, [&, n] { return inferCase(cases[todo[n]], models, run_options.predict); });
+  };
+  std::future<CaseInference> next;
+  if (!todo.empty()) next = launch(0);
+  for (size_t n = 0; n < todo.size(); ++n) {
+    const auto case_start = Clock::now();
+    CaseInference inference = next.get();
+    const bool stop = options.cancel && options.cancel->load();
+    if (!stop && n + 1 < todo.size()) next = launch(n + 1);
+    const DatasetCase& c = cases[todo[n]];
+    Json record = analyseCase(c, inference, models, metrics.labels.value(), run_options, timings);
+    journal.append(record);
+    if (record["status"] != "ok") ++result.failed;
+    if (progress)
+      progress({result.resumed + n + 1, cases.size(), c.id, record["status"].get<std::string>(),
+                record.value("error", ""), since(case_start)});
+    if (stop) {
+      result.cancelled = true;
+      return result;
+    }
+  }
+
+  Json records = Json::array();
+  for (const auto& c : cases) records.push_back(journal.finished().at(c.id));
+  Json report = reportPreamble();
+  report["preset"] = presetName(metrics.preset);
+  report["device"] = deviceDescription(models.front().adapter->info().device, registry);
+  report["torch_version"] = torchVersion(registry);
+  report["models"] = model_descriptions;
+  Json label_names = Json::object();
+  for (const auto& [value, name] : dataset.labels) label_names[std::to_string(value)] = name;
+  report["dataset"] = {{"path", fs::absolute(dataset.root).string()}, {"name", dataset.name},
+                       {"layout", dataset.layout}, {"split", split}, {"cases", cases.size()},
+                       {"labels", label_names}};
+  report["settings"] = {{"metrics", metricSettings(metrics)},
+                        {"attention", attentionSettings(options.attention)},
+                        {"predict", identity["predict"]}};
+  report["cases"] = std::move(records);
+  summarizeReport(report, options.paired);
+  result.failed = 0;
+  for (const auto& record : report["cases"]) result.failed += record["status"] == "ok" ? 0 : 1;
+  const double total = since(start);
+  report["timings_s"] = {{"total", total}, {"read", timings.read}, {"inference", timings.inference},
+                         {"analysis", timings.analysis}, {"cases_run", todo.size()}};
+  writeFileAtomically(options.out / "report.json", report.dump(2) + "\n");
+  writeFileAtomically(options.out / "cases.csv", reportCsv(report));
+  result.report = std::move(report);
+  return result;
+}
+
+}  // namespace gatescope

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "analysis/attention/attention_statistics.hpp"
+#include "analysis/metrics/metric_config.hpp"
+#include "analysis/models/model_adapter.hpp"
+#include "analysis/stats/paired.hpp"
+
+namespace gatescope {
+
+class Registry;
+
+struct EvaluationOptions {
+  std::vector<std::filesystem::path> models;  // one or two: model A, model B
+  std::filesystem::path dataset;
+  std::filesystem::path out;
+  std::string split = "auto";
+  // Labels left unset: the dataset's foreground labels, else the model's classes 1..n-1.
+  MetricConfig metrics;
+  AttentionOptions attention;
+  PairedOptions paired;
+  std::string device = "auto";
+  PredictOptions predict;  // capture_gates is always on
+  bool resume = false;
+  bool save_predictions = false;
+  std::optional<size_t> limit;
+  const std::atomic<bool>* cancel = nullptr;  // checked between cases
+};
+
+struct EvaluationProgress {
+  size_t done = 0, total = 0;
+  std::string case_id;
+  std::string status;  // "ok", "error", "resumed"
+  std::string error;
+  double seconds = 0;
+};
+using EvaluationCallback = std::function<void(const EvaluationProgress&)>;
+
+struct EvaluationResult {
+  nlohmann::ordered_json report;
+  size_t cases = 0, resumed = 0, failed = 0;
+  bool cancelled = false;  // stopped early: no report written, the journal holds what finished
+};
+
+// gatescope evaluate: runs the model(s) over the dataset's split, measures every prediction against
+// the reference (metrics, attention statistics per gate and label), compares A against B when
+// there are two, and writes OUT/report.json and OUT/cases.csv (atomically) and with
+// save_predictions OUT/predictions/<A|B>/<case>/ as infer writes them. A case that fails is
+// recorded with its error and the run goes on. Every finished case goes to OUT/journal.jsonl first,
+// so an interrupted run continues with resume = true. Inference of the next case overlaps the
+// analysis of the current one.
+[[nodiscard]] EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
+                                        const EvaluationCallback& progress = {});
+
+// The provenance fields every report starts with: schema, version, created (UTC, ISO-8601).
+[[nodiscard]] nlohmann::ordered_json reportPreamble();
+
+}  // namespace gatescope

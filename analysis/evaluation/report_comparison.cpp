@@ -1,0 +1,121 @@
+#include "analysis/evaluation/report_comparison.hpp"
+
+#include <map>
+
+#include <fmt/format.h>
+
+#include "analysis/core/error.hpp"
+#include "analysis/evaluation/evaluation_report.hpp"
+#include "analysis/evaluation/evaluator.hpp"
+#include "analysis/io/file_util.hpp"
+
+namespace gatescope {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+Json readReport(const ReportModelRef& ref) {
+  const std::vector<uint8_t> bytes = readWholeFile(ref.report);
+  Json report;
+  try {
+    report = Json::parse(bytes.begin(), bytes.end());
+  } catch (const Json::exception& e) {
+    throw FormatError(ref.report.string() + ": not JSON: " + e.what());
+  }
+  if (!report.is_object() || report.value("schema", "") != "gatescope.report/1" || !report.contains("cases") ||
+      !report.contains("models"))
+    throw FormatError(ref.report.string() + ": not a gatescope evaluation report (schema gatescope.report/1)");
+  if (!report["models"].contains(ref.model)) {
+    std::string known;
+    for (const auto& [key, value] : report["models"].items()) known += (known.empty() ? "" : ", ") + key;
+    throw UsageError(fmt::format("{}: the report has no model {} (it has {})", ref.report.string(), ref.model, known));
+  }
+  return report;
+}
+
+Json metricSettingsOf(const Json& report) {
+  if (report.contains("settings") && report["settings"].contains("metrics")) return report["settings"]["metrics"];
+  return {{"preset", report.value("preset", "")}};
+}
+
+}  // namespace
+
+ReportModelRef parseReportModelRef(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon != std::string::npos && colon + 2 == text.size() && (text.back() == 'A' || text.back() == 'B'))
+    return {text.substr(0, colon), std::string(1, text.back())};
+  return {text, "A"};
+}
+
+Json compareReports(const ReportModelRef& a, const ReportModelRef& b, const PairedOptions& paired) {
+  const Json ra = readReport(a), rb = readReport(b);
+  const Json sa = metricSettingsOf(ra), sb = metricSettingsOf(rb);
+  if (sa != sb)
+    throw UsageError(fmt::format("{} and {} were measured with different metric settings ({} vs {}): evaluate both "
+                                 "with the same --preset, labels, percentile and tolerances",
+                                 a.report.string(), b.report.string(), sa.dump(), sb.dump()));
+  std::map<std::string, const Json*> cases_b;
+  for (const auto& record : rb["cases"]) cases_b[record.value("id", "")] = &record;
+
+  Json report = reportPreamble();
+  report["preset"] = ra.value("preset", "");
+  const std::string device_a = ra.value("device", ""), device_b = rb.value("device", "");
+  report["device"] = device_a == device_b ? device_a : "A: " + device_a + "; B: " + device_b;
+  const std::string torch_a = ra.value("torch_version", ""), torch_b = rb.value("torch_version", "");
+  report["torch_version"] = torch_a == torch_b ? torch_a : "A: " + torch_a + "; B: " + torch_b;
+  Json model_a = ra["models"][a.model], model_b = rb["models"][b.model];
+  model_a["report"] = fs::absolute(a.report).string();
+  model_b["report"] = fs::absolute(b.report).string();
+  report["models"] = {{"A", model_a}, {"B", model_b}};
+  Json dataset = ra.value("dataset", Json::object());
+  if (rb.contains("dataset") && rb["dataset"].value("path", "") != dataset.value("path", ""))
+    dataset["path_b"] = rb["dataset"].value("path", "");
+  report["dataset"] = dataset;
+  if (ra.contains("settings")) report["settings"] = ra["settings"];
+
+  const auto missing = [](const fs::path& file) {
+    return Json{{"status", "error"}, {"error", "case not in " + file.string()}};
+  };
+  Json cases = Json::array();
+  size_t paired_cases = 0;
+  std::map<std::string, bool> seen;
+  const auto combine = [&](const std::string& id, const Json* in_a, const Json* in_b) {
+    Json record = {{"id", id}, {"status", "ok"}, {"models", Json::object()}};
+    const Json* source = in_a ? in_a : in_b;
+    for (const char* key : {"split", "images", "reference"})
+      if (source->contains(key)) record[key] = (*source)[key];
+    const auto entry = [&](const Json* r, const std::string& model, const fs::path& file) -> Json {
+      if (!r) return missing(file);
+      if (r->contains("models") && (*r)["models"].contains(model)) return (*r)["models"][model];
+      return {{"status", "error"}, {"error", r->value("error", "case failed before inference")}};
+    };
+    record["models"]["A"] = entry(in_a, a.model, a.report);
+    record["models"]["B"] = entry(in_b, b.model, b.report);
+    for (const char* key : {"A", "B"})
+      if (record["models"][key].value("status", "ok") != "ok") {
+        record["status"] = "error";
+        record["error"] = fmt::format("model {}: {}", key, record["models"][key].value("error", ""));
+        break;
+      }
+    if (in_a && in_b) ++paired_cases;
+    cases.push_back(std::move(record));
+  };
+  for (const auto& record : ra["cases"]) {
+    const std::string id = record.value("id", "");
+    seen[id] = true;
+    const auto other = cases_b.find(id);
+    combine(id, &record, other == cases_b.end() ? nullptr : other->second);
+  }
+  for (const auto& record : rb["cases"])
+    if (!seen.count(record.value("id", ""))) combine(record.value("id", ""), nullptr, &record);
+  if (paired_cases == 0)
+    throw UsageError(fmt::format("{} and {} share no case id: nothing to compare", a.report.string(), b.report.string()));
+  report["dataset"]["cases"] = cases.size();
+  report["cases"] = std::move(cases);
+  summarizeReport(report, paired);
+  return report;
+}
+
+}  // namespace gatescope
