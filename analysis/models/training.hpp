@@ -77,6 +77,7 @@ struct TrainingSample {
   std::string id;
   Volume<float> image;
   Volume<int32_t> labels;
+  std::string label_file;  // where the labels came from, for messages ("" for cases made in memory)
 };
 
 struct TrainingData {
@@ -109,8 +110,8 @@ struct TrainedModel {
 };
 
 struct TrainingResult {
-  std::string device;   // "cpu", "cuda:0"
-  std::string runtime;  // "LibTorch 1.13.0"
+  std::string device;         // "cpu", "cuda:0"
+  std::string torch_version;  // of LibTorch: "1.13.0"
   int threads = 1;
   bool deterministic = false;  // bit-identical reruns are guaranteed (CPU)
   std::vector<TrainedModel> models;

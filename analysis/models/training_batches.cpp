@@ -120,9 +120,10 @@ TrainingData prepareTrainingData(std::vector<TrainingSample> cases, const Traini
     const auto [lowest, highest] =
         std::minmax_element(s.labels.values().begin(), s.labels.values().end());
     if (*lowest < 0 || *highest >= m.n_classes)
-      throw UsageError(fmt::format(
-          "{}: case {} has label value {}, but model.n_classes is {} (labels 0..{})", source, s.id,
-          *lowest < 0 ? *lowest : *highest, m.n_classes, m.n_classes - 1));
+      throw UsageError(
+          fmt::format("{}: case {} has label value {}, but model.n_classes in {} is {}",
+                      s.label_file.empty() ? source : s.label_file, s.id,
+                      *lowest < 0 ? *lowest : *highest, source, m.n_classes));
     if (m.preprocessing.normalize == "zscore") normalizeZScore(s.image);
     const Index3 size = paddedSize(s.image.dims(), config);
     s.image = padAtEnd(s.image, size);

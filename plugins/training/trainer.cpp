@@ -140,7 +140,7 @@ TrainingResult trainZooModels(const TrainingRequest& request, const TrainingData
   TrainingResult result;
   result.device = device.str();
   const TorchRuntimeInfo runtime = torchRuntimeInfo();
-  result.runtime = "LibTorch " + runtime.torch_version;
+  result.torch_version = runtime.torch_version;
   result.threads = runtime.intra_op_threads;
   // CPU kernels are deterministic for a fixed thread count; this also makes LibTorch refuse any
   // operation that is not. CUDA's upsampling backward has no deterministic kernel.

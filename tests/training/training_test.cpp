@@ -77,7 +77,7 @@ std::vector<TrainingSample> tinyCases() {
   for (int n = 0; n < 4; ++n) {
     Geometry g;
     g.dims = {24 + 4 * n, 32, 16};
-    TrainingSample s{"case_" + std::to_string(n), Volume<float>(g), Volume<int32_t>(g)};
+    TrainingSample s{"case_" + std::to_string(n), Volume<float>(g), Volume<int32_t>(g), {}};
     const int64_t ci = 6 + n, cj = 10 + n, ck = 8;
     for (int64_t k = 0; k < g.dims[2]; ++k)
       for (int64_t j = 0; j < g.dims[1]; ++j)
@@ -149,8 +149,10 @@ TEST_CASE("one Adam step equals PyTorch's from the same weights on the same batc
       g.dims = {c["dims"][0].get<int64_t>(), c["dims"][1].get<int64_t>(),
                 c["dims"][2].get<int64_t>()};
       TrainingSample sample{
-          name, Volume<float>(g, 1, readRaw<float>(dir / c["image"]["file"].get<std::string>())),
-          Volume<int32_t>(g, 1, readRaw<int32_t>(dir / c["labels"]["file"].get<std::string>()))};
+          name,
+          Volume<float>(g, 1, readRaw<float>(dir / c["image"]["file"].get<std::string>())),
+          Volume<int32_t>(g, 1, readRaw<int32_t>(dir / c["labels"]["file"].get<std::string>())),
+          {}};
       std::vector<TrainingSample> cases;
       cases.push_back(std::move(sample));
       const fs::path out = test::scratchDir("train_step_" + name);
