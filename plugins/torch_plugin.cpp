@@ -2,6 +2,7 @@
 #include "analysis/plugin/registry.hpp"
 #include "plugins/runtime/torch_runtime.hpp"
 #include "plugins/torchscript/torchscript_adapter.hpp"
+#include "plugins/training/trainer.hpp"
 #include "plugins/zoo/native_adapter.hpp"
 
 extern "C" __attribute__((visibility("default"))) void gatescope_register_plugin(
@@ -18,4 +19,5 @@ extern "C" __attribute__((visibility("default"))) void gatescope_register_plugin
   });
   registry.addModelLoader("manifest", gatescope::loadNativeModel);
   registry.addModelLoader("torchscript", gatescope::loadTorchScriptModel);
+  registry.setTrainer(gatescope::trainZooModels);
 }

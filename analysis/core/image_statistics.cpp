@@ -72,4 +72,17 @@ ImageStatistics computeStatistics(const Image& image) {
   return stats;
 }
 
+void normalizeZScore(Volume<float>& volume) {
+  for (int64_t c = 0; c < volume.channels(); ++c) {
+    auto values = volume.channel(c);
+    double sum = 0, squares = 0;
+    for (float x : values) sum += x;
+    const double mean = sum / static_cast<double>(values.size());
+    for (float x : values) squares += (x - mean) * (x - mean);
+    double sd = std::sqrt(squares / static_cast<double>(values.size()));
+    if (!(sd > 0)) sd = 1.0;
+    for (float& x : values) x = static_cast<float>((x - mean) / sd);
+  }
+}
+
 }  // namespace gatescope

@@ -21,4 +21,9 @@ struct ImageStatistics {
 
 [[nodiscard]] ImageStatistics computeStatistics(const Image& image);
 
+// Per channel: subtract the mean and divide by the (population) standard deviation over the
+// whole image - the "zscore" preprocessing of model manifests, shared by inference and training.
+// A constant channel is only centred.
+void normalizeZScore(Volume<float>& volume);
+
 }  // namespace gatescope

@@ -31,4 +31,14 @@ std::unique_ptr<ModelAdapter> Registry::loadModel(const std::filesystem::path& p
   return it->second(path, options);
 }
 
+void Registry::setTrainer(Trainer trainer) { trainer_ = std::move(trainer); }
+
+TrainingResult Registry::train(const TrainingRequest& request, const TrainingData& data,
+                               const TrainingObserver& observer) const {
+  if (!trainer_)
+    throw Error(request.config.source.string() +
+                ": no plugin trains models (is libgatescope_torch_plugin.so installed?)");
+  return trainer_(request, data, observer);
+}
+
 }  // namespace gatescope

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "analysis/models/model_adapter.hpp"
+#include "analysis/models/training.hpp"
 
 namespace gatescope {
 
@@ -26,6 +27,8 @@ class Registry {
   using RuntimeProbe = std::function<RuntimeDescription()>;
   using ModelLoader =
       std::function<std::unique_ptr<ModelAdapter>(const std::filesystem::path&, const LoadOptions&)>;
+  using Trainer =
+      std::function<TrainingResult(const TrainingRequest&, const TrainingData&, const TrainingObserver&)>;
 
   void addRuntime(const std::string& name, RuntimeProbe probe);
   [[nodiscard]] std::vector<RuntimeDescription> runtimes() const;
@@ -36,9 +39,17 @@ class Registry {
   [[nodiscard]] std::unique_ptr<ModelAdapter> loadModel(const std::filesystem::path& path,
                                                         const LoadOptions& options) const;
 
+  // Training of zoo models (gatescope train); one trainer, the last registered wins.
+  void setTrainer(Trainer trainer);
+  // Trains request.models on `data` and writes each into request.output/<name>/; Error when no
+  // plugin trains models.
+  [[nodiscard]] TrainingResult train(const TrainingRequest& request, const TrainingData& data,
+                                     const TrainingObserver& observer) const;
+
  private:
   std::map<std::string, RuntimeProbe> runtimes_;
   std::map<std::string, ModelLoader> loaders_;
+  Trainer trainer_;
 };
 
 }  // namespace gatescope

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "analysis/attention/gate_resampling.hpp"
+#include "analysis/core/image_statistics.hpp"
 #include "analysis/core/error.hpp"
 #include "plugins/zoo/sliding_window.hpp"
 
@@ -91,18 +92,7 @@ int64_t roundUp(int64_t n, int64_t multiple) { return (n + multiple - 1) / multi
 
 PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info, bool for_windows) {
   Volume<float> normalized = image;
-  if (info.preprocessing.normalize == "zscore") {
-    for (int64_t c = 0; c < normalized.channels(); ++c) {
-      auto values = normalized.channel(c);
-      double sum = 0, squares = 0;
-      for (float x : values) sum += x;
-      const double mean = sum / static_cast<double>(values.size());
-      for (float x : values) squares += (x - mean) * (x - mean);
-      double sd = std::sqrt(squares / static_cast<double>(values.size()));
-      if (!(sd > 0)) sd = 1.0;
-      for (float& x : values) x = static_cast<float>((x - mean) / sd);
-    }
-  }
+  if (info.preprocessing.normalize == "zscore") normalizeZScore(normalized);
   PreparedInput prepared;
   prepared.original = image.dims();
   torch::Tensor t = volumeToTensor(normalized, info.dimensions).unsqueeze(0);

@@ -3,6 +3,8 @@
 #include <array>
 #include <string>
 
+#include "analysis/models/model_manifest.hpp"
+
 namespace gatescope {
 
 // What selects and shapes a native network (the manifest's model fields).
@@ -16,5 +18,18 @@ struct ZooConfig {
   std::string nonlocal_mode = "concatenation";  // or "concatenation_debug"
   bool upsample_align_corners = false;
 };
+
+[[nodiscard]] inline ZooConfig zooConfigFor(const ModelManifest& manifest) {
+  ZooConfig config;
+  config.architecture = manifest.architecture;
+  config.dimensions = manifest.tensor_dim == "2D" ? 2 : 3;
+  config.in_channels = manifest.in_channels;
+  config.n_classes = manifest.n_classes;
+  config.feature_scale = manifest.feature_scale;
+  config.attention_dsample = manifest.attention_dsample;
+  config.nonlocal_mode = manifest.nonlocal_mode;
+  config.upsample_align_corners = manifest.upsample_align_corners;
+  return config;
+}
 
 }  // namespace gatescope

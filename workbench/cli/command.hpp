@@ -15,6 +15,7 @@ void registerMetricsCommand(CLI::App& root, CommandAction& chosen);
 void registerInferCommand(CLI::App& root, CommandAction& chosen);
 void registerEvaluateCommand(CLI::App& root, CommandAction& chosen);
 void registerCompareCommand(CLI::App& root, CommandAction& chosen);
+void registerTrainCommand(CLI::App& root, CommandAction& chosen);
 void registerDemoCommand(CLI::App& root, CommandAction& chosen);
 
 }  // namespace gatescope::cli

@@ -1,7 +1,5 @@
 // gatescope evaluate: one or two models over a dataset, metrics, attention statistics, paired
 // comparison; report.json + cases.csv (spec/cli.md, spec/report.md).
-#include <atomic>
-#include <csignal>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -12,49 +10,18 @@
 #include "analysis/evaluation/evaluator.hpp"
 #include "analysis/plugin/plugin_loader.hpp"
 #include "workbench/cli/command.hpp"
+#include "workbench/cli/command_line.hpp"
 #include "workbench/cli/evaluate_command.hpp"
+#include "workbench/cli/interrupt.hpp"
 #include "workbench/cli/metric_options.hpp"
 #include "workbench/cli/progress.hpp"
 #include "workbench/cli/report_summary.hpp"
 
 namespace gatescope::cli {
 
-namespace {
-
-std::atomic<bool> interrupted{false};
-
-extern "C" void onInterrupt(int) { interrupted = true; }
-
-// Ctrl-C finishes the case in progress, keeps the journal and tells how to resume; a second
-// Ctrl-C stops at once (the journal is still consistent).
-class InterruptScope {
- public:
-  InterruptScope() {
-    interrupted = false;
-    struct sigaction action {};
-    action.sa_handler = onInterrupt;
-    action.sa_flags = SA_RESETHAND;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous_int_);
-    sigaction(SIGTERM, &action, &previous_term_);
-  }
-  ~InterruptScope() {
-    sigaction(SIGINT, &previous_int_, nullptr);
-    sigaction(SIGTERM, &previous_term_, nullptr);
-  }
-  InterruptScope(const InterruptScope&) = delete;
-  InterruptScope& operator=(const InterruptScope&) = delete;
-
- private:
-  struct sigaction previous_int_ {};
-  struct sigaction previous_term_ {};
-};
-
-}  // namespace
-
 int runEvaluation(EvaluationOptions options, bool quiet, const std::string& resume_hint) {
   InterruptScope interrupt;
-  options.cancel = &interrupted;
+  options.cancel = interrupt.flag();
   std::optional<Progress> progress;
   size_t resumed = 0;
   const auto result = evaluate(options, pluginRegistry(), [&](const EvaluationProgress& p) {
@@ -100,13 +67,6 @@ struct EvaluateOptions {
   std::string precision = "fp32";
   bool resume = false, save_predictions = false, quiet = false, no_overlap = false;
 };
-
-std::string shellQuote(const std::string& text) {
-  if (text.find_first_of(" '\"\\$`") == std::string::npos) return text;
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
 
 }  // namespace
 

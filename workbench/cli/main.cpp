@@ -7,6 +7,7 @@
 #include "analysis/version.hpp"
 #include "analysis/plugin/plugin_loader.hpp"
 #include "workbench/cli/command.hpp"
+#include "workbench/cli/command_line.hpp"
 
 namespace {
 
@@ -41,8 +42,10 @@ int main(int argc, char** argv) {
   gatescope::cli::registerInferCommand(app, chosen);
   gatescope::cli::registerEvaluateCommand(app, chosen);
   gatescope::cli::registerCompareCommand(app, chosen);
+  gatescope::cli::registerTrainCommand(app, chosen);
   gatescope::cli::registerDemoCommand(app, chosen);
 
+  gatescope::cli::recordCommandLine(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
