@@ -277,6 +277,22 @@ if res.returncode == 0:
     check(without_timings(json.loads((torn / "report.json").read_text())) ==
           without_timings(json.loads((out / "clean" / "report.json").read_text())), "report after a torn journal line")
 
+# -- --save-predictions: the files infer writes, per model and case -------------------------------------
+res = run("evaluate", "--model", out / "gated.json", "--dataset", msd, "--split", "training", "--limit", "2",
+          "--save-predictions", "--out", out / "saved", "--quiet")
+check(res.returncode == 0, f"--save-predictions: {res.stderr}")
+saved = out / "saved" / "predictions" / "A"
+check(sorted(p.name for p in saved.iterdir()) == ["case_000", "case_001"] if saved.exists() else False,
+      "--save-predictions writes one folder per case under predictions/A/")
+if (saved / "case_000" / "labels.nii.gz").exists():
+    written = nib.load(str(saved / "case_000" / "labels.nii.gz"))
+    want, gates = reference_prediction(networks["gated"], truth["case_000"][0])
+    check(np.array_equal(np.asarray(written.dataobj), want), "saved labels differ from PyTorch's argmax")
+    check(np.allclose(written.affine, affine, atol=1e-5), "saved labels lose the input geometry")
+    for gate in gates:
+        check((saved / "case_000" / "gates" / f"{gate}.nii.gz").exists(), f"saved gate {gate}")
+    check((saved / "case_000" / "probabilities.nii.gz").exists(), "saved probabilities")
+
 # -- compare: two single-model reports --------------------------------------------------------------
 for key in ("gated", "baseline"):
     res = run("evaluate", "--model", out / f"{key}.json", "--dataset", msd, "--split", "training",

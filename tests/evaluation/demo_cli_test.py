@@ -1,0 +1,65 @@
+#!/usr/bin/python3
+"""`gatescope demo` end to end with the bundled demo models: the dataset is generated when absent
+and reused after, the report follows docs/report.schema.json and holds both models, per-case
+metrics, per-gate attention statistics and the paired tests, and the summary is printed.
+
+Usage: demo_cli_test.py GATESCOPE SCHEMA OUT_DIR
+"""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+
+gatescope, schema_path, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+shutil.rmtree(out, ignore_errors=True)
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+
+
+res = subprocess.run([gatescope, "demo", "--out", str(out), "--device", "cpu"], capture_output=True, text=True,
+                     timeout=1200)
+check(res.returncode == 0, f"demo exit {res.returncode}: {res.stderr[-2000:]}")
+check("generating the synthetic abdomen dataset" in res.stderr, "the first demo run generates the dataset")
+for line in ("model A:", "model B:", "attention mass inside each label", "A vs B"):
+    check(line in res.stdout, f"summary lacks '{line}':\n{res.stdout}")
+report_path = out / "evaluation" / "report.json"
+if report_path.exists():
+    report = json.loads(report_path.read_text())
+    try:
+        jsonschema.validate(report, json.loads(schema_path.read_text()))
+    except jsonschema.ValidationError as e:
+        failures.append(f"demo report does not follow the schema: {e.message} at {list(e.absolute_path)}")
+    check(report["models"]["A"]["architecture"] == "unet_ct_single_att_dsv", "model A is the gated model")
+    check(report["models"]["B"]["architecture"] == "unet_ct_dsv", "model B is the ungated baseline")
+    check(report["dataset"]["split"] == "test" and report["dataset"]["cases"] == 20, f"dataset: {report['dataset']}")
+    check(all(c["status"] == "ok" for c in report["cases"]), "every demo case succeeds")
+    gates = {"attentionblock2", "attentionblock3", "attentionblock4"}
+    for c in report["cases"]:
+        a = c["models"]["A"]
+        check(set(a["labels"]) == {"1", "2"} and set(c["models"]["B"]["labels"]) == {"1", "2"}, f"{c['id']}: labels")
+        check(set(a.get("attention", {})) == gates, f"{c['id']}: gates {sorted(a.get('attention', {}))}")
+        check(all(set(v) == {"1", "2"} for v in a.get("attention", {}).values()), f"{c['id']}: attention per label")
+    for label in ("1", "2"):
+        for metric in ("dice", "hd95_mm"):
+            check(metric in report["comparison"].get(label, {}), f"comparison lacks {metric} for label {label}")
+    dataset_json = out / "dataset" / "dataset.json"
+    stamp = dataset_json.stat().st_mtime_ns
+    again = subprocess.run([gatescope, "demo", "--out", str(out), "--device", "cpu", "--quiet"], capture_output=True,
+                           text=True, timeout=1200)
+    check(again.returncode == 0, f"second demo run: {again.stderr[-2000:]}")
+    check(dataset_json.stat().st_mtime_ns == stamp and "generating" not in again.stderr, "the dataset is reused")
+missing = subprocess.run([gatescope, "demo", "--out", str(out), "--models", str(out / "nowhere")], capture_output=True,
+                         text=True, timeout=120)
+check(missing.returncode == 1 and "nowhere" in missing.stderr, f"missing demo models: {missing.stderr}")
+
+if failures:
+    print("\n".join(failures))
+    sys.exit(1)
+print("the demo runs end to end")
