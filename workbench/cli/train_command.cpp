@@ -100,7 +100,7 @@ int runTrain(const TrainOptions& o) {
   Registry& registry = pluginRegistry();
 
   std::optional<Progress> progress;
-  const TrainingCases read = readTrainingCases(config, [&](size_t done, size_t total) {
+  TrainingCases read = readTrainingCases(config, [&](size_t done, size_t total) {
     if (!progress) progress.emplace("reading", total, o.quiet);
     progress->step(done, "");
   });
@@ -111,7 +111,7 @@ int runTrain(const TrainOptions& o) {
       for (const auto& [value, name] : read.labels)
         if (value >= 0 && value < m.manifest.n_classes) m.manifest.labels[value] = name;
   const double read_seconds = since(start);
-  const TrainingData data = prepareTrainingData(read.cases, config);
+  const TrainingData data = prepareTrainingData(std::move(read.cases), config);
 
   StagedFolder out(o.out);
   fs::path staged_root;
