@@ -303,7 +303,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry, 
     const auto case_start = Clock::now();
     CaseInference inference = next.get();
     const bool stop = options.cancel && options.cancel->load();
-    if (!stop && n + 1 < todo.size()) next = launch(n + 1);
+    if (!stop && n + 1 < todo.size() && options.overlap) next = launch(n + 1);
     const DatasetCase& c = cases[todo[n]];
     Json record = analyseCase(c, inference, models, metrics.labels.value(), run_options, timings);
     journal.append(record);
@@ -315,6 +315,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry, 
       result.cancelled = true;
       return result;
     }
+    if (n + 1 < todo.size() && !options.overlap) next = launch(n + 1);
   }
 
   Json records = Json::array();

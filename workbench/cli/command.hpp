@@ -16,5 +16,6 @@ void registerInferCommand(CLI::App& root, CommandAction& chosen);
 void registerEvaluateCommand(CLI::App& root, CommandAction& chosen);
 void registerCompareCommand(CLI::App& root, CommandAction& chosen);
 void registerTrainCommand(CLI::App& root, CommandAction& chosen);
+void registerDemoCommand(CLI::App& root, CommandAction& chosen);
 
 }  // namespace gatescope::cli

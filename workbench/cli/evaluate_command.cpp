@@ -65,7 +65,7 @@ struct EvaluateOptions {
   std::string window;
   double overlap = 0.5;
   std::string precision = "fp32";
-  bool resume = false, save_predictions = false, quiet = false;
+  bool resume = false, save_predictions = false, quiet = false, no_overlap = false;
 };
 
 }  // namespace
@@ -98,8 +98,11 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
   cmd->add_flag("--resume", o->resume, "Continue an interrupted run in --out (same models, dataset, settings)");
   cmd->add_flag("--save-predictions", o->save_predictions,
                 "Also write every prediction as infer does, under predictions/<A|B>/<case>/");
+  cmd->add_flag("--no-overlap", o->no_overlap,
+                "Infer and measure one case after the other (for benchmarks; normally inference of the next case "
+                "overlaps the analysis of the current one)");
   cmd->add_flag("--quiet", o->quiet, "No progress or summary output");
-  cmd->callback([o, cmd, &chosen] {
+  cmd->callback([o, &chosen] {
     std::string hint = "gatescope evaluate";
     for (const auto& m : o->models) hint += " --model " + shellQuote(m);
     hint += " --dataset " + shellQuote(o->dataset) + " --out " + shellQuote(o->out) + " ... --resume";
@@ -121,6 +124,7 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
       options.predict.precision = o->precision;
       options.resume = o->resume;
       options.save_predictions = o->save_predictions;
+      options.overlap = !o->no_overlap;
       if (o->limit) {
         if (*o->limit == 0) throw UsageError("--limit must be at least 1");
         options.limit = *o->limit;
