@@ -95,6 +95,8 @@ int runTrain(const TrainOptions& o) {
   const auto log = [&](const std::string& line) {
     if (!o.quiet) std::cerr << line << "\n";
   };
+  // From the start: a Ctrl-C while reading stops before training, leaving DIR as it was.
+  InterruptScope interrupt;
   const TrainingConfig config = readConfig(o.config);
   std::vector<ModelToTrain> models = modelsToTrain(config, o.pair);
   Registry& registry = pluginRegistry();
@@ -124,7 +126,6 @@ int runTrain(const TrainOptions& o) {
   log(fmt::format("training {} on {} case(s) of {} ({} for validation), {} epoch(s)", names,
                   data.training.size(), read.dataset_name, data.validation.size(), config.epochs));
 
-  InterruptScope interrupt;
   TrainingObserver observer;
   const auto train_start = Clock::now();
   observer.epoch_finished = [&](int epoch, const std::vector<EpochRecord>& records) {
