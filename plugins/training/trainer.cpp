@@ -133,8 +133,10 @@ void writeModel(ModelRun& run, const fs::path& output) {
 
 }  // namespace
 
-TrainingResult trainZooModels(const TrainingRequest& request, const TrainingData& data,
-                              const TrainingObserver& observer) {
+namespace {
+
+TrainingResult train(const TrainingRequest& request, const TrainingData& data,
+                     const TrainingObserver& observer) {
   const TrainingConfig& config = request.config;
   const torch::Device device = resolveDevice(request.device);
   TrainingResult result;
@@ -193,6 +195,23 @@ TrainingResult trainZooModels(const TrainingRequest& request, const TrainingData
     result.models.push_back(run.result);
   }
   return result;
+}
+
+}  // namespace
+
+TrainingResult trainZooModels(const TrainingRequest& request, const TrainingData& data,
+                              const TrainingObserver& observer) {
+  try {
+    return train(request, data, observer);
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    if (what.find("out of memory") != std::string::npos)
+      throw Error(fmt::format(
+          "{}: out of memory on {}: use a smaller patch_size or batch_size, or --device cpu",
+          request.config.source.string(), request.device));
+    throw Error(request.config.source.string() +
+                ": training failed: " + what.substr(0, what.find('\n')));
+  }
 }
 
 }  // namespace gatescope

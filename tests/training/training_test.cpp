@@ -383,3 +383,38 @@ TEST_CASE("a pair defaults to the gated model and its ungated counterpart", "[tr
   const TrainingConfig again = parseTrainingConfig(json::parse(toJson(c).dump()), "/x/train.json");
   CHECK(toJson(again) == toJson(c));
 }
+
+TEST_CASE("2D models train on one-slice cases", "[train]") {
+  std::vector<TrainingSample> cases;
+  for (TrainingSample& s : tinyCases()) {
+    Geometry g = s.image.geometry();
+    g.dims[2] = 1;
+    TrainingSample slice{s.id, Volume<float>(g), Volume<int32_t>(g), {}};
+    for (int64_t j = 0; j < g.dims[1]; ++j)
+      for (int64_t i = 0; i < g.dims[0]; ++i) {
+        slice.image(i, j, 0) = s.image(i, j, 8);
+        slice.labels(i, j, 0) = s.labels(i, j, 8);
+      }
+    cases.push_back(std::move(slice));
+  }
+  json config_json = tinyConfig();
+  config_json["model"]["tensor_dim"] = "2D";
+  config_json["pair"] = {{"gated", "unet_ct_single_att_dsv"}, {"baseline", "unet"}};
+  config_json["patch_size"] = {16, 32};
+  config_json["augmentation"]["flip_axes"] = {0, 1};
+  config_json["epochs"] = 1;
+  const fs::path out = test::scratchDir("train_2d");
+  const TrainingConfig config = parseTrainingConfig(config_json, out / "train.json");
+  const TrainingResult result = trainZooModels({config, modelsToTrain(config, true), "cpu", out},
+                                               prepareTrainingData(std::move(cases), config), {});
+  REQUIRE(result.models.size() == 2);
+  for (const auto& m : result.models) {
+    INFO(m.manifest.name);
+    CHECK(std::isfinite(m.epochs[0].loss));
+    auto model = loadNativeModel(out / m.manifest.name / "model.json", {"cpu"});
+    CHECK(model->info().dimensions == 2);
+    const ForwardResult logits =
+        model->forward({{1, 1, 32, 32}, std::vector<float>(32 * 32, 0.5f)}, false);
+    CHECK(logits.logits.shape == std::vector<int64_t>{1, 3, 32, 32});
+  }
+}

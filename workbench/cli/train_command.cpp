@@ -95,12 +95,14 @@ int runTrain(const TrainOptions& o) {
   const auto log = [&](const std::string& line) {
     if (!o.quiet) std::cerr << line << "\n";
   };
+  // From the start: a Ctrl-C while reading stops before training, leaving DIR as it was.
+  InterruptScope interrupt;
   const TrainingConfig config = readConfig(o.config);
   std::vector<ModelToTrain> models = modelsToTrain(config, o.pair);
   Registry& registry = pluginRegistry();
 
   std::optional<Progress> progress;
-  const TrainingCases read = readTrainingCases(config, [&](size_t done, size_t total) {
+  TrainingCases read = readTrainingCases(config, [&](size_t done, size_t total) {
     if (!progress) progress.emplace("reading", total, o.quiet);
     progress->step(done, "");
   });
@@ -111,7 +113,7 @@ int runTrain(const TrainOptions& o) {
       for (const auto& [value, name] : read.labels)
         if (value >= 0 && value < m.manifest.n_classes) m.manifest.labels[value] = name;
   const double read_seconds = since(start);
-  const TrainingData data = prepareTrainingData(read.cases, config);
+  const TrainingData data = prepareTrainingData(std::move(read.cases), config);
 
   StagedFolder out(o.out);
   fs::path staged_root;
@@ -124,7 +126,6 @@ int runTrain(const TrainOptions& o) {
   log(fmt::format("training {} on {} case(s) of {} ({} for validation), {} epoch(s)", names,
                   data.training.size(), read.dataset_name, data.validation.size(), config.epochs));
 
-  InterruptScope interrupt;
   TrainingObserver observer;
   const auto train_start = Clock::now();
   observer.epoch_finished = [&](int epoch, const std::vector<EpochRecord>& records) {
