@@ -133,7 +133,7 @@ int encodePng(const uint8_t* interleaved, uint32_t width, uint32_t height, int b
   }
   png_set_write_fn(png, writer, writeToMemory, flushNothing);
   png_set_IHDR(png, info, width, height, bit_depth,
-               channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+               channels == 4 ? PNG_COLOR_TYPE_RGBA : channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   if (pixels_per_metre_x > 0 && pixels_per_metre_y > 0)
     png_set_pHYs(png, info, static_cast<png_uint_32>(std::lround(pixels_per_metre_x)),
@@ -193,8 +193,8 @@ void writePng(const fs::path& path, const Image& image) {
   const Geometry& g = image.geometry();
   if (g.dims[2] != 1)
     throw UsageError(fmt::format("{}: PNG holds one slice, the image has {}", target, g.dims[2]));
-  if (image.channels() != 1 && image.channels() != 3)
-    throw UsageError(fmt::format("{}: PNG holds 1 (gray) or 3 (RGB) channels, the image has {}",
+  if (image.channels() != 1 && image.channels() != 3 && image.channels() != 4)
+    throw UsageError(fmt::format("{}: PNG holds 1 (gray), 3 (RGB) or 4 (RGBA) channels, the image has {}",
                                  target, image.channels()));
   const DataType type = image.dataType();
   if (type != DataType::UInt8 && type != DataType::UInt16)
