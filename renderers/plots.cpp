@@ -1,1 +1,677 @@
-// (filled in by the renderers work)
+#include "renderers/plots.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "analysis/core/error.hpp"
+#include "analysis/evaluation/evaluation_report.hpp"
+#include "analysis/stats/summary.hpp"
+
+namespace gatescope {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr double kMarginPt = 6.0;
+constexpr double kTitleGapPt = 8.0;  // between the notes and the data area
+constexpr double kPointRadiusPt = 1.8;
+constexpr Rgba kNeutralColor{150, 150, 150, 255};
+constexpr Rgba kZeroLineColor{160, 160, 160, 255};
+
+const Json& emptyJson() {
+  static const Json empty = Json::object();
+  return empty;
+}
+
+const Json& child(const Json& parent, const std::string& key) {
+  if (!parent.is_object()) return emptyJson();
+  const auto it = parent.find(key);
+  return it == parent.end() ? emptyJson() : *it;
+}
+
+// Label keys sort by value ("2" before "10").
+bool labelBefore(const std::string& a, const std::string& b) {
+  const bool numeric = !a.empty() && !b.empty() && std::all_of(a.begin(), a.end(), ::isdigit) &&
+                       std::all_of(b.begin(), b.end(), ::isdigit);
+  if (numeric && a.size() != b.size()) return a.size() < b.size();
+  return a < b;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
+  return text.empty() ? "none" : text;
+}
+
+void addUnique(std::vector<std::string>& list, const std::string& item) {
+  if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+}
+
+std::vector<std::string> modelKeys(const Json& report) {
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : child(report, "models").items()) keys.push_back(key);
+  return keys;
+}
+
+std::string modelName(const Json& report, const std::string& model) {
+  const Json& name = child(child(report, "models"), model).value("name", Json());
+  return name.is_string() ? name.get<std::string>() : model;
+}
+
+// The model's entry of a case when that model ran successfully on it (as the report's summary
+// counts it), else null.
+const Json* modelEntry(const Json& record, const std::string& model) {
+  const Json& entry = child(child(record, "models"), model);
+  if (entry.empty() || entry.value("status", "ok") != "ok") return nullptr;
+  return &entry;
+}
+
+std::optional<double> finiteNumber(const Json& value) {
+  const auto number = reportNumber(value);
+  if (!number || !std::isfinite(*number)) return std::nullopt;
+  return number;
+}
+
+const Json& cases(const Json& report) {
+  const Json& list = child(report, "cases");
+  static const Json empty = Json::array();
+  return list.is_array() ? list : empty;
+}
+
+ReportLabel resolveLabel(const Json& report, const std::string& report_name,
+                         const std::string& requested) {
+  std::vector<std::string> keys;
+  for (const auto& record : cases(report))
+    for (const auto& [model, entry] : child(record, "models").items()) {
+      for (const auto& [label, values] : child(entry, "labels").items()) addUnique(keys, label);
+      for (const auto& [gate, labels] : child(entry, "attention").items())
+        for (const auto& [label, values] : labels.items()) addUnique(keys, label);
+    }
+  std::sort(keys.begin(), keys.end(), labelBefore);
+  const Json& names = child(child(report, "dataset"), "labels");
+  const auto nameOf = [&](const std::string& key) {
+    const Json& name = child(names, key);
+    return name.is_string() ? name.get<std::string>() : key;
+  };
+  for (const auto& key : keys)
+    if (key == requested || nameOf(key) == requested) return {key, nameOf(key)};
+  std::vector<std::string> available;
+  for (const auto& key : keys)
+    available.push_back(nameOf(key) == key ? key : key + " (" + nameOf(key) + ")");
+  throw UsageError(report_name + ": no label '" + requested +
+                   "' in the report (available: " + joined(available) + ")");
+}
+
+std::optional<double> pValue(const Json& comparison) {
+  const auto p = reportNumber(child(comparison, "wilcoxon_p"));
+  return p && !std::isnan(*p) ? p : std::nullopt;
+}
+
+std::string countText(int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+PlotBox resolveBox(const Canvas& canvas, PlotBox box) {
+  if (box.width <= 0.0 || box.height <= 0.0) return {0.0, 0.0, canvas.width(), canvas.height()};
+  return box;
+}
+
+void requireRoom(const PlotArea& area) {
+  if (area.width < 30.0 || area.height < 30.0)
+    throw UsageError("plot box too small for its labels: data area " + formatValue(area.width) +
+                     " x " + formatValue(area.height) + " pt");
+}
+
+// The finite values' range ([0, 1] when there are none).
+std::pair<double, double> valueRange(const std::vector<const std::vector<double>*>& series,
+                                     std::vector<double> extra = {}) {
+  for (const auto* values : series) extra.insert(extra.end(), values->begin(), values->end());
+  std::erase_if(extra, [](double v) { return !std::isfinite(v); });
+  if (extra.empty()) return {0.0, 1.0};
+  const auto [lo, hi] = std::minmax_element(extra.begin(), extra.end());
+  return {*lo, *hi};
+}
+
+double drawPlotTitle(Canvas& canvas, const PlotBox& box, const std::string& title,
+                     const std::vector<std::string>& notes) {
+  const double width = box.width - 2.0 * kMarginPt;
+  std::vector<std::string> lines = packNoteLines(canvas, notes, width);
+  for (auto& line : lines) line = ellipsize(canvas, line, width, kNoteFontPt);
+  return drawTitle(canvas, box.x + kMarginPt, box.y + kMarginPt,
+                   ellipsize(canvas, title, width, kTitleFontPt, true), lines);
+}
+
+// Legend rows at the bottom of the box; returns their height.
+double legendHeight(const Canvas& canvas, const PlotBox& box,
+                    const std::vector<LegendEntry>& legend) {
+  return static_cast<double>(legendRows(canvas, legend, box.width - 2.0 * kMarginPt).size()) *
+         kLegendRowHeightPt;
+}
+
+void drawLegend(Canvas& canvas, const PlotBox& box, const std::vector<LegendEntry>& legend) {
+  const double width = box.width - 2.0 * kMarginPt;
+  const auto rows = legendRows(canvas, legend, width);
+  double baseline = box.y + box.height - kMarginPt - 0.24 * kNoteFontPt -
+                    static_cast<double>(rows.size() - (rows.empty() ? 0 : 1)) * kLegendRowHeightPt;
+  for (const auto& row : rows) {
+    drawLegendRow(canvas, box.x + kMarginPt, baseline, row, width);
+    baseline += kLegendRowHeightPt;
+  }
+}
+
+// Tukey box: quartiles (numpy's linear interpolation), whiskers to the furthest values within
+// 1.5 IQR of the box.
+struct BoxStats {
+  double q1, median, q3, whisker_lo, whisker_hi;
+};
+
+BoxStats boxStats(const std::vector<double>& values) {
+  const Summary s = summarize(values);
+  BoxStats box{s.q1, s.median, s.q3, s.q3, s.q1};
+  for (const double v : values) {
+    if (v >= s.q1 - 1.5 * s.iqr) box.whisker_lo = std::min(box.whisker_lo, v);
+    if (v <= s.q3 + 1.5 * s.iqr) box.whisker_hi = std::max(box.whisker_hi, v);
+  }
+  box.whisker_lo = std::min(box.whisker_lo, s.q1);
+  box.whisker_hi = std::max(box.whisker_hi, s.q3);
+  return box;
+}
+
+void drawBoxFill(Canvas& canvas, const PlotArea& area, double centre, double half_width,
+                 const BoxStats& box, Rgba color) {
+  const double x0 = area.xToCanvas(centre - half_width), x1 = area.xToCanvas(centre + half_width);
+  canvas.rectangle(x0, area.yToCanvas(box.q3), x1 - x0,
+                   area.yToCanvas(box.q1) - area.yToCanvas(box.q3), lighten(color, 0.8));
+}
+
+void drawBoxLines(Canvas& canvas, const PlotArea& area, double centre, double half_width,
+                  const BoxStats& box, Rgba color) {
+  const double x0 = area.xToCanvas(centre - half_width), x1 = area.xToCanvas(centre + half_width);
+  const double xc = area.xToCanvas(centre), cap = (x1 - x0) * 0.25;
+  const double top = area.yToCanvas(box.q3), bottom = area.yToCanvas(box.q1);
+  canvas.line(xc, top, xc, area.yToCanvas(box.whisker_hi), color, 0.8);
+  canvas.line(xc, bottom, xc, area.yToCanvas(box.whisker_lo), color, 0.8);
+  canvas.line(xc - cap, area.yToCanvas(box.whisker_hi), xc + cap, area.yToCanvas(box.whisker_hi),
+              color, 0.8);
+  canvas.line(xc - cap, area.yToCanvas(box.whisker_lo), xc + cap, area.yToCanvas(box.whisker_lo),
+              color, 0.8);
+  canvas.rectangleOutline(x0, top, x1 - x0, bottom - top, color, 0.8);
+  canvas.line(x0, area.yToCanvas(box.median), x1, area.yToCanvas(box.median), color, 1.6);
+}
+
+void drawEmptyNote(Canvas& canvas, const PlotArea& area, const std::string& note) {
+  canvas.text(area.left + area.width / 2.0, area.top + area.height / 2.0, note, kNoteFontPt,
+              kMutedTextColor, TextAlign::Center);
+}
+
+// Spreads points of one box sideways (golden-ratio sequence: even, repeatable; the first at 0).
+double jitter(size_t index, double half_width) {
+  const double fraction = std::fmod(0.5 + static_cast<double>(index) * 0.6180339887, 1.0);
+  return (fraction - 0.5) * 1.2 * half_width;
+}
+
+}  // namespace
+
+std::string metricDisplayName(const std::string& key) {
+  static const std::map<std::string, std::string> names = {
+      {"dice", "Dice"},
+      {"jaccard", "Jaccard"},
+      {"volume_similarity", "volume similarity"},
+      {"hd_mm", "HD (mm)"},
+      {"assd_mm", "ASSD (mm)"},
+      {"masd_mm", "MASD (mm)"},
+      {"asd_prediction_to_reference_mm", "ASD prediction→reference (mm)"},
+      {"asd_reference_to_prediction_mm", "ASD reference→prediction (mm)"},
+      {"reference_volume_mm3", "reference volume (mm³)"},
+      {"prediction_volume_mm3", "predicted volume (mm³)"},
+      {"tp", "TP (voxels)"},
+      {"fp", "FP (voxels)"},
+      {"fn", "FN (voxels)"},
+      {"tn", "TN (voxels)"}};
+  if (const auto it = names.find(key); it != names.end()) return it->second;
+  if (key.starts_with("hd") && key.ends_with("_mm"))
+    return "HD" + key.substr(2, key.size() - 5) + " (mm)";
+  if (key.starts_with("nsd_") && key.ends_with("mm"))
+    return "NSD " + key.substr(4, key.size() - 6) + " mm";
+  std::string text = key;
+  std::replace(text.begin(), text.end(), '_', ' ');
+  return text;
+}
+
+PairedMetricData pairedMetricData(const Json& report, const std::string& report_name,
+                                  const std::string& label, const std::string& metric) {
+  const std::vector<std::string> models = modelKeys(report);
+  for (const char* needed : {"A", "B"})
+    if (std::find(models.begin(), models.end(), needed) == models.end())
+      throw UsageError(report_name + ": a paired plot needs models A and B, the report has " +
+                       joined(models));
+  PairedMetricData data;
+  data.label = resolveLabel(report, report_name, label);
+  std::vector<std::string> metrics;
+  for (const auto& record : cases(report))
+    for (const char* model : {"A", "B"})
+      for (const auto& [key, value] :
+           child(child(child(child(record, "models"), model), "labels"), data.label.key).items())
+        if (reportNumber(value)) addUnique(metrics, key);
+  if (std::find(metrics.begin(), metrics.end(), metric) == metrics.end())
+    throw UsageError(report_name + ": no metric '" + metric + "' for label " + data.label.key +
+                     " (available: " + joined(metrics) + ")");
+  data.metric = metric;
+  data.model_a_name = modelName(report, "A");
+  data.model_b_name = modelName(report, "B");
+  data.higher_is_better = higherIsBetter(metric);
+  for (const auto& record : cases(report)) {
+    ++data.n_cases;
+    std::optional<double> values[2];
+    for (int m = 0; m < 2; ++m)
+      if (const Json* entry = modelEntry(record, m == 0 ? "A" : "B"))
+        values[m] = finiteNumber(child(child(child(*entry, "labels"), data.label.key), metric));
+    if (!values[0] || !values[1]) {
+      ++data.n_left_out;
+      continue;
+    }
+    data.case_ids.push_back(record.value("id", ""));
+    data.a.push_back(*values[0]);
+    data.b.push_back(*values[1]);
+  }
+  data.p_value = pValue(child(child(child(report, "comparison"), data.label.key), metric));
+  return data;
+}
+
+BlandAltmanData blandAltmanData(const Json& report, const std::string& report_name,
+                                const std::string& label) {
+  BlandAltmanData data;
+  data.label = resolveLabel(report, report_name, label);
+  const std::vector<std::string> models = modelKeys(report);
+  for (const auto& model : models) {
+    if (model != "A" && model != "B") continue;
+    BlandAltmanSeries series;
+    series.model = model;
+    series.model_name = modelName(report, model);
+    for (const auto& record : cases(report)) {
+      std::optional<double> reference, prediction;
+      if (const Json* entry = modelEntry(record, model)) {
+        const Json& values = child(child(*entry, "labels"), data.label.key);
+        reference = finiteNumber(child(values, "reference_volume_mm3"));
+        prediction = finiteNumber(child(values, "prediction_volume_mm3"));
+      }
+      if (!reference || !prediction) {
+        ++series.n_left_out;
+        continue;
+      }
+      series.case_ids.push_back(record.value("id", ""));
+      series.mean_ml.push_back((*reference + *prediction) / 2000.0);
+      series.difference_ml.push_back((*prediction - *reference) / 1000.0);
+    }
+    const Summary s = summarize(series.difference_ml);
+    if (s.n >= 1) series.bias_ml = s.mean;
+    if (s.n >= 2) series.sd_ml = s.std;
+    data.models.push_back(std::move(series));
+  }
+  if (data.models.empty())
+    throw UsageError(report_name + ": no model A or B in the report (models: " + joined(models) +
+                     ")");
+  data.n_cases = static_cast<int64_t>(cases(report).size());
+  return data;
+}
+
+GateStatisticsData gateStatisticsData(const Json& report, const std::string& report_name,
+                                      const std::string& label, const std::string& statistic,
+                                      const std::vector<std::string>& gates) {
+  GateStatisticsData data;
+  data.label = resolveLabel(report, report_name, label);
+  data.statistic = statistic;
+  data.higher_is_better = higherIsBetter(statistic);
+  data.n_cases = static_cast<int64_t>(cases(report).size());
+  std::vector<std::string> report_gates, statistics;
+  for (const auto& model : modelKeys(report)) {
+    if (model != "A" && model != "B") continue;
+    for (const auto& record : cases(report))
+      for (const auto& [gate, labels] :
+           child(child(child(record, "models"), model), "attention").items()) {
+        addUnique(report_gates, gate);
+        addUnique(data.models, model);
+        for (const auto& [key, value] : child(labels, data.label.key).items())
+          if (reportNumber(value)) addUnique(statistics, key);
+      }
+  }
+  if (report_gates.empty())
+    throw UsageError(report_name +
+                     ": the report has no attention statistics (no model with gates)");
+  if (std::find(statistics.begin(), statistics.end(), statistic) == statistics.end())
+    throw UsageError(report_name + ": no attention statistic '" + statistic + "' for label " +
+                     data.label.key + " (available: " + joined(statistics) + ")");
+  for (const auto& gate : gates)
+    if (std::find(report_gates.begin(), report_gates.end(), gate) == report_gates.end())
+      throw UsageError(report_name + ": no gate '" + gate +
+                       "' in the report (available: " + joined(report_gates) + ")");
+  data.gates = gates.empty() ? report_gates : gates;
+  std::sort(data.models.begin(), data.models.end());
+  for (const auto& gate : data.gates) {
+    for (const auto& model : data.models) {
+      GateStatisticSeries series{gate, model, modelName(report, model), {}, {}, 0};
+      for (const auto& record : cases(report)) {
+        std::optional<double> value;
+        if (const Json* entry = modelEntry(record, model))
+          value = finiteNumber(
+              child(child(child(child(*entry, "attention"), gate), data.label.key), statistic));
+        if (!value) {
+          ++series.n_left_out;
+          continue;
+        }
+        series.case_ids.push_back(record.value("id", ""));
+        series.values.push_back(*value);
+      }
+      data.series.push_back(std::move(series));
+    }
+    data.p_values.push_back(pValue(child(
+        child(child(child(report, "attention_comparison"), gate), data.label.key), statistic)));
+  }
+  return data;
+}
+
+PlotArea drawPairedMetricPlot(Canvas& canvas, const PairedMetricData& data, PlotBox box) {
+  box = resolveBox(canvas, box);
+  const double inner_width = box.width - 2.0 * kMarginPt;
+  std::vector<std::string> notes = {
+      "n = " + countText(static_cast<int64_t>(data.a.size()), "paired case", "paired cases"),
+      "Wilcoxon " + formatPValue(data.p_value.value_or(std::nan("")))};
+  if (data.n_left_out > 0)
+    notes.push_back(std::to_string(data.n_left_out) + " of " + std::to_string(data.n_cases) +
+                    " left out (failed, missing or NaN/inf)");
+  const double title_bottom =
+      drawPlotTitle(canvas, box, metricDisplayName(data.metric) + " – " + data.label.name, notes);
+
+  // Which model each case favours; the line joining its two points takes that model's colour.
+  std::vector<Rgba> line_colors;
+  int64_t a_better = 0, b_better = 0, equal = 0;
+  for (size_t i = 0; i < data.a.size(); ++i) {
+    if (!data.higher_is_better || data.a[i] == data.b[i]) {
+      line_colors.push_back(kNeutralColor);
+      equal += data.higher_is_better.has_value();
+      continue;
+    }
+    const bool a_wins = (data.a[i] > data.b[i]) == *data.higher_is_better;
+    (a_wins ? a_better : b_better)++;
+    line_colors.push_back(a_wins ? kModelAColor : kModelBColor);
+  }
+  std::vector<LegendEntry> legend;
+  if (data.higher_is_better && !data.a.empty()) {
+    const auto entries = [&](const std::string& a, const std::string& b) {
+      std::vector<LegendEntry> row = {
+          {a + " better (" + std::to_string(a_better) + ")", kModelAColor},
+          {b + " better (" + std::to_string(b_better) + ")", kModelBColor}};
+      if (equal > 0) row.push_back({"equal (" + std::to_string(equal) + ")", kNeutralColor});
+      return row;
+    };
+    legend = entries(data.model_a_name, data.model_b_name);
+    if (legendRowWidth(canvas, legend) > inner_width) legend = entries("A", "B");
+  }
+
+  PlotArea area;
+  area.x_lo = -0.45, area.x_hi = 1.45;
+  area.top = title_bottom + kTitleGapPt;
+  const double bottom =
+      box.y + box.height - kMarginPt - legendHeight(canvas, box, legend) - xAxisMargin(false);
+  const auto [lo, hi] = valueRange({&data.a, &data.b});
+  const std::vector<double> ticks = ticksThatFit(canvas, lo, hi, bottom - area.top, false);
+  area.y_lo = ticks.front(), area.y_hi = ticks.back();
+  area.left = box.x + kMarginPt + yAxisMargin(canvas, ticks, true);
+  area.width = box.x + box.width - kMarginPt - area.left;
+  // Long model names are shortened to fit their column (B's column ends at the box edge) rather
+  // than rotated into the plot's height.
+  const double column_width =
+      std::min(area.width / (area.x_hi - area.x_lo),
+               2.0 * (box.x + box.width - kMarginPt - area.xToCanvas(1.0))) -
+      4.0;
+  const auto columnLabel = [&](const std::string& name, const std::string& key) {
+    const std::string suffix = " (" + key + ")";
+    return ellipsize(canvas, name, column_width - canvas.textWidth(suffix, kTickFontPt),
+                     kTickFontPt) +
+           suffix;
+  };
+  const Categories categories = {{0.0, columnLabel(data.model_a_name, "A")},
+                                 {1.0, columnLabel(data.model_b_name, "B")}};
+  area.height =
+      bottom + xAxisMargin(false) - categoryAxisMargin(canvas, area, categories, false) - area.top;
+  requireRoom(area);
+
+  drawHorizontalGrid(canvas, area, ticks);
+  constexpr double kBoxHalfWidth = 0.14;
+  if (!data.a.empty()) {
+    for (const auto& [values, centre, color] :
+         {std::tuple{&data.a, 0.0, kModelAColor}, std::tuple{&data.b, 1.0, kModelBColor}}) {
+      const BoxStats stats = boxStats(*values);
+      drawBoxFill(canvas, area, centre, kBoxHalfWidth, stats, color);
+      drawBoxLines(canvas, area, centre, kBoxHalfWidth, stats, color);
+    }
+    const double xa = area.xToCanvas(kPairedPointXA), xb = area.xToCanvas(kPairedPointXB);
+    for (size_t i = 0; i < data.a.size(); ++i)
+      canvas.line(xa, area.yToCanvas(data.a[i]), xb, area.yToCanvas(data.b[i]),
+                  withAlpha(line_colors[i], 150), 0.7);
+    for (size_t i = 0; i < data.a.size(); ++i) {
+      canvas.circle(xa, area.yToCanvas(data.a[i]), kPointRadiusPt, kModelAColor);
+      canvas.circle(xb, area.yToCanvas(data.b[i]), kPointRadiusPt, kModelBColor);
+    }
+  } else {
+    drawEmptyNote(canvas, area, "no case has values from both models");
+  }
+  drawFrame(canvas, area);
+  drawYAxis(canvas, area, ticks, metricDisplayName(data.metric));
+  drawCategoryAxis(canvas, area, categories, "");
+  drawLegend(canvas, box, legend);
+  return area;
+}
+
+PlotArea drawBlandAltmanPlot(Canvas& canvas, const BlandAltmanData& data, PlotBox box) {
+  box = resolveBox(canvas, box);
+  std::string counts, left_out;
+  std::vector<LegendEntry> legend;
+  for (const auto& s : data.models) {
+    counts +=
+        (counts.empty() ? "n = " : ", ") + std::to_string(s.mean_ml.size()) + " (" + s.model + ")";
+    if (s.n_left_out > 0)
+      left_out += (left_out.empty() ? "left out: " : ", ") + std::to_string(s.n_left_out) + " (" +
+                  s.model + ")";
+    legend.push_back({s.model_name + " (" + s.model + ")", modelColor(s.model),
+                      s.model == "A" ? LegendMark::Circle : LegendMark::Square});
+  }
+  const double title_bottom = drawPlotTitle(
+      canvas, box, "Volume agreement – " + data.label.name,
+      {"Bland–Altman", counts + " of " + std::to_string(data.n_cases) + " cases", left_out});
+
+  // Value labels at the right edge: mean difference and limits of agreement per model.
+  struct Annotation {
+    double value;
+    std::string text;
+    Rgba color;
+  };
+  std::vector<Annotation> annotations;
+  std::vector<double> line_values = {0.0};
+  for (const auto& s : data.models) {
+    if (std::isfinite(s.sd_ml)) {
+      annotations.push_back(
+          {s.upperLimit(), "+1.96 SD " + formatValue(s.upperLimit()), modelColor(s.model)});
+      annotations.push_back(
+          {s.lowerLimit(), "-1.96 SD " + formatValue(s.lowerLimit()), modelColor(s.model)});
+    }
+    if (std::isfinite(s.bias_ml))
+      annotations.push_back({s.bias_ml, "mean " + formatValue(s.bias_ml), modelColor(s.model)});
+  }
+  double annotation_width = 0.0;
+  for (const auto& a : annotations) {
+    line_values.push_back(a.value);
+    annotation_width = std::max(annotation_width, canvas.textWidth(a.text, kNoteFontPt) + 5.0);
+  }
+
+  std::vector<const std::vector<double>*> means, differences;
+  for (const auto& s : data.models)
+    means.push_back(&s.mean_ml), differences.push_back(&s.difference_ml);
+  PlotArea area;
+  area.top = title_bottom + kTitleGapPt;
+  area.height = box.y + box.height - kMarginPt - legendHeight(canvas, box, legend) -
+                xAxisMargin(true) - area.top;
+  const auto [y_lo, y_hi] = valueRange(differences, line_values);
+  const std::vector<double> y_ticks = ticksThatFit(canvas, y_lo, y_hi, area.height, false);
+  area.y_lo = y_ticks.front(), area.y_hi = y_ticks.back();
+  area.left = box.x + kMarginPt + yAxisMargin(canvas, y_ticks, true);
+  const double right = box.x + box.width - kMarginPt;
+  const auto [x_lo, x_hi] = valueRange(means);
+  std::vector<double> x_ticks =
+      ticksThatFit(canvas, x_lo, x_hi, right - annotation_width - area.left, true);
+  // The last x tick label is centred on the right edge: keep half of it inside the box.
+  const double last_x_label = canvas.textWidth(tickLabels(x_ticks).back(), kTickFontPt) / 2.0;
+  area.width = right - std::max(annotation_width, last_x_label) - area.left;
+  x_ticks = ticksThatFit(canvas, x_lo, x_hi, area.width, true);
+  area.x_lo = x_ticks.front(), area.x_hi = x_ticks.back();
+  requireRoom(area);
+
+  drawHorizontalGrid(canvas, area, y_ticks);
+  drawVerticalGrid(canvas, area, x_ticks);
+  canvas.line(area.left, area.yToCanvas(0.0), area.right(), area.yToCanvas(0.0), kZeroLineColor,
+              0.8);
+  for (const auto& s : data.models) {
+    const Rgba color = withAlpha(modelColor(s.model), 210);
+    for (size_t i = 0; i < s.mean_ml.size(); ++i) {
+      const double x = area.xToCanvas(s.mean_ml[i]), y = area.yToCanvas(s.difference_ml[i]);
+      if (s.model == "A")
+        canvas.circle(x, y, kPointRadiusPt, color);
+      else
+        canvas.rectangle(x - kPointRadiusPt, y - kPointRadiusPt, 2.0 * kPointRadiusPt,
+                         2.0 * kPointRadiusPt, color);
+    }
+  }
+  for (const auto& s : data.models) {
+    const Rgba color = modelColor(s.model);
+    if (std::isfinite(s.bias_ml))
+      canvas.line(area.left, area.yToCanvas(s.bias_ml), area.right(), area.yToCanvas(s.bias_ml),
+                  color, 1.0);
+    if (std::isfinite(s.sd_ml))
+      for (const double limit : {s.lowerLimit(), s.upperLimit()})
+        canvas.line(area.left, area.yToCanvas(limit), area.right(), area.yToCanvas(limit), color,
+                    0.8, 3.0);
+  }
+  if (std::all_of(data.models.begin(), data.models.end(),
+                  [](const auto& s) { return s.mean_ml.empty(); }))
+    drawEmptyNote(canvas, area, "no case has both volumes");
+  drawFrame(canvas, area);
+  const std::string y_label = "prediction − reference (ml)",
+                    x_label = "mean of reference and prediction (ml)";
+  drawYAxis(canvas, area, y_ticks,
+            canvas.textWidth(y_label, kLabelFontPt) <= area.height ? y_label : "difference (ml)");
+  drawXAxis(canvas, area, x_ticks,
+            canvas.textWidth(x_label, kLabelFontPt) <= area.width ? x_label : "mean volume (ml)");
+
+  std::vector<double> wanted;
+  for (const auto& a : annotations) wanted.push_back(area.yToCanvas(a.value));
+  const std::vector<double> placed =
+      spreadLabels(wanted, kNoteFontPt * 1.1, area.top, area.bottom());
+  for (size_t i = 0; i < annotations.size(); ++i) {
+    if (std::abs(placed[i] - wanted[i]) > 0.5)
+      canvas.line(area.right(), wanted[i], area.right() + 3.0, placed[i],
+                  lighten(annotations[i].color, 0.3), 0.5);
+    canvas.text(area.right() + 4.0, placed[i] + 0.36 * kNoteFontPt, annotations[i].text,
+                kNoteFontPt, annotations[i].color);
+  }
+  drawLegend(canvas, box, legend);
+  return area;
+}
+
+PlotArea drawGateStatisticsPlot(Canvas& canvas, const GateStatisticsData& data, PlotBox box) {
+  box = resolveBox(canvas, box);
+  const bool two_models = data.models.size() > 1;
+  int64_t left_out = 0;
+  std::vector<const std::vector<double>*> values;
+  for (const auto& s : data.series) left_out += s.n_left_out, values.push_back(&s.values);
+  std::vector<std::string> notes;
+  if (!two_models && !data.series.empty())
+    notes.push_back(data.series.front().model_name + " (" + data.series.front().model + ")");
+  notes.push_back(countText(data.n_cases, "case", "cases") + " per gate");
+  if (left_out > 0)
+    notes.push_back(countText(left_out, "value", "values") +
+                    " left out (failed, missing or NaN/inf)");
+  const double title_bottom = drawPlotTitle(
+      canvas, box, "Attention: " + metricDisplayName(data.statistic) + " – " + data.label.name,
+      notes);
+
+  // Gates named <prefix><number> ("attentionblock2") are labelled by number, the prefix goes to
+  // the axis label: long names would otherwise need rotated labels.
+  std::string prefix = data.gates.empty() ? "" : data.gates.front();
+  for (const auto& gate : data.gates) {
+    size_t common = 0;
+    while (common < prefix.size() && common < gate.size() && prefix[common] == gate[common])
+      ++common;
+    prefix.resize(common);
+  }
+  while (!prefix.empty() && std::isdigit(static_cast<unsigned char>(prefix.back())))
+    prefix.pop_back();
+  const bool numbered =
+      !prefix.empty() &&
+      std::all_of(data.gates.begin(), data.gates.end(), [&](const std::string& g) {
+        return g.size() > prefix.size() &&
+               std::all_of(g.begin() + static_cast<ptrdiff_t>(prefix.size()), g.end(), ::isdigit);
+      });
+  Categories categories;
+  for (size_t g = 0; g < data.gates.size(); ++g)
+    categories.emplace_back(static_cast<double>(g),
+                            numbered ? data.gates[g].substr(prefix.size()) : data.gates[g]);
+  const std::string x_label = numbered ? "gate (" + prefix + " N)" : "gate";
+
+  std::vector<LegendEntry> legend;
+  if (two_models)
+    for (const auto& model : data.models)
+      for (const auto& s : data.series)
+        if (s.model == model) {
+          legend.push_back(
+              {s.model_name + " (" + model + ")", modelColor(model), LegendMark::Square});
+          break;
+        }
+  const bool has_p = std::any_of(data.p_values.begin(), data.p_values.end(),
+                                 [](const auto& p) { return p.has_value(); });
+
+  PlotArea area;
+  area.x_lo = -0.55, area.x_hi = static_cast<double>(data.gates.size()) - 0.45;
+  area.top = title_bottom + kTitleGapPt + (has_p ? kNoteFontPt + 2.0 : 0.0);
+  const double bottom =
+      box.y + box.height - kMarginPt - legendHeight(canvas, box, legend) - xAxisMargin(true);
+  const auto [lo, hi] = valueRange(values);
+  const std::vector<double> ticks = ticksThatFit(canvas, lo, hi, bottom - area.top, false);
+  area.y_lo = ticks.front(), area.y_hi = ticks.back();
+  area.left = box.x + kMarginPt + yAxisMargin(canvas, ticks, true);
+  area.width = box.x + box.width - kMarginPt - area.left;
+  area.height =
+      bottom + xAxisMargin(true) - categoryAxisMargin(canvas, area, categories, true) - area.top;
+  requireRoom(area);
+
+  drawHorizontalGrid(canvas, area, ticks);
+  const double half_width = two_models ? 0.15 : 0.22;
+  for (size_t g = 0; g < data.gates.size(); ++g)
+    for (const auto& s : data.series) {
+      if (s.gate != data.gates[g] || s.values.empty()) continue;
+      const double centre = static_cast<double>(g) +
+                            (two_models ? (s.model == "A" ? -1.0 : 1.0) * kGateModelOffset : 0.0);
+      const Rgba color = modelColor(s.model);
+      const BoxStats stats = boxStats(s.values);
+      drawBoxFill(canvas, area, centre, half_width, stats, color);
+      for (size_t i = 0; i < s.values.size(); ++i)
+        canvas.circle(area.xToCanvas(centre + jitter(i, half_width)), area.yToCanvas(s.values[i]),
+                      1.6, withAlpha(color, 170));
+      drawBoxLines(canvas, area, centre, half_width, stats, color);
+    }
+  for (size_t g = 0; g < data.p_values.size(); ++g)
+    if (data.p_values[g])
+      canvas.text(area.xToCanvas(static_cast<double>(g)), area.top - 3.0,
+                  formatPValue(*data.p_values[g]), kNoteFontPt, kMutedTextColor, TextAlign::Center);
+  if (std::all_of(values.begin(), values.end(), [](const auto* v) { return v->empty(); }))
+    drawEmptyNote(canvas, area, "no finite values");
+  drawFrame(canvas, area);
+  drawYAxis(canvas, area, ticks, metricDisplayName(data.statistic));
+  drawCategoryAxis(canvas, area, categories, x_label);
+  drawLegend(canvas, box, legend);
+  return area;
+}
+
+}  // namespace gatescope

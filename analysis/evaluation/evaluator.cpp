@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "analysis/evaluation/evaluator.hpp"
 
 #include <chrono>
@@ -190,7 +191,9 @@ Json analyseCase(const DatasetCase& c, CaseInference& inference, const std::vect
       const Json attention = attentionRecord(p, masks, options.attention);
       if (!attention.empty()) entry["attention"] = attention;
       entry["seconds"] = p.seconds;
-      if (options.save_predictions) {
+      if (options.save_predictions && (options.save_cases.empty() || std::find(options.save_cases.begin(),
+                                                                                 options.save_cases.end(), c.id) !=
+                                                                       options.save_cases.end())) {
         StagedFolder folder(options.out / "predictions" / model.key / c.id);
         (void)writePredictionFiles(folder, "", p, inference.image.header);
         folder.commit();
@@ -273,6 +276,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry, 
   identity["predict"] = {{"window", options.predict.window}, {"overlap", options.predict.overlap},
                          {"precision", options.predict.precision}};
   identity["save_predictions"] = options.save_predictions;
+  if (!options.save_cases.empty()) identity["save_cases"] = options.save_cases;
 
   std::error_code ec;
   fs::create_directories(options.out, ec);

@@ -32,6 +32,7 @@ struct EvaluationOptions {
   PredictOptions predict;  // capture_gates is always on
   bool resume = false;
   bool save_predictions = false;
+  std::vector<std::string> save_cases;  // with save_predictions: only these case ids (empty: every case)
   bool overlap = true;  // infer case n+1 while case n is measured (off: one after the other, for benchmarks)
   std::optional<size_t> limit;
   const std::atomic<bool>* cancel = nullptr;  // checked between cases

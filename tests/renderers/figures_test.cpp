@@ -1,1 +1,190 @@
-// (filled in by the renderers work)
+// Figure layouts: where panels land on the page (worked out from the documented layout constants),
+// what the gate, comparison and montage figures put in their panels, and a baseline picture.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "analysis/core/error.hpp"
+#include "renderers/figures.hpp"
+#include "tests/renderers/baseline_image.hpp"
+
+using namespace gatescope;
+
+namespace {
+
+Geometry lps(Index3 dims, Vec3 spacing) {
+  Geometry g;
+  g.dims = dims;
+  g.spacing_mm = spacing;
+  g.direction = {{{-1, 0, 0}, {0, -1, 0}, {0, 0, 1}}};
+  return g;
+}
+
+FigurePanel solid(int w, int h, Rgba color) {
+  FigurePanel panel;
+  panel.picture = RgbaImage(w, h, color);
+  return panel;
+}
+
+// A 40 x 32 x 12 case at 1 x 1 x 3 mm: a bright disc (the organ, label 1) left of centre in the
+// picture, a gate that peaks on it, a prediction shifted by 3 voxels, probabilities to match.
+struct SyntheticCase {
+  CaseVolumes c;
+  ModelOutputs a, b;
+  SyntheticCase() {
+    const Geometry g = lps({40, 32, 12}, {1.0, 1.0, 3.0});
+    c.id = "case_7";
+    c.image = Volume<float>(g, 1, -100.0f);
+    c.reference = Volume<int32_t>(g);
+    a.name = "A: gated";
+    b.name = "B: baseline";
+    a.prediction = Volume<int32_t>(g);
+    b.prediction = Volume<int32_t>(g);
+    a.probabilities = Volume<float>(g, 2);
+    b.probabilities = Volume<float>(g, 2);
+    Volume<float> coarse(g), fine(g);
+    for (int k = 0; k < 12; ++k)
+      for (int j = 0; j < 32; ++j)
+        for (int i = 0; i < 40; ++i) {
+          const double r = std::hypot(i - 12.0, j - 16.0, (k - 6.0) * 3.0);
+          const bool organ = r < 7.0;
+          c.image(i, j, k) = organ ? 80.0f : 0.0f;
+          (*c.reference)(i, j, k) = organ ? 1 : 0;
+          (*a.prediction)(i, j, k) = std::hypot(i - 13.0, j - 16.0, (k - 6.0) * 3.0) < 7.0 ? 1 : 0;
+          (*b.prediction)(i, j, k) = std::hypot(i - 15.0, j - 16.0, (k - 6.0) * 3.0) < 7.0 ? 1 : 0;
+          (*a.probabilities)(i, j, k, 1) = (*a.prediction)(i, j, k) ? 0.9f : 0.1f;
+          (*b.probabilities)(i, j, k, 1) = (*b.prediction)(i, j, k) ? 0.9f : 0.1f;
+          (*a.probabilities)(i, j, k, 0) = 1.0f - (*a.probabilities)(i, j, k, 1);
+          (*b.probabilities)(i, j, k, 0) = 1.0f - (*b.probabilities)(i, j, k, 1);
+          coarse(i, j, k) = static_cast<float>(std::exp(-r * r / 200.0));
+          fine(i, j, k) = static_cast<float>(std::exp(-r * r / 40.0));
+        }
+    a.gates = {{"attentionblock2", fine}, {"attentionblock3", coarse}};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("panel grids are laid out as documented", "[figures]") {
+  PanelGrid grid;
+  grid.rows = {{solid(10, 20, {255, 0, 0, 255}), solid(10, 10, {0, 255, 0, 255})},
+               {solid(10, 10, {0, 0, 255, 255})}};
+  grid.panel_letters = false;
+  grid.scale_bar_mm = -1;
+  grid.panel_width_pt = 100;
+  const Canvas canvas = drawPanelGrid(grid);
+  // margins 8, two columns of 100 with a gap of 4; rows as tall as their tallest panel (200, 100).
+  CHECK(canvas.width() == Approx(8 + 100 + 4 + 100 + 8));
+  CHECK(canvas.height() == Approx(8 + 200 + 4 + 100 + 8));
+  const RgbaImage page = canvas.rasterize(72.0);
+  REQUIRE(page.width == 220);
+  REQUIRE(page.height == 320);
+  CHECK(page.at(58, 108) == Rgba{255, 0, 0, 255});   // first panel, 100 x 200 from (8, 8)
+  CHECK(page.at(162, 58) == Rgba{0, 255, 0, 255});   // second panel from (112, 8), 100 x 100
+  CHECK(page.at(162, 150) == Rgba{255, 255, 255, 255});  // below the short second panel: paper
+  CHECK(page.at(58, 262) == Rgba{0, 0, 255, 255});   // second row from y = 8 + 200 + 4
+  CHECK(page.at(4, 4) == Rgba{255, 255, 255, 255});
+  CHECK_THROWS_AS(drawPanelGrid(PanelGrid{}), UsageError);
+}
+
+TEST_CASE("slices default to the focus label's centre", "[figures]") {
+  const SyntheticCase s;
+  const auto centre = labelCentre(*s.c.reference, 1);
+  REQUIRE(centre);
+  CHECK((*centre)[0] == Approx(12.0));
+  CHECK((*centre)[1] == Approx(16.0));
+  CHECK((*centre)[2] == Approx(6.0));
+  CHECK_FALSE(labelCentre(*s.c.reference, 2));
+  CHECK(resolveSlice({Plane::Axial, -1}, s.c, 1) == 6);
+  CHECK(resolveSlice({Plane::Sagittal, -1}, s.c, 1) == 12);  // sagittal slices run along i
+  CHECK(resolveSlice({Plane::Axial, -1}, s.c, 0) == 6);      // no focus: the middle (12 / 2)
+  CHECK(resolveSlice({Plane::Coronal, 3}, s.c, 1) == 3);
+  CHECK_THROWS_WITH(resolveSlice({Plane::Axial, 12}, s.c, 1), Catch::Contains("axial slice 12 is out of range (0 to 11)"));
+}
+
+TEST_CASE("the gate figure has a row per gate and their mean", "[figures]") {
+  const SyntheticCase s;
+  FigureStyle style;
+  style.window = WindowLevel::fromRange(0, 100);
+  style.focus_label = 1;
+  style.resolution_dpi = 0;  // one pixel per voxel
+  const PanelGrid grid = gateFigure(s.c, s.a, {{Plane::Axial, -1}, {Plane::Coronal, -1}}, style);
+  REQUIRE(grid.rows.size() == 3);
+  CHECK(grid.row_titles == std::vector<std::string>{"attentionblock2", "attentionblock3", "mean of gates"});
+  CHECK(grid.column_titles == std::vector<std::string>{"axial 6", "coronal 16"});
+  // Axial panels: 40 x 32 pixels at 1 mm. Coronal: 40 x 36 (12 slices of 3 mm).
+  CHECK(grid.rows[0][0].picture.width == 40);
+  CHECK(grid.rows[0][0].picture.height == 32);
+  CHECK(grid.rows[0][1].picture.height == 36);
+  // The mean of two gates, voxel by voxel.
+  const Volume<float> mean = meanOfGates(s.a.gates);
+  CHECK(mean(12, 16, 6) == Approx(1.0));
+  CHECK(mean(20, 16, 6) == Approx((std::exp(-64.0 / 40.0) + std::exp(-64.0 / 200.0)) / 2.0));
+  // At the gate's peak (voxel 12, 16 -> pixel 12, 16) jet's top colour is blended at 0.5 over the
+  // image's 80 -> gray floor(80 / 100 * 256) = 204.
+  const Rgba top = colormap(ColormapName::Jet).table[255];
+  const Rgba peak = grid.rows[0][0].picture.at(12, 16);
+  CHECK(peak.r == ((204 * 128 + top.r * 128) >> 8));
+  CHECK(peak.b == ((204 * 128 + top.b * 128) >> 8));
+  // The reference contour (yellow) at the disc's edge on the organ's row: i = 12 - 6 = 6.
+  CHECK(grid.rows[0][0].picture.at(6, 16) == style.reference_color);
+  CHECK(grid.legend.size() == 2);
+  CHECK(grid.colorbars.size() == 1);
+  ModelOutputs gateless = s.b;
+  CHECK_THROWS_WITH(gateFigure(s.c, gateless, {{Plane::Axial, -1}}, style), Catch::Contains("has no attention gates"));
+}
+
+TEST_CASE("the comparison shows A, B and where their probabilities differ", "[figures]") {
+  const SyntheticCase s;
+  FigureStyle style;
+  style.window = WindowLevel::fromRange(0, 100);
+  style.focus_label = 1;
+  style.focus_label_name = "organ";
+  style.resolution_dpi = 0;
+  const PanelGrid grid = comparisonFigure(s.c, s.a, s.b, {{Plane::Axial, -1}}, style);
+  REQUIRE(grid.rows.size() == 1);
+  REQUIRE(grid.rows[0].size() == 3);
+  CHECK(grid.column_titles[2] == "difference");
+  const RgbaImage& diff = grid.rows[0][2].picture;
+  // A's disc is centred at i = 13, B's at 15, radius 7: i = 6..7 only A (+0.8), i = 21 only B
+  // (-0.8), the middle both (difference 0: the image shows through).
+  const auto& div = colormap(ColormapName::Diverging).table;
+  const int alpha = static_cast<int>(std::lround(0.85 * 256));
+  auto over = [&](int below, int c) { return (below * (256 - alpha) + c * alpha) >> 8; };
+  const Rgba only_a = diff.at(7, 16), only_b = diff.at(21, 16), both = diff.at(14, 16);
+  const int index_a = static_cast<int>((0.8f + 1.0) * 128.0), index_b = static_cast<int>((-0.8f + 1.0) * 128.0);
+  // Pixel 7 is inside the reference (i >= 6), gray 204; pixel 21 is outside (0).
+  CHECK(only_a.r == over(204, div[index_a].r));
+  CHECK(only_a.b == over(204, div[index_a].b));
+  CHECK(only_b.r == over(0, div[index_b].r));
+  CHECK(only_b.b == over(0, div[index_b].b));
+  CHECK(both == Rgba{204, 204, 204, 255});
+  CHECK(grid.colorbars.back().colormap == ColormapName::Diverging);
+  CHECK(grid.colorbars.back().label == "P(organ): A - B");
+}
+
+TEST_CASE("a montage lays out the slice range in rows", "[figures]") {
+  const SyntheticCase s;
+  FigureStyle style;
+  const PanelGrid grid = montageFigure(s.c, &s.a, "mean", Plane::Axial, 2, 10, 2, 3, style);
+  REQUIRE(grid.rows.size() == 2);  // slices 2, 4, 6 | 8, 10
+  CHECK(grid.rows[0].size() == 3);
+  CHECK(grid.rows[1].size() == 2);
+  CHECK(grid.rows[1][1].caption == "slice 10");
+  CHECK_THROWS_WITH(montageFigure(s.c, &s.a, "attentionblock9", Plane::Axial, 0, 3, 1, 3, style),
+                    Catch::Contains("no gate 'attentionblock9'") && Catch::Contains("attentionblock2"));
+  CHECK_THROWS_WITH(montageFigure(s.c, &s.a, "mean", Plane::Axial, 0, 12, 1, 3, style),
+                    Catch::Contains("the image has slices 0 to 11"));
+}
+
+TEST_CASE("a gate figure matches its baseline picture", "[figures]") {
+  const SyntheticCase s;
+  FigureStyle style;
+  style.window = WindowLevel::fromRange(0, 100);
+  style.focus_label = 1;
+  style.focus_label_name = "organ";
+  style.panel_width_pt = 90;
+  PanelGrid grid = gateFigure(s.c, s.a, {{Plane::Axial, -1}, {Plane::Coronal, -1}, {Plane::Sagittal, -1}}, style);
+  const RgbaImage page = drawPanelGrid(grid).rasterize(100.0);
+  // Text is drawn by the system's DejaVu fonts: a few pixels may differ between versions.
+  test::requireMatchesBaseline(page, "figure_gates", {48, 0.01, 2.0});
+}

@@ -1,1 +1,293 @@
-// (filled in by the renderers work)
+// Plots of evaluation reports: axis helpers against hand-computed values, data extraction from a
+// small hand-written report, and each plot against a baseline plus pixel checks at positions
+// computed from the axis mapping.
+#include "renderers/plots.hpp"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "analysis/core/error.hpp"
+#include "renderers/colormap.hpp"
+#include "renderers/plot_axes.hpp"
+#include "tests/renderers/baseline_image.hpp"
+
+using namespace gatescope;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+// Text antialiasing may differ a little between FreeType builds; the geometry may not.
+constexpr test::ImageTolerance kPlotTolerance{24, 0.005, 1.5};
+constexpr double kScale = 2.0;  // plots rasterised at 144 dpi: 2 pixels per point
+
+// Five cases, label 1 (liver). A fails on case_4, has a NaN Dice on case_3 and no predicted volume
+// on case_5; gate attentionblock3 has a NaN on case_2. B has no gates.
+Json handWrittenReport() {
+  return Json::parse(R"({
+    "schema": "gatescope.report/1",
+    "models": {"A": {"name": "gated"}, "B": {"name": "baseline"}},
+    "dataset": {"labels": {"0": "background", "1": "liver"}},
+    "cases": [
+      {"id": "case_1", "status": "ok", "models": {
+        "A": {"labels": {"1": {"dice": 0.9, "reference_volume_mm3": 100000, "prediction_volume_mm3": 110000}},
+              "attention": {"attentionblock2": {"1": {"mass_in_reference": 0.5}},
+                            "attentionblock3": {"1": {"mass_in_reference": 0.3}}}},
+        "B": {"labels": {"1": {"dice": 0.8, "reference_volume_mm3": 100000, "prediction_volume_mm3": 90000}}}}},
+      {"id": "case_2", "status": "ok", "models": {
+        "A": {"labels": {"1": {"dice": 0.7, "reference_volume_mm3": 200000, "prediction_volume_mm3": 190000}},
+              "attention": {"attentionblock2": {"1": {"mass_in_reference": 0.4}},
+                            "attentionblock3": {"1": {"mass_in_reference": "nan"}}}},
+        "B": {"labels": {"1": {"dice": 0.75, "reference_volume_mm3": 200000, "prediction_volume_mm3": 230000}}}}},
+      {"id": "case_3", "status": "ok", "models": {
+        "A": {"labels": {"1": {"dice": "nan", "reference_volume_mm3": 50000, "prediction_volume_mm3": 0,
+                                "status": "prediction_empty"}},
+              "attention": {"attentionblock2": {"1": {"mass_in_reference": 0.2}},
+                            "attentionblock3": {"1": {"mass_in_reference": 0.1}}}},
+        "B": {"labels": {"1": {"dice": 0.6, "reference_volume_mm3": 50000, "prediction_volume_mm3": 45000}}}}},
+      {"id": "case_4", "status": "ok", "models": {
+        "A": {"status": "error", "error": "out of memory"},
+        "B": {"labels": {"1": {"dice": 0.5, "reference_volume_mm3": 80000, "prediction_volume_mm3": 70000}}}}},
+      {"id": "case_5", "status": "ok", "models": {
+        "A": {"labels": {"1": {"dice": 0.3, "reference_volume_mm3": 120000}},
+              "attention": {"attentionblock2": {"1": {"mass_in_reference": 0.6}},
+                            "attentionblock3": {"1": {"mass_in_reference": 0.25}}}},
+        "B": {"labels": {"1": {"dice": 0.4, "reference_volume_mm3": 120000, "prediction_volume_mm3": 150000}}}}}
+    ],
+    "comparison": {"1": {"dice": {"mean_difference": 0.0833, "wilcoxon_p": 0.25, "n": 3, "better": "A"}}}
+  })");
+}
+
+// Mean and sample SD computed here, independently of the library's summary statistics.
+std::pair<double, double> meanAndSampleSd(const std::vector<double>& v) {
+  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  double squares = 0.0;
+  for (const double x : v) squares += (x - mean) * (x - mean);
+  return {mean, std::sqrt(squares / static_cast<double>(v.size() - 1))};
+}
+
+Rgba pixelAt(const RgbaImage& image, double x_pt, double y_pt) {
+  return image.at(static_cast<int>(x_pt * kScale), static_cast<int>(y_pt * kScale));
+}
+
+Rgba over(Rgba top, Rgba bottom) {
+  const auto mix = [&](uint8_t t, uint8_t b) {
+    return static_cast<uint8_t>(std::lround((t * top.a + b * (255 - top.a)) / 255.0));
+  };
+  return {mix(top.r, bottom.r), mix(top.g, bottom.g), mix(top.b, bottom.b), 255};
+}
+
+void checkColor(Rgba got, Rgba want, int tolerance = 12) {
+  INFO("got " << int(got.r) << "," << int(got.g) << "," << int(got.b) << " want " << int(want.r)
+              << "," << int(want.g) << "," << int(want.b));
+  CHECK(std::abs(got.r - want.r) <= tolerance);
+  CHECK(std::abs(got.g - want.g) <= tolerance);
+  CHECK(std::abs(got.b - want.b) <= tolerance);
+}
+
+}  // namespace
+
+TEST_CASE("nice ticks use 1-2-5 steps and cover the range", "[render]") {
+  using V = std::vector<double>;
+  CHECK(niceTicks(0.0, 1.0, 5) == V{0.0, 0.2, 0.4, 0.6, 0.8, 1.0});  // 0.2: 6 ticks beats 0.5: 3
+  CHECK(niceTicks(0.13, 0.87, 4) == V{0.0, 0.5, 1.0});               // 0.5: 3 ticks beats 0.2: 6
+  CHECK(niceTicks(0.3, 0.9, 5) == V{0.2, 0.4, 0.6, 0.8, 1.0});
+  CHECK(niceTicks(-3.7, 12.0, 5) == V{-5.0, 0.0, 5.0, 10.0, 15.0});
+  CHECK(niceTicks(250.0, 1800.0, 4) ==
+        V{0.0, 500.0, 1000.0, 1500.0, 2000.0});  // tie 5 vs 3 ticks: smaller step
+  CHECK(niceTicks(12.0, -3.7, 5) == V{-5.0, 0.0, 5.0, 10.0, 15.0});
+  CHECK(niceTicks(2.0, 2.0, 5) ==
+        V{1.8, 1.9, 2.0, 2.1, 2.2});  // widened by 10 %, 1.8 / 0.1 rounding
+  CHECK_THROWS_AS(niceTicks(0.0, std::nan(""), 5), UsageError);
+}
+
+TEST_CASE("tick and value labels are formatted for print", "[render]") {
+  CHECK(tickLabels({0.0, 0.2, 0.4}) == std::vector<std::string>{"0", "0.2", "0.4"});
+  CHECK(tickLabels({-0.1, -0.05, 0.0}) == std::vector<std::string>{"-0.10", "-0.05", "0"});
+  CHECK(tickLabels({0.0, 500.0, 1000.0}) == std::vector<std::string>{"0", "500", "1000"});
+  CHECK(formatTick(-1e-17, 0.1) == "0");
+  CHECK(formatValue(-16.6667) == "-16.7");
+  CHECK(formatValue(0.012345) == "0.0123");
+  CHECK(formatValue(1234.6) == "1235");
+  CHECK(formatPValue(0.0004) == "p < 0.001");
+  CHECK(formatPValue(0.047) == "p = 0.047");
+  CHECK(formatPValue(0.4691) == "p = 0.47");
+  CHECK(formatPValue(std::nan("")) == "p = n/a");
+}
+
+TEST_CASE("spread labels keep their gap and stay in range", "[render]") {
+  CHECK(spreadLabels({10.0, 11.0, 50.0}, 5.0, 0.0, 100.0) == std::vector<double>{8.0, 13.0, 50.0});
+  CHECK(spreadLabels({50.0, 11.0, 10.0}, 5.0, 0.0, 100.0) == std::vector<double>{50.0, 13.0, 8.0});
+  CHECK(spreadLabels({98.0, 99.0}, 5.0, 0.0, 100.0) == std::vector<double>{95.0, 100.0});
+}
+
+TEST_CASE("a colour bar shows its map from low to high", "[render]") {
+  Canvas canvas(100.0, 120.0);
+  drawColorbar(canvas, 10.0, 10.0, 12.0, 100.0, ColormapName::Viridis, 0.0, 1.0, "alpha", true);
+  drawColorbar(canvas, 40.0, 10.0, 50.0, 8.0, ColormapName::Hot, -1.0, 1.0, "", false);
+  const RgbaImage image = canvas.rasterize(72.0 * kScale);
+  // Nearest sampling: a pixel shows the table entry under its centre (pixel index + 0.5) / kScale.
+  const auto entry = [](int pixel, double start_pt, double length_pt) {
+    return std::clamp(
+        static_cast<int>(std::floor(((pixel + 0.5) / kScale - start_pt) / length_pt * 256.0)), 0,
+        255);
+  };
+  const auto& viridis = colormap(ColormapName::Viridis).table;
+  for (const int row :
+       {21, 22, 120, 217, 218})  // low at the bottom; rows 20 and 219 hold the outline
+    checkColor(image.at(32, row), viridis[255 - entry(row, 10.0, 100.0)], 1);
+  const auto& hot = colormap(ColormapName::Hot).table;
+  for (const int column : {81, 82, 130, 177, 178})
+    checkColor(image.at(column, 28), hot[entry(column, 40.0, 50.0)], 1);
+}
+
+TEST_CASE("paired metric data leaves out failed and NaN cases", "[render]") {
+  const Json report = handWrittenReport();
+  const PairedMetricData data = pairedMetricData(report, "report.json", "liver", "dice");
+  CHECK(data.label.key == "1");
+  CHECK(data.label.name == "liver");
+  CHECK(data.model_a_name == "gated");
+  CHECK(data.model_b_name == "baseline");
+  CHECK(data.higher_is_better == std::optional<bool>(true));
+  CHECK(data.case_ids == std::vector<std::string>{"case_1", "case_2", "case_5"});
+  CHECK(data.a == std::vector<double>{0.9, 0.7, 0.3});
+  CHECK(data.b == std::vector<double>{0.8, 0.75, 0.4});
+  CHECK(data.n_cases == 5);
+  CHECK(data.n_left_out == 2);  // case_3 NaN, case_4 failed
+  REQUIRE(data.p_value);
+  CHECK(*data.p_value == 0.25);
+  CHECK(pairedMetricData(report, "report.json", "1", "dice").case_ids == data.case_ids);
+}
+
+TEST_CASE("bad plot requests name the report and list what it has", "[render]") {
+  Json report = handWrittenReport();
+  CHECK_THROWS_MATCHES(
+      pairedMetricData(report, "report.json", "1", "dyce"), UsageError,
+      Catch::Matchers::Message(
+          "report.json: no metric 'dyce' for label 1 (available: dice, reference_volume_mm3, "
+          "prediction_volume_mm3)"));
+  CHECK_THROWS_MATCHES(blandAltmanData(report, "report.json", "kidney"), UsageError,
+                       Catch::Matchers::Message(
+                           "report.json: no label 'kidney' in the report (available: 1 (liver))"));
+  CHECK_THROWS_WITH(
+      gateStatisticsData(report, "report.json", "1", "mass_in_reference", {"attentionblock9"}),
+      Catch::Contains("report.json") && Catch::Contains("attentionblock2, attentionblock3"));
+  CHECK_THROWS_WITH(gateStatisticsData(report, "report.json", "1", "pointing_game"),
+                    Catch::Contains("no attention statistic 'pointing_game'") &&
+                        Catch::Contains("mass_in_reference"));
+  report["models"].erase("B");
+  for (auto& record : report["cases"]) record["models"].erase("B");
+  CHECK_THROWS_WITH(
+      pairedMetricData(report, "report.json", "1", "dice"),
+      Catch::Contains("report.json") && Catch::Contains("needs models A and B, the report has A"));
+  for (auto& record : report["cases"]) record["models"]["A"].erase("attention");
+  CHECK_THROWS_WITH(gateStatisticsData(report, "report.json", "1"),
+                    Catch::Contains("no attention statistics"));
+}
+
+TEST_CASE("Bland-Altman data: volumes in ml, bias and limits of agreement", "[render]") {
+  const BlandAltmanData data = blandAltmanData(handWrittenReport(), "report.json", "1");
+  REQUIRE(data.models.size() == 2);
+  const BlandAltmanSeries& a = data.models[0];
+  CHECK(a.model == "A");
+  CHECK(a.case_ids == std::vector<std::string>{"case_1", "case_2",
+                                               "case_3"});  // case_4 failed, case_5 no prediction
+  CHECK(a.n_left_out == 2);
+  CHECK(a.mean_ml == std::vector<double>{105.0, 195.0, 25.0});
+  CHECK(a.difference_ml == std::vector<double>{10.0, -10.0, -50.0});
+  const auto [a_mean, a_sd] = meanAndSampleSd({10.0, -10.0, -50.0});
+  CHECK(a.bias_ml == Approx(a_mean));
+  CHECK(a.sd_ml == Approx(a_sd));
+  CHECK(a.lowerLimit() ==
+        Approx(-50.0 / 3.0 - 1.96 * std::sqrt(2800.0 / 3.0)));  // SD^2 = (26.7^2+6.7^2+33.3^2)/2
+  const BlandAltmanSeries& b = data.models[1];
+  CHECK(b.n_left_out == 0);
+  CHECK(b.difference_ml == std::vector<double>{-10.0, 30.0, -5.0, -10.0, 30.0});
+  const auto [b_mean, b_sd] = meanAndSampleSd(b.difference_ml);
+  CHECK(b.bias_ml == Approx(7.0));
+  CHECK(b.upperLimit() == Approx(b_mean + 1.96 * b_sd));
+}
+
+TEST_CASE("gate statistics data per gate and model", "[render]") {
+  const GateStatisticsData data = gateStatisticsData(handWrittenReport(), "report.json", "liver");
+  CHECK(data.statistic == "mass_in_reference");
+  CHECK(data.gates == std::vector<std::string>{"attentionblock2", "attentionblock3"});
+  CHECK(data.models == std::vector<std::string>{"A"});
+  REQUIRE(data.series.size() == 2);
+  CHECK(data.series[0].values == std::vector<double>{0.5, 0.4, 0.2, 0.6});
+  CHECK(data.series[0].n_left_out == 1);
+  CHECK(data.series[1].values == std::vector<double>{0.3, 0.1, 0.25});
+  CHECK(data.series[1].case_ids == std::vector<std::string>{"case_1", "case_3", "case_5"});
+  CHECK(data.series[1].n_left_out == 2);
+  CHECK(data.p_values == std::vector<std::optional<double>>{std::nullopt, std::nullopt});
+  const auto one = gateStatisticsData(handWrittenReport(), "report.json", "1", "mass_in_reference",
+                                      {"attentionblock3"});
+  CHECK(one.gates == std::vector<std::string>{"attentionblock3"});
+}
+
+TEST_CASE("paired plot: baseline and points on the axis mapping", "[render]") {
+  const PairedMetricData data = pairedMetricData(handWrittenReport(), "report.json", "1", "dice");
+  Canvas canvas(kColumnPlotWidthPt, kColumnPlotHeightPt);
+  const PlotArea area = drawPairedMetricPlot(canvas, data);
+  CHECK(area.y_lo == 0.2);  // niceTicks(0.3, 0.9, 5)
+  CHECK(area.y_hi == 1.0);
+  const RgbaImage image = canvas.rasterize(72.0 * kScale);
+  test::requireMatchesBaseline(image, "plot_paired", kPlotTolerance);
+  const double span = area.height / (1.0 - 0.2);  // points per Dice unit
+  checkColor(pixelAt(image, area.xToCanvas(kPairedPointXA), area.bottom() - (0.9 - 0.2) * span),
+             kModelAColor);
+  checkColor(pixelAt(image, area.xToCanvas(kPairedPointXB), area.bottom() - (0.4 - 0.2) * span),
+             kModelBColor);
+  // No point where no case is.
+  checkColor(pixelAt(image, area.xToCanvas(kPairedPointXA), area.bottom() - (0.5 - 0.2) * span),
+             {255, 255, 255, 255});
+}
+
+TEST_CASE("Bland-Altman plot: baseline, points and the bias line", "[render]") {
+  const BlandAltmanData data = blandAltmanData(handWrittenReport(), "report.json", "1");
+  Canvas canvas(kColumnPlotWidthPt, kColumnPlotHeightPt);
+  const PlotArea area = drawBlandAltmanPlot(canvas, data);
+  const RgbaImage image = canvas.rasterize(72.0 * kScale);
+  test::requireMatchesBaseline(image, "plot_bland_altman", kPlotTolerance);
+  const auto y = [&](double ml) {
+    return area.bottom() - (ml - area.y_lo) / (area.y_hi - area.y_lo) * area.height;
+  };
+  const auto x = [&](double ml) {
+    return area.left + (ml - area.x_lo) / (area.x_hi - area.x_lo) * area.width;
+  };
+  const Rgba white{255, 255, 255, 255};
+  checkColor(pixelAt(image, x(25.0), y(-50.0)),
+             over(withAlpha(kModelAColor, 210), white));  // A, case_3
+  checkColor(pixelAt(image, x(215.0), y(30.0)),
+             over(withAlpha(kModelBColor, 210), white));  // B, case_2
+  const auto [bias, sd] = meanAndSampleSd({10.0, -10.0, -50.0});
+  checkColor(pixelAt(image, area.left + 1.0, y(bias)), kModelAColor,
+             30);  // 1 pt line: allow for antialiasing
+  CHECK(sd > 0.0);
+}
+
+TEST_CASE("gate statistics plot: baseline and a point on the axis mapping", "[render]") {
+  const GateStatisticsData data = gateStatisticsData(handWrittenReport(), "report.json", "1");
+  Canvas canvas(kColumnPlotWidthPt, kColumnPlotHeightPt);
+  const PlotArea area = drawGateStatisticsPlot(canvas, data);
+  CHECK(area.y_lo == 0.1);  // niceTicks(0.1, 0.6, 5): step 0.1 gives 6 ticks, 0.2 gives 4
+  CHECK(area.y_hi == Approx(0.6));
+  const RgbaImage image = canvas.rasterize(72.0 * kScale);
+  test::requireMatchesBaseline(image, "plot_gates", kPlotTolerance);
+  // The first case of a box sits on its centre: case_1, attentionblock2, 0.5 inside the box.
+  const double y = area.bottom() - (0.5 - 0.1) / 0.5 * area.height;
+  const Rgba fill = lighten(kModelAColor, 0.8);
+  checkColor(pixelAt(image, area.xToCanvas(0.0), y), over(withAlpha(kModelAColor, 170), fill));
+}
+
+TEST_CASE("plots write as PNG, PDF and SVG", "[render]") {
+  const auto dir = test::scratchDir("plots_formats");
+  Canvas canvas(kColumnPlotWidthPt, kColumnPlotHeightPt);
+  drawPairedMetricPlot(canvas, pairedMetricData(handWrittenReport(), "report.json", "1", "dice"));
+  for (const char* name : {"paired.png", "paired.pdf", "paired.svg"}) {
+    canvas.write(dir / name, 300.0);
+    CHECK(std::filesystem::file_size(dir / name) > 1000);
+  }
+}

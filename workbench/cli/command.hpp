@@ -17,5 +17,6 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen);
 void registerCompareCommand(CLI::App& root, CommandAction& chosen);
 void registerTrainCommand(CLI::App& root, CommandAction& chosen);
 void registerDemoCommand(CLI::App& root, CommandAction& chosen);
+void registerRenderCommand(CLI::App& root, CommandAction& chosen);
 
 }  // namespace gatescope::cli

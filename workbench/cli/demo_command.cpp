@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
+#include "analysis/datasets/dataset.hpp"
 #include "analysis/demo/synthetic_abdomen.hpp"
 #include "workbench/cli/command.hpp"
 #include "workbench/cli/evaluate_command.hpp"
@@ -23,8 +24,18 @@ struct DemoOptions {
   std::string data;  // default: OUT/dataset
   std::string models;
   std::string device = "auto";
+  int figure_cases = 4;
   bool data_only = false, resume = false, quiet = false;
 };
+
+// The ids of the first `count` test cases of the demo dataset.
+std::vector<std::string> firstCases(const fs::path& data, int count) {
+  const Dataset dataset = openDataset(data);
+  std::vector<std::string> ids;
+  for (const DatasetCase& c : selectSplit(dataset, "test"))
+    if (static_cast<int>(ids.size()) < count) ids.push_back(c.id);
+  return ids;
+}
 
 // The bundled demo models: --models, else $GATESCOPE_DEMO_MODELS, else the source tree's.
 fs::path demoModels(const std::string& option) {
@@ -65,10 +76,14 @@ int runDemo(const DemoOptions& o) {
   options.split = "test";
   options.device = o.device;
   options.resume = o.resume;
+  // Predictions and gate maps of a few cases, for `gatescope render` (all 20 would take ~200 MB).
+  options.save_predictions = true;
+  options.save_cases = firstCases(data, o.figure_cases);
   if (!o.resume) {
     // The demo owns its output folder: a new run replaces the previous one.
     std::error_code ec;
     for (const char* file : {"journal.jsonl", "report.json", "cases.csv"}) fs::remove(options.out / file, ec);
+    fs::remove_all(options.out / "predictions", ec);
   }
   if (!o.quiet)
     std::cerr << "evaluating the gated model (A) and its ungated baseline (B) on the test split of " << data.string()
@@ -89,6 +104,10 @@ void registerDemoCommand(CLI::App& root, CommandAction& chosen) {
   cmd->add_option("--models", o->models, "Folder holding gated/model.json and baseline/model.json (default: the "
                                          "bundled demo models)");
   cmd->add_option("--device", o->device, "auto (CUDA when available), cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--figure-cases", o->figure_cases,
+                  "Save predictions and gate maps of the first N test cases (for gatescope render)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 20));
   cmd->add_flag("--data-only", o->data_only, "Only generate the dataset");
   cmd->add_flag("--resume", o->resume, "Continue an interrupted demo evaluation");
   cmd->add_flag("--quiet", o->quiet, "No progress or summary output");

@@ -65,6 +65,7 @@ struct EvaluateOptions {
   std::string window;
   double overlap = 0.5;
   std::string precision = "fp32";
+  std::vector<std::string> save_cases;
   bool resume = false, save_predictions = false, quiet = false, no_overlap = false;
 };
 
@@ -98,6 +99,9 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
   cmd->add_flag("--resume", o->resume, "Continue an interrupted run in --out (same models, dataset, settings)");
   cmd->add_flag("--save-predictions", o->save_predictions,
                 "Also write every prediction as infer does, under predictions/<A|B>/<case>/");
+  cmd->add_option("--save-cases", o->save_cases,
+                  "With --save-predictions: only these case ids (comma-separated), e.g. for figures")
+      ->delimiter(',');
   cmd->add_flag("--no-overlap", o->no_overlap,
                 "Infer and measure one case after the other (for benchmarks; normally inference of the next case "
                 "overlaps the analysis of the current one)");
@@ -124,6 +128,8 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
       options.predict.precision = o->precision;
       options.resume = o->resume;
       options.save_predictions = o->save_predictions;
+      if (!o->save_cases.empty() && !o->save_predictions) throw UsageError("--save-cases needs --save-predictions");
+      options.save_cases = o->save_cases;
       options.overlap = !o->no_overlap;
       if (o->limit) {
         if (*o->limit == 0) throw UsageError("--limit must be at least 1");

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   gatescope::cli::registerCompareCommand(app, chosen);
   gatescope::cli::registerTrainCommand(app, chosen);
   gatescope::cli::registerDemoCommand(app, chosen);
+  gatescope::cli::registerRenderCommand(app, chosen);
 
   gatescope::cli::recordCommandLine(argc, argv);
   try {

@@ -1,0 +1,118 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "analysis/core/volume.hpp"
+#include "renderers/canvas.hpp"
+#include "renderers/colormap.hpp"
+#include "renderers/plot_axes.hpp"
+#include "renderers/slice_compositor.hpp"
+#include "renderers/window_level.hpp"
+
+namespace gatescope {
+
+// Paper figures made of slice pictures: a grid of panels with column and row titles, panel
+// letters, a scale bar, a colour bar and a legend, drawn on a Canvas (PNG at a DPI, PDF, SVG).
+
+struct FigurePanel {
+  RgbaImage picture;
+  double pixel_mm = 1.0;  // physical size of a picture pixel, for the scale bar
+  std::string caption;    // small text under the panel (e.g. "slice 24")
+};
+
+struct ColorbarSpec {
+  ColormapName colormap = ColormapName::Jet;
+  double lo = 0.0, hi = 1.0;
+  std::string label;
+};
+
+struct PanelGrid {
+  std::string title;
+  std::vector<std::string> column_titles;  // above the first row
+  std::vector<std::string> row_titles;     // left of each row, rotated
+  std::vector<std::vector<FigurePanel>> rows;
+  std::vector<ColorbarSpec> colorbars;  // right of the grid, one above the other
+  std::vector<LegendEntry> legend;      // under the grid
+  double scale_bar_mm = 0.0;            // 0: a round length near a quarter of a panel; < 0: none
+  bool panel_letters = true;            // a, b, c ... in reading order
+  double panel_width_pt = 130.0;        // each column's width; heights follow the pictures' aspect
+};
+
+// Lays out and draws the grid. Panels of a column share its width; a row is as tall as its
+// tallest panel at that width. UsageError for an empty grid.
+[[nodiscard]] Canvas drawPanelGrid(const PanelGrid& grid);
+
+// --- the figures `gatescope render` makes ------------------------------------------------------
+
+// One case's volumes, all on the image's grid.
+struct CaseVolumes {
+  std::string id;
+  Volume<float> image;
+  std::optional<Volume<int32_t>> reference;
+};
+
+// One model's outputs for the case.
+struct ModelOutputs {
+  std::string name;  // "A: gated"
+  std::optional<Volume<int32_t>> prediction;
+  std::optional<Volume<float>> probabilities;       // classes as channels
+  std::vector<std::pair<std::string, Volume<float>>> gates;  // resampled to the image grid
+};
+
+// A slice to show: plane and index (-1: the middle, or the reference label's centre when the
+// figure has a focus label).
+struct SliceChoice {
+  Plane plane = Plane::Axial;
+  int64_t slice = -1;
+};
+
+struct FigureStyle {
+  WindowLevel window{40.0, 400.0};
+  ColormapName attention_colormap = ColormapName::Jet;
+  double attention_opacity = 0.5;
+  double attention_threshold = 0.0;  // coefficients below are transparent
+  Interpolation interpolation = Interpolation::Linear;
+  Rgba reference_color{255, 255, 0, 255};   // yellow contours
+  Rgba prediction_color{255, 0, 255, 255};  // magenta contours
+  int focus_label = 0;  // 0: every label; else contours (and the default slices) of this label
+  std::string focus_label_name;
+  double panel_width_pt = 130.0;
+  // Pictures are composited at about this resolution for their printed size (smooth image, crisp
+  // contours ~0.7 pt wide); 0: one pixel per voxel at the finer in-plane spacing.
+  double resolution_dpi = 200.0;
+  std::string title;
+};
+
+// Where a label's voxels are centred (voxel coordinates), or nullopt when it is absent.
+[[nodiscard]] std::optional<Vec3> labelCentre(const Volume<int32_t>& labels, int label);
+// The slice index a choice resolves to for this case (the label's centre, else the middle).
+[[nodiscard]] int64_t resolveSlice(const SliceChoice& choice, const CaseVolumes& c, int focus_label);
+
+// Rows = the model's gates (plus their mean when it has several), columns = the slices; each panel
+// the image with the gate's coefficients over it and the reference and prediction contours.
+[[nodiscard]] PanelGrid gateFigure(const CaseVolumes& c, const ModelOutputs& model,
+                                   const std::vector<SliceChoice>& slices, const FigureStyle& style);
+
+// Rows = the slices, columns = model A (its gate mean over the image), model B (its gates, if any)
+// and their difference: the focus label's probability A - B on the diverging map (or, without
+// probabilities, where the two predictions disagree), with reference and prediction contours.
+[[nodiscard]] PanelGrid comparisonFigure(const CaseVolumes& c, const ModelOutputs& a, const ModelOutputs& b,
+                                         const std::vector<SliceChoice>& slices, const FigureStyle& style);
+
+// A lightbox: slices first..last (step) of one plane in `columns` columns, each with the gate (when
+// given) and the contours.
+[[nodiscard]] PanelGrid montageFigure(const CaseVolumes& c, const ModelOutputs* model, const std::string& gate,
+                                      Plane plane, int64_t first, int64_t last, int64_t step, int columns,
+                                      const FigureStyle& style);
+
+// The gate called `gate` ("mean": the mean of the model's gates, computed into `mean`); UsageError
+// listing the model's gates when it has no such gate.
+[[nodiscard]] const Volume<float>& findGate(const ModelOutputs& model, const std::string& gate, Volume<float>& mean);
+
+// The mean of several gates' coefficients (all on one grid).
+[[nodiscard]] Volume<float> meanOfGates(const std::vector<std::pair<std::string, Volume<float>>>& gates);
+
+}  // namespace gatescope

@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""`gatescope render` end to end on a small evaluation of the bundled demo models (two test cases of
+the synthetic abdomen, predictions saved): every figure kind is written as PNG (at the asked DPI),
+PDF and SVG; the pictures are images of the right size and not blank; usage errors are one line and
+leave no file behind.
+
+Usage: render_cli_test.py GATESCOPE XVFB_RUN OUT_DIR
+"""
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+from PIL import Image
+
+gatescope, xvfb_run, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+shutil.rmtree(out, ignore_errors=True)
+out.mkdir(parents=True)
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+
+
+def run(*args, display=False, timeout=600):
+    command = ([xvfb_run, "-a"] if display else []) + [gatescope, *map(str, args)]
+    env = dict(os.environ)
+    if not display:
+        env.pop("DISPLAY", None)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def require(res, what):
+    if res.returncode != 0:
+        print(f"{what} failed ({res.returncode}): {res.stderr[-3000:]}")
+        sys.exit(1)
+
+
+require(run("demo", "--out", out / "demo", "--data-only", "--quiet"), "demo --data-only")
+models = Path(__file__).resolve().parents[2] / "data" / "demo" / "models"
+evaluation = out / "evaluation"
+require(run("evaluate", "--model", models / "gated" / "model.json", "--model", models / "baseline" / "model.json",
+            "--dataset", out / "demo" / "dataset", "--split", "test", "--limit", "2", "--save-predictions",
+            "--save-cases", "abdomen_041", "--out", evaluation, "--device", "cpu", "--quiet"), "evaluate")
+check((evaluation / "predictions" / "A" / "abdomen_041").is_dir(), "--save-cases saves the chosen case")
+check(not (evaluation / "predictions" / "A" / "abdomen_040").exists(), "--save-cases saves only the chosen cases")
+
+source = ["--evaluation", evaluation, "--case", "abdomen_041"]
+figures = {
+    "gates": (["render", "gates", *source, "--label", "right kidney"], False),
+    "compare": (["render", "compare", *source, "--label", "liver", "--views", "axial,coronal"], False),
+    "montage": (["render", "montage", *source, "--slices", "10:40:6", "--columns", "3"], False),
+    "paired": (["render", "plot", "--report", evaluation, "--kind", "paired", "--metric", "dice", "--label", "1"], False),
+    "bland_altman": (["render", "plot", "--report", evaluation / "report.json", "--kind", "bland-altman"], False),
+    "attention": (["render", "plot", "--report", evaluation, "--kind", "attention", "--label", "liver"], False),
+    "3d": (["render", "3d", *source, "--gate", "attentionblock2", "--size", "256", "--label", "liver"], True),
+}
+for name, (args, display) in figures.items():
+    for extension in ("png", "pdf", "svg"):
+        target = out / f"{name}.{extension}"
+        res = run(*args, "--out", target, "--dpi", "150", display=display)
+        check(res.returncode == 0, f"{name}.{extension}: exit {res.returncode}: {res.stderr[-1500:]}")
+        if res.returncode != 0 or not target.exists():
+            check(False, f"{name}.{extension} was not written")
+            continue
+        data = target.read_bytes()
+        if extension == "png":
+            with Image.open(target) as image:
+                dpi = image.info.get("dpi", (0, 0))
+                check(abs(dpi[0] - 150) < 1, f"{name}.png: {dpi} dpi, asked for 150")
+                check(image.width >= 300 and image.height >= 200, f"{name}.png is {image.size}")
+                colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
+                check(colours is None or len(colours) > 20, f"{name}.png is nearly blank ({len(colours or [])} colours)")
+        elif extension == "pdf":
+            check(data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:], f"{name}.pdf is not a complete PDF")
+        else:
+            try:
+                root = ElementTree.fromstring(data)
+                check(root.tag.endswith("svg"), f"{name}.svg root is {root.tag}")
+            except ElementTree.ParseError as e:
+                check(False, f"{name}.svg does not parse: {e}")
+
+# The 3D picture without title and letters is the rendering itself, at --size.
+plain = out / "plain3d.png"
+res = run("render", "3d", *source, "--camera", "anterior", "--size", "200", "--no-letters", "--out", plain, display=True)
+check(res.returncode == 0, f"plain 3d: {res.stderr[-1500:]}")
+if plain.exists():
+    with Image.open(plain) as image:
+        check(image.size == (200, 200), f"plain 3d rendering is {image.size}")
+
+# Usage errors: one line, exit 2, nothing written.
+errors = {
+    "unknown case": (["render", "gates", "--evaluation", evaluation, "--case", "abdomen_999"], 2, "abdomen_999"),
+    "case without predictions": (["render", "gates", "--evaluation", evaluation, "--case", "abdomen_040"], 2,
+                                 "has no saved predictions"),
+    "unknown gate": (["render", "montage", *source, "--gate", "attentionblock9"], 2, "attentionblock9"),
+    "unknown label": (["render", "gates", *source, "--label", "spleen"], 2, "spleen"),
+    "bad extension": (["render", "gates", *source], 2, ".jpg"),
+    "bad metric": (["render", "plot", "--report", evaluation, "--metric", "accuracy"], 2, "accuracy"),
+    "missing report": (["render", "plot", "--report", out / "nowhere"], 1, "nowhere"),
+}
+for what, (args, code, needle) in errors.items():
+    target = out / "error" / "figure.jpg" if what == "bad extension" else out / "error" / "figure.png"
+    res = run(*args, "--out", target)
+    check(res.returncode == code, f"{what}: exit {res.returncode}, expected {code}: {res.stderr}")
+    check(needle in res.stderr and len(res.stderr.strip().splitlines()) == 1, f"{what}: message {res.stderr!r}")
+    check(not target.exists(), f"{what}: left {target}")
+res = run("render", "3d", *source, "--out", out / "error" / "nodisplay.png")
+check(res.returncode == 1 and "display" in res.stderr, f"3d without a display: {res.returncode} {res.stderr!r}")
+
+if failures:
+    print("\n".join(failures))
+    sys.exit(1)
+print("render writes every figure kind")

@@ -1,0 +1,401 @@
+// gatescope render: paper figures from an evaluation folder or from files - per-gate attention
+// panels, model A vs B with their difference, slice montages, plots of a report, 3D renderings.
+#include <cmath>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "analysis/core/error.hpp"
+#include "workbench/cli/command.hpp"
+
+#if GATESCOPE_HAVE_FIGURES
+#include "renderers/figures.hpp"
+#include "renderers/plots.hpp"
+#include "renderers/volume_view.hpp"
+#include "workbench/cli/render_inputs.hpp"
+#endif
+
+namespace gatescope::cli {
+
+#if GATESCOPE_HAVE_FIGURES
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct StyleOptions {
+  std::string window = "auto-detect";
+  std::string colormap = "jet";
+  double opacity = 0.5;
+  double threshold = 0.1;
+  std::string interpolation = "linear";
+  std::string label;
+  double panel_width = 130.0;
+  double scale_bar = 0.0;
+  bool no_letters = false;
+  std::string title;
+};
+
+struct FigureOutput {
+  std::string out;
+  double dpi = 200.0;
+};
+
+void addSourceOptions(CLI::App& cmd, RenderSource& s) {
+  cmd.add_option("--evaluation", s.evaluation, "Evaluation output folder (report.json, predictions/ from "
+                                               "evaluate --save-predictions)");
+  cmd.add_option("--case", s.case_id, "Case id within --evaluation");
+  cmd.add_option("--image", s.image, "Image file (instead of --evaluation)");
+  cmd.add_option("--reference", s.reference, "Reference label file for --image");
+  cmd.add_option("--prediction-dir", s.prediction_dirs, "infer output folder of model A (give twice: A, then B)")
+      ->expected(1, 2)
+      ->take_all();
+}
+
+void addOutputOptions(CLI::App& cmd, FigureOutput& o) {
+  cmd.add_option("--out", o.out, "Figure file: .png, .pdf or .svg")->required();
+  cmd.add_option("--dpi", o.dpi, "Resolution of PNG output")->capture_default_str()->check(CLI::Range(30.0, 1200.0));
+}
+
+void addStyleOptions(CLI::App& cmd, StyleOptions& s) {
+  cmd.add_option("--window", s.window, "Image window: a preset (ct-abdomen, ct-soft-tissue, ct-liver, ct-bone, "
+                                       "ct-lung, mr-auto, auto, minmax) or LEVEL,WIDTH; auto-detect: ct-abdomen "
+                                       "for CT-like images, else mr-auto")
+      ->capture_default_str();
+  cmd.add_option("--colormap", s.colormap, "Attention colour map: " + fmt::format("{}", fmt::join(colormapNames(), ", ")))
+      ->capture_default_str();
+  cmd.add_option("--opacity", s.opacity, "Opacity of the attention overlay")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd.add_option("--threshold", s.threshold, "Attention coefficients below this are transparent")
+      ->capture_default_str();
+  cmd.add_option("--interpolation", s.interpolation, "linear or nearest")->capture_default_str();
+  cmd.add_option("--label", s.label, "Focus label (value or name): its contours only, slices through its centre");
+  cmd.add_option("--panel-width", s.panel_width, "Panel width in points (1/72 inch)")
+      ->capture_default_str()
+      ->check(CLI::Range(30.0, 1000.0));
+  cmd.add_option("--scale-bar", s.scale_bar, "Scale bar length in mm (0: automatic, -1: none)")->capture_default_str();
+  cmd.add_flag("--no-letters", s.no_letters, "No panel letters");
+  cmd.add_option("--title", s.title, "Figure title (default: describes the figure)");
+}
+
+WindowLevel resolveWindow(const std::string& text, const Volume<float>& image) {
+  if (text == "auto-detect") {
+    // CT holds air at about -1000 HU: a low 1st percentile says CT.
+    const WindowLevel spread = percentileWindow(image, 1.0, 99.0);
+    return windowFromPreset(spread.lo() < -500.0 ? "ct-abdomen" : "mr-auto", image);
+  }
+  if (const size_t comma = text.find(','); comma != std::string::npos) {
+    try {
+      const double level = std::stod(text.substr(0, comma)), width = std::stod(text.substr(comma + 1));
+      if (width > 0) return {level, width};
+    } catch (const std::exception&) {
+    }
+    throw UsageError("--window LEVEL,WIDTH needs two numbers and a positive width, e.g. 40,400");
+  }
+  return windowFromPreset(text, image);
+}
+
+FigureStyle figureStyle(const StyleOptions& s, const LoadedCase& loaded) {
+  FigureStyle style;
+  style.window = resolveWindow(s.window, loaded.volumes.image);
+  const auto map = parseColormapName(s.colormap);
+  if (!map) throw UsageError(fmt::format("--colormap '{}' is not one of {}", s.colormap, fmt::join(colormapNames(), ", ")));
+  style.attention_colormap = *map;
+  style.attention_opacity = s.opacity;
+  style.attention_threshold = s.threshold;
+  if (s.interpolation != "linear" && s.interpolation != "nearest")
+    throw UsageError("--interpolation is linear or nearest");
+  style.interpolation = s.interpolation == "linear" ? Interpolation::Linear : Interpolation::Nearest;
+  style.focus_label = parseLabel(s.label, loaded.label_names);
+  if (style.focus_label > 0) {
+    const auto name = loaded.label_names.find(style.focus_label);
+    style.focus_label_name = name != loaded.label_names.end() ? name->second : fmt::format("label {}", style.focus_label);
+  }
+  style.panel_width_pt = s.panel_width;
+  style.title = s.title;
+  return style;
+}
+
+void applyGridOptions(PanelGrid& grid, const StyleOptions& s) {
+  grid.panel_letters = !s.no_letters;
+  grid.scale_bar_mm = s.scale_bar;
+}
+
+void writeCanvas(const Canvas& canvas, const FigureOutput& o) {
+  (void)figureFormatOf(o.out);  // refuse an unknown extension before anything is drawn
+  canvas.write(o.out, o.dpi);
+  std::cout << fmt::format("wrote {} ({:.0f} x {:.0f} pt)\n", o.out, canvas.width(), canvas.height());
+}
+
+const ModelOutputs& modelByKey(const LoadedCase& loaded, const std::string& key) {
+  const size_t index = key == "A" ? 0 : key == "B" ? 1 : 2;
+  if (index > 1) throw UsageError("--model is A or B");
+  if (index >= loaded.models.size())
+    throw UsageError(fmt::format("there is no model {} (give --evaluation of a two-model run, or --prediction-dir twice)", key));
+  return loaded.models[index];
+}
+
+// --- sub-commands ------------------------------------------------------------------------------
+
+struct GatesOptions {
+  RenderSource source;
+  StyleOptions style;
+  FigureOutput output;
+  std::string model = "A";
+  std::string views = "axial,coronal,sagittal";
+};
+
+int runGates(const GatesOptions& o) {
+  const LoadedCase loaded = loadRenderCase(o.source, false);
+  if (!o.source.evaluation.empty() || !o.source.prediction_dirs.empty()) (void)modelByKey(loaded, o.model);
+  if (loaded.models.empty()) throw UsageError("render gates needs a model's gate maps (--evaluation or --prediction-dir)");
+  const FigureStyle style = figureStyle(o.style, loaded);
+  PanelGrid grid = gateFigure(loaded.volumes, modelByKey(loaded, o.model), parseViews(o.views), style);
+  applyGridOptions(grid, o.style);
+  writeCanvas(drawPanelGrid(grid), o.output);
+  return 0;
+}
+
+struct CompareFigureOptions {
+  RenderSource source;
+  StyleOptions style;
+  FigureOutput output;
+  std::string views = "axial";
+};
+
+int runCompareFigure(const CompareFigureOptions& o) {
+  const LoadedCase loaded = loadRenderCase(o.source, true);
+  if (loaded.models.size() < 2)
+    throw UsageError("render compare needs two models: an evaluation of A and B, or --prediction-dir twice");
+  const FigureStyle style = figureStyle(o.style, loaded);
+  PanelGrid grid = comparisonFigure(loaded.volumes, loaded.models[0], loaded.models[1], parseViews(o.views), style);
+  applyGridOptions(grid, o.style);
+  writeCanvas(drawPanelGrid(grid), o.output);
+  return 0;
+}
+
+struct MontageOptions {
+  RenderSource source;
+  StyleOptions style;
+  FigureOutput output;
+  std::string model = "A";
+  std::string gate = "mean";
+  std::string plane = "axial";
+  std::string slices;  // FIRST:LAST[:STEP]
+  int columns = 6;
+};
+
+int runMontage(const MontageOptions& o) {
+  const LoadedCase loaded = loadRenderCase(o.source, false);
+  const FigureStyle style = figureStyle(o.style, loaded);
+  const auto plane = parsePlane(o.plane);
+  if (!plane) throw UsageError("--plane is axial, coronal or sagittal");
+  const int64_t count = sliceFrame(loaded.volumes.image.geometry(), *plane).slices;
+  int64_t first = 0, last = count - 1, step = std::max<int64_t>(1, count / 12);
+  if (!o.slices.empty()) {
+    long long a = 0, b = 0, c = 1;
+    const int n = std::sscanf(o.slices.c_str(), "%lld:%lld:%lld", &a, &b, &c);
+    if (n < 2) throw UsageError("--slices is FIRST:LAST or FIRST:LAST:STEP, e.g. 10:40:3");
+    first = a, last = b, step = n == 3 ? c : 1;
+  }
+  const ModelOutputs* model = loaded.models.empty() ? nullptr : &modelByKey(loaded, o.model);
+  PanelGrid grid = montageFigure(loaded.volumes, model, model && !model->gates.empty() ? o.gate : "", *plane, first,
+                                 last, step, o.columns, style);
+  applyGridOptions(grid, o.style);
+  writeCanvas(drawPanelGrid(grid), o.output);
+  return 0;
+}
+
+struct Render3dOptions {
+  RenderSource source;
+  StyleOptions style;
+  FigureOutput output;
+  std::string model = "A";
+  std::string gate = "mean";
+  std::string camera = "oblique";
+  double azimuth = 0.0, elevation = 0.0, zoom = 1.0;
+  int size = 800;
+  double max_opacity = 0.5;
+};
+
+int run3d(const Render3dOptions& o) {
+  const LoadedCase loaded = loadRenderCase(o.source, false);
+  if (loaded.models.empty()) throw UsageError("render 3d needs a model's gate maps (--evaluation or --prediction-dir)");
+  const ModelOutputs& model = modelByKey(loaded, o.model);
+  const FigureStyle style = figureStyle(o.style, loaded);
+  const auto camera = parseCameraPreset(o.camera);
+  if (!camera) throw UsageError(fmt::format("--camera is one of {}", fmt::join(cameraPresetNames(), ", ")));
+  Volume<float> mean;
+  const Volume<float>* gate = &findGate(model, o.gate, mean);
+  VolumeScene scene;
+  scene.image = &loaded.volumes.image;
+  scene.gate = gate;
+  scene.colormap = style.attention_colormap;
+  scene.threshold = style.attention_threshold;
+  scene.max_opacity = o.max_opacity;
+  scene.camera = *camera;
+  scene.azimuth_deg = o.azimuth;
+  scene.elevation_deg = o.elevation;
+  scene.zoom = o.zoom;
+  scene.width = scene.height = o.size;
+  std::vector<LegendEntry> legend;
+  const int focus = style.focus_label;
+  auto addSurfaces = [&](const Volume<int32_t>& labels, Rgba color, double opacity, const std::string& what) {
+    bool any = false;
+    for (const auto& [value, name] : loaded.label_names)
+      if (value > 0 && (focus == 0 || value == focus)) {
+        scene.surfaces.push_back({&labels, value, color, opacity, false});
+        any = true;
+      }
+    if (loaded.label_names.empty()) scene.surfaces.push_back({&labels, focus > 0 ? focus : 1, color, opacity, false}), any = true;
+    if (any) legend.push_back({what + (style.focus_label_name.empty() ? "" : " (" + style.focus_label_name + ")"), color});
+  };
+  if (loaded.volumes.reference) addSurfaces(*loaded.volumes.reference, style.reference_color, 0.35, "reference surface");
+  if (model.prediction) addSurfaces(*model.prediction, style.prediction_color, 0.35, "prediction surface");
+#if GATESCOPE_HAVE_VTK
+  const RgbaImage picture = renderVolume(scene);
+#else
+  throw Error("this gatescope was built without VTK (GATESCOPE_VTK=OFF): render 3d is not available");
+  const RgbaImage picture;
+#endif
+  if (figureFormatOf(o.output.out) == FigureFormat::Png && o.style.title.empty() && o.style.no_letters) {
+    writeRgbaPng(o.output.out, picture, o.output.dpi);
+    std::cout << fmt::format("wrote {} ({} x {} px)\n", o.output.out, picture.width, picture.height);
+    return 0;
+  }
+  PanelGrid grid;
+  grid.title = style.title.empty() ? fmt::format("{}: {}, case {}, {} view", model.name, o.gate == "mean" ? "mean of gates" : o.gate,
+                                                 loaded.volumes.id, cameraPresetName(*camera))
+                                   : style.title;
+  grid.rows = {{FigurePanel{picture, 1.0, ""}}};
+  grid.panel_width_pt = std::max(style.panel_width_pt, 260.0);
+  grid.scale_bar_mm = -1.0;  // a perspective view has no single scale
+  grid.panel_letters = false;
+  grid.colorbars.push_back({style.attention_colormap, 0.0, 1.0, "attention coefficient"});
+  grid.legend = legend;
+  writeCanvas(drawPanelGrid(grid), o.output);
+  return 0;
+}
+
+struct PlotOptions {
+  std::string report;
+  FigureOutput output;
+  std::string kind = "paired";
+  std::string metric = "dice";
+  std::string label;
+  std::string statistic = "mass_in_reference";
+};
+
+int runPlot(const PlotOptions& o) {
+  const nlohmann::ordered_json report = readReport(o.report);
+  const std::string name = (fs::is_directory(o.report) ? fs::path(o.report) / "report.json" : fs::path(o.report)).string();
+  // Default label: the first one the report measured.
+  std::string label = o.label;
+  if (label.empty()) {
+    const auto& labels = report["settings"]["metrics"]["labels"];
+    if (!labels.is_array() || labels.empty()) throw FormatError(name + ": the report names no measured labels");
+    label = std::to_string(labels.front().get<int>());
+  }
+  Canvas canvas(kColumnPlotWidthPt, kColumnPlotHeightPt);
+  if (o.kind == "paired") {
+    (void)drawPairedMetricPlot(canvas, pairedMetricData(report, name, label, o.metric));
+  } else if (o.kind == "bland-altman") {
+    (void)drawBlandAltmanPlot(canvas, blandAltmanData(report, name, label));
+  } else if (o.kind == "attention") {
+    const GateStatisticsData data = gateStatisticsData(report, name, label, o.statistic);
+    // Wider for many gates: a column's width per four boxes.
+    const double boxes = static_cast<double>(data.gates.size() * data.models.size());
+    canvas = Canvas(std::max(kColumnPlotWidthPt, kColumnPlotWidthPt * boxes / 4.0), kColumnPlotHeightPt);
+    (void)drawGateStatisticsPlot(canvas, data);
+  } else {
+    throw UsageError("--kind is paired, bland-altman or attention");
+  }
+  writeCanvas(canvas, o.output);
+  return 0;
+}
+
+}  // namespace
+
+void registerRenderCommand(CLI::App& root, CommandAction& chosen) {
+  CLI::App* render = root.add_subcommand(
+      "render", "Figures: attention gates per slice, model A vs B, montages, plots of a report, 3D renderings "
+                "(PNG at --dpi, PDF or SVG by the --out extension; docs/rendering.md)");
+  render->require_subcommand(1);
+
+  auto gates = std::make_shared<GatesOptions>();
+  CLI::App* g = render->add_subcommand("gates", "Per-gate attention panels: rows = the model's gates and their "
+                                                "mean, columns = slices (--views)");
+  addSourceOptions(*g, gates->source);
+  g->add_option("--model", gates->model, "A or B")->capture_default_str();
+  g->add_option("--views", gates->views, "Planes with optional slice, e.g. axial:24,coronal (default slices: "
+                                         "through the --label's centre, else the middle)")
+      ->capture_default_str();
+  addStyleOptions(*g, gates->style);
+  addOutputOptions(*g, gates->output);
+  g->callback([gates, &chosen] { chosen = [gates] { return runGates(*gates); }; });
+
+  auto compare = std::make_shared<CompareFigureOptions>();
+  CLI::App* c = render->add_subcommand("compare", "Model A | model B | difference (probability of the --label, "
+                                                  "A - B), rows = slices (--views)");
+  addSourceOptions(*c, compare->source);
+  c->add_option("--views", compare->views, "Planes with optional slice, e.g. axial:24,coronal")->capture_default_str();
+  addStyleOptions(*c, compare->style);
+  addOutputOptions(*c, compare->output);
+  c->callback([compare, &chosen] { chosen = [compare] { return runCompareFigure(*compare); }; });
+
+  auto montage = std::make_shared<MontageOptions>();
+  CLI::App* m = render->add_subcommand("montage", "Lightbox of a slice range of one plane, with a gate over it");
+  addSourceOptions(*m, montage->source);
+  m->add_option("--model", montage->model, "A or B")->capture_default_str();
+  m->add_option("--gate", montage->gate, "Gate name, or mean")->capture_default_str();
+  m->add_option("--plane", montage->plane, "axial, coronal or sagittal")->capture_default_str();
+  m->add_option("--slices", montage->slices, "FIRST:LAST[:STEP] (default: about 12 slices over the volume)");
+  m->add_option("--columns", montage->columns, "Panels per row")->capture_default_str()->check(CLI::Range(1, 50));
+  addStyleOptions(*m, montage->style);
+  addOutputOptions(*m, montage->output);
+  m->callback([montage, &chosen] { chosen = [montage] { return runMontage(*montage); }; });
+
+  auto plot = std::make_shared<PlotOptions>();
+  CLI::App* p = render->add_subcommand("plot", "Plots of an evaluation report: paired (per-case metric of A vs B), "
+                                               "bland-altman (volumes), attention (per-gate statistics)");
+  p->add_option("--report", plot->report, "report.json, or the evaluation folder holding it")->required();
+  p->add_option("--kind", plot->kind, "paired, bland-altman or attention")->capture_default_str();
+  p->add_option("--metric", plot->metric, "Metric of the paired plot (e.g. dice, hd95_mm)")->capture_default_str();
+  p->add_option("--label", plot->label, "Label value or name (default: the first label)");
+  p->add_option("--statistic", plot->statistic, "Attention statistic of the attention plot")->capture_default_str();
+  addOutputOptions(*p, plot->output);
+  p->callback([plot, &chosen] { chosen = [plot] { return runPlot(*plot); }; });
+
+  auto three = std::make_shared<Render3dOptions>();
+  three->style.threshold = 0.5;  // in 3D, low coefficients everywhere would fog the picture
+  CLI::App* t = render->add_subcommand("3d", "Volume rendering of a gate's coefficients with reference and "
+                                             "prediction surfaces (needs an X display: xvfb-run without one)");
+  addSourceOptions(*t, three->source);
+  t->add_option("--model", three->model, "A or B")->capture_default_str();
+  t->add_option("--gate", three->gate, "Gate name, or mean")->capture_default_str();
+  t->add_option("--camera", three->camera, "anterior, posterior, left, right, superior or oblique")->capture_default_str();
+  t->add_option("--azimuth", three->azimuth, "Extra rotation about the vertical axis, degrees")->capture_default_str();
+  t->add_option("--elevation", three->elevation, "Extra rotation up, degrees")->capture_default_str();
+  t->add_option("--zoom", three->zoom, "Zoom factor")->capture_default_str()->check(CLI::Range(0.1, 20.0));
+  t->add_option("--size", three->size, "Rendering size in pixels (square)")->capture_default_str()->check(CLI::Range(64, 4096));
+  t->add_option("--max-opacity", three->max_opacity, "Opacity at coefficient 1")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  addStyleOptions(*t, three->style);
+  addOutputOptions(*t, three->output);
+  t->callback([three, &chosen] { chosen = [three] { return run3d(*three); }; });
+}
+
+#else
+
+void registerRenderCommand(CLI::App& root, CommandAction& chosen) {
+  CLI::App* render = root.add_subcommand("render", "Figures (not in this build: configured with GATESCOPE_FIGURES=OFF)");
+  render->allow_extras();
+  render->callback([&chosen] {
+    chosen = []() -> int {
+      throw Error("this gatescope was built without figure output (GATESCOPE_FIGURES=OFF): render is not available");
+    };
+  });
+}
+
+#endif
+
+}  // namespace gatescope::cli

@@ -1,0 +1,195 @@
+#include "workbench/cli/render_inputs.hpp"
+
+#include <fmt/format.h>
+
+#include "analysis/core/error.hpp"
+#include "analysis/io/file_util.hpp"
+#include "analysis/io/image_file.hpp"
+
+namespace gatescope::cli {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+void requireGrid(const Geometry& geometry, const Geometry& image, const fs::path& file, const fs::path& image_file) {
+  if (!geometry.sameGrid(image))
+    throw GeometryError(fmt::format("{}: lies on {}, but the image {} lies on {}", file.string(), geometry.describe(),
+                                    image_file.string(), image.describe()));
+}
+
+Volume<int32_t> readLabels(const fs::path& file, const CaseVolumes& c, const fs::path& image_file) {
+  const Image image = readImage(file);
+  Volume<int32_t> labels = toLabelVolume(image, file.string());
+  requireGrid(labels.geometry(), c.image.geometry(), file, image_file);
+  return labels;
+}
+
+Volume<float> readScalars(const fs::path& file, const CaseVolumes& c, const fs::path& image_file) {
+  Volume<float> values = toFloatVolume(readImage(file));
+  requireGrid(values.geometry(), c.image.geometry(), file, image_file);
+  return values;
+}
+
+// An infer/evaluate prediction folder: labels.nii.gz, probabilities.nii.gz, gates/<gate>.nii.gz.
+// Gate names come from `gates` when given (the report's order), else from the folder.
+ModelOutputs readPredictionFolder(const fs::path& dir, const std::string& name, std::vector<std::string> gates,
+                                  const CaseVolumes& c, const fs::path& image_file, bool want_probabilities) {
+  if (!fs::is_directory(dir)) throw IoError(dir.string() + ": no such prediction folder");
+  ModelOutputs model;
+  model.name = name;
+  if (fs::exists(dir / "labels.nii.gz")) model.prediction = readLabels(dir / "labels.nii.gz", c, image_file);
+  if (want_probabilities && fs::exists(dir / "probabilities.nii.gz"))
+    model.probabilities = readScalars(dir / "probabilities.nii.gz", c, image_file);
+  if (gates.empty() && fs::is_directory(dir / "gates")) {
+    for (const auto& entry : fs::directory_iterator(dir / "gates")) {
+      const std::string stem = stripImageExtension(entry.path());
+      if (isSupportedImageName(entry.path()) && !stem.ends_with("_native")) gates.push_back(stem);
+    }
+    std::sort(gates.begin(), gates.end());
+  }
+  for (const auto& gate : gates) {
+    const fs::path file = dir / "gates" / (gate + ".nii.gz");
+    if (!fs::exists(file)) throw IoError(file.string() + ": gate map missing from the prediction folder");
+    model.gates.emplace_back(gate, readScalars(file, c, image_file));
+  }
+  if (!model.prediction && model.gates.empty())
+    throw IoError(dir.string() + ": holds neither labels.nii.gz nor gates/ (an infer or evaluate output folder?)");
+  return model;
+}
+
+// A path recorded in a report: as it is, else below the dataset folder (reports keep the paths
+// as the evaluation was given them, often relative to where it ran).
+fs::path locate(const std::string& recorded, const fs::path& dataset) {
+  const fs::path path = recorded;
+  if (fs::exists(path)) return path;
+  fs::path rest;
+  std::vector<fs::path> parts(path.begin(), path.end());
+  for (size_t first = 1; first < parts.size(); ++first) {
+    rest.clear();
+    for (size_t n = first; n < parts.size(); ++n) rest /= parts[n];
+    if (fs::exists(dataset / rest)) return dataset / rest;
+  }
+  throw IoError(recorded + ": the case's file is not there (nor under the report's dataset " + dataset.string() + ")");
+}
+
+}  // namespace
+
+Json readReport(const fs::path& path) {
+  const fs::path file = fs::is_directory(path) ? path / "report.json" : path;
+  if (!fs::exists(file)) throw IoError(file.string() + ": no report.json (the output of gatescope evaluate)");
+  const auto bytes = readWholeFile(file);
+  Json report = Json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  if (report.is_discarded() || !report.is_object() || !report.contains("cases"))
+    throw FormatError(file.string() + ": not a gatescope evaluation report");
+  return report;
+}
+
+LoadedCase loadRenderCase(const RenderSource& source, bool want_probabilities) {
+  LoadedCase loaded;
+  if (!source.evaluation.empty()) {
+    if (!source.image.empty() || !source.prediction_dirs.empty())
+      throw UsageError("give either --evaluation (with --case) or --image with --prediction-dir, not both");
+    const fs::path dir = source.evaluation;
+    Json report = readReport(dir);
+    for (const auto& [value, name] : report["dataset"]["labels"].items())
+      loaded.label_names[std::stoi(value)] = name.get<std::string>();
+    std::vector<std::string> saved;
+    for (const auto& c : report["cases"]) {
+      const std::string id = c["id"];
+      if (fs::is_directory(dir / "predictions" / "A" / id)) saved.push_back(id);
+    }
+    if (source.case_id.empty())
+      throw UsageError(fmt::format("--case is required with --evaluation (cases with saved predictions: {})",
+                                   saved.empty() ? "none" : fmt::format("{}", fmt::join(saved, ", "))));
+    const Json* entry = nullptr;
+    for (const auto& c : report["cases"])
+      if (c["id"] == source.case_id) entry = &c;
+    if (!entry) throw UsageError(fmt::format("{}: no case '{}' in the report", (dir / "report.json").string(), source.case_id));
+    if (std::find(saved.begin(), saved.end(), source.case_id) == saved.end())
+      throw UsageError(fmt::format("{}: case '{}' has no saved predictions (run evaluate with --save-predictions; "
+                                   "cases with predictions: {})",
+                                   dir.string(), source.case_id, saved.empty() ? "none" : fmt::format("{}", fmt::join(saved, ", "))));
+    const fs::path dataset = report["dataset"].value("path", "");
+    const fs::path image_file = locate((*entry)["images"].at(0).get<std::string>(), dataset);
+    loaded.volumes.id = source.case_id;
+    loaded.volumes.image = toFloatVolume(readImage(image_file));
+    if (entry->contains("reference") && (*entry)["reference"].is_string())
+      loaded.volumes.reference = readLabels(locate((*entry)["reference"], dataset), loaded.volumes, image_file);
+    for (const char* key : {"A", "B"}) {
+      if (!report["models"].contains(key)) continue;
+      const Json& model = report["models"][key];
+      std::vector<std::string> gates;
+      for (const auto& g : model.value("gates", Json::array())) gates.push_back(g);
+      loaded.models.push_back(readPredictionFolder(dir / "predictions" / key / source.case_id,
+                                                   fmt::format("{}: {}", key, model.value("name", key)), gates,
+                                                   loaded.volumes, image_file, want_probabilities));
+    }
+    loaded.report = std::move(report);
+    return loaded;
+  }
+  if (source.image.empty()) throw UsageError("give --evaluation DIR --case ID, or --image FILE with --prediction-dir");
+  if (!source.case_id.empty()) throw UsageError("--case goes with --evaluation");
+  const fs::path image_file = source.image;
+  loaded.volumes.id = stripImageExtension(image_file);
+  loaded.volumes.image = toFloatVolume(readImage(image_file));
+  if (!source.reference.empty()) loaded.volumes.reference = readLabels(source.reference, loaded.volumes, image_file);
+  const char* keys[] = {"A", "B"};
+  for (size_t n = 0; n < source.prediction_dirs.size(); ++n) {
+    const fs::path dir = source.prediction_dirs[n];
+    std::string name = dir.filename().string();
+    if (fs::exists(dir / "infer.json")) {
+      const auto bytes = readWholeFile(dir / "infer.json");
+      const Json infer = Json::parse(bytes.begin(), bytes.end(), nullptr, false);
+      if (!infer.is_discarded() && infer.contains("model") && infer["model"].is_object())
+        name = infer["model"].value("name", name);
+    }
+    loaded.models.push_back(readPredictionFolder(dir, fmt::format("{}: {}", keys[n], name), {}, loaded.volumes,
+                                                 image_file, want_probabilities));
+  }
+  return loaded;
+}
+
+int parseLabel(const std::string& text, const std::map<int, std::string>& names) {
+  if (text.empty()) return 0;
+  for (const auto& [value, name] : names)
+    if (name == text) return value;
+  try {
+    size_t used = 0;
+    const int value = std::stoi(text, &used);
+    if (used == text.size() && value >= 0) return value;
+  } catch (const std::exception&) {
+  }
+  std::string known;
+  for (const auto& [value, name] : names) known += fmt::format("{}{} ({})", known.empty() ? "" : ", ", value, name);
+  throw UsageError(fmt::format("--label '{}' is neither a label value nor a label name{}", text,
+                               known.empty() ? "" : " (labels: " + known + ")"));
+}
+
+std::vector<SliceChoice> parseViews(const std::string& text) {
+  std::vector<SliceChoice> views;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    const size_t colon = item.find(':');
+    const auto plane = parsePlane(item.substr(0, colon));
+    if (!plane) throw UsageError(fmt::format("--views: '{}' is not axial, coronal or sagittal (optionally :SLICE)", item));
+    SliceChoice choice{*plane, -1};
+    if (colon != std::string::npos) {
+      try {
+        size_t used = 0;
+        choice.slice = std::stoll(item.substr(colon + 1), &used);
+        if (used != item.size() - colon - 1 || choice.slice < 0) throw std::invalid_argument("slice");
+      } catch (const std::exception&) {
+        throw UsageError(fmt::format("--views: '{}' needs a slice index >= 0 after the colon", item));
+      }
+    }
+    views.push_back(choice);
+    start = end + 1;
+  }
+  return views;
+}
+
+}  // namespace gatescope::cli
