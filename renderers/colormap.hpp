@@ -38,9 +38,9 @@ struct ColorScale {
   ColorScale(double lo_, double hi_) : lo(lo_), hi(hi_), to_index(hi_ > lo_ ? 256.0 / (hi_ - lo_) : 0.0) {}
   [[nodiscard]] int index(double value) const {
     if (to_index == 0.0) return value >= hi ? 255 : 0;  // an empty window: a step at `hi`
-    const double position = (value - lo) * to_index;
-    if (!(position > 0.0)) return 0;  // below the window, or NaN
-    return position >= 256.0 ? 255 : static_cast<int>(position);
+    double position = (value - lo) * to_index;
+    position = position > 0.0 ? position : 0.0;  // below the window, or NaN
+    return static_cast<int>(position < 255.0 ? position : 255.0);
   }
 };
 [[nodiscard]] Rgba mapColor(const Colormap& map, double value, double lo, double hi);

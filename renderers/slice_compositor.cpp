@@ -49,9 +49,12 @@ struct AxisSamples {
 AxisSamples axisSamples(int pixels, double pixel_mm, double spacing, int64_t voxels, bool flip, int64_t stride) {
   AxisSamples s;
   s.nearest.resize(pixels), s.below.resize(pixels), s.above.resize(pixels), s.weight.resize(pixels);
+  const double ratio = pixel_mm / spacing;  // exactly 1 when pixels are voxels
   for (int p = 0; p < pixels; ++p) {
-    double u = (p + 0.5) * pixel_mm / spacing - 0.5;
+    double u = (p + 0.5) * ratio - 0.5;
     if (flip) u = static_cast<double>(voxels - 1) - u;
+    // Within rounding of a voxel centre: on it (keeps the no-interpolation path for such rows).
+    if (std::abs(u - std::round(u)) < 1e-9) u = std::round(u);
     const auto nearest = std::clamp<int64_t>(static_cast<int64_t>(std::floor(u + 0.5)), 0, voxels - 1);
     auto below = static_cast<int64_t>(std::floor(u));
     double w = u - static_cast<double>(below);
@@ -66,10 +69,25 @@ AxisSamples axisSamples(int pixels, double pixel_mm, double spacing, int64_t vox
   return s;
 }
 
+constexpr bool kParallel = true;
+
 struct Sampling {
   AxisSamples x, y;
   int64_t slice_offset = 0;
+  // Nearest columns lie at a constant step (one picture pixel per voxel, the common case): rows are
+  // read with a pointer and a stride instead of through the offset table.
+  bool x_strided = false;
+  int64_t x_first = 0, x_step = 0;
 };
+
+void findStride(Sampling& s) {
+  const auto& n = s.x.nearest;
+  s.x_first = n.front();
+  s.x_step = n.size() > 1 ? n[1] - n[0] : 0;
+  s.x_strided = true;
+  for (size_t x = 0; x < n.size(); ++x)
+    if (n[x] != s.x_first + static_cast<int64_t>(x) * s.x_step) s.x_strided = false;
+}
 
 inline void blend(uint8_t* pixel, Rgba color, int alpha) {
   pixel[0] = static_cast<uint8_t>((pixel[0] * (256 - alpha) + color.r * alpha) >> 8);
@@ -116,15 +134,20 @@ void drawScalarRows(RgbaImage& out, const ScalarLayer& layer, const float* data,
   const int64_t* xn = kLinear ? s.x.below.data() : s.x.nearest.data();
   const int64_t* xa = s.x.above.data();
   const float* wx = s.x.weight.data();
+#pragma omp parallel for schedule(static) if (kParallel)
   for (int y = 0; y < out.height; ++y) {
     uint8_t* pixel = &out.pixels[static_cast<size_t>(y) * out.width * 4];
     const float* row0 = data + (kLinear ? s.y.below[y] : s.y.nearest[y]);
     const float* row1 = data + s.y.above[y];
     const float wy = s.y.weight[y];
     const bool direct = !kLinear || (x_exact && wy == 0.0f);
+    const float* strided = (kLinear ? data + s.y.below[y] : row0) + s.x_first;
+    const bool use_stride = direct && s.x_strided;
     for (int x = 0; x < out.width; ++x, pixel += 4) {
       float v;
-      if (direct) {
+      if (use_stride) {
+        v = strided[x * s.x_step];
+      } else if (direct) {
         v = row0[xn[x]];
       } else {
         const float a = row0[xn[x]], b = row0[xa[x]], c = row1[xn[x]], d = row1[xa[x]];
@@ -159,10 +182,16 @@ void drawLabels(RgbaImage& out, const LabelLayer& layer, const Sampling& s, std:
     return label != 0 && (layer.only.empty() || std::find(layer.only.begin(), layer.only.end(), label) != layer.only.end());
   };
   const int64_t* xn = s.x.nearest.data();
+#pragma omp parallel for schedule(static) if (kParallel)
   for (int y = 0; y < h; ++y) {
     const int32_t* row = data + s.y.nearest[y];
     int32_t* line = &picture[static_cast<size_t>(y) * w];
-    for (int x = 0; x < w; ++x) line[x] = row[xn[x]];
+    if (s.x_strided) {
+      const int32_t* p = row + s.x_first;
+      for (int x = 0; x < w; ++x) line[x] = p[x * s.x_step];
+    } else {
+      for (int x = 0; x < w; ++x) line[x] = row[xn[x]];
+    }
   }
   if (!layer.only.empty())
     for (auto& label : picture)
@@ -182,14 +211,24 @@ void drawLabels(RgbaImage& out, const LabelLayer& layer, const Sampling& s, std:
     }
     return false;
   };
-  Rgba cached_color{};
-  int32_t cached_label = 0;
+#pragma omp parallel for schedule(static) if (kParallel)
   for (int y = 0; y < h; ++y) {
+    Rgba cached_color{};
+    int32_t cached_label = 0;
     const int32_t* line = &picture[static_cast<size_t>(y) * w];
     uint8_t* pixel = &out.pixels[static_cast<size_t>(y) * w * 4];
+    const bool inner_row = y > 0 && y + 1 < h;
     for (int x = 0; x < w; ++x) {
       const int32_t label = line[x];
-      if (label == 0 || (contour && !onContour(x, y, label))) continue;
+      if (label == 0) continue;
+      if (contour) {
+        // One pixel wide, inside the picture: the four neighbours decide (the common case, fast).
+        if (thickness == 1 && inner_row && x > 0 && x + 1 < w) {
+          if (line[x - 1] == label && line[x + 1] == label && line[x - w] == label && line[x + w] == label) continue;
+        } else if (!onContour(x, y, label)) {
+          continue;
+        }
+      }
       if (label != cached_label) cached_label = label, cached_color = layer.color.value_or(labelColor(label));
       blend(pixel + static_cast<size_t>(x) * 4, cached_color, alpha);
     }
@@ -275,6 +314,12 @@ Rgba labelColor(int label) {
 }
 
 RgbaImage composeSlice(const SliceScene& scene) {
+  RgbaImage out;
+  composeSlice(scene, out);
+  return out;
+}
+
+void composeSlice(const SliceScene& scene, RgbaImage& out) {
   if (!scene.image.volume) throw UsageError("a slice picture needs an image");
   const Geometry& grid = scene.image.volume->geometry();
   const SliceMapping m = sliceMapping(grid, scene.plane, scene.slice, scene.pixel_mm);
@@ -287,9 +332,9 @@ RgbaImage composeSlice(const SliceScene& scene) {
   // Fold the slice into the row offsets: one addition per sample less.
   for (auto* offsets : {&s.y.nearest, &s.y.below, &s.y.above})
     for (auto& o : *offsets) o += s.slice_offset;
+  findStride(s);
 
-  // Every pixel is written by the base layer.
-  RgbaImage out;
+  // Every pixel is written by the base layer; the buffer is reused when it is large enough.
   out.width = m.width, out.height = m.height;
   out.pixels.resize(static_cast<size_t>(m.width) * m.height * 4);
   drawScalar(out, scene.image, layerData(scene.image, grid, "the image"), s, true, scene.background);
@@ -297,7 +342,8 @@ RgbaImage composeSlice(const SliceScene& scene) {
     const ScalarLayer& layer = scene.overlays[n];
     drawScalar(out, layer, layerData(layer, grid, fmt::format("overlay {}", n + 1)), s, false, scene.background);
   }
-  std::vector<int32_t> picture;
+  // The labels under each picture pixel: scratch kept per thread, so scrolling allocates nothing.
+  thread_local std::vector<int32_t> picture;
   for (size_t n = 0; n < scene.labels.size(); ++n) {
     const LabelLayer& layer = scene.labels[n];
     const std::string what = fmt::format("label layer {}", n + 1);
@@ -308,7 +354,6 @@ RgbaImage composeSlice(const SliceScene& scene) {
     picture.resize(static_cast<size_t>(m.width) * m.height);
     drawLabels(out, layer, s, picture);
   }
-  return out;
 }
 
 }  // namespace gatescope

@@ -99,5 +99,7 @@ struct SliceScene {
 // Blending, per channel: out = (below * (256 - a) + layer * a) / 256 (integer division),
 // a = round(256 * opacity).
 [[nodiscard]] RgbaImage composeSlice(const SliceScene& scene);
+// The same into `out`, reusing its memory (views that redraw every frame).
+void composeSlice(const SliceScene& scene, RgbaImage& out);
 
 }  // namespace gatescope

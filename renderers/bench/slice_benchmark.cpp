@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
     for (int r = 0; r < repeat; ++r) {
       scene.slice = (r * 7) % sliceFrame(g, plane).slices;  // scrolling
       const auto start = std::chrono::steady_clock::now();
-      picture = composeSlice(scene);
+      composeSlice(scene, picture);
       times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }
     std::printf("  %-8s %4dx%-4d pixels  %7.3f ms  (budget 2 ms: %.2fx)\n", planeName(plane), picture.width,
