@@ -432,7 +432,7 @@ PanelGrid montageFigure(const CaseVolumes& c, const ModelOutputs* model, const s
   const Volume<float>* overlay = model && !gate.empty() ? &findGate(*model, gate, mean) : nullptr;
   PanelGrid grid;
   grid.title = style.title.empty() ? fmt::format("case {}: {} slices {}-{}{}", c.id, planeName(plane), first, last,
-                                                 overlay ? ", " + (model ? model->name + " " : "") + gate : "")
+                                                 overlay ? ", " + model->name + ", " + (gate == "mean" ? "mean of gates" : gate) : "")
                                    : style.title;
   grid.panel_width_pt = style.panel_width_pt;
   const Resolution resolution = figureResolution(c, {plane}, style);

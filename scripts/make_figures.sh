@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Remakes the example figures in docs/images from the demo evaluation, with gatescope's own
+# commands (docs/rendering.md shows them):
+#
+#   build/bin/gatescope demo --out build/demo
+#   scripts/make_figures.sh [EVALUATION_DIR [CASE]]
+#
+# The 3D rendering needs an X display; without one it runs under xvfb-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+evaluation=${1:-build/demo/evaluation}
+case_id=${2:-abdomen_042}
+gatescope=build/bin/gatescope
+out=docs/images
+mkdir -p "$out"
+display=()
+[[ -n ${DISPLAY:-} ]] || display=(xvfb-run -a)
+
+source=(--evaluation "$evaluation" --case "$case_id")
+set -x
+$gatescope render gates "${source[@]}" --label "right kidney" --dpi 110 --out "$out/render_gates.png"
+$gatescope render compare "${source[@]}" --label liver --views axial,coronal --dpi 110 --out "$out/render_compare.png"
+$gatescope render compare "${source[@]}" --label liver --views axial,coronal --out "$out/render_compare.pdf"
+$gatescope render montage "${source[@]}" --slices 14:34:4 --columns 3 --dpi 110 --out "$out/render_montage.png"
+$gatescope render plot --report "$evaluation" --kind paired --metric dice --label 2 --dpi 150 --out "$out/plot_paired.png"
+$gatescope render plot --report "$evaluation" --kind paired --metric dice --label 2 --out "$out/plot_paired.pdf"
+$gatescope render plot --report "$evaluation" --kind bland-altman --label 1 --dpi 150 --out "$out/plot_bland_altman.png"
+$gatescope render plot --report "$evaluation" --kind attention --label 2 --dpi 150 --out "$out/plot_attention.png"
+"${display[@]}" $gatescope render 3d "${source[@]}" --gate attentionblock2 --label "right kidney" --size 600 \
+  --dpi 110 --out "$out/render_3d.png"
