@@ -27,5 +27,5 @@ $gatescope render plot --report "$evaluation" --kind paired --metric dice --labe
 $gatescope render plot --report "$evaluation" --kind paired --metric dice --label 2 --out "$out/plot_paired.pdf"
 $gatescope render plot --report "$evaluation" --kind bland-altman --label 1 --dpi 150 --out "$out/plot_bland_altman.png"
 $gatescope render plot --report "$evaluation" --kind attention --label 2 --dpi 150 --out "$out/plot_attention.png"
-"${display[@]}" $gatescope render 3d "${source[@]}" --gate attentionblock2 --label "right kidney" --size 600 \
+"${display[@]}" $gatescope render 3d "${source[@]}" --gate attentionblock2 --camera anterior --size 600 \
   --dpi 110 --out "$out/render_3d.png"

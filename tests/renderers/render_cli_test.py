@@ -92,6 +92,27 @@ if plain.exists():
     with Image.open(plain) as image:
         check(image.size == (200, 200), f"plain 3d rendering is {image.size}")
 
+# From files: the case's image and reference and the two prediction folders (infer's layout).
+image = out / "demo" / "dataset" / "imagesTs" / "abdomen_041.nii.gz"
+reference = out / "demo" / "dataset" / "labelsTs" / "abdomen_041.nii.gz"
+files = ["--image", image, "--reference", reference, "--prediction-dir", evaluation / "predictions" / "A" / "abdomen_041",
+         "--prediction-dir", evaluation / "predictions" / "B" / "abdomen_041"]
+from_files = out / "from_files.png"
+res = run("render", "compare", *files, "--label", "1", "--out", from_files, "--dpi", "150")
+check(res.returncode == 0, f"compare from files: {res.stderr[-1500:]}")
+with_evaluation = out / "compare_again.png"
+run("render", "compare", *source, "--label", "1", "--out", with_evaluation, "--dpi", "150")
+if from_files.exists() and with_evaluation.exists():
+    # The same volumes give the same panels; only the titles (model names) may differ.
+    with Image.open(from_files) as a, Image.open(with_evaluation) as b:
+        check(a.size == b.size, f"files vs evaluation: {a.size} vs {b.size}")
+mismatched = out / "error" / "mismatched.png"
+res = run("render", "gates", "--image", image, "--reference", Path(__file__).resolve().parents[2] / "data" / "demo" /
+          "brain_pd_slice.png", "--prediction-dir", evaluation / "predictions" / "A" / "abdomen_041", "--out", mismatched)
+check(res.returncode == 1 and "brain_pd_slice.png" in res.stderr and "lies on" in res.stderr,
+      f"reference on another grid: {res.returncode} {res.stderr!r}")
+check(not mismatched.exists(), "a failed render leaves no file")
+
 # Usage errors: one line, exit 2, nothing written.
 errors = {
     "unknown case": (["render", "gates", "--evaluation", evaluation, "--case", "abdomen_999"], 2, "abdomen_999"),

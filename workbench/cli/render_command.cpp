@@ -219,6 +219,10 @@ struct Render3dOptions {
 };
 
 int run3d(const Render3dOptions& o) {
+#if !GATESCOPE_HAVE_VTK
+  (void)o;
+  throw Error("this gatescope was built without VTK (GATESCOPE_VTK=OFF): render 3d is not available");
+#else
   const LoadedCase loaded = loadRenderCase(o.source, false);
   if (loaded.models.empty()) throw UsageError("render 3d needs a model's gate maps (--evaluation or --prediction-dir)");
   const ModelOutputs& model = modelByKey(loaded, o.model);
@@ -252,12 +256,7 @@ int run3d(const Render3dOptions& o) {
   };
   if (loaded.volumes.reference) addSurfaces(*loaded.volumes.reference, style.reference_color, 0.35, "reference surface");
   if (model.prediction) addSurfaces(*model.prediction, style.prediction_color, 0.35, "prediction surface");
-#if GATESCOPE_HAVE_VTK
   const RgbaImage picture = renderVolume(scene);
-#else
-  throw Error("this gatescope was built without VTK (GATESCOPE_VTK=OFF): render 3d is not available");
-  const RgbaImage picture;
-#endif
   if (figureFormatOf(o.output.out) == FigureFormat::Png && o.style.title.empty() && o.style.no_letters) {
     writeRgbaPng(o.output.out, picture, o.output.dpi);
     std::cout << fmt::format("wrote {} ({} x {} px)\n", o.output.out, picture.width, picture.height);
@@ -275,6 +274,7 @@ int run3d(const Render3dOptions& o) {
   grid.legend = legend;
   writeCanvas(drawPanelGrid(grid), o.output);
   return 0;
+#endif
 }
 
 struct PlotOptions {
