@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "analysis/core/volume.hpp"
+#include "analysis/evaluation/saved_case.hpp"
 #include "renderers/canvas.hpp"
 #include "renderers/colormap.hpp"
 #include "renderers/plot_axes.hpp"
@@ -46,21 +47,6 @@ struct PanelGrid {
 [[nodiscard]] Canvas drawPanelGrid(const PanelGrid& grid);
 
 // --- the figures `gatescope render` makes ------------------------------------------------------
-
-// One case's volumes, all on the image's grid.
-struct CaseVolumes {
-  std::string id;
-  Volume<float> image;
-  std::optional<Volume<int32_t>> reference;
-};
-
-// One model's outputs for the case.
-struct ModelOutputs {
-  std::string name;  // "A: gated"
-  std::optional<Volume<int32_t>> prediction;
-  std::optional<Volume<float>> probabilities;       // classes as channels
-  std::vector<std::pair<std::string, Volume<float>>> gates;  // resampled to the image grid
-};
 
 // A slice to show: plane and index (-1: the middle, or the reference label's centre when the
 // figure has a focus label).

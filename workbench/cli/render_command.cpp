@@ -13,7 +13,6 @@
 #include "renderers/figures.hpp"
 #include "renderers/plots.hpp"
 #include "renderers/volume_view.hpp"
-#include "workbench/cli/render_inputs.hpp"
 #endif
 
 namespace gatescope::cli {
@@ -23,6 +22,32 @@ namespace gatescope::cli {
 namespace fs = std::filesystem;
 
 namespace {
+
+// "axial,coronal:20,sagittal" -> choices (a slice index after the colon; none: automatic).
+std::vector<SliceChoice> parseViews(const std::string& text) {
+  std::vector<SliceChoice> views;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    const size_t colon = item.find(':');
+    const auto plane = parsePlane(item.substr(0, colon));
+    if (!plane) throw UsageError(fmt::format("--views: '{}' is not axial, coronal or sagittal (optionally :SLICE)", item));
+    SliceChoice choice{*plane, -1};
+    if (colon != std::string::npos) {
+      try {
+        size_t used = 0;
+        choice.slice = std::stoll(item.substr(colon + 1), &used);
+        if (used != item.size() - colon - 1 || choice.slice < 0) throw std::invalid_argument("slice");
+      } catch (const std::exception&) {
+        throw UsageError(fmt::format("--views: '{}' needs a slice index >= 0 after the colon", item));
+      }
+    }
+    views.push_back(choice);
+    start = end + 1;
+  }
+  return views;
+}
 
 struct StyleOptions {
   std::string window = "auto-detect";
@@ -42,7 +67,7 @@ struct FigureOutput {
   double dpi = 200.0;
 };
 
-void addSourceOptions(CLI::App& cmd, RenderSource& s) {
+void addSourceOptions(CLI::App& cmd, SavedCaseSource& s) {
   cmd.add_option("--evaluation", s.evaluation, "Evaluation output folder (report.json, predictions/ from "
                                                "evaluate --save-predictions)");
   cmd.add_option("--case", s.case_id, "Case id within --evaluation");
@@ -95,7 +120,7 @@ WindowLevel resolveWindow(const std::string& text, const Volume<float>& image) {
   return windowFromPreset(text, image);
 }
 
-FigureStyle figureStyle(const StyleOptions& s, const LoadedCase& loaded) {
+FigureStyle figureStyle(const StyleOptions& s, const SavedCase& loaded) {
   FigureStyle style;
   style.window = resolveWindow(s.window, loaded.volumes.image);
   const auto map = parseColormapName(s.colormap);
@@ -127,7 +152,7 @@ void writeCanvas(const Canvas& canvas, const FigureOutput& o) {
   std::cout << fmt::format("wrote {} ({:.0f} x {:.0f} pt)\n", o.out, canvas.width(), canvas.height());
 }
 
-const ModelOutputs& modelByKey(const LoadedCase& loaded, const std::string& key) {
+const ModelOutputs& modelByKey(const SavedCase& loaded, const std::string& key) {
   const size_t index = key == "A" ? 0 : key == "B" ? 1 : 2;
   if (index > 1) throw UsageError("--model is A or B");
   if (index >= loaded.models.size())
@@ -138,7 +163,7 @@ const ModelOutputs& modelByKey(const LoadedCase& loaded, const std::string& key)
 // --- sub-commands ------------------------------------------------------------------------------
 
 struct GatesOptions {
-  RenderSource source;
+  SavedCaseSource source;
   StyleOptions style;
   FigureOutput output;
   std::string model = "A";
@@ -146,7 +171,7 @@ struct GatesOptions {
 };
 
 int runGates(const GatesOptions& o) {
-  const LoadedCase loaded = loadRenderCase(o.source, false);
+  const SavedCase loaded = loadSavedCase(o.source, false);
   if (!o.source.evaluation.empty() || !o.source.prediction_dirs.empty()) (void)modelByKey(loaded, o.model);
   if (loaded.models.empty()) throw UsageError("render gates needs a model's gate maps (--evaluation or --prediction-dir)");
   const FigureStyle style = figureStyle(o.style, loaded);
@@ -157,14 +182,14 @@ int runGates(const GatesOptions& o) {
 }
 
 struct CompareFigureOptions {
-  RenderSource source;
+  SavedCaseSource source;
   StyleOptions style;
   FigureOutput output;
   std::string views = "axial";
 };
 
 int runCompareFigure(const CompareFigureOptions& o) {
-  const LoadedCase loaded = loadRenderCase(o.source, true);
+  const SavedCase loaded = loadSavedCase(o.source, true);
   if (loaded.models.size() < 2)
     throw UsageError("render compare needs two models: an evaluation of A and B, or --prediction-dir twice");
   const FigureStyle style = figureStyle(o.style, loaded);
@@ -175,7 +200,7 @@ int runCompareFigure(const CompareFigureOptions& o) {
 }
 
 struct MontageOptions {
-  RenderSource source;
+  SavedCaseSource source;
   StyleOptions style;
   FigureOutput output;
   std::string model = "A";
@@ -186,7 +211,7 @@ struct MontageOptions {
 };
 
 int runMontage(const MontageOptions& o) {
-  const LoadedCase loaded = loadRenderCase(o.source, false);
+  const SavedCase loaded = loadSavedCase(o.source, false);
   const FigureStyle style = figureStyle(o.style, loaded);
   const auto plane = parsePlane(o.plane);
   if (!plane) throw UsageError("--plane is axial, coronal or sagittal");
@@ -207,7 +232,7 @@ int runMontage(const MontageOptions& o) {
 }
 
 struct Render3dOptions {
-  RenderSource source;
+  SavedCaseSource source;
   StyleOptions style;
   FigureOutput output;
   std::string model = "A";
@@ -223,7 +248,7 @@ int run3d(const Render3dOptions& o) {
   (void)o;
   throw Error("this gatescope was built without VTK (GATESCOPE_VTK=OFF): render 3d is not available");
 #else
-  const LoadedCase loaded = loadRenderCase(o.source, false);
+  const SavedCase loaded = loadSavedCase(o.source, false);
   if (loaded.models.empty()) throw UsageError("render 3d needs a model's gate maps (--evaluation or --prediction-dir)");
   const ModelOutputs& model = modelByKey(loaded, o.model);
   const FigureStyle style = figureStyle(o.style, loaded);
@@ -287,7 +312,7 @@ struct PlotOptions {
 };
 
 int runPlot(const PlotOptions& o) {
-  const nlohmann::ordered_json report = readReport(o.report);
+  const nlohmann::ordered_json report = readEvaluationReport(o.report);
   const std::string name = (fs::is_directory(o.report) ? fs::path(o.report) / "report.json" : fs::path(o.report)).string();
   // Default label: the first one the report measured.
   std::string label = o.label;

@@ -1,4 +1,6 @@
-#include "workbench/cli/render_inputs.hpp"
+#include "analysis/evaluation/saved_case.hpp"
+
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -6,7 +8,7 @@
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/image_file.hpp"
 
-namespace gatescope::cli {
+namespace gatescope {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
@@ -76,7 +78,7 @@ fs::path locate(const std::string& recorded, const fs::path& dataset) {
 
 }  // namespace
 
-Json readReport(const fs::path& path) {
+Json readEvaluationReport(const fs::path& path) {
   const fs::path file = fs::is_directory(path) ? path / "report.json" : path;
   if (!fs::exists(file)) throw IoError(file.string() + ": no report.json (the output of gatescope evaluate)");
   const auto bytes = readWholeFile(file);
@@ -86,20 +88,15 @@ Json readReport(const fs::path& path) {
   return report;
 }
 
-LoadedCase loadRenderCase(const RenderSource& source, bool want_probabilities) {
-  LoadedCase loaded;
+SavedCase loadSavedCase(const SavedCaseSource& source, bool want_probabilities) {
+  SavedCase loaded;
   if (!source.evaluation.empty()) {
     if (!source.image.empty() || !source.prediction_dirs.empty())
       throw UsageError("give either --evaluation (with --case) or --image with --prediction-dir, not both");
     const fs::path dir = source.evaluation;
-    Json report = readReport(dir);
-    for (const auto& [value, name] : report["dataset"]["labels"].items())
-      loaded.label_names[std::stoi(value)] = name.get<std::string>();
-    std::vector<std::string> saved;
-    for (const auto& c : report["cases"]) {
-      const std::string id = c["id"];
-      if (fs::is_directory(dir / "predictions" / "A" / id)) saved.push_back(id);
-    }
+    Json report = readEvaluationReport(dir);
+    loaded.label_names = reportLabelNames(report);
+    const std::vector<std::string> saved = casesWithPredictions(dir, report);
     if (source.case_id.empty())
       throw UsageError(fmt::format("--case is required with --evaluation (cases with saved predictions: {})",
                                    saved.empty() ? "none" : fmt::format("{}", fmt::join(saved, ", "))));
@@ -167,29 +164,21 @@ int parseLabel(const std::string& text, const std::map<int, std::string>& names)
                                known.empty() ? "" : " (labels: " + known + ")"));
 }
 
-std::vector<SliceChoice> parseViews(const std::string& text) {
-  std::vector<SliceChoice> views;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t end = std::min(text.find(',', start), text.size());
-    const std::string item = text.substr(start, end - start);
-    const size_t colon = item.find(':');
-    const auto plane = parsePlane(item.substr(0, colon));
-    if (!plane) throw UsageError(fmt::format("--views: '{}' is not axial, coronal or sagittal (optionally :SLICE)", item));
-    SliceChoice choice{*plane, -1};
-    if (colon != std::string::npos) {
-      try {
-        size_t used = 0;
-        choice.slice = std::stoll(item.substr(colon + 1), &used);
-        if (used != item.size() - colon - 1 || choice.slice < 0) throw std::invalid_argument("slice");
-      } catch (const std::exception&) {
-        throw UsageError(fmt::format("--views: '{}' needs a slice index >= 0 after the colon", item));
-      }
-    }
-    views.push_back(choice);
-    start = end + 1;
+std::vector<std::string> casesWithPredictions(const fs::path& evaluation, const Json& report) {
+  std::vector<std::string> saved;
+  for (const auto& c : report["cases"]) {
+    const std::string id = c.value("id", "");
+    if (!id.empty() && fs::is_directory(evaluation / "predictions" / "A" / id)) saved.push_back(id);
   }
-  return views;
+  return saved;
 }
 
-}  // namespace gatescope::cli
+std::map<int, std::string> reportLabelNames(const Json& report) {
+  std::map<int, std::string> names;
+  if (report.contains("dataset") && report["dataset"].contains("labels"))
+    for (const auto& [value, name] : report["dataset"]["labels"].items())
+      if (name.is_string()) names[std::stoi(value)] = name.get<std::string>();
+  return names;
+}
+
+}  // namespace gatescope

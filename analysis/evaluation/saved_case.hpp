@@ -1,0 +1,63 @@
+#pragma once
+
+// One case as an evaluation saved it (report.json + predictions/<A|B>/<case>/ of `evaluate
+// --save-predictions`) or as files name it (an image, a reference, `infer` output folders): the
+// volumes that figures and the workbench draw.
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "analysis/core/volume.hpp"
+
+namespace gatescope {
+
+// One case's volumes, all on the image's grid.
+struct CaseVolumes {
+  std::string id;
+  Volume<float> image;
+  std::optional<Volume<int32_t>> reference;
+};
+
+// One model's outputs for the case.
+struct ModelOutputs {
+  std::string name;  // "A: gated"
+  std::optional<Volume<int32_t>> prediction;
+  std::optional<Volume<float>> probabilities;       // classes as channels
+  std::vector<std::pair<std::string, Volume<float>>> gates;  // resampled to the image grid
+};
+
+struct SavedCaseSource {
+  std::string evaluation;                    // evaluation output folder
+  std::string case_id;                       // with evaluation
+  std::string image, reference;              // files
+  std::vector<std::string> prediction_dirs;  // infer output folders: model A [, model B]
+};
+
+struct SavedCase {
+  CaseVolumes volumes;
+  std::vector<ModelOutputs> models;  // A [, B]
+  std::map<int, std::string> label_names;
+  std::optional<nlohmann::ordered_json> report;
+};
+
+// Reads everything the source names; every volume is checked against the image's grid and errors
+// name the file. `want_probabilities` skips the (large) probability maps when nothing needs them.
+[[nodiscard]] SavedCase loadSavedCase(const SavedCaseSource& source, bool want_probabilities);
+
+// The evaluation report at DIR/report.json (or the file itself), parsed.
+[[nodiscard]] nlohmann::ordered_json readEvaluationReport(const std::filesystem::path& path);
+// Ids of the report's cases whose predictions were saved under DIR/predictions/A/.
+[[nodiscard]] std::vector<std::string> casesWithPredictions(const std::filesystem::path& evaluation,
+                                                            const nlohmann::ordered_json& report);
+// Label names of the report's dataset (value -> name).
+[[nodiscard]] std::map<int, std::string> reportLabelNames(const nlohmann::ordered_json& report);
+
+// "2", or a label name from `names` ("liver"); 0 for an empty text. UsageError listing the labels.
+[[nodiscard]] int parseLabel(const std::string& text, const std::map<int, std::string>& names);
+
+}  // namespace gatescope
