@@ -332,8 +332,6 @@ PanelGrid gateFigure(const CaseVolumes& c, const ModelOutputs& model, const std:
   return grid;
 }
 
-namespace {
-
 // The focus label's probability A - B (the foreground's, 1 - P(background), for label 0), NaN
 // where the two agree within 0.05 so that agreement shows the image.
 Volume<float> probabilityDifference(const Volume<float>& a, const Volume<float>& b, int label) {
@@ -367,8 +365,6 @@ Volume<float> predictionDisagreement(const Volume<int32_t>& a, const Volume<int3
   }
   return out;
 }
-
-}  // namespace
 
 PanelGrid comparisonFigure(const CaseVolumes& c, const ModelOutputs& a, const ModelOutputs& b,
                            const std::vector<SliceChoice>& slices, const FigureStyle& style) {

@@ -98,6 +98,12 @@ struct FigureStyle {
 // listing the model's gates when it has no such gate.
 [[nodiscard]] const Volume<float>& findGate(const ModelOutputs& model, const std::string& gate, Volume<float>& mean);
 
+// The label's probability A - B (for label 0: the foreground's, 1 - P(background)), NaN where the
+// two agree within 0.05 so that agreement shows the image below.
+[[nodiscard]] Volume<float> probabilityDifference(const Volume<float>& a, const Volume<float>& b, int label);
+// +1 where only A predicts the label (any label for 0), -1 where only B does, NaN elsewhere.
+[[nodiscard]] Volume<float> predictionDisagreement(const Volume<int32_t>& a, const Volume<int32_t>& b, int label);
+
 // The mean of several gates' coefficients (all on one grid).
 [[nodiscard]] Volume<float> meanOfGates(const std::vector<std::pair<std::string, Volume<float>>>& gates);
 

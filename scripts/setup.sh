@@ -56,6 +56,16 @@ case $mode in
     echo "== demo: a synthetic abdomen dataset, the bundled gated model (A) and its ungated baseline (B)"
     echo "   evaluated on its test split (report in build/demo/evaluation/)"
     build/bin/gatescope demo --out build/demo
+    if [[ -x build/bin/gatescope-workbench ]]; then
+      if [[ -n ${DISPLAY:-} || -n ${WAYLAND_DISPLAY:-} ]]; then
+        echo "== opening the workbench on the demo (close its window to finish)"
+        build/bin/gatescope-workbench --demo || echo "the workbench could not open a window: build/bin/gatescope-workbench --demo"
+      else
+        echo "== no display here: open the workbench on the demo where there is one with"
+        echo "   build/bin/gatescope-workbench --demo"
+        echo "   (or take a picture of it here: xvfb-run -a build/bin/gatescope-workbench --demo --screenshot demo.png)"
+      fi
+    fi
     ;;
   test)
     echo "== tests"

@@ -55,6 +55,8 @@ ModelOutputs readPredictionFolder(const fs::path& dir, const std::string& name, 
     const fs::path file = dir / "gates" / (gate + ".nii.gz");
     if (!fs::exists(file)) throw IoError(file.string() + ": gate map missing from the prediction folder");
     model.gates.emplace_back(gate, readScalars(file, c, image_file));
+    const fs::path native_file = dir / "gates" / (gate + "_native.nii.gz");
+    if (fs::exists(native_file)) model.native_gates.emplace_back(gate, toFloatVolume(readImage(native_file)));
   }
   if (!model.prediction && model.gates.empty())
     throw IoError(dir.string() + ": holds neither labels.nii.gz nor gates/ (an infer or evaluate output folder?)");

@@ -29,6 +29,9 @@ struct ModelOutputs {
   std::optional<Volume<int32_t>> prediction;
   std::optional<Volume<float>> probabilities;       // classes as channels
   std::vector<std::pair<std::string, Volume<float>>> gates;  // resampled to the image grid
+  // gates/<gate>_native.nii.gz where saved: each gate at its own (coarser) resolution, on its own
+  // grid (dims, spacing, origin, direction), not the image's.
+  std::vector<std::pair<std::string, Volume<float>>> native_gates;
 };
 
 struct SavedCaseSource {

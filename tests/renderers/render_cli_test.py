@@ -4,7 +4,8 @@ the synthetic abdomen, predictions saved): every figure kind is written as PNG (
 PDF and SVG; the pictures are images of the right size and not blank; usage errors are one line and
 leave no file behind.
 
-Usage: render_cli_test.py GATESCOPE XVFB_RUN OUT_DIR
+Usage: render_cli_test.py GATESCOPE XVFB_RUN DEMO_EVALUATION_DIR OUT_DIR
+(DEMO_EVALUATION_DIR: written by tests/fixtures/make_demo_evaluation.py)
 """
 import os
 import shutil
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image
 
-gatescope, xvfb_run, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+gatescope, xvfb_run, demo, out = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
 shutil.rmtree(out, ignore_errors=True)
 out.mkdir(parents=True)
 failures = []
@@ -34,18 +35,7 @@ def run(*args, display=False, timeout=600):
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def require(res, what):
-    if res.returncode != 0:
-        print(f"{what} failed ({res.returncode}): {res.stderr[-3000:]}")
-        sys.exit(1)
-
-
-require(run("demo", "--out", out / "demo", "--data-only", "--quiet"), "demo --data-only")
-models = Path(__file__).resolve().parents[2] / "data" / "demo" / "models"
-evaluation = out / "evaluation"
-require(run("evaluate", "--model", models / "gated" / "model.json", "--model", models / "baseline" / "model.json",
-            "--dataset", out / "demo" / "dataset", "--split", "test", "--limit", "2", "--save-predictions",
-            "--save-cases", "abdomen_041", "--out", evaluation, "--device", "cpu", "--quiet"), "evaluate")
+evaluation = demo / "evaluation"
 check((evaluation / "predictions" / "A" / "abdomen_041").is_dir(), "--save-cases saves the chosen case")
 check(not (evaluation / "predictions" / "A" / "abdomen_040").exists(), "--save-cases saves only the chosen cases")
 
@@ -93,8 +83,8 @@ if plain.exists():
         check(image.size == (200, 200), f"plain 3d rendering is {image.size}")
 
 # From files: the case's image and reference and the two prediction folders (infer's layout).
-image = out / "demo" / "dataset" / "imagesTs" / "abdomen_041.nii.gz"
-reference = out / "demo" / "dataset" / "labelsTs" / "abdomen_041.nii.gz"
+image = demo / "dataset" / "imagesTs" / "abdomen_041.nii.gz"
+reference = demo / "dataset" / "labelsTs" / "abdomen_041.nii.gz"
 files = ["--image", image, "--reference", reference, "--prediction-dir", evaluation / "predictions" / "A" / "abdomen_041",
          "--prediction-dir", evaluation / "predictions" / "B" / "abdomen_041"]
 from_files = out / "from_files.png"

@@ -5,8 +5,12 @@
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <thread>
 #include <optional>
 #include <string>
 
@@ -15,10 +19,13 @@
 #include "analysis/core/error.hpp"
 #include "workbench/app/about_window.hpp"
 #include "workbench/app/screenshot.hpp"
+#include "workbench/app/workbench_app.hpp"
 
 namespace {
 
 struct AppOptions {
+  bool demo = false;
+  std::string evaluation, session, case_id;
   std::string screenshot;
   int frames = 3;
   bool show_about = false;
@@ -30,12 +37,21 @@ void reportGlfwError(int code, const char* description) {
   std::cerr << "gatescope-workbench: GLFW error " << code << ": " << description << "\n";
 }
 
-void drawMainMenu(bool& show_about, bool& quit) {
+// The demo's evaluation: where `gatescope demo` (or scripts/setup.sh --demo) put it.
+std::string findDemoEvaluation() {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> candidates;
+  if (const char* out = std::getenv("GATESCOPE_DEMO_OUT")) candidates.push_back(fs::path(out) / "evaluation");
+  candidates.push_back("build/demo/evaluation");
+  candidates.push_back("gatescope-demo/evaluation");
+  candidates.push_back(fs::path(GATESCOPE_SOURCE_DIR) / "build" / "demo" / "evaluation");
+  for (const auto& c : candidates)
+    if (fs::exists(c / "report.json")) return c.string();
+  return {};
+}
+
+void drawHelpMenu(bool& show_about) {
   if (!ImGui::BeginMainMenuBar()) return;
-  if (ImGui::BeginMenu("File")) {
-    if (ImGui::MenuItem("Quit", "Ctrl+Q")) quit = true;
-    ImGui::EndMenu();
-  }
   if (ImGui::BeginMenu("Help")) {
     if (ImGui::MenuItem("About gatescope")) show_about = true;
     ImGui::EndMenu();
@@ -48,8 +64,13 @@ void drawMainMenu(bool& show_about, bool& quit) {
 int main(int argc, char** argv) {
   CLI::App cli{"gatescope-workbench: the gatescope desktop workbench", "gatescope-workbench"};
   AppOptions options;
+  cli.add_flag("--demo", options.demo,
+               "Open the demo evaluation (made by `gatescope demo --out build/demo` or scripts/setup.sh --demo)");
+  cli.add_option("--evaluation", options.evaluation, "Open an evaluation folder (gatescope evaluate --save-predictions)");
+  cli.add_option("--case", options.case_id, "Case to open (default: the saved case where A and B differ most)");
+  cli.add_option("--session", options.session, "Restore a saved session (File > Save session)");
   cli.add_option("--screenshot", options.screenshot,
-                 "Render --frames frames, save the window as this PNG and exit");
+                 "Render --frames frames once the case is loaded, save the window as this PNG and exit");
   cli.add_option("--frames", options.frames, "Frames to render before --screenshot (default 3)")
       ->check(CLI::PositiveNumber);
   cli.add_flag("--about", options.show_about, "Open the About window at start");
@@ -62,6 +83,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << "gatescope-workbench: " << e.what() << " (see --help)\n";
     return 2;
+  }
+
+  if (options.demo) {
+    options.evaluation = findDemoEvaluation();
+    if (options.evaluation.empty()) {
+      std::cerr << "gatescope-workbench: no demo evaluation found: run `gatescope demo --out build/demo` (or "
+                   "scripts/setup.sh --demo) first\n";
+      return 1;
+    }
   }
 
   glfwSetErrorCallback(reportGlfwError);
@@ -92,35 +122,57 @@ int main(int argc, char** argv) {
 
   int exit_code = 0;
   bool show_about = options.show_about;
-  bool quit = false;
-  for (int frame = 1; !glfwWindowShouldClose(window) && !quit; ++frame) {
-    glfwPollEvents();
-    ImGui_ImplOpenGL3_NewFrame();
-    ImGui_ImplGlfw_NewFrame();
-    ImGui::NewFrame();
-    if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q)) quit = true;
+  {
+    gatescope::workbench::WorkbenchApp app(
+        {options.evaluation, options.session, options.case_id}, [window] { glfwMakeContextCurrent(window); });
+    // A screenshot counts frames once nothing is loading, and gives up after two minutes.
+    const auto started = std::chrono::steady_clock::now();
+    int ready_frames = 0;
+    bool quit = false;
+    while (!glfwWindowShouldClose(window) && !quit) {
+      glfwPollEvents();
+      ImGui_ImplOpenGL3_NewFrame();
+      ImGui_ImplGlfw_NewFrame();
+      ImGui::NewFrame();
+      if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q)) quit = true;
 
-    drawMainMenu(show_about, quit);
-    gatescope::workbench::drawAboutWindow(show_about);
+      app.frame();
+      drawHelpMenu(show_about);
+      gatescope::workbench::drawAboutWindow(show_about);
+      quit = quit || app.quitRequested();
 
-    ImGui::Render();
-    int width = 0, height = 0;
-    glfwGetFramebufferSize(window, &width, &height);
-    glViewport(0, 0, width, height);
-    glClearColor(0.11f, 0.12f, 0.14f, 1.0f);
-    glClear(GL_COLOR_BUFFER_BIT);
-    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      ImGui::Render();
+      int width = 0, height = 0;
+      glfwGetFramebufferSize(window, &width, &height);
+      glViewport(0, 0, width, height);
+      glClearColor(0.11f, 0.12f, 0.14f, 1.0f);
+      glClear(GL_COLOR_BUFFER_BIT);
+      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 
-    if (!options.screenshot.empty() && frame >= options.frames) {
-      try {
-        gatescope::workbench::saveFramebuffer(options.screenshot, width, height);
-      } catch (const gatescope::Error& e) {
-        std::cerr << "gatescope-workbench: " << e.what() << "\n";
-        exit_code = 1;
+      std::optional<std::string> shot = app.takeScreenshotRequest();
+      if (!options.screenshot.empty()) {
+        ready_frames = app.busy() ? 0 : ready_frames + 1;
+        const bool timed_out = std::chrono::steady_clock::now() - started > std::chrono::minutes(2);
+        if (ready_frames >= options.frames || timed_out) {
+          if (timed_out) {
+            std::cerr << "gatescope-workbench: still loading after two minutes; saving the window as it is\n";
+            exit_code = 1;
+          }
+          shot = options.screenshot;
+          quit = true;
+        }
+        if (app.busy()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
-      quit = true;
+      if (shot) {
+        try {
+          gatescope::workbench::saveFramebuffer(*shot, width, height);
+        } catch (const gatescope::Error& e) {
+          std::cerr << "gatescope-workbench: " << e.what() << "\n";
+          exit_code = 1;
+        }
+      }
+      glfwSwapBuffers(window);
     }
-    glfwSwapBuffers(window);
   }
 
   ImGui_ImplOpenGL3_Shutdown();

@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+"""The workbench on an evaluation folder under Xvfb: it opens the case, composites the three slice
+views with model A's gate overlay and the contours, renders the 3D view, fills the case browser
+and the metrics panel, and saves a screenshot of itself once the case is loaded.
+
+Usage: workbench_case_test.py XVFB_RUN WORKBENCH DEMO_EVALUATION_DIR OUT_DIR
+"""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+xvfb_run, workbench, demo, out = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
+shutil.rmtree(out, ignore_errors=True)
+out.mkdir(parents=True)
+problems = []
+width, height, side = 1400, 900, 330  # side columns: the case browser (left) and the inspector (right)
+
+shot = out / "case.png"
+env_home = out / "home"
+res = subprocess.run([xvfb_run, "-a", "-s", "-screen 0 1600x1000x24", workbench, "--evaluation",
+                      str(demo / "evaluation"), "--case", "abdomen_041", "--screenshot", str(shot), "--frames", "4",
+                      "--width", str(width), "--height", str(height)],
+                     capture_output=True, text=True, timeout=300, env={"HOME": str(env_home), "PATH": "/usr/bin:/bin"})
+if res.returncode != 0:
+    problems.append(f"exit {res.returncode}: {res.stderr[-2000:]}")
+elif not shot.exists():
+    problems.append("no screenshot written")
+else:
+    pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    if pixels.shape != (height, width, 3):
+        problems.append(f"screenshot is {pixels.shape}")
+    else:
+        views = pixels[40:height - 240, side:width - side].reshape(-1, 3)
+        r, g, b = views[:, 0], views[:, 1], views[:, 2]
+        # jet's upper half (attention above ~0.6) blended over the image: red clearly above blue.
+        warm = ((r > 150) & (r > b + 60)).mean()
+        contour_a = ((r > 200) & (g < 80) & (b > 200)).sum()  # magenta prediction contours
+        reference = ((r > 200) & (g > 200) & (b < 60)).sum()  # yellow reference contours
+        if warm < 0.01:
+            problems.append(f"no attention overlay in the views ({warm:.4f} of pixels warm)")
+        if reference < 20:
+            problems.append(f"no reference contours ({reference} yellow pixels)")
+        if contour_a < 20:
+            problems.append(f"no prediction contours ({contour_a} magenta pixels)")
+        for name, region in (("case browser", pixels[60:400, 10:side - 10]), ("inspector", pixels[60:600, width - side + 10:width - 10])):
+            if len(np.unique(region.reshape(-1, 3), axis=0)) < 8:
+                problems.append(f"the {name} is blank")
+    recent = env_home / ".config" / "gatescope" / "recent.json"
+    if not recent.exists() or "evaluation" not in recent.read_text():
+        problems.append("the opened evaluation is not in the recent files")
+
+for p in problems:
+    print("FAIL:", p)
+sys.exit(1 if problems else 0)

@@ -1,0 +1,879 @@
+#include "workbench/app/workbench_app.hpp"
+
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "analysis/core/error.hpp"
+#include "analysis/evaluation/evaluation_report.hpp"
+#include "analysis/evaluation/evaluator.hpp"
+#include "analysis/plugin/plugin_loader.hpp"
+#include "analysis/io/file_util.hpp"
+#include "renderers/figures.hpp"
+#include "renderers/plots.hpp"
+#if GATESCOPE_HAVE_VTK
+#include "renderers/volume_view.hpp"
+#endif
+
+namespace gatescope::workbench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr float kSideWidth = 330.0f;
+constexpr float kStatusHeight = 26.0f;
+constexpr float kGateStripHeight = 190.0f;
+constexpr ImGuiWindowFlags kPanelFlags =
+    ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings;
+
+std::string number(double value, const char* format = "{:.3f}") {
+  if (std::isnan(value)) return "-";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  return fmt::format(fmt::runtime(format), value);
+}
+
+// A report number ("nan"/"inf" strings included); NaN when missing.
+double reportValue(const nlohmann::ordered_json& value) { return reportNumber(value).value_or(std::nan("")); }
+
+const char* kPlaneTitles[3] = {"axial", "coronal", "sagittal"};
+
+}  // namespace
+
+WorkbenchApp::WorkbenchApp(const StartupOptions& startup, std::function<void()> restore_context)
+    : restore_context_(std::move(restore_context)) {
+  try {
+    if (!startup.session.empty()) {
+      state_.loadSession(startup.session);
+      rememberRecentFile(startup.session);
+    } else if (!startup.evaluation.empty()) {
+      openEvaluation(startup.evaluation, startup.case_id);
+    }
+  } catch (const std::exception& e) {
+    showError(e.what());
+  }
+}
+
+WorkbenchApp::~WorkbenchApp() = default;
+
+bool WorkbenchApp::busy() const { return task_ && !task_->done(); }
+
+std::optional<std::string> WorkbenchApp::takeScreenshotRequest() {
+  auto request = std::move(screenshot_request_);
+  screenshot_request_.reset();
+  return request;
+}
+
+void WorkbenchApp::showError(const std::string& message) { error_ = message; }
+
+void WorkbenchApp::openEvaluation(const std::string& dir, const std::string& case_id) {
+  state_.openEvaluation(dir);
+  rememberRecentFile(fs::absolute(dir).string());
+  std::string id = case_id;
+  if (id.empty()) {
+    // The saved case where the two models differ most is the one worth a first look.
+    double largest = -1.0;
+    for (const CaseRow& row : state_.caseRows())
+      if (row.has_predictions) {
+        const double d = std::isnan(row.dice_difference) ? 0.0 : std::abs(row.dice_difference);
+        if (d > largest) largest = d, id = row.id;
+      }
+  }
+  if (!id.empty()) openCase(id);
+}
+
+void WorkbenchApp::openCase(const std::string& id) {
+  if (busy()) return;
+  auto result = std::make_shared<std::optional<SavedCase>>();
+  loading_ = result;
+  const WorkbenchState* state = &state_;
+  task_ = std::make_unique<Task>("open case " + id, [state, id, result](const Task::Reporter& reporter) {
+    reporter.progress(-1.0, "reading the image, labels, probabilities and gate maps");
+    *result = state->readCase(id);
+  });
+}
+
+void WorkbenchApp::finishTask() {
+  if (!task_ || !task_->done()) return;
+  const std::string finished = evaluation_result_;
+  if (!task_->error().empty()) {
+    showError(task_->title() + ": " + task_->error());
+  } else if (loading_ && loading_->has_value()) {
+    state_.showCase(std::move(**loading_));
+  }
+  loading_.reset();
+  evaluation_result_.clear();
+  task_.reset();
+  if (!finished.empty()) {
+    try {
+      openEvaluation(finished);
+    } catch (const std::exception& e) {
+      showError(e.what());
+    }
+  }
+}
+
+void WorkbenchApp::startEvaluation() {
+  if (busy()) return;
+  EvaluationOptions options;
+  for (const std::string& model : {run_model_a_, run_model_b_})
+    if (!model.empty()) options.models.emplace_back(model);
+  if (options.models.empty()) throw UsageError("give model A (a manifest .json or TorchScript .pt)");
+  if (run_dataset_.empty()) throw UsageError("give a dataset folder");
+  options.dataset = run_dataset_;
+  options.out = run_out_;
+  options.device = run_device_;
+  options.save_predictions = true;  // the viewer needs them
+  if (run_limit_ > 0) options.limit = static_cast<size_t>(run_limit_);
+  evaluation_result_ = run_out_;
+  task_ = std::make_unique<Task>("evaluate", [options](const Task::Reporter& reporter) mutable {
+    options.cancel = reporter.cancelFlag();
+    reporter.progress(-1.0, "loading the models");
+    const EvaluationResult result = evaluate(options, pluginRegistry(), [&](const EvaluationProgress& p) {
+      const double fraction = p.total ? static_cast<double>(p.done) / static_cast<double>(p.total) : -1.0;
+      reporter.progress(fraction, fmt::format("{}/{} {} {}", p.done, p.total, p.case_id, p.status));
+    });
+    if (result.cancelled) throw Error("cancelled; run it again with the same output folder to resume");
+  });
+}
+
+void WorkbenchApp::drawRunDialog() {
+  if (open_run_dialog_) {
+    ImGui::OpenPopup("Run an evaluation");
+    ImGui::SetNextWindowPos(ImGui::GetMainViewport()->GetCenter(), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+    open_run_dialog_ = false;
+  }
+  if (!ImGui::BeginPopupModal("Run an evaluation", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
+  ImGui::TextDisabled("Runs gatescope evaluate in the background and opens the result.");
+  for (auto [label, value] : {std::pair{"model A (gated)", &run_model_a_}, std::pair{"model B (optional)", &run_model_b_},
+                              std::pair{"dataset", &run_dataset_}, std::pair{"output folder", &run_out_},
+                              std::pair{"device", &run_device_}}) {
+    ImGui::SetNextItemWidth(420);
+    ImGui::InputText(label, value);
+  }
+  ImGui::SetNextItemWidth(120);
+  ImGui::InputInt("first N cases (0: all)", &run_limit_);
+  run_limit_ = std::max(0, run_limit_);
+  if (ImGui::Button("Run")) {
+    try {
+      startEvaluation();
+    } catch (const std::exception& e) {
+      showError(e.what());
+    }
+    ImGui::CloseCurrentPopup();
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
+  ImGui::EndPopup();
+}
+
+void WorkbenchApp::frame() {
+  finishTask();
+  drawMenu();
+  const ImGuiViewport* viewport = ImGui::GetMainViewport();
+  const float top = viewport->WorkPos.y, left = viewport->WorkPos.x;
+  const float width = viewport->WorkSize.x, height = viewport->WorkSize.y - kStatusHeight;
+  // Side columns of 330 px, narrower on small windows so the views keep at least half the width.
+  const float side = std::min(kSideWidth, width * 0.25f);
+  drawCaseBrowser(left, top, side, height);
+  const float centre_w = width - 2 * side;
+  drawViews(left + side, top, centre_w, height - kGateStripHeight);
+  drawGateExplorer(left + side, top + height - kGateStripHeight, centre_w, kGateStripHeight);
+  drawInspector(left + width - side, top, side, height);
+  drawStatusBar(left, top + height, width, kStatusHeight);
+  drawDialogs();
+  drawRunDialog();
+}
+
+// --- menu and dialogs --------------------------------------------------------------------------
+
+void WorkbenchApp::drawMenu() {
+  if (!ImGui::BeginMainMenuBar()) return;
+  if (ImGui::BeginMenu("File")) {
+    if (ImGui::MenuItem("Open evaluation folder...")) open_dialog_ = 1;
+    if (ImGui::MenuItem("Run an evaluation...", nullptr, false, !busy())) open_run_dialog_ = true;
+    if (ImGui::MenuItem("Open session...")) open_dialog_ = 2;
+    if (ImGui::MenuItem("Save session...", nullptr, false, state_.report().has_value())) open_dialog_ = 3;
+    if (ImGui::BeginMenu("Recent")) {
+      const auto recent = recentFiles();
+      if (recent.empty()) ImGui::MenuItem("(none)", nullptr, false, false);
+      for (const auto& path : recent)
+        if (ImGui::MenuItem(path.c_str())) {
+          try {
+            if (fs::is_directory(path)) {
+              openEvaluation(path);
+            } else {
+              state_.loadSession(path);
+              rememberRecentFile(path);
+            }
+          } catch (const std::exception& e) {
+            showError(e.what());
+          }
+        }
+      ImGui::EndMenu();
+    }
+    ImGui::Separator();
+    const bool has_case = state_.currentCase() != nullptr;
+    if (ImGui::MenuItem("Export view as figure...", nullptr, false, has_case)) open_dialog_ = 4;
+    if (ImGui::MenuItem("Export gate panel as figure...", nullptr, false, has_case)) open_dialog_ = 5;
+    if (ImGui::MenuItem("Export report JSON...", nullptr, false, state_.report().has_value())) open_dialog_ = 6;
+    if (ImGui::MenuItem("Screenshot...")) open_dialog_ = 7;
+    ImGui::Separator();
+    if (ImGui::MenuItem("Quit", "Ctrl+Q")) quit_ = true;
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("View")) {
+    ImGui::MenuItem("A | B | difference", "Tab", &state_.side_by_side);
+    if (ImGui::BeginMenu("Window preset")) {
+      for (const auto& preset : windowPresets())
+        if (ImGui::MenuItem(preset.name.c_str(), nullptr, false, state_.currentCase() != nullptr)) {
+          try {
+            state_.applyWindowPreset(preset.name);
+          } catch (const std::exception& e) {
+            showError(e.what());
+          }
+        }
+      ImGui::EndMenu();
+    }
+    if (ImGui::MenuItem("Reset zoom and pan"))
+      for (int p = 0; p < 3; ++p) state_.view(static_cast<Plane>(p)) = {};
+    ImGui::EndMenu();
+  }
+  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Tab)) && !ImGui::GetIO().WantTextInput)
+    state_.side_by_side = !state_.side_by_side;
+  ImGui::EndMainMenuBar();
+}
+
+void WorkbenchApp::drawDialogs() {
+  static const char* titles[] = {"", "Open evaluation folder", "Open session", "Save session", "Export view",
+                                 "Export gate panel", "Export report", "Screenshot"};
+  if (open_dialog_ > 0) {
+    ImGui::OpenPopup(titles[open_dialog_]);
+    ImGui::SetNextWindowPos(ImGui::GetMainViewport()->GetCenter(), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+  }
+  for (int d = 1; d <= 7; ++d) {
+    if (!ImGui::BeginPopupModal(titles[d], nullptr, ImGuiWindowFlags_AlwaysAutoResize)) continue;
+    std::string* path = d == 1 ? &open_path_
+                        : d == 2 || d == 3 ? &session_path_
+                        : d == 7 ? &screenshot_path_
+                                 : &export_path_;
+    ImGui::TextUnformatted(d == 1 ? "Folder written by gatescope evaluate (report.json, predictions/):"
+                           : d == 4 || d == 5 ? "File (.png, .pdf or .svg):"
+                                              : "File:");
+    ImGui::SetNextItemWidth(420);
+    if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+    const bool enter = ImGui::InputText("##path", path, ImGuiInputTextFlags_EnterReturnsTrue);
+    if (ImGui::Button("OK") || enter) {
+      try {
+        switch (d) {
+          case 1: openEvaluation(*path); break;
+          case 2: state_.loadSession(*path); rememberRecentFile(fs::absolute(*path).string()); break;
+          case 3: state_.saveSession(*path); rememberRecentFile(fs::absolute(*path).string()); break;
+          case 4: exportFigure(*path, false); break;
+          case 5: exportFigure(*path, true); break;
+          case 6:
+            writeFileAtomically(*path, state_.report()->dump(2) + "\n");
+            break;
+          case 7: screenshot_request_ = *path; break;
+        }
+      } catch (const std::exception& e) {
+        showError(e.what());
+      }
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+  }
+  open_dialog_ = 0;
+
+  if (!error_.empty()) ImGui::OpenPopup("Error");
+  ImGui::SetNextWindowPos(ImGui::GetMainViewport()->GetCenter(), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+  if (ImGui::BeginPopupModal("Error", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    ImGui::PushTextWrapPos(520);
+    ImGui::TextUnformatted(error_.c_str());
+    ImGui::PopTextWrapPos();
+    if (ImGui::Button("OK")) {
+      error_.clear();
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::EndPopup();
+  }
+}
+
+void WorkbenchApp::exportFigure(const std::string& path, bool gates) {
+  const SavedCase* c = state_.currentCase();
+  if (!c) throw UsageError("open a case first");
+  (void)figureFormatOf(path);
+  FigureStyle style;
+  style.window = state_.window;
+  style.attention_colormap = state_.layers.colormap;
+  style.attention_opacity = state_.layers.opacity;
+  style.attention_threshold = state_.layers.threshold;
+  style.focus_label = state_.layers.focus_label;
+  std::vector<SliceChoice> slices;
+  for (int p = 0; p < 3; ++p) slices.push_back({static_cast<Plane>(p), state_.slice(static_cast<Plane>(p))});
+  PanelGrid grid;
+  const int model = std::max(0, state_.layers.overlay_model);
+  if (gates) {
+    if (model >= static_cast<int>(c->models.size())) throw UsageError("the case has no model outputs");
+    grid = gateFigure(c->volumes, c->models[static_cast<size_t>(model)], slices, style);
+  } else {
+    grid.title = fmt::format("case {}", c->volumes.id);
+    for (int p = 0; p < 3; ++p) grid.column_titles.push_back(fmt::format("{} {}", kPlaneTitles[p], slices[p].slice));
+    auto& row = grid.rows.emplace_back();
+    for (int p = 0; p < 3; ++p) {
+      SliceScene scene = state_.sliceScene(static_cast<Plane>(p), model);
+      FigurePanel panel;
+      panel.picture = composeSlice(scene);
+      panel.pixel_mm = sliceMapping(c->volumes.image.geometry(), scene.plane, scene.slice, scene.pixel_mm).pixel_mm;
+      row.push_back(std::move(panel));
+    }
+    if (state_.overlayVolume(model))
+      grid.colorbars.push_back({state_.layers.colormap, 0.0, 1.0, "attention coefficient"});
+  }
+  drawPanelGrid(grid).write(path, 200.0);
+}
+
+// --- case browser ------------------------------------------------------------------------------
+
+void WorkbenchApp::drawCaseBrowser(float x, float y, float w, float h) {
+  ImGui::SetNextWindowPos(ImVec2(x, y));
+  ImGui::SetNextWindowSize(ImVec2(w, h));
+  ImGui::Begin("Session and cases", nullptr, kPanelFlags);
+  if (!state_.report()) {
+    ImGui::TextWrapped("No evaluation open. File > Open evaluation folder... (the output of gatescope evaluate "
+                       "--save-predictions, or of gatescope demo: build/demo/evaluation).");
+    ImGui::End();
+    return;
+  }
+  const auto& report = *state_.report();
+  ImGui::TextDisabled("%s", state_.evaluationDir().string().c_str());
+  for (const char* key : {"A", "B"}) {
+    if (!report["models"].contains(key)) continue;
+    const auto& m = report["models"][key];
+    ImGui::TextColored(ImVec4(key[0] == 'A' ? 0.4f : 0.95f, key[0] == 'A' ? 0.7f : 0.55f, key[0] == 'A' ? 1.0f : 0.2f, 1),
+                       "%s: %s", key, m.value("name", key).c_str());
+    ImGui::TextDisabled("  %s, %zu gates, %s", m.value("architecture", "?").c_str(),
+                        m.contains("gates") ? m["gates"].size() : size_t{0}, m.value("device", "?").c_str());
+  }
+  const auto& names = state_.labelNames();
+  const std::string current = names.count(state_.browser_label) ? names.at(state_.browser_label) : std::to_string(state_.browser_label);
+  ImGui::SetNextItemWidth(150);
+  if (ImGui::BeginCombo("label", current.c_str())) {
+    for (const auto& [value, name] : names)
+      if (value > 0 && ImGui::Selectable(name.c_str(), value == state_.browser_label)) state_.browser_label = value;
+    ImGui::EndCombo();
+  }
+  ImGui::SetNextItemWidth(-1);
+  ImGui::InputTextWithHint("##filter", "filter cases", &case_filter_);
+
+  constexpr ImGuiTableFlags flags = ImGuiTableFlags_Sortable | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
+                                    ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX;
+  if (ImGui::BeginTable("cases", 6, flags, ImVec2(0, ImGui::GetContentRegionAvail().y))) {
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("case", ImGuiTableColumnFlags_DefaultSort | ImGuiTableColumnFlags_WidthFixed,
+                            ImGui::CalcTextSize("abdomen_000").x, 0);
+    ImGui::TableSetupColumn("Dice A", 0, 0, 1);
+    ImGui::TableSetupColumn("Dice B", 0, 0, 2);
+    ImGui::TableSetupColumn("A-B", 0, 0, 3);
+    ImGui::TableSetupColumn("HD95 A", 0, 0, 4);
+    ImGui::TableSetupColumn("HD95 B", 0, 0, 5);
+    ImGui::TableHeadersRow();
+    if (ImGuiTableSortSpecs* specs = ImGui::TableGetSortSpecs(); specs && specs->SpecsCount > 0) {
+      static constexpr CaseSort kSorts[] = {CaseSort::Id, CaseSort::DiceA, CaseSort::DiceB, CaseSort::DiceDifference,
+                                            CaseSort::Hd95A, CaseSort::Hd95B};
+      sort_ = kSorts[specs->Specs[0].ColumnUserID];
+      sort_descending_ = specs->Specs[0].SortDirection == ImGuiSortDirection_Descending;
+    }
+    const std::string current_case = state_.currentCaseId();
+    for (const CaseRow& row : state_.caseRows(case_filter_, sort_, sort_descending_)) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      if (!row.has_predictions) ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+      if (ImGui::Selectable(row.id.c_str(), row.id == current_case, ImGuiSelectableFlags_SpanAllColumns) &&
+          row.has_predictions && row.id != current_case)
+        openCase(row.id);
+      if (!row.has_predictions) {
+        ImGui::PopStyleColor();
+        if (ImGui::IsItemHovered())
+          ImGui::SetTooltip("%s", row.status != "ok" ? row.status.c_str()
+                                                     : "no saved predictions (evaluate --save-predictions)");
+      }
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(number(row.dice_a).c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(number(row.dice_b).c_str());
+      ImGui::TableNextColumn();
+      const double d = row.dice_difference;
+      ImGui::TextColored(std::isnan(d) || d == 0 ? ImVec4(0.8f, 0.8f, 0.8f, 1) : d > 0 ? ImVec4(0.4f, 0.7f, 1, 1) : ImVec4(1, 0.6f, 0.3f, 1),
+                         "%s", number(d, "{:+.3f}").c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(number(row.hd95_a, "{:.1f}").c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(number(row.hd95_b, "{:.1f}").c_str());
+    }
+    ImGui::EndTable();
+  }
+  ImGui::End();
+}
+
+// --- views -------------------------------------------------------------------------------------
+
+void WorkbenchApp::drawViews(float x, float y, float w, float h) {
+  ImGui::SetNextWindowPos(ImVec2(x, y));
+  ImGui::SetNextWindowSize(ImVec2(w, h));
+  ImGui::Begin("Views", nullptr, kPanelFlags | ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+  if (!state_.currentCase()) {
+    ImGui::TextDisabled(busy() ? "loading ..." : "Select a case with saved predictions in the case browser.");
+    ImGui::End();
+    return;
+  }
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  if (state_.side_by_side) {
+    ImGui::SetNextItemWidth(120);
+    int plane = static_cast<int>(active_plane_);
+    if (ImGui::Combo("plane", &plane, kPlaneTitles, 3)) active_plane_ = static_cast<Plane>(plane);
+    const float top = ImGui::GetCursorScreenPos().y, height = origin.y + avail.y - top;
+    const float column = avail.x / 3.0f;
+    const bool has_b = state_.currentCase()->models.size() > 1;
+    drawSliceView("##A", side_views_[0], active_plane_, 0, false, origin.x, top, column - 2, height);
+    if (has_b) {
+      drawSliceView("##B", side_views_[1], active_plane_, 1, false, origin.x + column, top, column - 2, height);
+      drawSliceView("##diff", side_views_[2], active_plane_, 0, true, origin.x + 2 * column, top, column - 2, height);
+    }
+  } else {
+    const float cw = avail.x / 2.0f, ch = avail.y / 2.0f;
+    drawSliceView("##axial", views_[0], Plane::Axial, -1, false, origin.x, origin.y, cw - 2, ch - 2);
+    drawSliceView("##coronal", views_[1], Plane::Coronal, -1, false, origin.x + cw, origin.y, cw - 2, ch - 2);
+    drawSliceView("##sagittal", views_[2], Plane::Sagittal, -1, false, origin.x, origin.y + ch, cw - 2, ch - 2);
+    draw3dView(origin.x + cw, origin.y + ch, cw - 2, ch - 2);
+  }
+  ImGui::End();
+}
+
+void WorkbenchApp::drawSliceView(const char* id, SliceView& view, Plane plane, int model, bool difference, float x,
+                                 float y, float w, float h) {
+  const SavedCase* c = state_.currentCase();
+  ImGui::SetCursorScreenPos(ImVec2(x, y));
+  ImGui::BeginChild(id, ImVec2(w, h), true, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+  const int shown_model = model < 0 ? std::max(0, state_.layers.overlay_model) : model;
+  const std::string model_name = shown_model < static_cast<int>(c->models.size()) ? c->models[static_cast<size_t>(shown_model)].name : "";
+  const SliceFrame frame = sliceFrame(c->volumes.image.geometry(), plane);
+  ImGui::Text("%s %lld/%lld  %s", kPlaneTitles[static_cast<int>(plane)], static_cast<long long>(state_.slice(plane)),
+              static_cast<long long>(frame.slices - 1), difference ? "P(A) - P(B)" : model_name.c_str());
+  const ImVec2 area_pos = ImGui::GetCursorScreenPos();
+  const ImVec2 area = ImGui::GetContentRegionAvail();
+  if (area.x < 16 || area.y < 16) {
+    ImGui::EndChild();
+    return;
+  }
+  ViewTransform& transform = state_.view(plane);
+  // Composite at the size shown: the slice fitted into the view, times the zoom.
+  const double fit_mm = std::max(frame.columns * frame.spacing_x / area.x, frame.rows * frame.spacing_y / area.y);
+  const double pixel_mm = std::max(fit_mm / transform.zoom, std::min(frame.spacing_x, frame.spacing_y) / 8.0);
+  const uint64_t revision = state_.revision();
+  if (view.revision != revision || view.width != area.x || view.height != area.y || view.zoom != transform.zoom) {
+    SliceScene scene = state_.sliceScene(plane, shown_model);
+    if (difference && c->models.size() > 1) {
+      const int label = state_.layers.focus_label;
+      const std::string key = c->volumes.id + "/" + std::to_string(label);
+      if (difference_key_ != key) {
+        const auto& a = c->models[0], &b = c->models[1];
+        difference_ = a.probabilities && b.probabilities ? probabilityDifference(*a.probabilities, *b.probabilities, label)
+                      : a.prediction && b.prediction     ? predictionDisagreement(*a.prediction, *b.prediction, label)
+                                                         : Volume<float>();
+        difference_key_ = key;
+      }
+      scene.overlays.clear();
+      // Keep the reference contours only.
+      std::erase_if(scene.labels, [&](const LabelLayer& l) { return !c->volumes.reference || l.labels != &*c->volumes.reference; });
+      if (!difference_->empty()) {
+        ScalarLayer layer;
+        layer.volume = &*difference_;
+        layer.colormap = ColormapName::Diverging;
+        layer.lo = -1.0;
+        layer.hi = 1.0;
+        layer.opacity = 0.85;
+        layer.interpolation = Interpolation::Nearest;
+        scene.overlays.push_back(layer);
+      }
+    }
+    scene.pixel_mm = pixel_mm;
+    try {
+      view.mapping = sliceMapping(c->volumes.image.geometry(), plane, scene.slice, pixel_mm);
+      composeSlice(scene, view.picture);
+      view.texture.upload(view.picture);
+    } catch (const std::exception& e) {
+      showError(e.what());
+    }
+    view.revision = revision, view.width = area.x, view.height = area.y, view.zoom = transform.zoom;
+  }
+  // The picture centred in the view, shifted by the pan.
+  const ImVec2 size(static_cast<float>(view.picture.width), static_cast<float>(view.picture.height));
+  const ImVec2 p0(area_pos.x + (area.x - size.x) / 2.0f + static_cast<float>(transform.pan_x),
+                  area_pos.y + (area.y - size.y) / 2.0f + static_cast<float>(transform.pan_y));
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->PushClipRect(area_pos, ImVec2(area_pos.x + area.x, area_pos.y + area.y), true);
+  draw->AddImage(view.texture.id(), p0, ImVec2(p0.x + size.x, p0.y + size.y));
+  // Crosshair through the cursor, with a gap around it.
+  const auto [cx, cy] = view.mapping.pictureAt(state_.cursor());
+  const ImVec2 centre(p0.x + static_cast<float>(cx), p0.y + static_cast<float>(cy));
+  const ImU32 line = IM_COL32(80, 255, 120, 150);
+  draw->AddLine(ImVec2(area_pos.x, centre.y), ImVec2(centre.x - 6, centre.y), line);
+  draw->AddLine(ImVec2(centre.x + 6, centre.y), ImVec2(area_pos.x + area.x, centre.y), line);
+  draw->AddLine(ImVec2(centre.x, area_pos.y), ImVec2(centre.x, centre.y - 6), line);
+  draw->AddLine(ImVec2(centre.x, centre.y + 6), ImVec2(centre.x, area_pos.y + area.y), line);
+  draw->PopClipRect();
+
+  // Mouse: left sets the cursor, wheel scrolls slices (Ctrl: zoom), middle pans, right drags the window.
+  ImGui::SetCursorScreenPos(area_pos);
+  ImGui::InvisibleButton("##canvas", area, ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight |
+                                               ImGuiButtonFlags_MouseButtonMiddle);
+  const ImGuiIO& io = ImGui::GetIO();
+  if (ImGui::IsItemActive() && ImGui::IsMouseDown(ImGuiMouseButton_Left))
+    state_.setCursorFromPicture(plane, io.MousePos.x - p0.x, io.MousePos.y - p0.y);
+  if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Middle))
+    transform.pan_x += io.MouseDelta.x, transform.pan_y += io.MouseDelta.y;
+  if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Right))
+    state_.dragWindow(io.MouseDelta.x, io.MouseDelta.y);
+  if (ImGui::IsItemHovered() && io.MouseWheel != 0.0f) {
+    if (io.KeyCtrl)
+      transform.zoom = std::clamp(transform.zoom * (io.MouseWheel > 0 ? 1.15 : 1.0 / 1.15), 0.25, 16.0);
+    else
+      state_.scroll(plane, io.MouseWheel > 0 ? 1 : -1);
+  }
+  if (ImGui::IsItemHovered()) {
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_UpArrow))) state_.scroll(plane, 1);
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_DownArrow))) state_.scroll(plane, -1);
+  }
+  ImGui::EndChild();
+}
+
+void WorkbenchApp::draw3dView(float x, float y, float w, float h) {
+  ImGui::SetCursorScreenPos(ImVec2(x, y));
+  ImGui::BeginChild("##3d", ImVec2(w, h), true, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+  const SavedCase* c = state_.currentCase();
+  const int model = std::max(0, state_.layers.overlay_model);
+  ImGui::Text("3D  %s", model < static_cast<int>(c->models.size()) ? c->models[static_cast<size_t>(model)].name.c_str() : "");
+  const ImVec2 pos = ImGui::GetCursorScreenPos(), area = ImGui::GetContentRegionAvail();
+  const int size = static_cast<int>(std::min(area.x, area.y));
+#if GATESCOPE_HAVE_VTK
+  const Volume<float>* gate = state_.overlayVolume(model);
+  // Rendering under software OpenGL takes ~0.1 s: only when the scene or camera changed.
+  if (size >= 32 && gate && error3d_.empty() &&
+      (revision3d_ != state_.revision() || size3d_ != size || rendered_azimuth_ != azimuth_ ||
+       rendered_elevation_ != elevation_)) {
+    try {
+      if (!renderer3d_) renderer3d_ = std::make_unique<VolumeRenderer>();
+      VolumeScene scene;
+      scene.image = &c->volumes.image;
+      scene.gate = gate;
+      scene.colormap = state_.layers.colormap;
+      scene.threshold = std::max(0.3, state_.layers.threshold);
+      scene.camera = CameraPreset::Oblique;
+      scene.azimuth_deg = azimuth_;
+      scene.elevation_deg = elevation_;
+      scene.width = scene.height = size;
+      const int focus = state_.layers.focus_label;
+      for (const auto& [value, name] : state_.labelNames()) {
+        if (value <= 0 || (focus > 0 && value != focus)) continue;
+        if (state_.layers.show_reference && c->volumes.reference)
+          scene.surfaces.push_back({&*c->volumes.reference, value, {255, 255, 0, 255}, 0.3, false});
+        if (model < static_cast<int>(c->models.size()) && c->models[static_cast<size_t>(model)].prediction)
+          scene.surfaces.push_back({&*c->models[static_cast<size_t>(model)].prediction, value, {255, 0, 255, 255}, 0.3, false});
+      }
+      const RgbaImage picture = renderer3d_->render(scene);
+      restore_context_();  // VTK leaves its own context current: upload into ours
+      view3d_.upload(picture);
+    } catch (const std::exception& e) {
+      restore_context_();
+      error3d_ = e.what();
+    }
+    revision3d_ = state_.revision(), size3d_ = size, rendered_azimuth_ = azimuth_, rendered_elevation_ = elevation_;
+  }
+  if (!error3d_.empty()) ImGui::TextWrapped("3D view unavailable: %s", error3d_.c_str());
+  if (!view3d_.empty()) {
+    const float s = static_cast<float>(view3d_.width());
+    const ImVec2 p0(pos.x + (area.x - s) / 2, pos.y + (area.y - s) / 2);
+    ImGui::GetWindowDrawList()->AddImage(view3d_.id(), p0, ImVec2(p0.x + s, p0.y + s));
+  }
+  ImGui::SetCursorScreenPos(pos);
+  ImGui::InvisibleButton("##3dcanvas", ImVec2(std::max(area.x, 1.0f), std::max(area.y, 1.0f)));
+  if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left)) {
+    azimuth_ -= ImGui::GetIO().MouseDelta.x * 0.5;
+    elevation_ = std::clamp(elevation_ + ImGui::GetIO().MouseDelta.y * 0.5, -89.0, 89.0);
+  }
+#else
+  (void)pos, (void)size;
+  ImGui::TextDisabled("built without VTK: no 3D view");
+#endif
+  ImGui::EndChild();
+}
+
+// --- inspector: layers, cursor, metrics --------------------------------------------------------
+
+void WorkbenchApp::drawInspector(float x, float y, float w, float h) {
+  ImGui::SetNextWindowPos(ImVec2(x, y));
+  ImGui::SetNextWindowSize(ImVec2(w, h));
+  ImGui::Begin("Inspector", nullptr, kPanelFlags);
+  if (!state_.currentCase()) {
+    ImGui::TextDisabled("no case open");
+    ImGui::End();
+    return;
+  }
+  if (ImGui::CollapsingHeader("Layers", ImGuiTreeNodeFlags_DefaultOpen)) drawLayers();
+  if (ImGui::CollapsingHeader("Cursor", ImGuiTreeNodeFlags_DefaultOpen)) drawCursor();
+  if (ImGui::CollapsingHeader("Metrics", ImGuiTreeNodeFlags_DefaultOpen)) drawMetrics();
+  ImGui::End();
+}
+
+void WorkbenchApp::drawLayers() {
+  LayerSettings& l = state_.layers;
+  const SavedCase* c = state_.currentCase();
+  ImGui::Checkbox("reference", &l.show_reference);
+  ImGui::SameLine();
+  ImGui::Checkbox("A", &l.show_prediction_a);
+  if (c->models.size() > 1) {
+    ImGui::SameLine();
+    ImGui::Checkbox("B", &l.show_prediction_b);
+  }
+  int style = l.label_style == LabelStyle::Contour ? 0 : 1;
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(90);
+  if (ImGui::Combo("##style", &style, "contours\0fills\0")) l.label_style = style == 0 ? LabelStyle::Contour : LabelStyle::Fill;
+  const auto& names = state_.labelNames();
+  const std::string focus = l.focus_label == 0 ? "every label" : names.count(l.focus_label) ? names.at(l.focus_label) : std::to_string(l.focus_label);
+  ImGui::SetNextItemWidth(160);
+  if (ImGui::BeginCombo("labels", focus.c_str())) {
+    if (ImGui::Selectable("every label", l.focus_label == 0)) l.focus_label = 0;
+    for (const auto& [value, name] : names)
+      if (value > 0 && ImGui::Selectable(name.c_str(), value == l.focus_label)) l.focus_label = value;
+    ImGui::EndCombo();
+  }
+  ImGui::Separator();
+  std::string overlay = l.overlay_model < 0 ? "none" : l.overlay_model < static_cast<int>(c->models.size()) ? c->models[static_cast<size_t>(l.overlay_model)].name : "none";
+  ImGui::SetNextItemWidth(160);
+  if (ImGui::BeginCombo("attention of", overlay.c_str())) {
+    if (ImGui::Selectable("none", l.overlay_model < 0)) l.overlay_model = -1;
+    for (size_t m = 0; m < c->models.size(); ++m)
+      if (!c->models[m].gates.empty() && ImGui::Selectable(c->models[m].name.c_str(), l.overlay_model == static_cast<int>(m)))
+        l.overlay_model = static_cast<int>(m);
+    ImGui::EndCombo();
+  }
+  if (l.overlay_model >= 0) {
+    ImGui::SetNextItemWidth(160);
+    if (ImGui::BeginCombo("gate", l.overlay_gate.c_str())) {
+      for (const auto& gate : state_.gateNames(l.overlay_model))
+        if (ImGui::Selectable(gate.c_str(), gate == l.overlay_gate)) l.overlay_gate = gate;
+      ImGui::EndCombo();
+    }
+    const std::string map = colormapName(l.colormap);
+    ImGui::SetNextItemWidth(160);
+    if (ImGui::BeginCombo("colour map", map.c_str())) {
+      for (const auto& name : colormapNames())
+        if (ImGui::Selectable(name.c_str(), name == map)) l.colormap = *parseColormapName(name);
+      ImGui::EndCombo();
+    }
+    float opacity = static_cast<float>(l.opacity), threshold = static_cast<float>(l.threshold);
+    ImGui::SetNextItemWidth(160);
+    if (ImGui::SliderFloat("opacity", &opacity, 0.0f, 1.0f, "%.2f")) l.opacity = opacity;
+    ImGui::SetNextItemWidth(160);
+    if (ImGui::SliderFloat("threshold", &threshold, 0.0f, 1.0f, "%.2f")) l.threshold = threshold;
+    ImGui::Checkbox("native resolution", &l.native_gate);
+  }
+  ImGui::Separator();
+  float level = static_cast<float>(state_.window.center), width = static_cast<float>(state_.window.width);
+  ImGui::SetNextItemWidth(100);
+  if (ImGui::DragFloat("level", &level, 1.0f)) state_.window.center = level;
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(100);
+  if (ImGui::DragFloat("width", &width, 1.0f, 1.0f, 1e6f)) state_.window.width = std::max(1.0f, width);
+}
+
+void WorkbenchApp::drawCursor() {
+  const Probe p = state_.probe();
+  ImGui::Text("voxel (%.0f, %.0f, %.0f)  world (%.1f, %.1f, %.1f) mm", p.voxel[0], p.voxel[1], p.voxel[2], p.world[0],
+              p.world[1], p.world[2]);
+  const auto& names = state_.labelNames();
+  auto labelText = [&](int label) { return names.count(label) ? names.at(label) : std::to_string(label); };
+  ImGui::Text("image %.1f   reference %s", p.image, labelText(p.reference).c_str());
+  const SavedCase* c = state_.currentCase();
+  for (size_t m = 0; m < p.predicted.size() && m < c->models.size(); ++m)
+    ImGui::Text("%s predicts %s", c->models[m].name.c_str(), labelText(p.predicted[m]).c_str());
+  for (const auto& [gate, value] : p.gates) ImGui::Text("%-34s %.3f", gate.c_str(), value);
+}
+
+void WorkbenchApp::drawMetrics() {
+  const auto& report = *state_.report();
+  const std::string id = state_.currentCaseId();
+  const nlohmann::ordered_json* entry = nullptr;
+  for (const auto& c : report["cases"])
+    if (c.value("id", "") == id) entry = &c;
+  if (!entry) return;
+  const bool two = report["models"].contains("B");
+  const auto& names = state_.labelNames();
+  constexpr ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchProp;
+  if (ImGui::BeginTable("case metrics", two ? 4 : 2, flags)) {
+    ImGui::TableSetupColumn("this case");
+    ImGui::TableSetupColumn("A");
+    if (two) {
+      ImGui::TableSetupColumn("B");
+      ImGui::TableSetupColumn("A-B");
+    }
+    ImGui::TableHeadersRow();
+    const auto& models = (*entry)["models"];
+    const nlohmann::ordered_json labels = models.contains("A") ? models["A"].value("labels", nlohmann::ordered_json::object())
+                                                               : nlohmann::ordered_json::object();
+    for (const auto& [label, _] : labels.items()) {
+      const int value = std::stoi(label);
+      for (const char* metric : {"dice", "hd95_mm", "assd_mm", "precision", "recall"}) {
+        auto valueOf = [&](const char* key) {
+          if (!models.contains(key)) return std::nan("");
+          const auto& m = models[key];
+          if (!m.contains("labels") || !m["labels"].contains(label) || !m["labels"][label].contains(metric))
+            return std::nan("");
+          return reportValue(m["labels"][label][metric]);
+        };
+        const double a = valueOf("A"), b = valueOf("B");
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        ImGui::Text("%s %s", names.count(value) ? names.at(value).c_str() : label.c_str(), metric);
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(number(a).c_str());
+        if (two) {
+          ImGui::TableNextColumn();
+          ImGui::TextUnformatted(number(b).c_str());
+          ImGui::TableNextColumn();
+          ImGui::TextUnformatted(number(a - b, "{:+.3f}").c_str());
+        }
+      }
+    }
+    ImGui::EndTable();
+  }
+  if (!two || !report.contains("comparison")) return;
+  ImGui::Spacing();
+  ImGui::TextDisabled("dataset, paired over %s cases (Wilcoxon)", number(reportValue(report["dataset"].value("cases", nlohmann::ordered_json(0))), "{:.0f}").c_str());
+  for (const auto& [label, metrics] : report["comparison"].items()) {
+    if (!metrics.contains("dice")) continue;
+    const auto& d = metrics["dice"];
+    const int value = std::stoi(label);
+    ImGui::Text("%-14s Dice A-B %s  p %s  better %s", names.count(value) ? names.at(value).c_str() : label.c_str(),
+                number(reportValue(d.value("mean_difference", nlohmann::ordered_json(0))), "{:+.3f}").c_str(),
+                number(reportValue(d.value("wilcoxon_p", nlohmann::ordered_json("nan"))), "{:.3f}").c_str(),
+                d.value("better", "-").c_str());
+  }
+  // The paired plot of the browser's label, drawn by the renderers.
+  const std::string key = fmt::format("{}:{}", state_.evaluationDir().string(), state_.browser_label);
+  if (plot_key_ != key) {
+    plot_key_ = key;
+    try {
+      Canvas canvas(kColumnPlotWidthPt, kColumnPlotHeightPt);
+      (void)drawPairedMetricPlot(canvas, pairedMetricData(report, "report.json", std::to_string(state_.browser_label), "dice"));
+      plot_.upload(canvas.rasterize(86.0));
+    } catch (const std::exception&) {
+      // A report without this label or model B: no plot.
+    }
+  }
+  if (!plot_.empty()) {
+    const float w = ImGui::GetContentRegionAvail().x;
+    ImGui::Image(plot_.id(), ImVec2(w, w * plot_.height() / plot_.width()));
+  }
+}
+
+// --- gate explorer -----------------------------------------------------------------------------
+
+void WorkbenchApp::drawGateExplorer(float x, float y, float w, float h) {
+  ImGui::SetNextWindowPos(ImVec2(x, y));
+  ImGui::SetNextWindowSize(ImVec2(w, h));
+  ImGui::Begin("Gate explorer", nullptr, kPanelFlags | ImGuiWindowFlags_HorizontalScrollbar);
+  const SavedCase* c = state_.currentCase();
+  const int model = std::max(0, state_.layers.overlay_model);
+  if (!c || model >= static_cast<int>(c->models.size()) || c->models[static_cast<size_t>(model)].gates.empty()) {
+    ImGui::TextDisabled("no gates to show");
+    ImGui::End();
+    return;
+  }
+  const ModelOutputs& outputs = c->models[static_cast<size_t>(model)];
+  const Plane plane = state_.side_by_side ? active_plane_ : Plane::Axial;
+  const float tile = ImGui::GetContentRegionAvail().y - 3 * ImGui::GetTextLineHeightWithSpacing();
+  if (gates_revision_ != state_.revision() || gate_textures_.size() != outputs.gates.size()) {
+    gate_textures_.resize(outputs.gates.size());
+    const SliceFrame frame = sliceFrame(c->volumes.image.geometry(), plane);
+    const double pixel_mm = std::max(frame.columns * frame.spacing_x, frame.rows * frame.spacing_y) / std::max(tile, 32.0f);
+    for (size_t g = 0; g < outputs.gates.size(); ++g) {
+      SliceScene scene = state_.sliceScene(plane, model);
+      ScalarLayer layer;
+      layer.volume = &outputs.gates[g].second;
+      layer.colormap = state_.layers.colormap;
+      layer.opacity = state_.layers.opacity;
+      if (state_.layers.threshold > 0) layer.threshold = state_.layers.threshold;
+      scene.overlays = {layer};
+      scene.pixel_mm = pixel_mm;
+      if (!gate_textures_[g]) gate_textures_[g] = std::make_unique<Texture>();
+      gate_textures_[g]->upload(composeSlice(scene));
+    }
+    gates_revision_ = state_.revision();
+  }
+  // Each gate's attention statistics for this case and the focus label (else the browser's label).
+  const auto& report = *state_.report();
+  const std::string label = std::to_string(state_.layers.focus_label > 0 ? state_.layers.focus_label : state_.browser_label);
+  const nlohmann::ordered_json* attention = nullptr;
+  const std::string key = model == 0 ? "A" : "B";
+  for (const auto& entry : report["cases"])
+    if (entry.value("id", "") == c->volumes.id && entry["models"].contains(key) && entry["models"][key].contains("attention"))
+      attention = &entry["models"][key]["attention"];
+  for (size_t g = 0; g < outputs.gates.size(); ++g) {
+    if (g > 0) ImGui::SameLine();
+    ImGui::BeginGroup();
+    const Texture& t = *gate_textures_[g];
+    const float tw = tile * t.width() / std::max(1, t.height());
+    ImGui::Image(t.id(), ImVec2(tw, tile));
+    ImGui::TextUnformatted(outputs.gates[g].first.c_str());
+    if (attention && attention->contains(outputs.gates[g].first) && (*attention)[outputs.gates[g].first].contains(label)) {
+      const auto& s = (*attention)[outputs.gates[g].first][label];
+      ImGui::TextDisabled("mass in %s %s, contrast %s", state_.labelNames().count(std::stoi(label)) ? state_.labelNames().at(std::stoi(label)).c_str() : label.c_str(),
+                          number(reportValue(s.value("mass_in_reference", nlohmann::ordered_json("nan")))).c_str(),
+                          number(reportValue(s.value("contrast", nlohmann::ordered_json("nan"))), "{:.2f}").c_str());
+    }
+    ImGui::EndGroup();
+  }
+  ImGui::End();
+}
+
+// --- status bar --------------------------------------------------------------------------------
+
+void WorkbenchApp::drawStatusBar(float x, float y, float w, float h) {
+  ImGui::SetNextWindowPos(ImVec2(x, y));
+  ImGui::SetNextWindowSize(ImVec2(w, h));
+  ImGui::Begin("##status", nullptr, kPanelFlags | ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar);
+  if (busy()) {
+    const double fraction = task_->fraction();
+    const double elapsed = task_->seconds();
+    if (fraction > 0.0)
+      ImGui::Text("%s: %s (%.0f s, about %.0f s left)", task_->title().c_str(), task_->message().c_str(), elapsed,
+                  elapsed * (1.0 - fraction) / fraction);
+    else
+      ImGui::Text("%s: %s (%.1f s)", task_->title().c_str(), task_->message().c_str(), elapsed);
+    if (fraction >= 0) {
+      ImGui::SameLine();
+      ImGui::ProgressBar(static_cast<float>(fraction), ImVec2(200, 0));
+    }
+    ImGui::SameLine();
+    if (ImGui::SmallButton("cancel")) task_->cancel();
+  } else if (const SavedCase* c = state_.currentCase()) {
+    ImGui::Text("case %s  %s  |  left: cursor  wheel: slices  Ctrl+wheel: zoom  middle: pan  right: window  Tab: A | B | difference",
+                c->volumes.id.c_str(), c->volumes.image.geometry().describe().c_str());
+  } else {
+    ImGui::TextDisabled("ready");
+  }
+  ImGui::End();
+}
+
+}  // namespace gatescope::workbench

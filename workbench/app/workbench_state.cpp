@@ -1,0 +1,626 @@
+#include "workbench/app/workbench_state.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "analysis/core/error.hpp"
+#include "analysis/evaluation/evaluation_report.hpp"
+#include "analysis/io/file_util.hpp"
+#include "renderers/figures.hpp"
+
+namespace gatescope::workbench {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr const char* kModelKeys[] = {"A", "B"};
+constexpr size_t kMaxRecentFiles = 10;
+
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+// A case's metric for one model and label from the report; NaN when it has none.
+double caseMetric(const Json& c, const char* model, int label, const char* metric) {
+  const auto models = c.find("models");
+  if (models == c.end() || !models->contains(model)) return kNaN;
+  const Json& result = (*models)[model];
+  const auto labels = result.find("labels");
+  if (labels == result.end() || !labels->contains(std::to_string(label))) return kNaN;
+  const Json& values = (*labels)[std::to_string(label)];
+  const auto value = values.find(metric);
+  if (value == values.end()) return kNaN;
+  return reportNumber(*value).value_or(kNaN);
+}
+
+std::string caseStatus(const Json& c) {
+  if (c.value("status", "ok") != "ok") return c.value("error", std::string("error"));
+  if (const auto models = c.find("models"); models != c.end() && models->is_object())
+    for (const char* key : kModelKeys)
+      if (models->contains(key) && (*models)[key].value("status", "ok") != "ok")
+        return fmt::format("{}: {}", key, (*models)[key].value("error", std::string("error")));
+  return "ok";
+}
+
+double sortKey(const CaseRow& row, CaseSort sort) {
+  switch (sort) {
+    case CaseSort::DiceA:
+      return row.dice_a;
+    case CaseSort::DiceB:
+      return row.dice_b;
+    case CaseSort::DiceDifference:
+      return row.dice_difference;
+    case CaseSort::Hd95A:
+      return row.hd95_a;
+    case CaseSort::Hd95B:
+      return row.hd95_b;
+    case CaseSort::Id:
+      break;
+  }
+  return 0.0;
+}
+
+bool sameWindow(const WindowLevel& a, const WindowLevel& b) {
+  return a.center == b.center && a.width == b.width;
+}
+
+// The inverse of a 3x3 matrix (a voxel-to-world linear part: never singular for a valid grid).
+Mat3 inverse(const Mat3& m) {
+  const double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+                     m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+                     m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+  Mat3 r{};
+  r[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / det;
+  r[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det;
+  r[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / det;
+  r[1][0] = (m[1][2] * m[2][0] - m[1][0] * m[2][2]) / det;
+  r[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det;
+  r[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / det;
+  r[2][0] = (m[1][0] * m[2][1] - m[1][1] * m[2][0]) / det;
+  r[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det;
+  r[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det;
+  return r;
+}
+
+// Continuous voxel coordinates of a world point (the inverse of Geometry::indexToWorld).
+Vec3 worldToIndex(const Geometry& g, const Mat3& inverse_linear, const Vec3& world) {
+  Vec3 index{};
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) index[r] += inverse_linear[r][c] * (world[c] - g.origin[c]);
+  return index;
+}
+
+Mat3 linearPart(const Geometry& g) {
+  Mat3 m{};
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) m[r][c] = g.direction[r][c] * g.spacing_mm[c];
+  return m;
+}
+
+Index3 voxelIndex(const Vec3& voxel) {
+  return {static_cast<int64_t>(voxel[0]), static_cast<int64_t>(voxel[1]),
+          static_cast<int64_t>(voxel[2])};
+}
+
+LabelLayer labelLayer(const Volume<int32_t>& labels, Rgba color, const LayerSettings& layers) {
+  LabelLayer layer;
+  layer.labels = &labels;
+  layer.style = layers.label_style;
+  layer.color = color;
+  if (layers.focus_label > 0) layer.only = {layers.focus_label};
+  layer.opacity = layers.label_opacity;
+  return layer;
+}
+
+const char* labelStyleName(LabelStyle style) {
+  return style == LabelStyle::Fill ? "fill" : "contour";
+}
+
+LabelStyle parseLabelStyle(const std::string& name) {
+  if (name == "contour") return LabelStyle::Contour;
+  if (name == "fill") return LabelStyle::Fill;
+  throw FormatError(fmt::format("session: label style '{}' is neither contour nor fill", name));
+}
+
+fs::path recentFilesPath() {
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)
+    return fs::path(xdg) / "gatescope" / "recent.json";
+  const char* home = std::getenv("HOME");
+  return fs::path(home ? home : ".") / ".config" / "gatescope" / "recent.json";
+}
+
+}  // namespace
+
+// --- session ---
+
+void WorkbenchState::openEvaluation(const fs::path& dir) {
+  Json report = readEvaluationReport(dir);
+  if (!report["cases"].is_array())
+    throw FormatError((dir / "report.json").string() +
+                      ": \"cases\" is not a list (not a gatescope evaluation report)");
+  evaluation_dir_ = dir;
+  label_names_ = reportLabelNames(report);
+  const std::vector<std::string> saved = casesWithPredictions(dir, report);
+  cases_with_predictions_ = {saved.begin(), saved.end()};
+  // The browser shows a label the report has: its metric settings' labels, else the dataset's.
+  std::vector<int> labels;
+  const Json settings = report.value("settings", Json::object());
+  if (settings.contains("metrics") && settings["metrics"].contains("labels")) {
+    for (const auto& label : settings["metrics"]["labels"]) labels.push_back(label.get<int>());
+  } else {
+    for (const auto& [value, name] : label_names_)
+      if (value > 0) labels.push_back(value);
+  }
+  if (!labels.empty() && std::find(labels.begin(), labels.end(), browser_label) == labels.end())
+    browser_label = labels.front();
+  report_ = std::move(report);
+  case_.reset();
+  overlay_cache_ = {};
+  difference_cache_.reset();
+  changed();
+}
+
+// --- case browser ---
+
+std::vector<CaseRow> WorkbenchState::caseRows(const std::string& filter, CaseSort sort,
+                                              bool descending) const {
+  std::vector<CaseRow> rows;
+  if (!report_) return rows;
+  const std::string needle = lowercase(filter);
+  for (const auto& c : (*report_)["cases"]) {
+    CaseRow row;
+    row.id = c.value("id", std::string());
+    if (lowercase(row.id).find(needle) == std::string::npos) continue;
+    row.status = caseStatus(c);
+    row.has_predictions = cases_with_predictions_.contains(row.id);
+    row.dice_a = caseMetric(c, "A", browser_label, "dice");
+    row.dice_b = caseMetric(c, "B", browser_label, "dice");
+    row.hd95_a = caseMetric(c, "A", browser_label, "hd95_mm");
+    row.hd95_b = caseMetric(c, "B", browser_label, "hd95_mm");
+    row.dice_difference = row.dice_a - row.dice_b;  // NaN when either is
+    rows.push_back(std::move(row));
+  }
+  std::stable_sort(rows.begin(), rows.end(), [&](const CaseRow& a, const CaseRow& b) {
+    if (sort == CaseSort::Id) return descending ? a.id > b.id : a.id < b.id;
+    const double x = sortKey(a, sort), y = sortKey(b, sort);
+    // Missing values last in either direction; ties in id order.
+    if (std::isnan(x) || std::isnan(y))
+      return std::isnan(x) == std::isnan(y) ? a.id < b.id : std::isnan(y);
+    if (x == y) return a.id < b.id;
+    return descending ? x > y : x < y;
+  });
+  return rows;
+}
+
+// --- the loaded case ---
+
+SavedCase WorkbenchState::readCase(const std::string& id) const {
+  if (!report_) throw UsageError(fmt::format("case '{}': no evaluation is open", id));
+  SavedCaseSource source;
+  source.evaluation = evaluation_dir_.string();
+  source.case_id = id;
+  return loadSavedCase(source, true);
+}
+
+void WorkbenchState::showCase(SavedCase loaded) {
+  const Volume<float>& image = loaded.volumes.image;
+  const Index3& dims = image.dims();
+  cursor_ = {static_cast<double>(dims[0] / 2), static_cast<double>(dims[1] / 2),
+             static_cast<double>(dims[2] / 2)};
+  if (loaded.volumes.reference && layers.focus_label > 0)
+    if (const auto centre = labelCentre(*loaded.volumes.reference, layers.focus_label))
+      for (int a = 0; a < 3; ++a) cursor_[a] = static_cast<double>(std::lround((*centre)[a]));
+  // CT holds air at about -1000 HU: a low 1st percentile says CT (as `render` decides).
+  window = windowFromPreset(
+      percentileWindow(image, 1.0, 99.0).lo() < -500.0 ? "ct-abdomen" : "mr-auto", image);
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const float v : image.channel(0))
+    if (std::isfinite(v)) lo = std::min<double>(lo, v), hi = std::max<double>(hi, v);
+  image_range_ = hi > lo ? hi - lo : 1.0;
+  views_ = {};
+  case_ = std::move(loaded);
+  ++case_serial_;
+  overlay_cache_ = {};
+  difference_cache_.reset();
+  changed();
+}
+
+const SavedCase& WorkbenchState::requireCase() const {
+  if (!case_) throw UsageError("no case is open in the workbench");
+  return *case_;
+}
+
+// --- cursor and views ---
+
+void WorkbenchState::setCursor(const Vec3& voxel) {
+  if (!case_) return;
+  const Index3& dims = case_->volumes.image.dims();
+  Vec3 clamped{};
+  for (int a = 0; a < 3; ++a)
+    clamped[a] = std::clamp(std::round(voxel[a]), 0.0, static_cast<double>(dims[a] - 1));
+  if (clamped == cursor_) return;
+  cursor_ = clamped;
+  changed();
+}
+
+void WorkbenchState::setCursorFromPicture(Plane plane, double x, double y) {
+  if (!case_) return;
+  setCursor(sliceMapping(case_->volumes.image.geometry(), plane, slice(plane)).voxelAt(x, y));
+}
+
+void WorkbenchState::scroll(Plane plane, int delta) {
+  if (!case_) return;
+  Vec3 moved = cursor_;
+  moved[sliceFrame(case_->volumes.image.geometry(), plane).axis_normal] += delta;
+  setCursor(moved);
+}
+
+int64_t WorkbenchState::slice(Plane plane) const {
+  if (!case_) return 0;
+  return static_cast<int64_t>(
+      cursor_[sliceFrame(case_->volumes.image.geometry(), plane).axis_normal]);
+}
+
+Probe WorkbenchState::probe() const {
+  Probe probe;
+  if (!case_) return probe;
+  const Index3 at = voxelIndex(cursor_);
+  probe.voxel = cursor_;
+  probe.world = case_->volumes.image.geometry().indexToWorld(cursor_);
+  probe.image = case_->volumes.image(at[0], at[1], at[2]);
+  if (case_->volumes.reference) probe.reference = (*case_->volumes.reference)(at[0], at[1], at[2]);
+  for (const ModelOutputs& model : case_->models) {
+    probe.predicted.push_back(model.prediction ? (*model.prediction)(at[0], at[1], at[2]) : 0);
+    for (const auto& [name, gate] : model.gates)
+      probe.gates.emplace_back(fmt::format("{} / {}", model.name, name), gate(at[0], at[1], at[2]));
+  }
+  return probe;
+}
+
+// --- window/level ---
+
+void WorkbenchState::applyWindowPreset(const std::string& name) {
+  if (!case_) throw UsageError(fmt::format("window preset '{}': no case is open", name));
+  window = windowFromPreset(name, case_->volumes.image);
+  changed();
+}
+
+void WorkbenchState::dragWindow(double dx_pixels, double dy_pixels) {
+  if (!case_) return;
+  const double per_pixel = image_range_ / kWindowDragPixels;
+  // Never narrower than a thousandth of the range: a window of width 0 shows nothing useful.
+  window.width = std::max(window.width + dx_pixels * per_pixel, image_range_ * 1e-3);
+  window.center -= dy_pixels * per_pixel;
+  changed();
+}
+
+// --- layers and scenes ---
+
+SliceScene WorkbenchState::sliceScene(Plane plane, int model) const {
+  const SavedCase& c = requireCase();
+  SliceScene scene;
+  scene.plane = plane;
+  scene.slice = slice(plane);
+  scene.image.volume = &c.volumes.image;
+  scene.image.lo = window.lo();
+  scene.image.hi = window.hi();
+  const int overlay_model =
+      side_by_side && layers.overlay_model >= 0 ? model : layers.overlay_model;
+  if (const Volume<float>* overlay = overlay_model >= 0 ? overlayVolume(overlay_model) : nullptr) {
+    ScalarLayer layer;
+    layer.volume = overlay;
+    layer.colormap = layers.colormap;
+    layer.opacity = layers.opacity;
+    layer.threshold = layers.threshold;
+    // A native gate is shown blocky, as the network computed it.
+    const bool native = layers.native_gate && hasNativeGate(overlay_model, layers.overlay_gate);
+    layer.interpolation = native ? Interpolation::Nearest : Interpolation::Linear;
+    scene.overlays.push_back(layer);
+  }
+  if (layers.show_reference && c.volumes.reference)
+    scene.labels.push_back(labelLayer(*c.volumes.reference, kReferenceColor, layers));
+  for (size_t m = 0; m < c.models.size() && m < kPredictionColors.size(); ++m) {
+    const bool shown = m == 0 ? layers.show_prediction_a : layers.show_prediction_b;
+    if (!shown || !c.models[m].prediction || (side_by_side && static_cast<int>(m) != model))
+      continue;
+    scene.labels.push_back(labelLayer(*c.models[m].prediction, kPredictionColors[m], layers));
+  }
+  return scene;
+}
+
+std::vector<std::string> WorkbenchState::gateNames(int model) const {
+  std::vector<std::string> names;
+  if (!case_ || model < 0 || model >= static_cast<int>(case_->models.size())) return names;
+  const auto& gates = case_->models[model].gates;
+  if (gates.size() > 1) names.push_back("mean");
+  for (const auto& [name, gate] : gates) names.push_back(name);
+  return names;
+}
+
+bool WorkbenchState::hasNativeGate(int model, const std::string& gate) const {
+  if (!case_ || model < 0 || model >= static_cast<int>(case_->models.size())) return false;
+  const auto& natives = case_->models[model].native_gates;
+  return std::any_of(natives.begin(), natives.end(),
+                     [&](const auto& native) { return native.first == gate; });
+}
+
+Volume<float> WorkbenchState::nativeOnImageGrid(const Volume<float>& native) const {
+  const Geometry& image = case_->volumes.image.geometry();
+  const Geometry& grid = native.geometry();
+  const Mat3 to_native = inverse(linearPart(grid));
+  Volume<float> out(image, 1,
+                    std::numeric_limits<float>::quiet_NaN());  // NaN: outside the gate's grid
+  for (int64_t k = 0; k < image.dims[2]; ++k)
+    for (int64_t j = 0; j < image.dims[1]; ++j)
+      for (int64_t i = 0; i < image.dims[0]; ++i) {
+        const Vec3 world = image.indexToWorld(
+            {static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)});
+        const Vec3 at = worldToIndex(grid, to_native, world);
+        Index3 nearest{};
+        bool inside = true;
+        for (int a = 0; a < 3; ++a) {
+          nearest[a] = std::lround(at[a]);
+          inside = inside && nearest[a] >= 0 && nearest[a] < grid.dims[a];
+        }
+        if (inside) out(i, j, k) = native(nearest[0], nearest[1], nearest[2]);
+      }
+  return out;
+}
+
+const Volume<float>* WorkbenchState::overlayVolume(int model) const {
+  if (!case_ || model < 0 || model >= static_cast<int>(case_->models.size())) return nullptr;
+  const ModelOutputs& outputs = case_->models[model];
+  const std::string& gate = layers.overlay_gate;
+  const bool native = layers.native_gate && hasNativeGate(model, gate);
+  if (!native) {
+    if (gate == "mean" && outputs.gates.size() == 1) return &outputs.gates.front().second;
+    for (const auto& [name, volume] : outputs.gates)
+      if (name == gate) return &volume;
+    if (gate != "mean" || outputs.gates.empty()) return nullptr;
+  }
+  // The mean and native maps are computed once per case and setting: views redraw every frame.
+  std::optional<CachedVolume>& cached = overlay_cache_[model];
+  if (cached && cached->case_serial == case_serial_ && cached->gate == gate &&
+      cached->native == native)
+    return &cached->volume;
+  CachedVolume computed{case_serial_, gate, native, 0, {}};
+  if (native) {
+    for (const auto& [name, volume] : outputs.native_gates)
+      if (name == gate) computed.volume = nativeOnImageGrid(volume);
+  } else {
+    computed.volume = meanOfGates(outputs.gates);
+  }
+  cached = std::move(computed);
+  return &cached->volume;
+}
+
+bool WorkbenchState::differenceFromProbabilities() const {
+  if (!case_ || case_->models.size() < 2) return false;
+  const auto &a = case_->models[0].probabilities, &b = case_->models[1].probabilities;
+  return a && b && layers.focus_label < a->channels() && a->channels() == b->channels();
+}
+
+const Volume<float>* WorkbenchState::differenceVolume() const {
+  if (!case_ || case_->models.size() < 2) return nullptr;
+  const int label = layers.focus_label;
+  if (difference_cache_ && difference_cache_->case_serial == case_serial_ &&
+      difference_cache_->label == label)
+    return &difference_cache_->volume;
+  const ModelOutputs &a = case_->models[0], &b = case_->models[1];
+  Volume<float> difference;
+  if (differenceFromProbabilities())
+    difference = probabilityDifference(*a.probabilities, *b.probabilities, label);
+  else if (a.prediction && b.prediction)
+    difference = predictionDisagreement(*a.prediction, *b.prediction, label);
+  else
+    return nullptr;
+  difference_cache_ = CachedVolume{case_serial_, {}, false, label, std::move(difference)};
+  return &difference_cache_->volume;
+}
+
+std::string WorkbenchState::differenceDescription() const {
+  const int label = layers.focus_label;
+  std::string name = label == 0 ? "foreground" : fmt::format("label {}", label);
+  if (const auto known = label_names_.find(label); label > 0 && known != label_names_.end())
+    name = known->second;
+  return differenceFromProbabilities() ? fmt::format("P({}): A - B", name)
+                                       : fmt::format("{}: only A (+1), only B (-1)", name);
+}
+
+SliceScene WorkbenchState::differenceScene(Plane plane) const {
+  const SavedCase& c = requireCase();
+  SliceScene scene;
+  scene.plane = plane;
+  scene.slice = slice(plane);
+  scene.image.volume = &c.volumes.image;
+  scene.image.lo = window.lo();
+  scene.image.hi = window.hi();
+  if (const Volume<float>* difference = differenceVolume()) {
+    ScalarLayer layer;
+    layer.volume = difference;
+    layer.colormap = ColormapName::Diverging;
+    layer.lo = -1.0;
+    layer.hi = 1.0;
+    layer.opacity = 0.85;
+    layer.interpolation = Interpolation::Nearest;  // NaN (agreement) must not bleed into neighbours
+    scene.overlays.push_back(layer);
+  }
+  if (layers.show_reference && c.volumes.reference)
+    scene.labels.push_back(labelLayer(*c.volumes.reference, kReferenceColor, layers));
+  return scene;
+}
+
+// --- revision ---
+
+WorkbenchState::PictureSettings WorkbenchState::pictureSettings() const {
+  return {layers, window, views_, side_by_side};
+}
+
+uint64_t WorkbenchState::revision() const {
+  const PictureSettings now = pictureSettings();
+  const PictureSettings& seen = seen_settings_;
+  if (!(now.layers == seen.layers) || !sameWindow(now.window, seen.window) ||
+      now.views != seen.views || now.side_by_side != seen.side_by_side) {
+    changed();
+    seen_settings_ = now;
+  }
+  return revision_;
+}
+
+// --- session file ---
+
+nlohmann::json WorkbenchState::sessionJson() const {
+  nlohmann::json views = nlohmann::json::array();
+  for (const ViewTransform& v : views_)
+    views.push_back({{"zoom", v.zoom}, {"pan_x", v.pan_x}, {"pan_y", v.pan_y}});
+  return {
+      {"evaluation", evaluation_dir_.empty()
+                         ? std::string()
+                         : fs::absolute(evaluation_dir_).lexically_normal().string()},
+      {"case", currentCaseId()},
+      {"cursor", cursor_},
+      {"window", {{"center", window.center}, {"width", window.width}}},
+      {"layers",
+       {{"show_reference", layers.show_reference},
+        {"show_prediction_a", layers.show_prediction_a},
+        {"show_prediction_b", layers.show_prediction_b},
+        {"label_style", labelStyleName(layers.label_style)},
+        {"label_opacity", layers.label_opacity},
+        {"overlay_model", layers.overlay_model},
+        {"overlay_gate", layers.overlay_gate},
+        {"colormap", colormapName(layers.colormap)},
+        {"opacity", layers.opacity},
+        {"threshold", layers.threshold},
+        {"native_gate", layers.native_gate},
+        {"focus_label", layers.focus_label}}},
+      {"browser_label", browser_label},
+      {"side_by_side", side_by_side},
+      {"views", views},
+  };
+}
+
+void WorkbenchState::applySession(const nlohmann::json& session) {
+  // Restored into a fresh state and moved in only when everything is there.
+  WorkbenchState restored;
+  try {
+    const std::string dir = session.value("evaluation", std::string());
+    const std::string id = session.value("case", std::string());
+    if (!dir.empty()) {
+      if (!fs::is_directory(dir))
+        throw IoError(dir + ": the session's evaluation folder is missing");
+      restored.openEvaluation(dir);
+    } else if (!id.empty()) {
+      throw FormatError(fmt::format("session: case '{}' without an evaluation folder", id));
+    }
+    if (session.contains("layers")) {
+      const auto& l = session["layers"];
+      LayerSettings& s = restored.layers;
+      s.show_reference = l.value("show_reference", s.show_reference);
+      s.show_prediction_a = l.value("show_prediction_a", s.show_prediction_a);
+      s.show_prediction_b = l.value("show_prediction_b", s.show_prediction_b);
+      s.label_style =
+          parseLabelStyle(l.value("label_style", std::string(labelStyleName(s.label_style))));
+      s.label_opacity = l.value("label_opacity", s.label_opacity);
+      s.overlay_model = l.value("overlay_model", s.overlay_model);
+      s.overlay_gate = l.value("overlay_gate", s.overlay_gate);
+      const std::string map = l.value("colormap", std::string(colormapName(s.colormap)));
+      const auto parsed = parseColormapName(map);
+      if (!parsed)
+        throw FormatError(fmt::format("session: colormap '{}' is not one of {}", map,
+                                      fmt::join(colormapNames(), ", ")));
+      s.colormap = *parsed;
+      s.opacity = l.value("opacity", s.opacity);
+      s.threshold = l.value("threshold", s.threshold);
+      s.native_gate = l.value("native_gate", s.native_gate);
+      s.focus_label = l.value("focus_label", s.focus_label);
+    }
+    restored.browser_label = session.value("browser_label", restored.browser_label);
+    restored.side_by_side = session.value("side_by_side", false);
+    if (!id.empty()) {
+      const auto ids = restored.caseRows();
+      if (std::none_of(ids.begin(), ids.end(), [&](const CaseRow& row) { return row.id == id; }))
+        throw UsageError(fmt::format("{}: the session's case '{}' is not in the report",
+                                     (fs::path(dir) / "report.json").string(), id));
+      restored.showCase(restored.readCase(id));
+      if (session.contains("cursor")) restored.setCursor(session["cursor"].get<Vec3>());
+      if (session.contains("window"))
+        restored.window = {session["window"].at("center").get<double>(),
+                           session["window"].at("width").get<double>()};
+      if (session.contains("views"))
+        for (size_t p = 0; p < restored.views_.size() && p < session["views"].size(); ++p) {
+          const auto& v = session["views"][p];
+          restored.views_[p] = {v.value("zoom", 1.0), v.value("pan_x", 0.0), v.value("pan_y", 0.0)};
+        }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(fmt::format("session: {}", e.what()));
+  }
+  // Views compare revisions: the restored state's must lie beyond every earlier one.
+  restored.revision_ += revision_ + 1;
+  *this = std::move(restored);
+  seen_settings_ = pictureSettings();
+}
+
+void WorkbenchState::saveSession(const fs::path& file) const {
+  writeFileAtomically(file, sessionJson().dump(2) + "\n");
+}
+
+void WorkbenchState::loadSession(const fs::path& file) {
+  const auto bytes = readWholeFile(file);
+  const nlohmann::json session = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  if (session.is_discarded() || !session.is_object())
+    throw FormatError(file.string() + ": not a gatescope session (a JSON object)");
+  try {
+    applySession(session);
+  } catch (const FormatError& e) {
+    throw FormatError(fmt::format("{}: {}", file.string(), e.what()));
+  }
+}
+
+// --- recent files ---
+
+std::vector<std::string> recentFiles() {
+  std::vector<std::string> files;
+  std::error_code error;
+  const fs::path path = recentFilesPath();
+  if (!fs::is_regular_file(path, error)) return files;
+  try {
+    const auto bytes = readWholeFile(path);
+    const nlohmann::json list = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+    if (!list.is_array()) return files;
+    for (const auto& entry : list)
+      if (entry.is_string() && files.size() < kMaxRecentFiles)
+        files.push_back(entry.get<std::string>());
+  } catch (const Error&) {
+    // Unreadable: the list starts empty.
+  }
+  return files;
+}
+
+void rememberRecentFile(const std::string& path) {
+  std::string normal = fs::absolute(path).lexically_normal().string();
+  if (normal.size() > 1 && normal.back() == fs::path::preferred_separator) normal.pop_back();
+  std::vector<std::string> files = recentFiles();
+  files.erase(std::remove(files.begin(), files.end(), normal), files.end());
+  files.insert(files.begin(), normal);
+  if (files.size() > kMaxRecentFiles) files.resize(kMaxRecentFiles);
+  try {
+    const fs::path file = recentFilesPath();
+    fs::create_directories(file.parent_path());
+    writeFileAtomically(file, nlohmann::json(files).dump(2) + "\n");
+  } catch (const std::exception&) {
+    // Best effort: see the header.
+  }
+}
+
+}  // namespace gatescope::workbench

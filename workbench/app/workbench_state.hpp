@@ -1,0 +1,219 @@
+#pragma once
+
+// The workbench's state without a window: the session (an evaluation folder and its report), the
+// case browser, the loaded case, the linked cursor and views, window/level, layer settings, and the
+// slice scenes the views draw. Panels read and change it; they hold no domain logic, and tests
+// drive it directly.
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "analysis/evaluation/saved_case.hpp"
+#include "renderers/colormap.hpp"
+#include "renderers/slice_compositor.hpp"
+#include "renderers/window_level.hpp"
+
+namespace gatescope::workbench {
+
+// Contour/fill colours of the label layers: the reference as in the figures (yellow), the
+// predictions in colours that stay visible on a gray image and under a jet overlay: model A magenta
+// (as the figures' prediction), model B cyan.
+inline constexpr Rgba kReferenceColor{255, 255, 0, 255};
+inline constexpr std::array<Rgba, 2> kPredictionColors{{{255, 0, 255, 255}, {0, 255, 255, 255}}};
+
+// What the attention overlay and the label layers show.
+struct LayerSettings {
+  bool show_reference = true;
+  bool show_prediction_a = true;
+  bool show_prediction_b = true;
+  LabelStyle label_style = LabelStyle::Contour;
+  double label_opacity = 1.0;
+  int overlay_model = 0;              // 0: model A, 1: model B, -1: no attention overlay
+  std::string overlay_gate = "mean";  // a gate name, or "mean" (the mean of the model's gates)
+  ColormapName colormap = ColormapName::Jet;
+  double opacity = 0.5;
+  double threshold = 0.1;    // coefficients below are transparent
+  bool native_gate = false;  // a named gate at its own resolution (blocky) where saved;
+                             // "mean" and gates without a native map stay resampled
+  int focus_label = 0;       // 0: every label's contours; else only this label's
+  friend bool operator==(const LayerSettings&, const LayerSettings&) = default;
+};
+
+// One row of the case browser: per-model Dice and HD95 of the browser's label, and A - B.
+struct CaseRow {
+  std::string id;
+  std::string status;  // "ok", the error of a failed case, or "A: <error>" of a failed model
+  bool has_predictions = false;  // saved predictions: the case can be opened in the viewer
+  double dice_a = 0, dice_b = 0, hd95_a = 0, hd95_b = 0;  // NaN when missing; inf kept as is
+  double dice_difference = 0;                             // dice_a - dice_b (NaN without B)
+};
+enum class CaseSort { Id, DiceA, DiceB, DiceDifference, Hd95A, Hd95B };
+
+// Values under the cursor.
+struct Probe {
+  Vec3 voxel{};  // integer voxel indices (as doubles)
+  Vec3 world{};  // mm, RAS
+  double image = 0.0;
+  int reference = 0;           // label, 0 without a reference
+  std::vector<int> predicted;  // per model (0 for a model without a prediction)
+  std::vector<std::pair<std::string, double>> gates;  // "A: gated / attentionblock2" -> coefficient
+};
+
+// Zoom and pan of one slice view (the picture scaled by zoom about its centre, then shifted).
+struct ViewTransform {
+  double zoom = 1.0;
+  double pan_x = 0.0, pan_y = 0.0;  // picture pixels
+  friend bool operator==(const ViewTransform&, const ViewTransform&) = default;
+};
+
+class WorkbenchState {
+ public:
+  // --- session ---
+  // Reads DIR/report.json and fills the case browser; Error naming the file when it is not a
+  // report. Closes the loaded case; browser_label moves to the report's first label when it has no
+  // such label.
+  void openEvaluation(const std::filesystem::path& dir);
+  [[nodiscard]] const std::filesystem::path& evaluationDir() const { return evaluation_dir_; }
+  [[nodiscard]] const std::optional<nlohmann::ordered_json>& report() const { return report_; }
+  [[nodiscard]] const std::map<int, std::string>& labelNames() const { return label_names_; }
+
+  // --- case browser ---
+  // Cases whose id contains `filter` (case-insensitive), sorted; NaN values sort last.
+  [[nodiscard]] std::vector<CaseRow> caseRows(const std::string& filter = {},
+                                              CaseSort sort = CaseSort::Id,
+                                              bool descending = false) const;
+  int browser_label = 1;  // the label whose Dice/HD95 the browser shows
+
+  // --- the loaded case ---
+  // Reads the case's volumes with probabilities (slow: call from a task) ... UsageError without an
+  // evaluation, for an unknown case or one without saved predictions.
+  [[nodiscard]] SavedCase readCase(const std::string& id) const;
+  // ... and shows them: the cursor goes to the focus label's centre (else the middle), the window
+  // to the image's preset (CT or MR), views reset. Keeps layer settings.
+  void showCase(SavedCase loaded);
+  [[nodiscard]] const SavedCase* currentCase() const { return case_ ? &*case_ : nullptr; }
+  [[nodiscard]] std::string currentCaseId() const {
+    return case_ ? case_->volumes.id : std::string();
+  }
+
+  // --- cursor and views (linked: one cursor, each plane shows the slice through it) ---
+  [[nodiscard]] Vec3 cursor() const { return cursor_; }
+  // The cursor does not move without a case.
+  void setCursor(const Vec3& voxel);  // clamped to the grid, rounded
+  // A click at (x, y) in the pixels of sliceScene(plane)'s picture (the panel undoes zoom and pan):
+  // the cursor moves in the plane and keeps its slice.
+  void setCursorFromPicture(Plane plane, double x, double y);
+  // Moves the cursor `delta` voxels along the plane's normal voxel axis (+: growing index),
+  // clamped.
+  void scroll(Plane plane, int delta);
+  // The cursor's index along the plane's normal axis.
+  [[nodiscard]] int64_t slice(Plane plane) const;
+  [[nodiscard]] ViewTransform& view(Plane plane) { return views_[static_cast<int>(plane)]; }
+  [[nodiscard]] Probe probe() const;  // an empty Probe without a case
+
+  // --- window/level ---
+  WindowLevel window{40.0, 400.0};
+  // UsageError for an unknown preset or without a case.
+  void applyWindowPreset(const std::string& name);
+  // Drag: right/left widens/narrows the window, down/up lowers/raises the level, in proportion to
+  // the image's range (a drag of kWindowDragPixels spans it). Nothing happens without a case.
+  void dragWindow(double dx_pixels, double dy_pixels);
+  static constexpr double kWindowDragPixels = 500.0;
+
+  // --- layers and scenes ---
+  LayerSettings layers;
+  // The scene a slice view composites at the cursor's slice: the image through the window, the
+  // attention overlay, and the reference (kReferenceColor) and prediction (kPredictionColors)
+  // layers the show flags ask for, of layers.focus_label only when set. Single view: the overlay of
+  // layers.overlay_model, both models' predictions; side by side: `model`'s overlay (none when
+  // overlay_model is -1) and prediction only. Pointers into this state: valid until the case or
+  // layers change. UsageError without a case.
+  [[nodiscard]] SliceScene sliceScene(Plane plane, int model = 0) const;
+  // The attention volume `model`'s overlay shows, after layers.overlay_gate: "mean" (the model's
+  // only gate when it has one), a gate, or with native_gate that gate's native map brought to the
+  // image grid by nearest sampling (NaN outside the gate's grid); nullptr when the model has no
+  // such gate. Computed volumes are cached until the case or these settings change.
+  [[nodiscard]] const Volume<float>* overlayVolume(int model) const;
+  [[nodiscard]] std::vector<std::string> gateNames(int model) const;  // "mean" first when several
+  [[nodiscard]] bool hasNativeGate(int model, const std::string& gate) const;
+  bool side_by_side = false;  // A | B | difference
+
+  // The side-by-side difference view: the image, differenceVolume() on the diverging map over
+  // [-1, 1] and the reference layer. UsageError without a case.
+  [[nodiscard]] SliceScene differenceScene(Plane plane) const;
+  // As the comparison figure (probabilityDifference, predictionDisagreement): P(focus label) of A -
+  // B (the foreground's for label 0), NaN where they agree within 0.05; without probabilities for
+  // that label +1 where only A predicts it, -1 where only B does. nullptr without two models.
+  // Cached until the case or focus label change.
+  [[nodiscard]] const Volume<float>* differenceVolume() const;
+  [[nodiscard]] std::string differenceDescription() const;  // "P(liver): A - B", for the colour bar
+
+  // Bumped on every change that alters any picture (case, cursor, window, layers, view transforms,
+  // side_by_side): views redraw only when it moved. Changes to public fields are seen here, by
+  // comparison with the values at the last call.
+  [[nodiscard]] uint64_t revision() const;
+
+  // --- session file ---
+  // The evaluation folder (absolute), case, cursor, window, layers, browser_label, side_by_side and
+  // view transforms.
+  [[nodiscard]] nlohmann::json sessionJson() const;
+  // Restores what sessionJson() holds (reading the case: slow); Error naming what is missing (the
+  // folder, the case) or malformed. All or nothing: on an error the state is unchanged.
+  void applySession(const nlohmann::json& session);
+  void saveSession(const std::filesystem::path& file) const;  // atomically
+  // As applySession; FormatError naming the file when it is not a JSON object.
+  void loadSession(const std::filesystem::path& file);
+
+ private:
+  // The public settings that alter pictures, as revision() last saw them.
+  struct PictureSettings {
+    LayerSettings layers;
+    WindowLevel window;
+    std::array<ViewTransform, 3> views;
+    bool side_by_side = false;
+  };
+  // A volume computed for the overlay or the difference view, and what it was computed from.
+  struct CachedVolume {
+    uint64_t case_serial = 0;
+    std::string gate;
+    bool native = false;
+    int label = 0;
+    Volume<float> volume;
+  };
+
+  void changed() const { ++revision_; }
+  [[nodiscard]] const SavedCase& requireCase() const;
+  [[nodiscard]] PictureSettings pictureSettings() const;
+  [[nodiscard]] Volume<float> nativeOnImageGrid(const Volume<float>& native) const;
+  // Both models have probabilities with a channel for the focus label.
+  [[nodiscard]] bool differenceFromProbabilities() const;
+
+  std::filesystem::path evaluation_dir_;
+  std::optional<nlohmann::ordered_json> report_;
+  std::map<int, std::string> label_names_;
+  std::set<std::string> cases_with_predictions_;
+  std::optional<SavedCase> case_;
+  uint64_t case_serial_ = 0;  // which loaded case the caches belong to (ids repeat on reload)
+  double image_range_ = 1.0;  // finite max - min of the image, for dragWindow
+  Vec3 cursor_{};
+  std::array<ViewTransform, 3> views_{};
+  mutable std::array<std::optional<CachedVolume>, 2> overlay_cache_;  // per model
+  mutable std::optional<CachedVolume> difference_cache_;
+  mutable uint64_t revision_ = 0;
+  mutable PictureSettings seen_settings_;
+};
+
+// Recently opened evaluation folders and sessions, newest first, at most 10, in
+// ($XDG_CONFIG_HOME or ~/.config)/gatescope/recent.json. A missing or corrupt file reads as empty;
+// remembering is best effort (an unwritable config folder must not stop the workbench).
+[[nodiscard]] std::vector<std::string> recentFiles();
+void rememberRecentFile(const std::string& path);  // as an absolute path, moved to the front
+
+}  // namespace gatescope::workbench
