@@ -5,6 +5,7 @@
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +28,7 @@ struct AppOptions {
   bool demo = false;
   std::string evaluation, session, case_id;
   std::string screenshot;
+  int scroll_benchmark = 0;
   int frames = 3;
   bool show_about = false;
   int width = 1280;
@@ -69,6 +71,10 @@ int main(int argc, char** argv) {
   cli.add_option("--evaluation", options.evaluation, "Open an evaluation folder (gatescope evaluate --save-predictions)");
   cli.add_option("--case", options.case_id, "Case to open (default: the saved case where A and B differ most)");
   cli.add_option("--session", options.session, "Restore a saved session (File > Save session)");
+  cli.add_option("--scroll-benchmark", options.scroll_benchmark,
+                 "Once the case is loaded, scroll the axial view through N frames, print the CPU time per frame "
+                 "and exit (docs/benchmarks.md)")
+      ->check(CLI::PositiveNumber);
   cli.add_option("--screenshot", options.screenshot,
                  "Render --frames frames once the case is loaded, save the window as this PNG and exit");
   cli.add_option("--frames", options.frames, "Frames to render before --screenshot (default 3)")
@@ -111,7 +117,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   glfwMakeContextCurrent(window);
-  glfwSwapInterval(options.screenshot.empty() ? 1 : 0);
+  glfwSwapInterval(options.screenshot.empty() && options.scroll_benchmark == 0 ? 1 : 0);
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
@@ -128,6 +134,7 @@ int main(int argc, char** argv) {
     // A screenshot counts frames once nothing is loading, and gives up after two minutes.
     const auto started = std::chrono::steady_clock::now();
     int ready_frames = 0;
+    std::vector<double> benchmark_frames;  // CPU milliseconds per frame: state, compositing, uploads, widgets
     bool quit = false;
     while (!glfwWindowShouldClose(window) && !quit) {
       glfwPollEvents();
@@ -136,12 +143,23 @@ int main(int argc, char** argv) {
       ImGui::NewFrame();
       if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q)) quit = true;
 
+      const auto frame_start = std::chrono::steady_clock::now();
+      if (options.scroll_benchmark > 0 && !app.busy() && app.state().currentCase()) {
+        // Back and forth through the middle slices, one slice per frame, as a wheel would.
+        const int step = (benchmark_frames.size() / 40) % 2 == 0 ? 1 : -1;
+        app.state().scroll(gatescope::Plane::Axial, step);
+      }
       app.frame();
       drawHelpMenu(show_about);
       gatescope::workbench::drawAboutWindow(show_about);
       quit = quit || app.quitRequested();
 
       ImGui::Render();
+      if (options.scroll_benchmark > 0 && !app.busy() && app.state().currentCase()) {
+        benchmark_frames.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frame_start).count());
+        if (static_cast<int>(benchmark_frames.size()) >= options.scroll_benchmark + 5) quit = true;
+      }
       int width = 0, height = 0;
       glfwGetFramebufferSize(window, &width, &height);
       glViewport(0, 0, width, height);
@@ -172,6 +190,18 @@ int main(int argc, char** argv) {
         }
       }
       glfwSwapBuffers(window);
+    }
+    if (options.scroll_benchmark > 0) {
+      if (benchmark_frames.size() <= 5) {
+        std::cerr << "gatescope-workbench: no case was shown: nothing measured\n";
+        exit_code = 1;
+      } else {
+        // The first frames build every texture: left out.
+        std::vector<double> times(benchmark_frames.begin() + 5, benchmark_frames.end());
+        std::sort(times.begin(), times.end());
+        std::printf("scrolling %zu frames: CPU time per frame median %.2f ms, 95th percentile %.2f ms, max %.2f ms\n",
+                    times.size(), times[times.size() / 2], times[times.size() * 95 / 100], times.back());
+      }
     }
   }
 

@@ -478,42 +478,18 @@ void WorkbenchApp::drawSliceView(const char* id, SliceView& view, Plane plane, i
   // Composite at the size shown: the slice fitted into the view, times the zoom.
   const double fit_mm = std::max(frame.columns * frame.spacing_x / area.x, frame.rows * frame.spacing_y / area.y);
   const double pixel_mm = std::max(fit_mm / transform.zoom, std::min(frame.spacing_x, frame.spacing_y) / 8.0);
-  const uint64_t revision = state_.revision();
-  if (view.revision != revision || view.width != area.x || view.height != area.y || view.zoom != transform.zoom) {
-    SliceScene scene = state_.sliceScene(plane, shown_model);
-    if (difference && c->models.size() > 1) {
-      const int label = state_.layers.focus_label;
-      const std::string key = c->volumes.id + "/" + std::to_string(label);
-      if (difference_key_ != key) {
-        const auto& a = c->models[0], &b = c->models[1];
-        difference_ = a.probabilities && b.probabilities ? probabilityDifference(*a.probabilities, *b.probabilities, label)
-                      : a.prediction && b.prediction     ? predictionDisagreement(*a.prediction, *b.prediction, label)
-                                                         : Volume<float>();
-        difference_key_ = key;
-      }
-      scene.overlays.clear();
-      // Keep the reference contours only.
-      std::erase_if(scene.labels, [&](const LabelLayer& l) { return !c->volumes.reference || l.labels != &*c->volumes.reference; });
-      if (!difference_->empty()) {
-        ScalarLayer layer;
-        layer.volume = &*difference_;
-        layer.colormap = ColormapName::Diverging;
-        layer.lo = -1.0;
-        layer.hi = 1.0;
-        layer.opacity = 0.85;
-        layer.interpolation = Interpolation::Nearest;
-        scene.overlays.push_back(layer);
-      }
-    }
-    scene.pixel_mm = pixel_mm;
+  const PictureInputs inputs{c, state_.layers, state_.window, state_.slice(plane), area.x, area.y, transform.zoom};
+  if (!view.inputs || !(*view.inputs == inputs)) {
     try {
+      SliceScene scene = difference ? state_.differenceScene(plane) : state_.sliceScene(plane, shown_model);
+      scene.pixel_mm = pixel_mm;
       view.mapping = sliceMapping(c->volumes.image.geometry(), plane, scene.slice, pixel_mm);
       composeSlice(scene, view.picture);
       view.texture.upload(view.picture);
     } catch (const std::exception& e) {
       showError(e.what());
     }
-    view.revision = revision, view.width = area.x, view.height = area.y, view.zoom = transform.zoom;
+    view.inputs = inputs;
   }
   // The picture centred in the view, shifted by the pan.
   const ImVec2 size(static_cast<float>(view.picture.width), static_cast<float>(view.picture.height));
@@ -538,7 +514,7 @@ void WorkbenchApp::drawSliceView(const char* id, SliceView& view, Plane plane, i
                                                ImGuiButtonFlags_MouseButtonMiddle);
   const ImGuiIO& io = ImGui::GetIO();
   if (ImGui::IsItemActive() && ImGui::IsMouseDown(ImGuiMouseButton_Left))
-    state_.setCursorFromPicture(plane, io.MousePos.x - p0.x, io.MousePos.y - p0.y);
+    state_.setCursor(view.mapping.voxelAt(io.MousePos.x - p0.x, io.MousePos.y - p0.y));
   if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Middle))
     transform.pan_x += io.MouseDelta.x, transform.pan_y += io.MouseDelta.y;
   if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Right))
@@ -567,9 +543,9 @@ void WorkbenchApp::draw3dView(float x, float y, float w, float h) {
 #if GATESCOPE_HAVE_VTK
   const Volume<float>* gate = state_.overlayVolume(model);
   // Rendering under software OpenGL takes ~0.1 s: only when the scene or camera changed.
+  const PictureInputs inputs{c, state_.layers, {}, 0, static_cast<float>(size), 0, 0};
   if (size >= 32 && gate && error3d_.empty() &&
-      (revision3d_ != state_.revision() || size3d_ != size || rendered_azimuth_ != azimuth_ ||
-       rendered_elevation_ != elevation_)) {
+      (!inputs3d_ || !(*inputs3d_ == inputs) || rendered_azimuth_ != azimuth_ || rendered_elevation_ != elevation_)) {
     try {
       if (!renderer3d_) renderer3d_ = std::make_unique<VolumeRenderer>();
       VolumeScene scene;
@@ -596,7 +572,7 @@ void WorkbenchApp::draw3dView(float x, float y, float w, float h) {
       restore_context_();
       error3d_ = e.what();
     }
-    revision3d_ = state_.revision(), size3d_ = size, rendered_azimuth_ = azimuth_, rendered_elevation_ = elevation_;
+    inputs3d_ = inputs, rendered_azimuth_ = azimuth_, rendered_elevation_ = elevation_;
   }
   if (!error3d_.empty()) ImGui::TextWrapped("3D view unavailable: %s", error3d_.c_str());
   if (!view3d_.empty()) {
@@ -803,7 +779,8 @@ void WorkbenchApp::drawGateExplorer(float x, float y, float w, float h) {
   const ModelOutputs& outputs = c->models[static_cast<size_t>(model)];
   const Plane plane = state_.side_by_side ? active_plane_ : Plane::Axial;
   const float tile = ImGui::GetContentRegionAvail().y - 3 * ImGui::GetTextLineHeightWithSpacing();
-  if (gates_revision_ != state_.revision() || gate_textures_.size() != outputs.gates.size()) {
+  const PictureInputs inputs{c, state_.layers, state_.window, state_.slice(plane), tile, 0, 0};
+  if (!gate_inputs_ || !(*gate_inputs_ == inputs) || gate_plane_ != plane || gate_textures_.size() != outputs.gates.size()) {
     gate_textures_.resize(outputs.gates.size());
     const SliceFrame frame = sliceFrame(c->volumes.image.geometry(), plane);
     const double pixel_mm = std::max(frame.columns * frame.spacing_x, frame.rows * frame.spacing_y) / std::max(tile, 32.0f);
@@ -819,7 +796,8 @@ void WorkbenchApp::drawGateExplorer(float x, float y, float w, float h) {
       if (!gate_textures_[g]) gate_textures_[g] = std::make_unique<Texture>();
       gate_textures_[g]->upload(composeSlice(scene));
     }
-    gates_revision_ = state_.revision();
+    gate_inputs_ = inputs;
+    gate_plane_ = plane;
   }
   // Each gate's attention statistics for this case and the focus label (else the browser's label).
   const auto& report = *state_.report();

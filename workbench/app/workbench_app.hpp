@@ -43,13 +43,26 @@ class WorkbenchApp {
   [[nodiscard]] WorkbenchState& state() { return state_; }
 
  private:
+  // What a picture was made from: it is made again only when one of these changed (scrolling one
+  // view moves the others' crosshairs, not their pictures).
+  struct PictureInputs {
+    const SavedCase* case_ = nullptr;
+    LayerSettings layers;
+    WindowLevel window;
+    int64_t slice = -1;
+    float width = 0, height = 0;
+    double zoom = 0;
+    bool operator==(const PictureInputs& o) const {
+      return case_ == o.case_ && layers == o.layers && window.center == o.window.center &&
+             window.width == o.window.width && slice == o.slice && width == o.width && height == o.height &&
+             zoom == o.zoom;
+    }
+  };
   struct SliceView {
     Texture texture;
     RgbaImage picture;
     SliceMapping mapping;
-    uint64_t revision = ~uint64_t{0};
-    float width = 0, height = 0;
-    double zoom = 0;
+    std::optional<PictureInputs> inputs;
   };
 
   void drawMenu();
@@ -86,18 +99,16 @@ class WorkbenchApp {
   SliceView views_[3];
   SliceView side_views_[3];  // A | B | difference of the active plane
   Plane active_plane_ = Plane::Axial;
-  std::optional<Volume<float>> difference_;
-  std::string difference_key_;
 
   Texture view3d_;
   std::unique_ptr<VolumeRenderer> renderer3d_;
-  uint64_t revision3d_ = ~uint64_t{0};
-  int size3d_ = 0;
+  std::optional<PictureInputs> inputs3d_;  // slice unused; width = size
   double azimuth_ = 0, elevation_ = 0, rendered_azimuth_ = 1e9, rendered_elevation_ = 1e9;
   std::string error3d_;
 
   std::vector<std::unique_ptr<Texture>> gate_textures_;
-  uint64_t gates_revision_ = ~uint64_t{0};
+  std::optional<PictureInputs> gate_inputs_;
+  Plane gate_plane_ = Plane::Axial;
 
   Texture plot_;
   std::string plot_key_;

@@ -148,9 +148,9 @@ class WorkbenchState {
   // The side-by-side difference view: the image, differenceVolume() on the diverging map over
   // [-1, 1] and the reference layer. UsageError without a case.
   [[nodiscard]] SliceScene differenceScene(Plane plane) const;
-  // As the comparison figure (probabilityDifference, predictionDisagreement): P(focus label) of A -
-  // B (the foreground's for label 0), NaN where they agree within 0.05; without probabilities for
-  // that label +1 where only A predicts it, -1 where only B does. nullptr without two models.
+  // As the comparison figure (probabilityDifference, predictionDisagreement): P(focus label) of
+  // A - B (the foreground's for label 0), NaN where they agree within 0.05; without probabilities
+  // for that label +1 where only A predicts it, -1 where only B does. nullptr without two models.
   // Cached until the case or focus label change.
   [[nodiscard]] const Volume<float>* differenceVolume() const;
   [[nodiscard]] std::string differenceDescription() const;  // "P(liver): A - B", for the colour bar
