@@ -29,3 +29,9 @@ $gatescope render plot --report "$evaluation" --kind bland-altman --label 1 --dp
 $gatescope render plot --report "$evaluation" --kind attention --label 2 --dpi 150 --out "$out/plot_attention.png"
 "${display[@]}" $gatescope render 3d "${source[@]}" --gate attentionblock2 --camera anterior --size 600 \
   --dpi 110 --out "$out/render_3d.png"
+
+# The workbench on the demo (docs/workbench.md): the same case, and the A | B | difference mode.
+"${display[@]}" build/bin/gatescope-workbench --evaluation "$evaluation" --case "$case_id" --width 1600 --height 1000 \
+  --screenshot "$out/workbench_demo.png" --frames 4
+"${display[@]}" build/bin/gatescope-workbench --evaluation "$evaluation" --case "$case_id" --width 1600 --height 1000 \
+  --side-by-side --screenshot "$out/workbench_compare.png" --frames 4

@@ -29,6 +29,7 @@ struct AppOptions {
   std::string evaluation, session, case_id;
   std::string screenshot;
   int scroll_benchmark = 0;
+  bool side_by_side = false;
   int frames = 3;
   bool show_about = false;
   int width = 1280;
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
   cli.add_option("--evaluation", options.evaluation, "Open an evaluation folder (gatescope evaluate --save-predictions)");
   cli.add_option("--case", options.case_id, "Case to open (default: the saved case where A and B differ most)");
   cli.add_option("--session", options.session, "Restore a saved session (File > Save session)");
+  cli.add_flag("--side-by-side", options.side_by_side, "Start in the A | B | difference view (Tab toggles it)");
   cli.add_option("--scroll-benchmark", options.scroll_benchmark,
                  "Once the case is loaded, scroll the axial view through N frames, print the CPU time per frame "
                  "and exit (docs/benchmarks.md)")
@@ -131,6 +133,7 @@ int main(int argc, char** argv) {
   {
     gatescope::workbench::WorkbenchApp app(
         {options.evaluation, options.session, options.case_id}, [window] { glfwMakeContextCurrent(window); });
+    if (options.side_by_side) app.state().side_by_side = true;
     // A screenshot counts frames once nothing is loading, and gives up after two minutes.
     const auto started = std::chrono::steady_clock::now();
     int ready_frames = 0;
