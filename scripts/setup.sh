@@ -72,6 +72,6 @@ case $mode in
     ctest --preset default
     echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan)"
     build asan
-    ctest --preset asan -L '^(volume|io|cli|metrics|stats|attention|models|datasets|demo|evaluation|train|renderers)$'
+    ctest --preset asan -L '^(volume|io|cli|metrics|stats|attention|models|datasets|demo|evaluation|train|renderers|app_state)$'
     ;;
 esac

@@ -105,8 +105,14 @@ void WorkbenchApp::finishTask() {
     showError(task_->title() + ": " + task_->error());
   } else if (loading_ && loading_->has_value()) {
     state_.showCase(std::move(**loading_));
+    image_metrics_.clear();
+  } else if (inspecting_ && inspecting_->has_value()) {
+    image_metrics_ = std::move((*inspecting_)->metrics);
+    state_.showImage(std::move((*inspecting_)->loaded));
+    plot_key_.clear();
   }
   loading_.reset();
+  inspecting_.reset();
   evaluation_result_.clear();
   task_.reset();
   if (!finished.empty()) {
@@ -140,6 +146,52 @@ void WorkbenchApp::startEvaluation() {
     });
     if (result.cancelled) throw Error("cancelled; run it again with the same output folder to resume");
   });
+}
+
+void WorkbenchApp::startImageInspection() {
+  if (busy()) return;
+  ImageInspectionRequest request;
+  request.image = image_path_;
+  request.reference = image_reference_;
+  for (const std::string& model : {run_model_a_, run_model_b_})
+    if (!model.empty()) request.models.emplace_back(model);
+  request.device = run_device_;
+  if (request.image.empty()) throw UsageError("give an image (.nii, .nii.gz or .png)");
+  auto result = std::make_shared<std::optional<ImageInspection>>();
+  inspecting_ = result;
+  task_ = std::make_unique<Task>("inspect " + request.image.filename().string(),
+                                 [request, result](const Task::Reporter& reporter) {
+                                   *result = inspectImage(request, pluginRegistry(), [&](const std::string& line) {
+                                     reporter.progress(-1.0, line);
+                                   });
+                                 });
+}
+
+void WorkbenchApp::drawImageDialog() {
+  if (open_image_dialog_) {
+    ImGui::OpenPopup("Inspect one image");
+    ImGui::SetNextWindowPos(ImGui::GetMainViewport()->GetCenter(), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+    open_image_dialog_ = false;
+  }
+  if (!ImGui::BeginPopupModal("Inspect one image", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
+  ImGui::TextDisabled("Runs the model(s) on one image in the background; with a reference, measures them.");
+  for (auto [label, value] : {std::pair{"image", &image_path_}, std::pair{"reference label (optional)", &image_reference_},
+                              std::pair{"model A", &run_model_a_}, std::pair{"model B (optional)", &run_model_b_},
+                              std::pair{"device", &run_device_}}) {
+    ImGui::SetNextItemWidth(420);
+    ImGui::InputText(label, value);
+  }
+  if (ImGui::Button("Run")) {
+    try {
+      startImageInspection();
+    } catch (const std::exception& e) {
+      showError(e.what());
+    }
+    ImGui::CloseCurrentPopup();
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
+  ImGui::EndPopup();
 }
 
 void WorkbenchApp::drawRunDialog() {
@@ -188,6 +240,7 @@ void WorkbenchApp::frame() {
   drawStatusBar(left, top + height, width, kStatusHeight);
   drawDialogs();
   drawRunDialog();
+  drawImageDialog();
 }
 
 // --- menu and dialogs --------------------------------------------------------------------------
@@ -197,6 +250,7 @@ void WorkbenchApp::drawMenu() {
   if (ImGui::BeginMenu("File")) {
     if (ImGui::MenuItem("Open evaluation folder...")) open_dialog_ = 1;
     if (ImGui::MenuItem("Run an evaluation...", nullptr, false, !busy())) open_run_dialog_ = true;
+    if (ImGui::MenuItem("Inspect one image...", nullptr, false, !busy())) open_image_dialog_ = true;
     if (ImGui::MenuItem("Open session...")) open_dialog_ = 2;
     if (ImGui::MenuItem("Save session...", nullptr, false, state_.report().has_value())) open_dialog_ = 3;
     if (ImGui::BeginMenu("Recent")) {
@@ -347,8 +401,15 @@ void WorkbenchApp::drawCaseBrowser(float x, float y, float w, float h) {
   ImGui::SetNextWindowSize(ImVec2(w, h));
   ImGui::Begin("Session and cases", nullptr, kPanelFlags);
   if (!state_.report()) {
-    ImGui::TextWrapped("No evaluation open. File > Open evaluation folder... (the output of gatescope evaluate "
-                       "--save-predictions, or of gatescope demo: build/demo/evaluation).");
+    if (const SavedCase* c = state_.currentCase()) {
+      ImGui::Text("image %s (no evaluation)", c->volumes.id.c_str());
+      for (const auto& model : c->models)
+        ImGui::TextDisabled("  %s, %zu gates", model.name.c_str(), model.gates.size());
+      ImGui::Separator();
+    }
+    ImGui::TextWrapped("File > Open evaluation folder... (the output of gatescope evaluate --save-predictions, or "
+                       "of gatescope demo: build/demo/evaluation), File > Run an evaluation..., or File > Inspect one "
+                       "image...");
     ImGui::End();
     return;
   }
@@ -687,6 +748,10 @@ void WorkbenchApp::drawCursor() {
 }
 
 void WorkbenchApp::drawMetrics() {
+  if (!state_.report()) {
+    drawImageMetrics();
+    return;
+  }
   const auto& report = *state_.report();
   const std::string id = state_.currentCaseId();
   const nlohmann::ordered_json* entry = nullptr;
@@ -763,6 +828,47 @@ void WorkbenchApp::drawMetrics() {
   }
 }
 
+void WorkbenchApp::drawImageMetrics() {
+  const SavedCase* c = state_.currentCase();
+  if (image_metrics_.empty()) {
+    ImGui::TextDisabled("no reference label: nothing to measure");
+    return;
+  }
+  const auto& names = state_.labelNames();
+  constexpr ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchProp;
+  const bool two = image_metrics_.size() > 1;
+  if (!ImGui::BeginTable("image metrics", two ? 4 : 2, flags)) return;
+  ImGui::TableSetupColumn("this image");
+  ImGui::TableSetupColumn(c->models[0].name.c_str());
+  if (two) {
+    ImGui::TableSetupColumn(c->models[1].name.c_str());
+    ImGui::TableSetupColumn("A-B");
+  }
+  ImGui::TableHeadersRow();
+  for (const auto& [label, values] : image_metrics_[0].items()) {
+    const int value = std::stoi(label);
+    for (const char* metric : {"dice", "hd95_mm", "assd_mm", "precision", "recall"}) {
+      auto valueOf = [&](size_t m) {
+        const auto& per_label = image_metrics_[m];
+        if (!per_label.contains(label) || !per_label[label].contains(metric)) return std::nan("");
+        return reportValue(per_label[label][metric]);
+      };
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::Text("%s %s", names.count(value) ? names.at(value).c_str() : label.c_str(), metric);
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(number(valueOf(0)).c_str());
+      if (two) {
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(number(valueOf(1)).c_str());
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(number(valueOf(0) - valueOf(1), "{:+.3f}").c_str());
+      }
+    }
+  }
+  ImGui::EndTable();
+}
+
 // --- gate explorer -----------------------------------------------------------------------------
 
 void WorkbenchApp::drawGateExplorer(float x, float y, float w, float h) {
@@ -800,11 +906,11 @@ void WorkbenchApp::drawGateExplorer(float x, float y, float w, float h) {
     gate_plane_ = plane;
   }
   // Each gate's attention statistics for this case and the focus label (else the browser's label).
-  const auto& report = *state_.report();
   const std::string label = std::to_string(state_.layers.focus_label > 0 ? state_.layers.focus_label : state_.browser_label);
   const nlohmann::ordered_json* attention = nullptr;
   const std::string key = model == 0 ? "A" : "B";
-  for (const auto& entry : report["cases"])
+  if (state_.report())
+    for (const auto& entry : (*state_.report())["cases"])
     if (entry.value("id", "") == c->volumes.id && entry["models"].contains(key) && entry["models"][key].contains("attention"))
       attention = &entry["models"][key]["attention"];
   for (size_t g = 0; g < outputs.gates.size(); ++g) {

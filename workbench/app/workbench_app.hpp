@@ -11,6 +11,7 @@
 
 #include "renderers/rgba_image.hpp"
 #include "renderers/slice_compositor.hpp"
+#include "workbench/app/image_inspection.hpp"
 #include "workbench/app/task.hpp"
 #include "workbench/app/texture.hpp"
 #include "workbench/app/workbench_state.hpp"
@@ -75,6 +76,7 @@ class WorkbenchApp {
   void drawLayers();
   void drawCursor();
   void drawMetrics();
+  void drawImageMetrics();
   void drawGateExplorer(float x, float y, float w, float h);
   void drawStatusBar(float x, float y, float w, float h);
   void drawDialogs();
@@ -82,6 +84,8 @@ class WorkbenchApp {
   void openEvaluation(const std::string& dir, const std::string& case_id = {});
   void drawRunDialog();
   void startEvaluation();
+  void drawImageDialog();
+  void startImageInspection();
   void openCase(const std::string& id);
   void finishTask();
   void showError(const std::string& message);
@@ -92,6 +96,8 @@ class WorkbenchApp {
   std::unique_ptr<Task> task_;
   std::shared_ptr<std::optional<SavedCase>> loading_;  // the case a task is reading
   std::string evaluation_result_;                      // the folder a finished evaluation task wrote
+  std::shared_ptr<std::optional<ImageInspection>> inspecting_;  // one image the models run on
+  std::vector<nlohmann::ordered_json> image_metrics_;  // per model, of the image shown (no report)
   std::string error_;
   bool quit_ = false;
   std::optional<std::string> screenshot_request_;
@@ -124,6 +130,8 @@ class WorkbenchApp {
   bool open_run_dialog_ = false;
   std::string run_model_a_, run_model_b_, run_dataset_, run_out_ = "gatescope-evaluation", run_device_ = "auto";
   int run_limit_ = 0;
+  bool open_image_dialog_ = false;
+  std::string image_path_, image_reference_;
 };
 
 }  // namespace gatescope::workbench

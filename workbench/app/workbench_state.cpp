@@ -235,6 +235,14 @@ void WorkbenchState::showCase(SavedCase loaded) {
   changed();
 }
 
+void WorkbenchState::showImage(SavedCase loaded) {
+  evaluation_dir_.clear();
+  report_.reset();
+  cases_with_predictions_.clear();
+  label_names_ = loaded.label_names;
+  showCase(std::move(loaded));
+}
+
 const SavedCase& WorkbenchState::requireCase() const {
   if (!case_) throw UsageError("no case is open in the workbench");
   return *case_;

@@ -98,6 +98,9 @@ class WorkbenchState {
   // ... and shows them: the cursor goes to the focus label's centre (else the middle), the window
   // to the image's preset (CT or MR), views reset. Keeps layer settings.
   void showCase(SavedCase loaded);
+  // A case that belongs to no evaluation (one image the models ran on in the workbench): closes
+  // the open evaluation, takes the case's own label names, and shows it as showCase does.
+  void showImage(SavedCase loaded);
   [[nodiscard]] const SavedCase* currentCase() const { return case_ ? &*case_ : nullptr; }
   [[nodiscard]] std::string currentCaseId() const {
     return case_ ? case_->volumes.id : std::string();
