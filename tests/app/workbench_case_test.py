@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The workbench on an evaluation folder under Xvfb: it opens the case, composites the three slice
+"""The workbench on the demo evaluation (--demo) under Xvfb: it opens the saved case, composites the three slice
 views with model A's gate overlay and the contours, renders the 3D view, fills the case browser
 and the metrics panel, and saves a screenshot of itself once the case is loaded.
 
@@ -21,10 +21,11 @@ width, height, side = 1400, 900, 330  # side columns: the case browser (left) an
 
 shot = out / "case.png"
 env_home = out / "home"
-res = subprocess.run([xvfb_run, "-a", "-s", "-screen 0 1600x1000x24", workbench, "--evaluation",
-                      str(demo / "evaluation"), "--case", "abdomen_041", "--screenshot", str(shot), "--frames", "4",
-                      "--width", str(width), "--height", str(height)],
-                     capture_output=True, text=True, timeout=300, env={"HOME": str(env_home), "PATH": "/usr/bin:/bin"})
+# --demo finds the demo evaluation through $GATESCOPE_DEMO_OUT and opens its saved case.
+res = subprocess.run([xvfb_run, "-a", "-s", "-screen 0 1600x1000x24", workbench, "--demo", "--screenshot", str(shot),
+                      "--frames", "4", "--width", str(width), "--height", str(height)],
+                     capture_output=True, text=True, timeout=300,
+                     env={"HOME": str(env_home), "PATH": "/usr/bin:/bin", "GATESCOPE_DEMO_OUT": str(demo)})
 if res.returncode != 0:
     problems.append(f"exit {res.returncode}: {res.stderr[-2000:]}")
 elif not shot.exists():
@@ -52,6 +53,14 @@ else:
     recent = env_home / ".config" / "gatescope" / "recent.json"
     if not recent.exists() or "evaluation" not in recent.read_text():
         problems.append("the opened evaluation is not in the recent files")
+
+# Without a demo evaluation anywhere it says how to make one.
+empty = out / "empty"
+empty.mkdir()
+res = subprocess.run([workbench, "--demo"], capture_output=True, text=True, timeout=60, cwd=empty,
+                     env={"HOME": str(env_home), "PATH": "/usr/bin:/bin", "GATESCOPE_DEMO_OUT": str(empty)})
+if res.returncode != 1 or "gatescope demo" not in res.stderr:
+    problems.append(f"--demo without a demo: exit {res.returncode}, {res.stderr!r}")
 
 for p in problems:
     print("FAIL:", p)

@@ -44,10 +44,13 @@ void reportGlfwError(int code, const char* description) {
 std::string findDemoEvaluation() {
   namespace fs = std::filesystem;
   std::vector<fs::path> candidates;
-  if (const char* out = std::getenv("GATESCOPE_DEMO_OUT")) candidates.push_back(fs::path(out) / "evaluation");
-  candidates.push_back("build/demo/evaluation");
-  candidates.push_back("gatescope-demo/evaluation");
-  candidates.push_back(fs::path(GATESCOPE_SOURCE_DIR) / "build" / "demo" / "evaluation");
+  if (const char* out = std::getenv("GATESCOPE_DEMO_OUT")) {
+    candidates.push_back(fs::path(out) / "evaluation");  // given: the only place to look
+  } else {
+    candidates.push_back("build/demo/evaluation");
+    candidates.push_back("gatescope-demo/evaluation");
+    candidates.push_back(fs::path(GATESCOPE_SOURCE_DIR) / "build" / "demo" / "evaluation");
+  }
   for (const auto& c : candidates)
     if (fs::exists(c / "report.json")) return c.string();
   return {};

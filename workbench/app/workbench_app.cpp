@@ -810,19 +810,30 @@ void WorkbenchApp::drawMetrics() {
                 number(reportValue(d.value("wilcoxon_p", nlohmann::ordered_json("nan"))), "{:.3f}").c_str(),
                 d.value("better", "-").c_str());
   }
-  // The paired plot of the browser's label, drawn by the renderers.
-  const std::string key = fmt::format("{}:{}", state_.evaluationDir().string(), state_.browser_label);
+  // A plot of the dataset for the browser's label, drawn by the renderers.
+  static const char* kPlots[] = {"paired Dice", "paired HD95", "Bland-Altman volumes", "attention mass per gate"};
+  ImGui::SetNextItemWidth(200);
+  ImGui::Combo("plot", &plot_kind_, kPlots, 4);
+  const std::string key = fmt::format("{}:{}:{}", state_.evaluationDir().string(), state_.browser_label, plot_kind_);
   if (plot_key_ != key) {
     plot_key_ = key;
     try {
+      const std::string label = std::to_string(state_.browser_label);
       Canvas canvas(kColumnPlotWidthPt, kColumnPlotHeightPt);
-      (void)drawPairedMetricPlot(canvas, pairedMetricData(report, "report.json", std::to_string(state_.browser_label), "dice"));
+      if (plot_kind_ <= 1)
+        (void)drawPairedMetricPlot(canvas, pairedMetricData(report, "report.json", label, plot_kind_ == 0 ? "dice" : "hd95_mm"));
+      else if (plot_kind_ == 2)
+        (void)drawBlandAltmanPlot(canvas, blandAltmanData(report, "report.json", label));
+      else
+        (void)drawGateStatisticsPlot(canvas, gateStatisticsData(report, "report.json", label));
       plot_.upload(canvas.rasterize(86.0));
-    } catch (const std::exception&) {
-      // A report without this label or model B: no plot.
+      plot_error_.clear();
+    } catch (const std::exception& e) {
+      plot_error_ = e.what();  // e.g. a report without model B or without gates
     }
   }
-  if (!plot_.empty()) {
+  if (!plot_error_.empty()) ImGui::TextWrapped("%s", plot_error_.c_str());
+  if (!plot_.empty() && plot_error_.empty()) {
     const float w = ImGui::GetContentRegionAvail().x;
     ImGui::Image(plot_.id(), ImVec2(w, w * plot_.height() / plot_.width()));
   }

@@ -117,7 +117,8 @@ class WorkbenchApp {
   Plane gate_plane_ = Plane::Axial;
 
   Texture plot_;
-  std::string plot_key_;
+  std::string plot_key_, plot_error_;
+  int plot_kind_ = 0;
 
   // Dialog inputs.
   std::string open_path_, session_path_ = "gatescope-session.json", export_path_ = "gatescope-view.png";
