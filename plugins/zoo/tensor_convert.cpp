@@ -44,6 +44,13 @@ torch::Tensor volumeToTensor(const Volume<float>& v, int dimensions) {
 // i and k per channel, in cache-sized tiles (a generic strided copy is several times slower).
 Volume<float> tensorToVolume(torch::Tensor t, const Geometry& g) {
   if (t.dim() == 3) t = t.unsqueeze(3);
+  if (t.is_cuda()) {
+    // On a GPU the transpose costs nothing next to the copy: transpose there, copy once.
+    const torch::Tensor layout = t.to(torch::kFloat32).permute({0, 3, 2, 1}).contiguous();
+    Volume<float> v(g, layout.size(0));
+    torch::from_blob(v.data(), layout.sizes(), torch::kFloat32).copy_(layout);
+    return v;
+  }
   t = t.to(torch::kCPU, torch::kFloat32).contiguous();
   const int64_t channels = t.size(0), ni = t.size(1), nj = t.size(2), nk = t.size(3);
   Volume<float> v(g, channels);
@@ -90,12 +97,24 @@ int64_t roundUp(int64_t n, int64_t multiple) { return (n + multiple - 1) / multi
 
 }  // namespace
 
-PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info, bool for_windows) {
+PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info, bool for_windows,
+                           const torch::Device& device) {
   Volume<float> normalized = image;
   if (info.preprocessing.normalize == "zscore") normalizeZScore(normalized);
   PreparedInput prepared;
   prepared.original = image.dims();
-  torch::Tensor t = volumeToTensor(normalized, info.dimensions).unsqueeze(0);
+  torch::Tensor t;
+  if (device.is_cuda()) {
+    // Copy the volume as it lies and transpose on the device.
+    const auto& d = normalized.dims();
+    t = torch::from_blob(normalized.data(), {normalized.channels(), d[2], d[1], d[0]}, torch::kFloat32)
+            .to(device)
+            .permute({0, 3, 2, 1});
+    if (info.dimensions == 2) t = t.select(3, 0);
+    t = t.contiguous().unsqueeze(0);
+  } else {
+    t = volumeToTensor(normalized, info.dimensions).unsqueeze(0);
+  }
   std::vector<int64_t> pad;  // F.pad order: last axis first, (before, after)
   for (int a = info.dimensions - 1; a >= 0; --a) {
     const auto axis = static_cast<size_t>(a);
@@ -117,7 +136,16 @@ Prediction finishPrediction(const torch::Tensor& padded_probabilities, const std
   Prediction p;
   const torch::Tensor probabilities = cropSpatial(padded_probabilities, original, dimensions)[0];
   p.probabilities = tensorToVolume(probabilities, geometry);
-  p.labels = argmaxLabels(p.probabilities);
+  if (probabilities.is_cuda()) {
+    // torch.argmax keeps the first of equal maxima, as argmaxLabels does.
+    torch::Tensor labels = probabilities.argmax(0).to(torch::kUInt8);
+    if (labels.dim() == 2) labels = labels.unsqueeze(2);
+    labels = labels.permute({2, 1, 0}).contiguous();
+    p.labels = Volume<uint8_t>(geometry);
+    torch::from_blob(p.labels.data(), labels.sizes(), torch::kUInt8).copy_(labels);
+  } else {
+    p.labels = argmaxLabels(p.probabilities);
+  }
 
   const auto gates_start = std::chrono::steady_clock::now();
   for (const zoo::GateOutput& gate : gate_outputs) {
@@ -141,7 +169,20 @@ Prediction finishPrediction(const torch::Tensor& padded_probabilities, const std
     for (int a = 0; a < dimensions; ++a) full.dims[static_cast<size_t>(a)] = gate.alpha.size(2 + a);
     Index3 target{1, 1, 1};
     std::copy(padded.begin(), padded.end(), target.begin());
-    g.resampled = interpolateLinear(tensorToVolume(gate.alpha[0], full), target, geometry, align_corners);
+    if (gate.alpha.is_cuda()) {
+      // F.interpolate on the device, then the crop: the same values as interpolateLinear (which
+      // the tests check against F.interpolate), without moving the coarse map to the CPU first.
+      std::vector<int64_t> size(padded.begin(), padded.end());
+      auto options = torch::nn::functional::InterpolateFuncOptions().size(size).align_corners(align_corners);
+      if (dimensions == 3)
+        options.mode(torch::kTrilinear);
+      else
+        options.mode(torch::kBilinear);
+      const torch::Tensor up = torch::nn::functional::interpolate(gate.alpha.to(torch::kFloat32), options);
+      g.resampled = tensorToVolume(cropSpatial(up, original, dimensions)[0], geometry);
+    } else {
+      g.resampled = interpolateLinear(tensorToVolume(gate.alpha[0], full), target, geometry, align_corners);
+    }
     p.gates.push_back(std::move(g));
   }
   p.gate_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - gates_start).count();
@@ -187,7 +228,7 @@ Prediction runPrediction(const NetworkRunner& run, const Image& image, const Pre
                                  real.channels()));
   if (info.dimensions == 2 && real.dims()[2] != 1)
     throw UsageError(fmt::format("a 2D model needs 2D images; this one has {} slices", real.dims()[2]));
-  const PreparedInput prepared = prepareInput(real, info, !options.window.empty());
+  const PreparedInput prepared = prepareInput(real, info, !options.window.empty(), device);
   const torch::Tensor input = prepared.tensor.to(device);
   Prediction prediction;
   AutocastScope autocast(options.precision, device);

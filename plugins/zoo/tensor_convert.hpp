@@ -19,8 +19,10 @@ struct PreparedInput {
   Index3 original;  // image dims
   Index3 padded;
 };
-// Without padding when `for_windows` (windows are padded by the sliding-window loop).
-[[nodiscard]] PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info, bool for_windows = false);
+// Without padding when `for_windows` (windows are padded by the sliding-window loop). On CUDA the
+// tensor is made on the device.
+[[nodiscard]] PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info, bool for_windows = false,
+                                         const torch::Device& device = torch::kCPU);
 
 // Probabilities, argmax labels and gate maps (native and on the image grid) from outputs over a
 // padded grid (probabilities (1, classes, padded); gates (1, C, padded / stride)), cropped back to
