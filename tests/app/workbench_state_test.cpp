@@ -319,6 +319,12 @@ TEST_CASE("the probe reads every volume under the cursor", "[app]") {
   CHECK(probe.gates[2].first == "B: baseline / g1");
   CHECK(probe.gates[2].second == 0.25);
   CHECK(WorkbenchState().probe().predicted.empty());
+  // Under the mouse: any point, rounded and clamped to the grid; the cursor stays.
+  const Probe hovered = state.probeAt({4.4, 2.6, 99.0});
+  CHECK(hovered.voxel == Vec3{4, 3, 7});
+  CHECK(hovered.image == 4 + 20 * 3 + 320 * 7 - 1000);
+  CHECK(state.cursor() == Vec3{9, 8, 3});
+  CHECK(state.probeAt({-3, -0.2, 1}).voxel == Vec3{0, 0, 1});
 }
 
 TEST_CASE("window presets and dragging change the window in proportion to the image's range",

@@ -586,6 +586,16 @@ void WorkbenchApp::drawSliceView(const char* id, SliceView& view, Plane plane, i
     else
       state_.scroll(plane, io.MouseWheel > 0 ? 1 : -1);
   }
+  if (ImGui::IsItemHovered() && !ImGui::IsItemActive()) {
+    // What lies under the mouse, without moving the cursor.
+    const Probe p = state_.probeAt(view.mapping.voxelAt(io.MousePos.x - p0.x, io.MousePos.y - p0.y));
+    ImGui::BeginTooltip();
+    ImGui::Text("(%.0f, %.0f, %.0f)  image %.1f  reference %d", p.voxel[0], p.voxel[1], p.voxel[2], p.image, p.reference);
+    for (size_t m = 0; m < p.predicted.size() && m < c->models.size(); ++m)
+      ImGui::Text("%s: label %d", c->models[m].name.c_str(), p.predicted[m]);
+    for (const auto& [gate, value] : p.gates) ImGui::Text("%s %.3f", gate.c_str(), value);
+    ImGui::EndTooltip();
+  }
   if (ImGui::IsItemHovered()) {
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_UpArrow))) state_.scroll(plane, 1);
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_DownArrow))) state_.scroll(plane, -1);

@@ -107,11 +107,6 @@ Mat3 linearPart(const Geometry& g) {
   return m;
 }
 
-Index3 voxelIndex(const Vec3& voxel) {
-  return {static_cast<int64_t>(voxel[0]), static_cast<int64_t>(voxel[1]),
-          static_cast<int64_t>(voxel[2])};
-}
-
 LabelLayer labelLayer(const Volume<int32_t>& labels, Rgba color, const LayerSettings& layers) {
   LabelLayer layer;
   layer.labels = &labels;
@@ -279,12 +274,18 @@ int64_t WorkbenchState::slice(Plane plane) const {
       cursor_[sliceFrame(case_->volumes.image.geometry(), plane).axis_normal]);
 }
 
-Probe WorkbenchState::probe() const {
+Probe WorkbenchState::probe() const { return probeAt(cursor_); }
+
+Probe WorkbenchState::probeAt(const Vec3& voxel) const {
   Probe probe;
   if (!case_) return probe;
-  const Index3 at = voxelIndex(cursor_);
-  probe.voxel = cursor_;
-  probe.world = case_->volumes.image.geometry().indexToWorld(cursor_);
+  const Index3& dims = case_->volumes.image.dims();
+  Index3 at{};
+  for (int a = 0; a < 3; ++a) {
+    at[a] = std::clamp<int64_t>(std::llround(voxel[a]), 0, dims[a] - 1);
+    probe.voxel[a] = static_cast<double>(at[a]);
+  }
+  probe.world = case_->volumes.image.geometry().indexToWorld(probe.voxel);
   probe.image = case_->volumes.image(at[0], at[1], at[2]);
   if (case_->volumes.reference) probe.reference = (*case_->volumes.reference)(at[0], at[1], at[2]);
   for (const ModelOutputs& model : case_->models) {

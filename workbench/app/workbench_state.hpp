@@ -120,6 +120,8 @@ class WorkbenchState {
   [[nodiscard]] int64_t slice(Plane plane) const;
   [[nodiscard]] ViewTransform& view(Plane plane) { return views_[static_cast<int>(plane)]; }
   [[nodiscard]] Probe probe() const;  // an empty Probe without a case
+  // The same at any voxel (rounded and clamped to the grid): what lies under the mouse.
+  [[nodiscard]] Probe probeAt(const Vec3& voxel) const;
 
   // --- window/level ---
   WindowLevel window{40.0, 400.0};
