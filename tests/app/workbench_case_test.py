@@ -5,6 +5,7 @@ and the metrics panel, and saves a screenshot of itself once the case is loaded.
 
 Usage: workbench_case_test.py XVFB_RUN WORKBENCH DEMO_EVALUATION_DIR OUT_DIR
 """
+import json
 import shutil
 import subprocess
 import sys
@@ -53,6 +54,38 @@ else:
     recent = env_home / ".config" / "gatescope" / "recent.json"
     if not recent.exists() or "evaluation" not in recent.read_text():
         problems.append("the opened evaluation is not in the recent files")
+
+# A session file (as File > Save session writes it) restores the case, here in A | B | difference.
+session = out / "session.json"
+session.write_text(json.dumps({"evaluation": str((demo / "evaluation").resolve()), "case": "abdomen_041",
+                               "side_by_side": True, "layers": {"colormap": "viridis", "focus_label": 1}}))
+restored = out / "session.png"
+res = subprocess.run([xvfb_run, "-a", "-s", "-screen 0 1600x1000x24", workbench, "--session", str(session),
+                      "--screenshot", str(restored), "--frames", "4", "--width", str(width), "--height", str(height)],
+                     capture_output=True, text=True, timeout=300, env={"HOME": str(env_home), "PATH": "/usr/bin:/bin"})
+if res.returncode != 0 or not restored.exists():
+    problems.append(f"--session: exit {res.returncode}: {res.stderr[-1500:]}")
+else:
+    pixels = np.asarray(Image.open(restored).convert("RGB")).astype(int)
+    views = pixels[80:height - 240, side:width - side]
+    # The layout changed (three columns, another colour map): most of the views differ from --demo's.
+    if shot.exists():
+        before = np.asarray(Image.open(shot).convert("RGB")).astype(int)[80:height - 240, side:width - side]
+        changed = (np.abs(views - before).sum(axis=2) > 40).mean()
+        if changed < 0.2:
+            problems.append(f"--session did not restore its layout and colours ({changed:.3f} of the views changed)")
+    # The difference column: the diverging map's light-to-dark blues where B is more confident.
+    third = views[:, 2 * views.shape[1] // 3:].reshape(-1, 3)
+    blue = ((third[:, 2] > third[:, 0] + 60) & (third[:, 2] > 100)).mean()
+    if blue < 0.005:
+        problems.append(f"--session with side_by_side shows no difference column ({blue:.4f} blue)")
+bad = out / "bad_session.json"
+bad.write_text(json.dumps({"evaluation": str(out / "nowhere"), "case": "abdomen_041"}))
+res = subprocess.run([xvfb_run, "-a", workbench, "--session", str(bad), "--screenshot", str(out / "bad.png"),
+                      "--frames", "3"], capture_output=True, text=True, timeout=120,
+                     env={"HOME": str(env_home), "PATH": "/usr/bin:/bin"})
+if res.returncode != 0:
+    problems.append(f"a bad session must open an error dialog, not stop the program: exit {res.returncode}")
 
 # Without a demo evaluation anywhere it says how to make one.
 empty = out / "empty"

@@ -135,7 +135,8 @@ int main(int argc, char** argv) {
   bool show_about = options.show_about;
   {
     gatescope::workbench::WorkbenchApp app(
-        {options.evaluation, options.session, options.case_id}, [window] { glfwMakeContextCurrent(window); });
+        {options.evaluation, options.session, options.case_id, options.screenshot.empty()},
+        [window] { glfwMakeContextCurrent(window); });
     if (options.side_by_side) app.state().side_by_side = true;
     // A screenshot counts frames once nothing is loading, and gives up after two minutes.
     const auto started = std::chrono::steady_clock::now();

@@ -46,11 +46,10 @@ const char* kPlaneTitles[3] = {"axial", "coronal", "sagittal"};
 }  // namespace
 
 WorkbenchApp::WorkbenchApp(const StartupOptions& startup, std::function<void()> restore_context)
-    : restore_context_(std::move(restore_context)) {
+    : restore_context_(std::move(restore_context)), hover_tooltips_(startup.hover_tooltips) {
   try {
     if (!startup.session.empty()) {
-      state_.loadSession(startup.session);
-      rememberRecentFile(startup.session);
+      openSession(startup.session);
     } else if (!startup.evaluation.empty()) {
       openEvaluation(startup.evaluation, startup.case_id);
     }
@@ -98,6 +97,20 @@ void WorkbenchApp::openCase(const std::string& id) {
   });
 }
 
+void WorkbenchApp::openSession(const std::string& path) {
+  if (busy()) return;
+  auto result = std::make_shared<std::optional<WorkbenchState>>();
+  restoring_ = result;
+  task_ = std::make_unique<Task>("open session " + fs::path(path).filename().string(),
+                                 [path, result](const Task::Reporter& reporter) {
+                                   reporter.progress(-1.0, "reading the session's evaluation and case");
+                                   WorkbenchState restored;
+                                   restored.loadSession(path);
+                                   *result = std::move(restored);
+                                 });
+  rememberRecentFile(fs::absolute(path).string());
+}
+
 void WorkbenchApp::finishTask() {
   if (!task_ || !task_->done()) return;
   const std::string finished = evaluation_result_;
@@ -106,6 +119,10 @@ void WorkbenchApp::finishTask() {
   } else if (loading_ && loading_->has_value()) {
     state_.showCase(std::move(**loading_));
     image_metrics_.clear();
+  } else if (restoring_ && restoring_->has_value()) {
+    state_ = std::move(**restoring_);
+    image_metrics_.clear();
+    plot_key_.clear();
   } else if (inspecting_ && inspecting_->has_value()) {
     image_metrics_ = std::move((*inspecting_)->metrics);
     state_.showImage(std::move((*inspecting_)->loaded));
@@ -113,6 +130,7 @@ void WorkbenchApp::finishTask() {
   }
   loading_.reset();
   inspecting_.reset();
+  restoring_.reset();
   evaluation_result_.clear();
   task_.reset();
   if (!finished.empty()) {
@@ -259,12 +277,10 @@ void WorkbenchApp::drawMenu() {
       for (const auto& path : recent)
         if (ImGui::MenuItem(path.c_str())) {
           try {
-            if (fs::is_directory(path)) {
+            if (fs::is_directory(path))
               openEvaluation(path);
-            } else {
-              state_.loadSession(path);
-              rememberRecentFile(path);
-            }
+            else
+              openSession(path);
           } catch (const std::exception& e) {
             showError(e.what());
           }
@@ -326,7 +342,7 @@ void WorkbenchApp::drawDialogs() {
       try {
         switch (d) {
           case 1: openEvaluation(*path); break;
-          case 2: state_.loadSession(*path); rememberRecentFile(fs::absolute(*path).string()); break;
+          case 2: openSession(*path); break;
           case 3: state_.saveSession(*path); rememberRecentFile(fs::absolute(*path).string()); break;
           case 4: exportFigure(*path, false); break;
           case 5: exportFigure(*path, true); break;
@@ -586,7 +602,7 @@ void WorkbenchApp::drawSliceView(const char* id, SliceView& view, Plane plane, i
     else
       state_.scroll(plane, io.MouseWheel > 0 ? 1 : -1);
   }
-  if (ImGui::IsItemHovered() && !ImGui::IsItemActive()) {
+  if (hover_tooltips_ && ImGui::IsItemHovered() && !ImGui::IsItemActive()) {
     // What lies under the mouse, without moving the cursor.
     const Probe p = state_.probeAt(view.mapping.voxelAt(io.MousePos.x - p0.x, io.MousePos.y - p0.y));
     ImGui::BeginTooltip();

@@ -26,6 +26,7 @@ struct StartupOptions {
   std::string evaluation;  // an evaluation folder to open
   std::string session;     // a session file to restore
   std::string case_id;     // the case to open (default: the saved case where A and B differ most)
+  bool hover_tooltips = true;  // off for screenshots: wherever the pointer happens to rest
 };
 
 class WorkbenchApp {
@@ -87,6 +88,7 @@ class WorkbenchApp {
   void drawImageDialog();
   void startImageInspection();
   void openCase(const std::string& id);
+  void openSession(const std::string& path);  // reads the session and its case in the background
   void finishTask();
   void showError(const std::string& message);
   void exportFigure(const std::string& path, bool gates);
@@ -97,9 +99,11 @@ class WorkbenchApp {
   std::shared_ptr<std::optional<SavedCase>> loading_;  // the case a task is reading
   std::string evaluation_result_;                      // the folder a finished evaluation task wrote
   std::shared_ptr<std::optional<ImageInspection>> inspecting_;  // one image the models run on
+  std::shared_ptr<std::optional<WorkbenchState>> restoring_;    // a session being read
   std::vector<nlohmann::ordered_json> image_metrics_;  // per model, of the image shown (no report)
   std::string error_;
   bool quit_ = false;
+  bool hover_tooltips_ = true;
   std::optional<std::string> screenshot_request_;
 
   SliceView views_[3];
