@@ -43,6 +43,36 @@ double reportValue(const nlohmann::ordered_json& value) { return reportNumber(va
 
 const char* kPlaneTitles[3] = {"axial", "coronal", "sagittal"};
 
+// A modal form: a line of text, text fields, whatever `extra` adds, and Run / Cancel. Run calls
+// `run`; its error goes to `fail`.
+void drawForm(const char* title, bool& open, const char* text,
+              std::initializer_list<std::pair<const char*, std::string*>> fields, const std::function<void()>& extra,
+              const std::function<void()>& run, const std::function<void(const std::string&)>& fail) {
+  if (open) {
+    ImGui::OpenPopup(title);
+    ImGui::SetNextWindowPos(ImGui::GetMainViewport()->GetCenter(), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+    open = false;
+  }
+  if (!ImGui::BeginPopupModal(title, nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
+  ImGui::TextDisabled("%s", text);
+  for (const auto& [label, value] : fields) {
+    ImGui::SetNextItemWidth(420);
+    ImGui::InputText(label, value);
+  }
+  if (extra) extra();
+  if (ImGui::Button("Run")) {
+    try {
+      run();
+    } catch (const std::exception& e) {
+      fail(e.what());
+    }
+    ImGui::CloseCurrentPopup();
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
+  ImGui::EndPopup();
+}
+
 }  // namespace
 
 WorkbenchApp::WorkbenchApp(const StartupOptions& startup, std::function<void()> restore_context)
@@ -186,60 +216,23 @@ void WorkbenchApp::startImageInspection() {
 }
 
 void WorkbenchApp::drawImageDialog() {
-  if (open_image_dialog_) {
-    ImGui::OpenPopup("Inspect one image");
-    ImGui::SetNextWindowPos(ImGui::GetMainViewport()->GetCenter(), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
-    open_image_dialog_ = false;
-  }
-  if (!ImGui::BeginPopupModal("Inspect one image", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
-  ImGui::TextDisabled("Runs the model(s) on one image in the background; with a reference, measures them.");
-  for (auto [label, value] : {std::pair{"image", &image_path_}, std::pair{"reference label (optional)", &image_reference_},
-                              std::pair{"model A", &run_model_a_}, std::pair{"model B (optional)", &run_model_b_},
-                              std::pair{"device", &run_device_}}) {
-    ImGui::SetNextItemWidth(420);
-    ImGui::InputText(label, value);
-  }
-  if (ImGui::Button("Run")) {
-    try {
-      startImageInspection();
-    } catch (const std::exception& e) {
-      showError(e.what());
-    }
-    ImGui::CloseCurrentPopup();
-  }
-  ImGui::SameLine();
-  if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
-  ImGui::EndPopup();
+  drawForm("Inspect one image", open_image_dialog_,
+           "Runs the model(s) on one image in the background; with a reference, measures them.",
+           {{"image", &image_path_}, {"reference label (optional)", &image_reference_}, {"model A", &run_model_a_},
+            {"model B (optional)", &run_model_b_}, {"device", &run_device_}},
+           {}, [this] { startImageInspection(); }, [this](const std::string& e) { showError(e); });
 }
 
 void WorkbenchApp::drawRunDialog() {
-  if (open_run_dialog_) {
-    ImGui::OpenPopup("Run an evaluation");
-    ImGui::SetNextWindowPos(ImGui::GetMainViewport()->GetCenter(), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
-    open_run_dialog_ = false;
-  }
-  if (!ImGui::BeginPopupModal("Run an evaluation", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
-  ImGui::TextDisabled("Runs gatescope evaluate in the background and opens the result.");
-  for (auto [label, value] : {std::pair{"model A (gated)", &run_model_a_}, std::pair{"model B (optional)", &run_model_b_},
-                              std::pair{"dataset", &run_dataset_}, std::pair{"output folder", &run_out_},
-                              std::pair{"device", &run_device_}}) {
-    ImGui::SetNextItemWidth(420);
-    ImGui::InputText(label, value);
-  }
-  ImGui::SetNextItemWidth(120);
-  ImGui::InputInt("first N cases (0: all)", &run_limit_);
-  run_limit_ = std::max(0, run_limit_);
-  if (ImGui::Button("Run")) {
-    try {
-      startEvaluation();
-    } catch (const std::exception& e) {
-      showError(e.what());
-    }
-    ImGui::CloseCurrentPopup();
-  }
-  ImGui::SameLine();
-  if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
-  ImGui::EndPopup();
+  drawForm("Run an evaluation", open_run_dialog_, "Runs gatescope evaluate in the background and opens the result.",
+           {{"model A (gated)", &run_model_a_}, {"model B (optional)", &run_model_b_}, {"dataset", &run_dataset_},
+            {"output folder", &run_out_}, {"device", &run_device_}},
+           [this] {
+             ImGui::SetNextItemWidth(120);
+             ImGui::InputInt("first N cases (0: all)", &run_limit_);
+             run_limit_ = std::max(0, run_limit_);
+           },
+           [this] { startEvaluation(); }, [this](const std::string& e) { showError(e); });
 }
 
 void WorkbenchApp::frame() {
