@@ -43,6 +43,10 @@ WindowLevel windowFromPreset(std::string_view name, const Volume<float>& image) 
   throw UsageError("unknown window preset '" + std::string(name) + "' (presets: " + known + ")");
 }
 
+WindowLevel defaultWindow(const Volume<float>& image) {
+  return windowFromPreset(percentileWindow(image, 1.0, 99.0).lo() < -500.0 ? "ct-abdomen" : "mr-auto", image);
+}
+
 WindowLevel percentileWindow(const Volume<float>& image, double lower, double upper, int64_t channel) {
   if (!(lower >= 0 && lower < upper && upper <= 100))
     throw UsageError("percentile window needs 0 <= lower < upper <= 100");

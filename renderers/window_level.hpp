@@ -28,6 +28,10 @@ struct WindowPreset {
 // The window a preset gives for `image`; UsageError listing the presets for an unknown name.
 [[nodiscard]] WindowLevel windowFromPreset(std::string_view name, const Volume<float>& image);
 
+// The window an image opens with: ct-abdomen when it looks like CT (its 1st percentile is below
+// -500, air in Hounsfield units), else mr-auto.
+[[nodiscard]] WindowLevel defaultWindow(const Volume<float>& image);
+
 // The `lower`..`upper` percentiles (0-100) of the finite values of one channel, from at most about
 // a million evenly spaced voxels (exact for smaller volumes). A constant image gives a window of
 // width 1 around its value.

@@ -101,6 +101,13 @@ TEST_CASE("window presets and percentile windows", "[colormap]") {
   CHECK(windowFromPreset("minmax", ramp).hi() == 100.0);
   CHECK_THROWS_WITH(windowFromPreset("bone", ramp), Catch::Contains("unknown window preset 'bone'") &&
                                                         Catch::Contains("ct-abdomen"));
+  // The opening window: CT (air at -1000 HU below the 1st percentile) gets the abdomen window.
+  ramp(3, 0, 0) = 3.0f, ramp(4, 0, 0) = 4.0f;
+  CHECK(defaultWindow(ramp).lo() == Approx(1.0));  // mr-auto
+  Volume<float> ct = ramp;
+  for (int i = 0; i < 10; ++i) ct(i, 0, 0) = -1000.0f;
+  CHECK(defaultWindow(ct).center == 40.0);
+  CHECK(defaultWindow(ct).width == 400.0);
   Volume<float> flat(g, 1, 7.0f);
   CHECK(percentileWindow(flat, 1, 99).lo() < 7.0);
   CHECK(percentileWindow(flat, 1, 99).hi() > 7.0);

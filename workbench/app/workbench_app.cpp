@@ -73,6 +73,42 @@ void drawForm(const char* title, bool& open, const char* text,
   ImGui::EndPopup();
 }
 
+// Dice, HD95, ASSD, precision and recall per label for one or two models, and A - B. `per_model`
+// holds each model's {label: {metric: value}} as reports write them.
+void drawCaseMetricTable(const char* id, const char* first_column, const std::vector<std::string>& titles,
+                         const std::vector<nlohmann::ordered_json>& per_model, const std::map<int, std::string>& names) {
+  if (per_model.empty()) return;
+  const bool two = per_model.size() > 1;
+  constexpr ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchProp;
+  if (!ImGui::BeginTable(id, two ? 4 : 2, flags)) return;
+  ImGui::TableSetupColumn(first_column);
+  for (size_t m = 0; m < per_model.size() && m < 2; ++m) ImGui::TableSetupColumn(titles[m].c_str());
+  if (two) ImGui::TableSetupColumn("A-B");
+  ImGui::TableHeadersRow();
+  for (const auto& [label, _] : per_model[0].items()) {
+    const int value = std::stoi(label);
+    for (const char* metric : {"dice", "hd95_mm", "assd_mm", "precision", "recall"}) {
+      auto valueOf = [&](size_t m) {
+        const auto& labels = per_model[m];
+        if (!labels.contains(label) || !labels[label].contains(metric)) return std::nan("");
+        return reportValue(labels[label][metric]);
+      };
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::Text("%s %s", names.count(value) ? names.at(value).c_str() : label.c_str(), metric);
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(number(valueOf(0)).c_str());
+      if (two) {
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(number(valueOf(1)).c_str());
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(number(valueOf(0) - valueOf(1), "{:+.3f}").c_str());
+      }
+    }
+  }
+  ImGui::EndTable();
+}
+
 }  // namespace
 
 WorkbenchApp::WorkbenchApp(const StartupOptions& startup, std::function<void()> restore_context)
@@ -779,44 +815,11 @@ void WorkbenchApp::drawMetrics() {
   if (!entry) return;
   const bool two = report["models"].contains("B");
   const auto& names = state_.labelNames();
-  constexpr ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchProp;
-  if (ImGui::BeginTable("case metrics", two ? 4 : 2, flags)) {
-    ImGui::TableSetupColumn("this case");
-    ImGui::TableSetupColumn("A");
-    if (two) {
-      ImGui::TableSetupColumn("B");
-      ImGui::TableSetupColumn("A-B");
-    }
-    ImGui::TableHeadersRow();
-    const auto& models = (*entry)["models"];
-    const nlohmann::ordered_json labels = models.contains("A") ? models["A"].value("labels", nlohmann::ordered_json::object())
-                                                               : nlohmann::ordered_json::object();
-    for (const auto& [label, _] : labels.items()) {
-      const int value = std::stoi(label);
-      for (const char* metric : {"dice", "hd95_mm", "assd_mm", "precision", "recall"}) {
-        auto valueOf = [&](const char* key) {
-          if (!models.contains(key)) return std::nan("");
-          const auto& m = models[key];
-          if (!m.contains("labels") || !m["labels"].contains(label) || !m["labels"][label].contains(metric))
-            return std::nan("");
-          return reportValue(m["labels"][label][metric]);
-        };
-        const double a = valueOf("A"), b = valueOf("B");
-        ImGui::TableNextRow();
-        ImGui::TableNextColumn();
-        ImGui::Text("%s %s", names.count(value) ? names.at(value).c_str() : label.c_str(), metric);
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted(number(a).c_str());
-        if (two) {
-          ImGui::TableNextColumn();
-          ImGui::TextUnformatted(number(b).c_str());
-          ImGui::TableNextColumn();
-          ImGui::TextUnformatted(number(a - b, "{:+.3f}").c_str());
-        }
-      }
-    }
-    ImGui::EndTable();
-  }
+  std::vector<nlohmann::ordered_json> per_model;
+  for (const char* key : {"A", "B"})
+    if ((*entry)["models"].contains(key))
+      per_model.push_back((*entry)["models"][key].value("labels", nlohmann::ordered_json::object()));
+  drawCaseMetricTable("case metrics", "this case", {"A", "B"}, per_model, names);
   if (!two || !report.contains("comparison")) return;
   ImGui::Spacing();
   ImGui::TextDisabled("dataset, paired over %s cases (Wilcoxon)", number(reportValue(report["dataset"].value("cases", nlohmann::ordered_json(0))), "{:.0f}").c_str());
@@ -864,39 +867,9 @@ void WorkbenchApp::drawImageMetrics() {
     ImGui::TextDisabled("no reference label: nothing to measure");
     return;
   }
-  const auto& names = state_.labelNames();
-  constexpr ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchProp;
-  const bool two = image_metrics_.size() > 1;
-  if (!ImGui::BeginTable("image metrics", two ? 4 : 2, flags)) return;
-  ImGui::TableSetupColumn("this image");
-  ImGui::TableSetupColumn(c->models[0].name.c_str());
-  if (two) {
-    ImGui::TableSetupColumn(c->models[1].name.c_str());
-    ImGui::TableSetupColumn("A-B");
-  }
-  ImGui::TableHeadersRow();
-  for (const auto& [label, values] : image_metrics_[0].items()) {
-    const int value = std::stoi(label);
-    for (const char* metric : {"dice", "hd95_mm", "assd_mm", "precision", "recall"}) {
-      auto valueOf = [&](size_t m) {
-        const auto& per_label = image_metrics_[m];
-        if (!per_label.contains(label) || !per_label[label].contains(metric)) return std::nan("");
-        return reportValue(per_label[label][metric]);
-      };
-      ImGui::TableNextRow();
-      ImGui::TableNextColumn();
-      ImGui::Text("%s %s", names.count(value) ? names.at(value).c_str() : label.c_str(), metric);
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(number(valueOf(0)).c_str());
-      if (two) {
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted(number(valueOf(1)).c_str());
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted(number(valueOf(0) - valueOf(1), "{:+.3f}").c_str());
-      }
-    }
-  }
-  ImGui::EndTable();
+  std::vector<std::string> titles;
+  for (const auto& model : c->models) titles.push_back(model.name);
+  drawCaseMetricTable("image metrics", "this image", titles, image_metrics_, state_.labelNames());
 }
 
 // --- gate explorer -----------------------------------------------------------------------------

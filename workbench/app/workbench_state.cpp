@@ -215,9 +215,7 @@ void WorkbenchState::showCase(SavedCase loaded) {
   if (loaded.volumes.reference && layers.focus_label > 0)
     if (const auto centre = labelCentre(*loaded.volumes.reference, layers.focus_label))
       for (int a = 0; a < 3; ++a) cursor_[a] = static_cast<double>(std::lround((*centre)[a]));
-  // CT holds air at about -1000 HU: a low 1st percentile says CT (as `render` decides).
-  window = windowFromPreset(
-      percentileWindow(image, 1.0, 99.0).lo() < -500.0 ? "ct-abdomen" : "mr-auto", image);
+  window = defaultWindow(image);
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const float v : image.channel(0))
     if (std::isfinite(v)) lo = std::min<double>(lo, v), hi = std::max<double>(hi, v);
@@ -315,7 +313,7 @@ void WorkbenchState::dragWindow(double dx_pixels, double dy_pixels) {
 
 // --- layers and scenes ---
 
-SliceScene WorkbenchState::sliceScene(Plane plane, int model) const {
+SliceScene WorkbenchState::imageScene(Plane plane) const {
   const SavedCase& c = requireCase();
   SliceScene scene;
   scene.plane = plane;
@@ -323,6 +321,12 @@ SliceScene WorkbenchState::sliceScene(Plane plane, int model) const {
   scene.image.volume = &c.volumes.image;
   scene.image.lo = window.lo();
   scene.image.hi = window.hi();
+  return scene;
+}
+
+SliceScene WorkbenchState::sliceScene(Plane plane, int model) const {
+  const SavedCase& c = requireCase();
+  SliceScene scene = imageScene(plane);
   const int overlay_model =
       side_by_side && layers.overlay_model >= 0 ? model : layers.overlay_model;
   if (const Volume<float>* overlay = overlay_model >= 0 ? overlayVolume(overlay_model) : nullptr) {
@@ -448,12 +452,7 @@ std::string WorkbenchState::differenceDescription() const {
 
 SliceScene WorkbenchState::differenceScene(Plane plane) const {
   const SavedCase& c = requireCase();
-  SliceScene scene;
-  scene.plane = plane;
-  scene.slice = slice(plane);
-  scene.image.volume = &c.volumes.image;
-  scene.image.lo = window.lo();
-  scene.image.hi = window.hi();
+  SliceScene scene = imageScene(plane);
   if (const Volume<float>* difference = differenceVolume()) {
     ScalarLayer layer;
     layer.volume = difference;

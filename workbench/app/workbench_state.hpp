@@ -194,6 +194,8 @@ class WorkbenchState {
   };
 
   void changed() const { ++revision_; }
+  // The image through the window at the plane's current slice: what every scene starts from.
+  [[nodiscard]] SliceScene imageScene(Plane plane) const;
   [[nodiscard]] const SavedCase& requireCase() const;
   [[nodiscard]] PictureSettings pictureSettings() const;
   [[nodiscard]] Volume<float> nativeOnImageGrid(const Volume<float>& native) const;

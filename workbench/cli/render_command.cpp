@@ -104,11 +104,7 @@ void addStyleOptions(CLI::App& cmd, StyleOptions& s) {
 }
 
 WindowLevel resolveWindow(const std::string& text, const Volume<float>& image) {
-  if (text == "auto-detect") {
-    // CT holds air at about -1000 HU: a low 1st percentile says CT.
-    const WindowLevel spread = percentileWindow(image, 1.0, 99.0);
-    return windowFromPreset(spread.lo() < -500.0 ? "ct-abdomen" : "mr-auto", image);
-  }
+  if (text == "auto-detect") return defaultWindow(image);
   if (const size_t comma = text.find(','); comma != std::string::npos) {
     try {
       const double level = std::stod(text.substr(0, comma)), width = std::stod(text.substr(comma + 1));
