@@ -1,5 +1,7 @@
 // Entry point of the LibTorch plugin: registers everything this library provides.
 #include "analysis/plugin/registry.hpp"
+#include "analysis/core/error.hpp"
+#include "plugins/runtime/torch_errors.hpp"
 #include "plugins/runtime/torch_runtime.hpp"
 #include "plugins/torchscript/torchscript_adapter.hpp"
 #include "plugins/training/trainer.hpp"
@@ -17,7 +19,18 @@ extern "C" __attribute__((visibility("default"))) void gatescope_register_plugin
                                     info.cuda_device_names[static_cast<size_t>(d)] + ")");
     return description;
   });
-  registry.addModelLoader("manifest", gatescope::loadNativeModel);
-  registry.addModelLoader("torchscript", gatescope::loadTorchScriptModel);
+  // No LibTorch error leaves the plugin: loading and running a model give one-line errors naming
+  // the model file.
+  const auto guarded = [](auto load) {
+    return [load](const std::filesystem::path& path, const gatescope::LoadOptions& options) {
+      try {
+        return gatescope::guardTorchErrors(load(path, options), path);
+      } catch (const c10::Error& e) {
+        throw gatescope::FormatError(path.string() + ": " + gatescope::torchErrorLine(e));
+      }
+    };
+  };
+  registry.addModelLoader("manifest", guarded(gatescope::loadNativeModel));
+  registry.addModelLoader("torchscript", guarded(gatescope::loadTorchScriptModel));
   registry.setTrainer(gatescope::trainZooModels);
 }

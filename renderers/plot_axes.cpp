@@ -431,9 +431,11 @@ void drawColorbar(Canvas& canvas, double x, double y, double w, double h, Colorm
   if (label.empty()) return;
   if (vertical) {
     // Rotated to read bottom to top; its baseline is on the far side from the tick labels.
-    const double lx =
-        x + w + kTickLengthPt + kTickGapPt + widest + kLabelGapPt + kAscent * kLabelFontPt;
-    canvas.text(lx, y + h / 2.0, label, kLabelFontPt, kAxisColor, TextAlign::Center, 90.0);
+    // Never longer than the bar: bars stacked in one column keep their labels apart.
+    const double width = canvas.textWidth(label, kLabelFontPt);
+    const double size = width > h ? kLabelFontPt * h / width : kLabelFontPt;
+    const double lx = x + w + kTickLengthPt + kTickGapPt + widest + kLabelGapPt + kAscent * size;
+    canvas.text(lx, y + h / 2.0, label, size, kAxisColor, TextAlign::Center, 90.0);
   } else {
     const double ly = y + h + kTickLengthPt + kTickGapPt + (kAscent + kDescent) * kTickFontPt +
                       kLabelGapPt + kAscent * kLabelFontPt;

@@ -13,6 +13,8 @@
 #include <vtkIntArray.h>
 #include <vtkMatrix4x4.h>
 #include <vtkNew.h>
+#include <vtkObjectFactory.h>
+#include <vtkOutputWindow.h>
 #include <vtkPiecewiseFunction.h>
 #include <vtkPlane.h>
 #include <vtkPointData.h>
@@ -32,6 +34,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,6 +51,41 @@
 namespace gatescope {
 
 namespace {
+
+// VTK's messages go through gatescope's own: warnings (such as "No data to smooth!" for a filter
+// with nothing to do) are dropped unless GATESCOPE_VTK_WARNINGS is set, errors become one
+// "gatescope: VTK: ..." line; VTK's coloured multi-line log never reaches the terminal.
+class GatescopeVtkOutput : public vtkOutputWindow {
+ public:
+  static GatescopeVtkOutput* New();
+  vtkTypeMacro(GatescopeVtkOutput, vtkOutputWindow);
+  void DisplayText(const char* text) override { line(text); }
+  void DisplayErrorText(const char* text) override { line(text); }
+  void DisplayWarningText(const char* text) override {
+    if (std::getenv("GATESCOPE_VTK_WARNINGS")) line(text);
+  }
+  void DisplayGenericWarningText(const char* text) override { DisplayWarningText(text); }
+  void DisplayDebugText(const char*) override {}
+
+ private:
+  static void line(const char* text) {
+    std::string message = text ? text : "";
+    // VTK prefixes "ERROR: In file, line N\nvtkClass (0x...): message": keep the message.
+    const auto last = message.find_last_of('\n', message.find_last_not_of("\n "));
+    if (last != std::string::npos) message = message.substr(last + 1);
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    if (!message.empty()) std::cerr << "gatescope: VTK: " << message << "\n";
+  }
+};
+vtkStandardNewMacro(GatescopeVtkOutput);
+
+void routeVtkMessages() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    vtkNew<GatescopeVtkOutput> output;
+    vtkOutputWindow::SetInstance(output);
+  });
+}
 
 // A framebuffer size every OpenGL implementation supports (llvmpipe and GPUs alike).
 constexpr int kMaxPictureSide = 8192;
@@ -279,6 +317,7 @@ struct VolumeRenderer::Impl {
   struct Surface {
     std::shared_ptr<UploadedGrid<int32_t>> grid;
     std::optional<int> label;
+    bool present = false;  // the label occurs in the volume: an empty surface is not drawn
     vtkNew<vtkDiscreteFlyingEdges3D> contour;
     vtkNew<vtkWindowedSincPolyDataFilter> smoother;
     vtkNew<vtkPolyDataNormals> normals;
@@ -289,6 +328,7 @@ struct VolumeRenderer::Impl {
   std::vector<std::unique_ptr<Surface>> surfaces;
 
   Impl() {
+    routeVtkMessages();
     gate_property->SetColor(gate_colors);
     gate_property->SetScalarOpacity(gate_opacity);
     gate_property->SetInterpolationTypeToLinear();
@@ -407,6 +447,10 @@ struct VolumeRenderer::Impl {
       const SurfaceLayer& layer = scene.surfaces[n];
       Surface& surface = *surfaces[n];
       const auto& grid = label_grids.at(layer.labels);
+      if (surface.grid != grid || surface.label != layer.label) {
+        const auto values = layer.labels->values();
+        surface.present = std::find(values.begin(), values.end(), layer.label) != values.end();
+      }
       if (surface.grid != grid) {
         surface.grid = grid;
         surface.contour->SetInputData(grid->image);
@@ -416,6 +460,7 @@ struct VolumeRenderer::Impl {
         surface.label = layer.label;
         surface.contour->SetValue(0, layer.label);
       }
+      surface.actor->SetVisibility(surface.present);
       surface.normals->SetInputConnection(layer.smooth ? surface.smoother->GetOutputPort()
                                                        : surface.contour->GetOutputPort());
       vtkProperty* property = surface.actor->GetProperty();

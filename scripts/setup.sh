@@ -28,6 +28,8 @@ packages=(
   # tests: a display for OpenGL/VTK, the Python references (nibabel, PyTorch, scipy, Pillow, jsonschema) and
   # plastimatch (reference for the plastimatch metric preset and the metrics benchmark)
   xvfb xauth python3-torch python3-nibabel python3-scipy python3-numpy python3-pil python3-jsonschema plastimatch
+  # fuzz targets (scripts/fuzz.sh): libFuzzer with clang
+  clang-14 libfuzzer-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -72,6 +74,8 @@ case $mode in
     ctest --preset default
     echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan)"
     build asan
-    ctest --preset asan -L '^(volume|io|cli|metrics|stats|attention|models|datasets|demo|evaluation|train|renderers|app_state)$'
+    ctest --preset asan -L '^(volume|io|cli|metrics|stats|attention|models|datasets|demo|evaluation|train|renderers|app_state|hardening)$'
+    echo "== fuzz targets: every committed corpus replayed under ASan/UBSan (scripts/fuzz.sh)"
+    bash scripts/fuzz.sh replay
     ;;
 esac

@@ -59,6 +59,36 @@ bool Geometry::sameGrid(const Geometry& other, double tolerance) const {
   return true;
 }
 
+std::string Geometry::difference(const Geometry& other, double tolerance) const {
+  const auto triple = [](const auto& v) { return fmt::format("({:.9g}, {:.9g}, {:.9g})", v[0], v[1], v[2]); };
+  if (dims != other.dims)
+    return fmt::format("dims {}x{}x{} vs {}x{}x{}", dims[0], dims[1], dims[2], other.dims[0], other.dims[1],
+                       other.dims[2]);
+  double extent = 0.0;
+  for (int c = 0; c < 3; ++c) extent = std::max(extent, spacing_mm[c] * static_cast<double>(dims[c]));
+  std::string out;
+  const auto add = [&](const std::string& part) { out += (out.empty() ? "" : "; ") + part; };
+  for (int c = 0; c < 3; ++c)
+    if (!close(spacing_mm[c], other.spacing_mm[c], tolerance, 0.0)) {
+      add(fmt::format("spacing {} vs {} mm", triple(spacing_mm), triple(other.spacing_mm)));
+      break;
+    }
+  for (int c = 0; c < 3; ++c)
+    if (!close(origin[c], other.origin[c], tolerance, tolerance * extent)) {
+      add(fmt::format("origin {} vs {} mm", triple(origin), triple(other.origin)));
+      break;
+    }
+  for (int c = 0; c < 3; ++c)
+    for (int r = 0; r < 3; ++r)
+      if (!close(direction[r][c], other.direction[r][c], 0.0, tolerance)) {
+        add(fmt::format("direction column {} {} vs {}", c, triple(std::array{direction[0][c], direction[1][c], direction[2][c]}),
+                        triple(std::array{other.direction[0][c], other.direction[1][c], other.direction[2][c]})));
+        r = 3;
+        c = 3;
+      }
+  return out;
+}
+
 std::string Geometry::describe() const {
   return fmt::format("{}x{}x{} @ {:.6g}x{:.6g}x{:.6g} mm, origin ({:.6g}, {:.6g}, {:.6g})", dims[0],
                      dims[1], dims[2], spacing_mm[0], spacing_mm[1], spacing_mm[2], origin[0],

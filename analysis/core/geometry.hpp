@@ -33,6 +33,9 @@ struct Geometry {
   [[nodiscard]] bool sameGrid(const Geometry& other, double tolerance = 1e-4) const;
   // "96x96x48 @ 0.8x0.8x2.5 mm, origin (0, 0, 0)"
   [[nodiscard]] std::string describe() const;
+  // What differs from `other` ("spacing (1, 1, 2) vs (1, 1, 2.5) mm; origin ..."), in the terms of
+  // sameGrid; empty when sameGrid holds.
+  [[nodiscard]] std::string difference(const Geometry& other, double tolerance = 1e-4) const;
 };
 
 }  // namespace gatescope

@@ -5,6 +5,10 @@
 #include <type_traits>
 #include <unordered_map>
 
+#include <fmt/format.h>
+
+#include "analysis/core/error.hpp"
+
 namespace gatescope {
 
 namespace {
@@ -70,6 +74,30 @@ ImageStatistics computeStatistics(const Image& image) {
       },
       image.voxels);
   return stats;
+}
+
+void checkFiniteValues(const Image& image, const std::string& source) {
+  int64_t bad = 0, total = 0;
+  std::visit(
+      [&](const auto& volume) {
+        using T = typename std::decay_t<decltype(volume)>::value_type;
+        total = static_cast<int64_t>(volume.size());
+        if constexpr (std::is_floating_point_v<T>) {
+          for (const T v : volume.values()) bad += std::isfinite(v) ? 0 : 1;
+        }
+      },
+      image.voxels);
+  // Integer data is finite; scaling by a finite slope and intercept (checked on reading) keeps it so,
+  // short of an overflow to infinity in float.
+  if (bad == 0 && !image.header.scaling.isIdentity() && image.dataType() != DataType::Float32 &&
+      image.dataType() != DataType::Float64) {
+    const Volume<float> real = toFloatVolume(image);
+    for (const float v : real.values()) bad += std::isfinite(v) ? 0 : 1;
+  }
+  if (bad > 0)
+    throw FormatError(fmt::format("{}: {} of {} voxel value(s) are NaN or infinite; gatescope does not guess values "
+                                  "for them (fill or mask them first)",
+                                  source, bad, total));
 }
 
 void normalizeZScore(Volume<float>& volume) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string>
+
 #include <cstdint>
 #include <map>
 
@@ -20,6 +22,10 @@ struct ImageStatistics {
 };
 
 [[nodiscard]] ImageStatistics computeStatistics(const Image& image);
+
+// FormatError naming `source` when any of the image's values is NaN or infinite: a model would turn
+// such a voxel into NaN probabilities everywhere its receptive field reaches.
+void checkFiniteValues(const Image& image, const std::string& source);
 
 // Per channel: subtract the mean and divide by the (population) standard deviation over the
 // whole image - the "zscore" preprocessing of model manifests, shared by inference and training.

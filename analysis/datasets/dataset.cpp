@@ -10,6 +10,7 @@
 #include "analysis/core/error.hpp"
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/image_file.hpp"
+#include "analysis/io/json_file.hpp"
 
 namespace gatescope {
 namespace fs = std::filesystem;
@@ -148,18 +149,9 @@ DatasetCase caseFromFiles(const std::string& id, const CaseFiles& files, const f
 
 // --- dataset.json ---
 
-json readJsonFile(const fs::path& path) {
-  const std::vector<uint8_t> bytes = readWholeFile(path);
-  try {
-    return json::parse(bytes.begin(), bytes.end());
-  } catch (const json::parse_error& e) {
-    throw FormatError(path.string() + ": not valid JSON: " + e.what());
-  }
-}
-
 [[noreturn]] void wrongType(const std::string& source, const std::string& what, const json& value,
                             std::string_view expected) {
-  throw FormatError(fmt::format("{}: {} must be {}, not {}", source, what, expected, value.dump()));
+  throw FormatError(fmt::format("{}: {} must be {}, not {}", source, what, expected, jsonExcerpt(value)));
 }
 
 std::string stringField(const json& j, const char* key, const std::string& fallback,
@@ -186,13 +178,13 @@ std::map<int, std::string> parseLabels(const json& j, const std::string& source)
             "{}: labels: \"{}\" is not a label value (MSD maps \"1\": \"name\")", source, key));
       name = value.get<std::string>();
     } else if (value.is_number_integer()) {
-      label = value.get<int>();
+      label = static_cast<int>(jsonInteger(value, 0, 255, "labels." + key, source));
       name = key;
     } else if (value.is_array()) {
       throw UsageError(fmt::format(
           "{}: labels: \"{}\": {} is a region (nnU-Net region-based training); gatescope needs one "
           "label value per class",
-          source, key, value.dump()));
+          source, key, jsonExcerpt(value)));
     } else {
       wrongType(source, fmt::format("labels: \"{}\"", key), value, "a label name or value");
     }
@@ -356,7 +348,7 @@ std::string folderName(const fs::path& root) {
 }
 
 Dataset openDatasetJson(const fs::path& json_path) {
-  const json j = readJsonFile(json_path);
+  const json j = readJsonFile(json_path, "dataset description");
   DatasetJson d;
   d.root = json_path.parent_path().empty() ? fs::path(".") : json_path.parent_path();
   d.source = json_path.string();
@@ -442,22 +434,6 @@ std::string splitCounts(const Dataset& dataset) {
   return fmt::format("training: {} case(s), test: {} case(s)", counts[kTraining], counts[kTest]);
 }
 
-// Grids that sameGrid rejects can still print alike at describe()'s precision.
-std::string gridDifference(const Geometry& a, const Geometry& b) {
-  std::string text = a.describe() + " vs " + b.describe();
-  if (a.describe() != b.describe()) return text;
-  const auto matrix = [](const Mat3& m) {
-    return fmt::format(
-        "[[{:.9g}, {:.9g}, {:.9g}], [{:.9g}, {:.9g}, {:.9g}], [{:.9g}, {:.9g}, {:.9g}]]", m[0][0],
-        m[0][1], m[0][2], m[1][0], m[1][1], m[1][2], m[2][0], m[2][1], m[2][2]);
-  };
-  return text +
-         fmt::format(
-             " (origin ({:.9g}, {:.9g}, {:.9g}) vs ({:.9g}, {:.9g}, {:.9g}), direction {} vs {})",
-             a.origin[0], a.origin[1], a.origin[2], b.origin[0], b.origin[1], b.origin[2],
-             matrix(a.direction), matrix(b.direction));
-}
-
 }  // namespace
 
 Dataset openDataset(const fs::path& given) {
@@ -528,7 +504,7 @@ Image readCaseImage(const DatasetCase& c) {
     if (!next.sameGrid(first))
       throw GeometryError(
           fmt::format("{} and {}: channel files of case {} lie on different grids: {}",
-                      c.images.front().string(), path.string(), c.id, gridDifference(first, next)));
+                      c.images.front().string(), path.string(), c.id, first.difference(next)));
     channels += files.back().channels();
   }
   if (files.size() == 1) return std::move(files.front());
@@ -558,7 +534,7 @@ Volume<int32_t> readCaseReference(const DatasetCase& c, const Geometry& image_ge
   if (!labels.geometry().sameGrid(image_geometry))
     throw GeometryError(
         fmt::format("{}: the reference labels of case {} do not lie on the image grid: {}", source,
-                    c.id, gridDifference(labels.geometry(), image_geometry)));
+                    c.id, labels.geometry().difference(image_geometry)));
   return labels;
 }
 

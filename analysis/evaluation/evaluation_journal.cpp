@@ -5,9 +5,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <string_view>
 
 #include "analysis/core/error.hpp"
+#include "analysis/core/sha256.hpp"
 #include "analysis/io/file_util.hpp"
+#include "analysis/io/json_file.hpp"
 
 namespace gatescope {
 
@@ -27,6 +31,32 @@ std::string firstDifference(const Json& stored, const Json& wanted) {
   return "identity";
 }
 
+constexpr const char* kJournalFormat = "gatescope.evaluation/2";
+
+std::string recordChecksum(const std::string& record_text) {
+  return sha256Hex(std::span(reinterpret_cast<const uint8_t*>(record_text.data()), record_text.size()));
+}
+
+// {"case": RECORD, "sha256": hex of RECORD's JSON text}
+std::string journalLine(const Json& record) {
+  const std::string text = record.dump();
+  return Json{{"case", record}, {"sha256", recordChecksum(text)}}.dump() + "\n";
+}
+
+// The case record of a journal line whose checksum matches, else nothing.
+std::optional<Json> verifiedRecord(std::string_view line) {
+  try {
+    const Json parsed = parseOrderedJson(line, "journal");
+    if (!parsed.is_object() || !parsed.contains("case") || !parsed.contains("sha256")) return std::nullopt;
+    const Json& record = parsed["case"];
+    if (!record.is_object() || !record.contains("id") || !record["id"].is_string()) return std::nullopt;
+    if (parsed["sha256"] != recordChecksum(record.dump())) return std::nullopt;
+    return record;
+  } catch (const FormatError&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 EvaluationJournal::EvaluationJournal(const fs::path& path, const Json& identity, bool resume) : path_(path) {
@@ -35,39 +65,47 @@ EvaluationJournal::EvaluationJournal(const fs::path& path, const Json& identity,
     throw UsageError(path.parent_path().string() +
                      " already holds an evaluation (journal.jsonl): add --resume to continue or re-summarise it, "
                      "or choose another --out");
+  const std::string header = Json{{"journal", kJournalFormat}, {"identity", identity}}.dump() + "\n";
   if (!exists) {
-    writeFileAtomically(path, Json{{"journal", "gatescope.evaluation/1"}, {"identity", identity}}.dump() + "\n");
+    writeFileAtomically(path, header);
   } else {
     const std::vector<uint8_t> bytes = readWholeFile(path);
     const std::string text(bytes.begin(), bytes.end());
-    size_t line_start = 0, good_end = 0;
-    bool first = true;
-    while (line_start < text.size()) {
-      const size_t newline = text.find('\n', line_start);
-      if (newline == std::string::npos) break;  // torn last line: the run died while writing it
-      Json line;
-      try {
-        line = Json::parse(text.substr(line_start, newline - line_start));
-      } catch (const Json::exception&) {
-        break;
-      }
-      if (first) {
-        if (!line.contains("identity"))
-          throw FormatError(path.string() + ": not an evaluation journal (first line has no identity)");
-        if (line["identity"] != identity)
-          throw UsageError(path.parent_path().string() + " holds an evaluation of a different run (" +
-                           firstDifference(line["identity"], identity) +
-                           " differs): --resume continues only the same models, dataset and settings");
-        first = false;
-      } else if (line.contains("case") && line["case"].contains("id")) {
-        finished_[line["case"]["id"].get<std::string>()] = line["case"];
-      }
-      good_end = newline + 1;
-      line_start = newline + 1;
+    const size_t first_end = text.find('\n');
+    Json first;
+    try {
+      if (first_end == std::string::npos) throw FormatError("no first line");
+      first = parseOrderedJson(std::string_view(text).substr(0, first_end), path.string());
+    } catch (const FormatError&) {
+      throw FormatError(path.string() + ": the journal's first line is damaged; remove the folder and start again");
     }
-    if (first) throw FormatError(path.string() + ": the journal's first line is damaged; remove the folder and start again");
-    if (good_end < text.size() && ::truncate(path.c_str(), static_cast<off_t>(good_end)) != 0)
-      throw IoError(path.string() + ": cannot drop the torn last line: " + systemError());
+    if (!first.is_object() || !first.contains("identity"))
+      throw FormatError(path.string() + ": not an evaluation journal (first line has no identity)");
+    if (first.value("journal", "") != kJournalFormat)
+      throw UsageError(path.parent_path().string() + " holds an evaluation journal of another gatescope version (" +
+                       jsonExcerpt(first.value("journal", Json())) + "): start again in another --out");
+    if (first["identity"] != identity)
+      throw UsageError(path.parent_path().string() + " holds an evaluation of a different run (" +
+                       firstDifference(first["identity"], identity) +
+                       " differs): --resume continues only the same models, dataset and settings");
+    // Every case line carries the SHA-256 of its record: a torn, truncated or edited line (at the
+    // end or in the middle) is left out and its case runs again.
+    std::string kept = header;
+    for (size_t start = first_end + 1; start < text.size();) {
+      size_t end = text.find('\n', start);
+      const bool torn = end == std::string::npos;
+      if (torn) end = text.size();
+      const std::string_view line = std::string_view(text).substr(start, end - start);
+      start = end + 1;
+      const std::optional<Json> record = torn ? std::nullopt : verifiedRecord(line);
+      if (!record) {
+        ++rejected_;
+        continue;
+      }
+      finished_[(*record)["id"].get<std::string>()] = *record;
+      kept += std::string(line) + "\n";
+    }
+    if (rejected_ > 0) writeFileAtomically(path, kept);
   }
   fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd_ < 0) throw IoError(path.string() + ": cannot open for appending: " + systemError());
@@ -78,7 +116,7 @@ EvaluationJournal::~EvaluationJournal() {
 }
 
 void EvaluationJournal::append(const Json& record) {
-  const std::string line = Json{{"case", record}}.dump() + "\n";
+  const std::string line = journalLine(record);
   size_t done = 0;
   while (done < line.size()) {
     const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);

@@ -8,7 +8,11 @@
 #include <sstream>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include "analysis/core/error.hpp"
 #include "analysis/core/json_number.hpp"
+#include "analysis/io/json_file.hpp"
 #include "analysis/stats/summary.hpp"
 
 namespace gatescope {
@@ -57,7 +61,9 @@ void collect(const Json& cases, const std::string& model, const std::string& sec
     if (!modelOk(cases[c], model)) continue;
     const Json& entry = cases[c]["models"][model];
     if (!entry.contains(section)) continue;
-    for (const auto& [group, inner] : entry[section].items()) {
+    for (const auto& group_entry : entry[section].items()) {
+      const std::string group = group_entry.key();  // named: lambdas cannot capture structured bindings in clang 14
+      const Json& inner = group_entry.value();
       const auto add = [&](const std::string& item, const Json& stats) {
         for (const auto& [key, value] : stats.items()) {
           const auto number = reportNumber(value);
@@ -262,6 +268,101 @@ std::string reportCsv(const Json& report) {
     }
   }
   return csv;
+}
+
+namespace {
+
+class ReportChecker {
+ public:
+  explicit ReportChecker(const std::string& source) : source_(source) {}
+
+  [[noreturn]] void fail(const std::string& where, const std::string& problem) const {
+    throw FormatError(fmt::format("{}: {} {}", source_, where, problem));
+  }
+  void isObject(const Json& value, const std::string& where) const {
+    if (!value.is_object()) fail(where, "must be an object, not " + jsonExcerpt(value));
+  }
+  void isNumber(const Json& value, const std::string& where) const {
+    if (!reportNumber(value))
+      fail(where, "must be a number or \"nan\", \"inf\", \"-inf\", not " + jsonExcerpt(value));
+  }
+  void status(const Json& record, const std::string& where, std::initializer_list<const char*> allowed) const {
+    if (!record.contains("status")) return;
+    const Json& s = record["status"];
+    for (const char* a : allowed)
+      if (s.is_string() && s.get<std::string>() == a) return;
+    fail(where + ".status", "is not a known status: " + jsonExcerpt(s));
+  }
+  // label -> {metric: number, status, error, tp/fp/fn/tn}
+  void labels(const Json& labels, const std::string& where) const {
+    isObject(labels, where);
+    for (const auto& [label, metrics] : labels.items()) {
+      const std::string at = where + "." + label;
+      isObject(metrics, at);
+      status(metrics, at, {"ok", "both_empty", "reference_empty", "prediction_empty"});
+      for (const auto& [key, value] : metrics.items())
+        if (key != "status" && key != "error") isNumber(value, at + "." + key);
+    }
+  }
+  // gate -> label -> {statistic: number, status}
+  void attention(const Json& gates, const std::string& where) const {
+    isObject(gates, where);
+    for (const auto& [gate, per_label] : gates.items()) {
+      isObject(per_label, where + "." + gate);
+      for (const auto& [label, statistics] : per_label.items()) {
+        const std::string at = where + "." + gate + "." + label;
+        isObject(statistics, at);
+        for (const auto& [key, value] : statistics.items())
+          if (key != "status" && key != "error") isNumber(value, at + "." + key);
+      }
+    }
+  }
+
+ private:
+  const std::string& source_;
+};
+
+}  // namespace
+
+void validateReport(const Json& report, const std::string& source) {
+  const ReportChecker check(source);
+  if (!report.is_object() || !report.contains("schema") || report["schema"] != "gatescope.report/1")
+    throw FormatError(source + ": not a gatescope evaluation report (schema gatescope.report/1)");
+  if (!report.contains("models")) check.fail("\"models\"", "is missing");
+  check.isObject(report["models"], "\"models\"");
+  if (!report["models"].contains("A")) check.fail("\"models\"", "has no model A");
+  for (const auto& [key, model] : report["models"].items()) {
+    if (key != "A" && key != "B") check.fail("\"models\"", "has a model \"" + key.substr(0, 20) + "\" (only A and B)");
+    check.isObject(model, "models." + key);
+  }
+  if (!report.contains("cases") || !report["cases"].is_array()) check.fail("\"cases\"", "must be an array of case records");
+  std::map<std::string, size_t> seen;
+  const Json& cases = report["cases"];
+  for (size_t n = 0; n < cases.size(); ++n) {
+    const Json& record = cases[n];
+    std::string where = fmt::format("cases[{}]", n);
+    check.isObject(record, where);
+    if (!record.contains("id") || !record["id"].is_string() || record["id"].get<std::string>().empty())
+      check.fail(where + ".id", "must be a non-empty string");
+    const std::string id = record["id"].get<std::string>();
+    const auto [previous, inserted] = seen.emplace(id, n);
+    if (!inserted)
+      check.fail(where, fmt::format("repeats case id \"{}\" (also cases[{}]): each case must appear once",
+                                    id.substr(0, 60), previous->second));
+    where += " (" + id.substr(0, 60) + ")";
+    check.status(record, where, {"ok", "error"});
+    if (!record.contains("models")) continue;
+    check.isObject(record["models"], where + ".models");
+    for (const auto& [key, result] : record["models"].items()) {
+      const std::string at = where + ".models." + key;
+      if (!report["models"].contains(key)) check.fail(at, "belongs to no model of the report");
+      check.isObject(result, at);
+      check.status(result, at, {"ok", "error"});
+      if (result.contains("seconds")) check.isNumber(result["seconds"], at + ".seconds");
+      if (result.contains("labels")) check.labels(result["labels"], at + ".labels");
+      if (result.contains("attention")) check.attention(result["attention"], at + ".attention");
+    }
+  }
 }
 
 }  // namespace gatescope

@@ -22,6 +22,12 @@ namespace gatescope {
 // anything else ("status", "error").
 [[nodiscard]] std::optional<double> reportNumber(const nlohmann::ordered_json& value);
 
+// Checks a report read from `source` before anything trusts it (docs/evaluation.md): the schema,
+// models, one record per case id (a duplicated id would be paired twice), statuses, and every
+// metric and attention statistic a number or "nan"/"inf"/"-inf". FormatError naming the file, the
+// case and the field.
+void validateReport(const nlohmann::ordered_json& report, const std::string& source);
+
 // Replaces "summary" (per model: n_cases, n_failed, every label's metrics and every gate's
 // attention statistics) and, when the report has models A and B, "comparison" (per label and
 // metric, over the cases where both have a value) and "attention_comparison" (gates both have).

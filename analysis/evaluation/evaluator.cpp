@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
+#include "analysis/core/image_statistics.hpp"
 #include "analysis/core/json_number.hpp"
 #include "analysis/core/sha256.hpp"
 #include "analysis/datasets/dataset.hpp"
@@ -109,6 +110,7 @@ CaseInference inferCase(const DatasetCase& c, std::vector<LoadedModel>& models, 
   try {
     if (!c.problem.empty()) throw Error(c.problem);
     result.image = readCaseImage(c);
+    checkFiniteValues(result.image, c.images.empty() ? c.id : c.images.front().string());
     if (!c.reference)
       throw Error(fmt::format("no reference labels for {}: the dataset has no label file for case {} (test cases "
                               "take theirs from labelsTs/ beside imagesTs/)",
@@ -286,6 +288,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry, 
 
   EvaluationResult result;
   result.cases = cases.size();
+  result.journal_rejected = journal.rejected();
   std::vector<size_t> todo;
   for (size_t i = 0; i < cases.size(); ++i) {
     if (journal.finished().count(cases[i].id)) {

@@ -50,6 +50,7 @@ using EvaluationCallback = std::function<void(const EvaluationProgress&)>;
 struct EvaluationResult {
   nlohmann::ordered_json report;
   size_t cases = 0, resumed = 0, failed = 0;
+  size_t journal_rejected = 0;  // journal lines dropped on --resume (torn or damaged): their cases ran again
   bool cancelled = false;  // stopped early: no report written, the journal holds what finished
 };
 

@@ -7,7 +7,7 @@
 #include "analysis/core/error.hpp"
 #include "analysis/evaluation/evaluation_report.hpp"
 #include "analysis/evaluation/evaluator.hpp"
-#include "analysis/io/file_util.hpp"
+#include "analysis/io/json_file.hpp"
 
 namespace gatescope {
 
@@ -17,16 +17,8 @@ using Json = nlohmann::ordered_json;
 namespace {
 
 Json readReport(const ReportModelRef& ref) {
-  const std::vector<uint8_t> bytes = readWholeFile(ref.report);
-  Json report;
-  try {
-    report = Json::parse(bytes.begin(), bytes.end());
-  } catch (const Json::exception& e) {
-    throw FormatError(ref.report.string() + ": not JSON: " + e.what());
-  }
-  if (!report.is_object() || report.value("schema", "") != "gatescope.report/1" || !report.contains("cases") ||
-      !report.contains("models"))
-    throw FormatError(ref.report.string() + ": not a gatescope evaluation report (schema gatescope.report/1)");
+  Json report = readOrderedJsonFile(ref.report, "evaluation report");
+  validateReport(report, ref.report.string());
   if (!report["models"].contains(ref.model)) {
     std::string known;
     for (const auto& [key, value] : report["models"].items()) known += (known.empty() ? "" : ", ") + key;

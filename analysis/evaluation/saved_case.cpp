@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
+#include "analysis/evaluation/evaluation_report.hpp"
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/image_file.hpp"
+#include "analysis/io/json_file.hpp"
 
 namespace gatescope {
 
@@ -17,8 +19,8 @@ namespace {
 
 void requireGrid(const Geometry& geometry, const Geometry& image, const fs::path& file, const fs::path& image_file) {
   if (!geometry.sameGrid(image))
-    throw GeometryError(fmt::format("{}: lies on {}, but the image {} lies on {}", file.string(), geometry.describe(),
-                                    image_file.string(), image.describe()));
+    throw GeometryError(fmt::format("{}: lies on a different grid than the image {}: {}", file.string(),
+                                    image_file.string(), geometry.difference(image)));
 }
 
 Volume<int32_t> readLabels(const fs::path& file, const CaseVolumes& c, const fs::path& image_file) {
@@ -83,10 +85,8 @@ fs::path locate(const std::string& recorded, const fs::path& dataset) {
 Json readEvaluationReport(const fs::path& path) {
   const fs::path file = fs::is_directory(path) ? path / "report.json" : path;
   if (!fs::exists(file)) throw IoError(file.string() + ": no report.json (the output of gatescope evaluate)");
-  const auto bytes = readWholeFile(file);
-  Json report = Json::parse(bytes.begin(), bytes.end(), nullptr, false);
-  if (report.is_discarded() || !report.is_object() || !report.contains("cases"))
-    throw FormatError(file.string() + ": not a gatescope evaluation report");
+  Json report = readOrderedJsonFile(file, "evaluation report");
+  validateReport(report, file.string());
   return report;
 }
 
@@ -139,10 +139,10 @@ SavedCase loadSavedCase(const SavedCaseSource& source, bool want_probabilities) 
     const fs::path dir = source.prediction_dirs[n];
     std::string name = dir.filename().string();
     if (fs::exists(dir / "infer.json")) {
-      const auto bytes = readWholeFile(dir / "infer.json");
-      const Json infer = Json::parse(bytes.begin(), bytes.end(), nullptr, false);
-      if (!infer.is_discarded() && infer.contains("model") && infer["model"].is_object())
-        name = infer["model"].value("name", name);
+      const Json infer = readOrderedJsonFile(dir / "infer.json", "infer.json");
+      if (infer.contains("model") && infer["model"].is_object() && infer["model"].contains("name") &&
+          infer["model"]["name"].is_string())
+        name = infer["model"]["name"].get<std::string>();
     }
     loaded.models.push_back(readPredictionFolder(dir, fmt::format("{}: {}", keys[n], name), {}, loaded.volumes,
                                                  image_file, want_probabilities));

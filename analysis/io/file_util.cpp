@@ -1,6 +1,7 @@
 #include "analysis/io/file_util.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 #include <cstring>
 #include <random>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 
@@ -33,14 +36,32 @@ class FileDescriptor {
 };
 }  // namespace
 
-std::vector<uint8_t> readWholeFile(const fs::path& path) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+OpenedFile openForReading(const fs::path& path) {
+  // O_NONBLOCK: opening a FIFO without a writer returns at once instead of waiting for one.
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) throw IoError(path.string() + ": cannot open: " + systemError());
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) throw IoError(path.string() + ": is a folder, not a file");
-  const auto size = fs::file_size(path, ec);
-  if (ec) throw IoError(path.string() + ": cannot read its size: " + ec.message());
-  std::vector<uint8_t> bytes(size);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw IoError(path.string() + ": cannot read its size: " + systemError());
+  if (S_ISDIR(st.st_mode)) throw IoError(path.string() + ": is a folder, not a file");
+  if (!S_ISREG(st.st_mode)) {
+    const char* kind = S_ISFIFO(st.st_mode)   ? "a FIFO (named pipe)"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                                              : "not a regular file";
+    throw IoError(fmt::format("{}: is {}, not a regular file", path.string(), kind));
+  }
+  const int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags >= 0) (void)::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+  return {fd.release(), static_cast<uint64_t>(st.st_size)};
+}
+
+void checkReadable(const fs::path& path) { FileDescriptor(openForReading(path).fd); }
+
+std::vector<uint8_t> readWholeFile(const fs::path& path) {
+  const OpenedFile opened = openForReading(path);
+  FileDescriptor fd(opened.fd);
+  std::vector<uint8_t> bytes(opened.size);
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);

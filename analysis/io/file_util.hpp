@@ -9,6 +9,19 @@
 
 namespace gatescope {
 
+// Opens a regular file for reading and returns its descriptor (the caller closes it) and size.
+// Never blocks: a FIFO, socket, device or folder is refused with an IoError naming the file (a
+// FIFO would otherwise wait forever for a writer).
+struct OpenedFile {
+  int fd = -1;
+  uint64_t size = 0;
+};
+[[nodiscard]] OpenedFile openForReading(const std::filesystem::path& path);
+
+// Throws openForReading's errors for a file that cannot be read (before handing its path to a
+// library that would block on a FIFO or crash on a folder).
+void checkReadable(const std::filesystem::path& path);
+
 // The whole file in memory; IoError naming the file when it cannot be read.
 [[nodiscard]] std::vector<uint8_t> readWholeFile(const std::filesystem::path& path);
 

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <memory>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 
@@ -25,25 +28,34 @@ struct CompressorDeleter {
   void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
 };
 
-// zlib streaming fallback: stops as soon as `out` is full, whatever follows in the stream.
-size_t zlibPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out,
-                  const std::string& source) {
+// zlib streaming: fills `out`. With `verify` it then decodes the rest of the stream into a scratch
+// buffer so that zlib checks every member's CRC-32 and length (a flipped byte in the deflate data
+// can decode to plausible but wrong values); without, it stops as soon as `out` is full.
+size_t zlibPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out, const std::string& source,
+                  bool verify) {
   z_stream stream{};
   if (inflateInit2(&stream, 15 + 32) != Z_OK) throw Error(source + ": cannot start zlib");
-  stream.next_in = const_cast<Bytef*>(compressed.data());
+  std::vector<uint8_t> scratch;
   size_t produced = 0;
   size_t consumed = 0;
   int status = Z_OK;
-  while (produced < out.size()) {
+  const auto fail = [&](const std::string& what) {
+    inflateEnd(&stream);
+    throw FormatError(source + ": " + what);
+  };
+  while (true) {
+    const bool full = produced >= out.size();
+    if (full && !verify) break;
+    if (full && scratch.empty()) scratch.resize(1u << 16);
     const size_t in_chunk = std::min<size_t>(compressed.size() - consumed, 1u << 30);
-    const size_t out_chunk = std::min<size_t>(out.size() - produced, 1u << 30);
+    const size_t out_chunk = full ? scratch.size() : std::min<size_t>(out.size() - produced, 1u << 30);
     stream.next_in = const_cast<Bytef*>(compressed.data() + consumed);
     stream.avail_in = static_cast<uInt>(in_chunk);
-    stream.next_out = out.data() + produced;
+    stream.next_out = full ? scratch.data() : out.data() + produced;
     stream.avail_out = static_cast<uInt>(out_chunk);
     status = inflate(&stream, Z_NO_FLUSH);
     consumed += in_chunk - stream.avail_in;
-    produced += out_chunk - stream.avail_out;
+    if (!full) produced += out_chunk - stream.avail_out;
     if (status == Z_STREAM_END) {
       // Another gzip member may follow.
       if (consumed + 2 <= compressed.size() && isGzip(compressed.subspan(consumed))) {
@@ -52,11 +64,17 @@ size_t zlibPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out,
       }
       break;
     }
-    if (status == Z_BUF_ERROR && consumed == compressed.size()) break;  // input ran out
+    if (status == Z_BUF_ERROR && consumed == compressed.size()) {  // input ran out
+      // Short of the data: the caller reports how much is there. With the data but no end: the
+      // stream was cut, and its checksum could not be verified.
+      if (verify && produced >= out.size()) fail("truncated gzip stream (the end of the last member is missing)");
+      break;
+    }
     if (status != Z_OK) {
-      inflateEnd(&stream);
-      throw FormatError(source + ": corrupt gzip data after " + std::to_string(produced) +
-                        " bytes (" + (stream.msg ? stream.msg : "zlib error") + ")");
+      const std::string message = stream.msg ? stream.msg : "zlib error";
+      if (message.find("check") != std::string::npos)
+        fail(fmt::format("corrupt gzip data: {} (CRC-32 or length of a member does not match its contents)", message));
+      fail(fmt::format("corrupt gzip data after {} bytes ({})", produced, message));
     }
   }
   inflateEnd(&stream);
@@ -65,36 +83,28 @@ size_t zlibPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out,
 
 }  // namespace
 
-size_t gunzipPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out,
-                    const std::string& source) {
+size_t gunzipPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out, const std::string& source) {
   if (!isGzip(compressed)) throw FormatError(source + ": not a gzip file");
-  // Small prefixes (headers) and the rare member that is larger than `out` go through zlib,
-  // which can stop mid-stream; whole-volume reads use libdeflate, several times faster.
-  if (out.size() < (1u << 16)) return zlibPrefix(compressed, out, source);
-  std::unique_ptr<libdeflate_decompressor, DecompressorDeleter> decompressor(
-      libdeflate_alloc_decompressor());
+  return zlibPrefix(compressed, out, source, false);
+}
+
+size_t gunzipVerified(std::span<const uint8_t> compressed, std::span<uint8_t> out, const std::string& source) {
+  if (!isGzip(compressed)) throw FormatError(source + ": not a gzip file");
+  // libdeflate decodes whole members and checks their CRC-32 and length, several times faster than
+  // zlib; zlib takes over for a member that holds more than `out` still needs and for damaged data
+  // (it reports how much decodes before the damage).
+  std::unique_ptr<libdeflate_decompressor, DecompressorDeleter> decompressor(libdeflate_alloc_decompressor());
   size_t consumed = 0;
   size_t produced = 0;
-  while (produced < out.size() && consumed < compressed.size()) {
+  while (consumed < compressed.size()) {
     if (!isGzip(compressed.subspan(consumed))) break;  // trailing bytes after the last member
     size_t member_in = 0;
     size_t member_out = 0;
-    const auto result = libdeflate_gzip_decompress_ex(
-        decompressor.get(), compressed.data() + consumed, compressed.size() - consumed,
-        out.data() + produced, out.size() - produced, &member_in, &member_out);
-    if (result == LIBDEFLATE_INSUFFICIENT_SPACE) {
-      // This member holds more than `out` still needs: decode just the needed prefix.
-      return produced + zlibPrefix(compressed.subspan(consumed), out.subspan(produced), source);
-    }
-    if (result != LIBDEFLATE_SUCCESS) {
-      // Truncated or corrupt: let zlib decode what it can so the caller reports how much is there.
-      try {
-        return produced + zlibPrefix(compressed.subspan(consumed), out.subspan(produced), source);
-      } catch (const FormatError&) {
-        throw FormatError(source + ": corrupt gzip data after " + std::to_string(produced) +
-                          " bytes");
-      }
-    }
+    const auto result = libdeflate_gzip_decompress_ex(decompressor.get(), compressed.data() + consumed,
+                                                      compressed.size() - consumed, out.data() + produced,
+                                                      out.size() - produced, &member_in, &member_out);
+    if (result != LIBDEFLATE_SUCCESS)
+      return produced + zlibPrefix(compressed.subspan(consumed), out.subspan(produced), source, true);
     consumed += member_in;
     produced += member_out;
   }

@@ -22,6 +22,8 @@ namespace {
 
 constexpr size_t kNifti1HeaderBytes = 348;
 constexpr size_t kNifti2HeaderBytes = 540;
+constexpr int64_t kMaxAxisSize = int64_t{1} << 31;
+constexpr int64_t kMaxVoxels = int64_t{1} << 50;
 
 struct NimDeleter {
   void operator()(nifti_image* nim) const { nifti_image_free(nim); }
@@ -95,19 +97,24 @@ T storedValue(std::span<const uint8_t> bytes, size_t offset, bool swap) {
   return value;
 }
 
-struct StoredScaling {
+struct StoredLayout {
   double slope = 0.0;
   double intercept = 0.0;
+  uint64_t vox_offset = 0;
+  int bitpix = 0;
+  int datatype = 0;
 };
 
 // dim[], vox_offset and the scaling exactly as stored. libnifti's conversion quietly turns sizes
 // below 1 into 1, moves a too-small vox_offset and drops a non-finite intercept, which would read
 // a different image than the file describes, so the stored values are checked first.
-StoredScaling checkRawLayout(std::span<const uint8_t> bytes, int version, const std::string& source) {
+// libnifti also casts a NIfTI-1 vox_offset to int, so 3e9 becomes negative and then 352: the
+// stored value is used instead.
+StoredLayout checkRawLayout(std::span<const uint8_t> bytes, int version, const std::string& source) {
   std::array<int64_t, 8> dim{};
   double vox_offset = 0.0;
   size_t minimum_offset = 0;
-  StoredScaling scaling;
+  StoredLayout scaling;
   if (version == 1) {
     // The NIfTI-1 rule for detecting the other byte order: dim[0] outside 1..7.
     const int16_t native_rank = storedValue<int16_t>(bytes, 40, false);
@@ -115,6 +122,8 @@ StoredScaling checkRawLayout(std::span<const uint8_t> bytes, int version, const 
     for (size_t d = 0; d < 8; ++d) dim[d] = storedValue<int16_t>(bytes, 40 + 2 * d, swap);
     vox_offset = storedValue<float>(bytes, 108, swap);
     scaling = {storedValue<float>(bytes, 112, swap), storedValue<float>(bytes, 116, swap)};
+    scaling.bitpix = storedValue<int16_t>(bytes, 72, swap);
+    scaling.datatype = storedValue<int16_t>(bytes, 70, swap);
     minimum_offset = kNifti1HeaderBytes + 4;
   } else {
     const int64_t native_rank = storedValue<int64_t>(bytes, 16, false);
@@ -122,17 +131,34 @@ StoredScaling checkRawLayout(std::span<const uint8_t> bytes, int version, const 
     for (size_t d = 0; d < 8; ++d) dim[d] = storedValue<int64_t>(bytes, 16 + 8 * d, swap);
     vox_offset = static_cast<double>(storedValue<int64_t>(bytes, 168, swap));
     scaling = {storedValue<double>(bytes, 176, swap), storedValue<double>(bytes, 184, swap)};
+    scaling.bitpix = storedValue<int16_t>(bytes, 14, swap);
+    scaling.datatype = storedValue<int16_t>(bytes, 12, swap);
     minimum_offset = kNifti2HeaderBytes + 4;
   }
   if (dim[0] < 1 || dim[0] > 7)
     throw FormatError(fmt::format("{}: invalid number of dimensions dim[0] = {}", source, dim[0]));
-  for (int64_t d = 1; d <= dim[0]; ++d)
+  // Sizes and the datatype are checked before libnifti sees the header: it crashes on some absurd
+  // NIfTI-2 sizes and prints its own complaints about unknown datatypes.
+  int64_t voxels = 1;
+  for (int64_t d = 1; d <= dim[0]; ++d) {
     if (dim[d] < 1)
       throw FormatError(fmt::format("{}: invalid size {} along dimension {} (dim[{}])", source,
                                     dim[d], d, d));
+    if (dim[d] > kMaxAxisSize || __builtin_mul_overflow(voxels, dim[d], &voxels) || voxels > kMaxVoxels)
+      throw FormatError(fmt::format("{}: size {} along dimension {} (dim[{}]) is beyond any image", source, dim[d],
+                                    d, d));
+  }
   if (!(vox_offset >= static_cast<double>(minimum_offset)))
     throw FormatError(fmt::format("{}: vox_offset {} lies inside the {}-byte header", source,
                                   vox_offset, minimum_offset));
+  if (!fromNiftiType(scaling.datatype))
+    throw FormatError(fmt::format(
+        "{}: unsupported NIfTI datatype {} ({}); supported: uint8, int8, int16, uint16, int32, float32, float64",
+        source, scaling.datatype, nifti_datatype_to_string(scaling.datatype)));
+  // 2^53: beyond any file, and every such offset is exact in a double.
+  if (!(vox_offset <= 9007199254740992.0))
+    throw FormatError(fmt::format("{}: vox_offset {} lies beyond any file", source, vox_offset));
+  scaling.vox_offset = static_cast<uint64_t>(vox_offset);
   return scaling;
 }
 
@@ -154,8 +180,8 @@ ParsedHeader parseHeader(std::span<const uint8_t> bytes, const std::string& sour
                                   source, bytes.size(), kNifti1HeaderBytes));
   const int version =
       nifti_header_version(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  StoredScaling stored_scaling;
-  if (version == 1 || version == 2) stored_scaling = checkRawLayout(bytes, version, source);
+  StoredLayout stored;
+  if (version == 1 || version == 2) stored = checkRawLayout(bytes, version, source);
   NimPtr nim;
   ParsedHeader parsed;
   if (version == 1) {
@@ -196,9 +222,9 @@ ParsedHeader parseHeader(std::span<const uint8_t> bytes, const std::string& sour
         "float32, float64",
         source, nim->datatype, nifti_datatype_to_string(nim->datatype)));
   parsed.type = *type;
-  if (nim->nbyper != bytesPerValue(*type))
-    throw FormatError(fmt::format("{}: header bitpix disagrees with datatype {}", source,
-                                  dataTypeName(*type)));
+  if (nim->nbyper != bytesPerValue(*type) || stored.bitpix != 8 * bytesPerValue(*type))
+    throw FormatError(fmt::format("{}: header bitpix {} disagrees with datatype {} ({} bits)", source, stored.bitpix,
+                                  dataTypeName(*type), 8 * bytesPerValue(*type)));
 
   const int64_t ndim = nim->dim[0];  // dims were range-checked by checkRawLayout
   uint64_t voxels = 1;
@@ -214,11 +240,15 @@ ParsedHeader parseHeader(std::span<const uint8_t> bytes, const std::string& sour
   if (__builtin_mul_overflow(voxels, static_cast<uint64_t>(nim->nbyper), &parsed.data_bytes))
     throw FormatError(source + ": dimensions overflow");
 
-  parsed.vox_offset = static_cast<uint64_t>(nim->iname_offset);
+  parsed.vox_offset = stored.vox_offset;
+  uint64_t end = 0;
+  if (__builtin_add_overflow(parsed.vox_offset, parsed.data_bytes, &end) || end > (uint64_t{1} << 62))
+    throw FormatError(fmt::format("{}: vox_offset {} plus {} bytes of voxels lies beyond any file", source,
+                                  parsed.vox_offset, parsed.data_bytes));
   parsed.swap_bytes = nim->byteorder != nifti_short_order();
 
   // As nibabel: a zero or non-finite slope means unscaled; a valid slope needs a finite intercept.
-  const auto [slope, intercept] = stored_scaling;
+  const double slope = stored.slope, intercept = stored.intercept;
   if (slope != 0.0 && std::isfinite(slope)) {
     if (!std::isfinite(intercept))
       throw FormatError(fmt::format("{}: scl_slope {} is valid but scl_inter is {}", source, slope,
@@ -257,18 +287,9 @@ void swapBytes(uint8_t* data, uint64_t count, int width) {
 class InputFile {
  public:
   explicit InputFile(const fs::path& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw IoError(path.string() + ": cannot open: " + std::strerror(errno));
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) {
-      ::close(fd_);
-      throw IoError(path.string() + ": is a folder, not a file");
-    }
-    size_ = fs::file_size(path, ec);
-    if (ec) {
-      ::close(fd_);
-      throw IoError(path.string() + ": cannot read its size: " + ec.message());
-    }
+    const OpenedFile opened = openForReading(path);
+    fd_ = opened.fd;
+    size_ = opened.size;
   }
   ~InputFile() { ::close(fd_); }
   InputFile(const InputFile&) = delete;
@@ -316,7 +337,7 @@ AnyVolume readVoxels(const ParsedHeader& p, const InputFile& file,
     // no second copy of the volume.
     values.resize((needed + sizeof(T) - 1) / sizeof(T));
     auto* bytes = reinterpret_cast<uint8_t*>(values.data());
-    const size_t got = gunzipPrefix(compressed, std::span<uint8_t>(bytes, needed), source);
+    const size_t got = gunzipVerified(compressed, std::span<uint8_t>(bytes, needed), source);
     if (got != needed)
       throw FormatError(fmt::format(
           "{}: truncated: header declares {} voxels ({} bytes from offset {}) but the "

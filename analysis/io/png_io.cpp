@@ -57,7 +57,8 @@ int decodePng(const uint8_t* data, size_t size, RawPng* out, char* message) {
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, message, storeMessage, ignoreWarning);
   png_infop info = png_create_info_struct(png);
   PngMemoryReader reader{data, size, 0};
-  png_bytepp rows = nullptr;
+  // volatile: set after setjmp and read after the longjmp of an error.
+  png_bytepp volatile rows = nullptr;
   if (setjmp(png_jmpbuf(png))) {
     std::free(rows);
     std::free(out->pixels);
@@ -125,7 +126,8 @@ int encodePng(const uint8_t* interleaved, uint32_t width, uint32_t height, int b
               PngMemoryWriter* writer, char* message) {
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, message, storeMessage, ignoreWarning);
   png_infop info = png_create_info_struct(png);
-  png_bytepp rows = nullptr;
+  // volatile: set after setjmp and read after the longjmp of an error.
+  png_bytepp volatile rows = nullptr;
   if (setjmp(png_jmpbuf(png))) {
     std::free(rows);
     png_destroy_write_struct(&png, &info);

@@ -200,8 +200,8 @@ std::vector<LabelMetrics> computeMetrics(Image reference, Image prediction, cons
   const Geometry gr = reference.geometry();
   const Geometry& gp = prediction.geometry();
   if (!gr.sameGrid(gp))
-    throw GeometryError(fmt::format("{} and {} are on different grids: {} vs {}", reference_name,
-                                    prediction_name, gr.describe(), gp.describe()));
+    throw GeometryError(fmt::format("{} and {} are on different grids: {}", reference_name, prediction_name,
+                                    gr.difference(gp)));
   const int64_t largest = std::max(largestLabel(reference, reference_name),
                                    largestLabel(prediction, prediction_name));
   const auto run = [&]<typename T>() {

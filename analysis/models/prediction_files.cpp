@@ -21,12 +21,20 @@ nlohmann::ordered_json writePredictionFiles(StagedFolder& folder, const std::str
     const std::string file = "gates/" + g.name + ".nii.gz", native_file = "gates/" + g.name + "_native.nii.gz";
     writeImage(folder.stage(base + file), withInputCodes(makeImage(g.resampled)));
     writeImage(folder.stage(base + native_file), withInputCodes(makeImage(g.native)));
-    gates.push_back({{"name", g.name},
-                     {"channels", g.native.channels()},
-                     {"native_dims", g.native.dims()},
-                     {"native_spacing_mm", g.native.geometry().spacing_mm},
-                     {"file", file},
-                     {"native_file", native_file}});
+    nlohmann::ordered_json entry = {{"name", g.name},
+                                    {"channels", g.native.channels()},
+                                    {"native_dims", g.native.dims()},
+                                    {"native_spacing_mm", g.native.geometry().spacing_mm},
+                                    {"file", file},
+                                    {"native_file", native_file}};
+    if (!g.coarse.empty()) {
+      const std::string coarse_file = "gates/" + g.name + "_coarse.nii.gz";
+      writeImage(folder.stage(base + coarse_file), withInputCodes(makeImage(g.coarse)));
+      entry["coarse_dims"] = g.coarse.dims();
+      entry["coarse_spacing_mm"] = g.coarse.geometry().spacing_mm;
+      entry["coarse_file"] = coarse_file;
+    }
+    gates.push_back(std::move(entry));
   }
   return gates;
 }

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "analysis/core/error.hpp"
+#include "analysis/io/json_file.hpp"
 
 namespace gatescope {
 
@@ -292,15 +293,7 @@ TrainingConfig parseTrainingConfig(const json& j, const fs::path& path) {
 }
 
 TrainingConfig readTrainingConfig(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw IoError(path.string() + ": cannot open the training configuration");
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw FormatError(path.string() + ": not valid JSON: " + e.what());
-  }
-  return parseTrainingConfig(j, path);
+  return parseTrainingConfig(readJsonFile(path, "training configuration"), path);
 }
 
 std::vector<ModelToTrain> modelsToTrain(const TrainingConfig& c, bool pair) {

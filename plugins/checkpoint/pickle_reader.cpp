@@ -81,18 +81,22 @@ class Unpickler {
         case 0x85: tupleOf(1, at); break;                              // TUPLE1
         case 0x86: tupleOf(2, at); break;                              // TUPLE2
         case 0x87: tupleOf(3, at); break;                              // TUPLE3
-        case 't': push(make(PickleValue::Sequence{popMark(at), true})); break;  // TUPLE
+        case 't': push(sequenceOf(popMark(at), true, at)); break;  // TUPLE
         case ']': push(make(PickleValue::Sequence{{}, false})); break;  // EMPTY_LIST
-        case 'l': push(make(PickleValue::Sequence{popMark(at), false})); break;  // LIST
+        case 'l': push(sequenceOf(popMark(at), false, at)); break;  // LIST
         case 'a': {                                                     // APPEND
           PicklePtr item = pop(at);
-          sequence(top(at), at).items.push_back(item);
+          const PicklePtr list = top(at);
+          sequence(list, at).items.push_back(item);
+          adopt(*list, item, at);
           break;
         }
         case 'e': {  // APPENDS
           auto items = popMark(at);
-          auto& list = sequence(top(at), at).items;
+          const PicklePtr target = top(at);
+          auto& list = sequence(target, at).items;
           list.insert(list.end(), items.begin(), items.end());
+          for (const auto& item : items) adopt(*target, item, at);
           break;
         }
         case '}': push(make(PickleValue::Dict{})); break;  // EMPTY_DICT
@@ -100,7 +104,9 @@ class Unpickler {
           auto items = popMark(at);
           PickleValue::Dict dict;
           for (size_t n = 0; n + 1 < items.size(); n += 2) dict.emplace_back(items[n], items[n + 1]);
-          push(make(std::move(dict)));
+          PicklePtr made = make(std::move(dict));
+          for (const auto& item : items) adopt(*made, item, at);
+          push(std::move(made));
           break;
         }
         case 's': {  // SETITEM
@@ -251,7 +257,7 @@ class Unpickler {
   void tupleOf(size_t n, size_t at) {
     PickleValue::List items(n);
     for (size_t k = n; k-- > 0;) items[k] = pop(at);
-    push(make(PickleValue::Sequence{std::move(items), true}));
+    push(sequenceOf(std::move(items), true, at));
   }
   PicklePtr memo(uint32_t key, size_t at) const {
     const auto it = memo_.find(key);
@@ -261,7 +267,26 @@ class Unpickler {
   PickleValue::Sequence& sequence(const PicklePtr& p, size_t at) const {
     auto* s = std::get_if<PickleValue::Sequence>(&p->value);
     if (!s) fail(at, "APPEND to something that is not a list");
+    changing(*p, at);
     return *s;
+  }
+  // A value placed in a container: nesting is bounded, and a container that is inside another
+  // never changes again, so every depth stays exact and no value can contain itself.
+  void adopt(PickleValue& parent, const PicklePtr& child, size_t at) const {
+    if (child.get() == &parent) fail(at, "a container that contains itself (a self-referencing pickle)");
+    if (child->depth >= kPickleDepthLimit)
+      fail(at, fmt::format("values nested deeper than {} levels", kPickleDepthLimit));
+    parent.depth = std::max(parent.depth, child->depth + 1);
+    child->contained = true;
+  }
+  void changing(const PickleValue& container, size_t at) const {
+    if (container.contained)
+      fail(at, "a container changes after it was placed in another one (a self-referencing pickle)");
+  }
+  PicklePtr sequenceOf(PickleValue::List items, bool tuple, size_t at) const {
+    PicklePtr made = make(PickleValue::Sequence{items, tuple});
+    for (const auto& item : items) adopt(*made, item, at);
+    return made;
   }
   std::string string(const PicklePtr& p, size_t at) const {
     const auto* s = std::get_if<std::string>(&p->value);
@@ -270,6 +295,9 @@ class Unpickler {
   }
   void setItem(const PicklePtr& target, PicklePtr key, PicklePtr value, size_t at) {
     if (auto* dict = std::get_if<PickleValue::Dict>(&target->value)) {
+      changing(*target, at);
+      adopt(*target, key, at);
+      adopt(*target, value, at);
       for (auto& [k, v] : *dict)
         if (describePickleValue(*k) == describePickleValue(*key)) {
           v = value;
@@ -304,7 +332,12 @@ class Unpickler {
           for (const auto& pair : pairs->items)
             if (const auto* kv = std::get_if<PickleValue::Sequence>(&pair->value); kv && kv->items.size() == 2)
               dict.emplace_back(kv->items[0], kv->items[1]);
-      return make(std::move(dict));
+      PicklePtr made = make(std::move(dict));
+      for (const auto& [key, value] : std::get<PickleValue::Dict>(made->value)) {
+        adopt(*made, key, at);
+        adopt(*made, value, at);
+      }
+      return made;
     }
     if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
       const auto* storage = std::get_if<StorageRef>(&arg(0)->value);

@@ -50,7 +50,13 @@ struct PickleValue {
   std::variant<None, bool, int64_t, double, std::string, Sequence, Dict, PickleGlobal, StorageRef,
                TensorRef, Opaque>
       value;
+  int depth = 1;           // levels of containers below and including this value
+  bool contained = false;  // placed in a container: it may not change any more
 };
+
+// Values nested deeper are refused while reading: everything that walks or frees a value
+// recurses, and a pickle nested 300,000 deep would overflow the stack.
+inline constexpr int kPickleDepthLimit = 200;
 
 // Called for BINPERSID / PERSID with the persistent id; torch.save's ids describe storages.
 using PersistentLoader = std::function<PicklePtr(const PicklePtr& id)>;

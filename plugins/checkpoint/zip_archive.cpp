@@ -12,7 +12,7 @@ namespace {
 
 template <typename T>
 T read(std::span<const uint8_t> bytes, uint64_t at, const std::string& source) {
-  if (at + sizeof(T) > bytes.size()) throw FormatError(source + ": truncated zip archive");
+  if (at > bytes.size() || bytes.size() - at < sizeof(T)) throw FormatError(source + ": truncated zip archive");
   T v;
   std::memcpy(&v, bytes.data() + at, sizeof v);
   return v;

@@ -3,35 +3,46 @@
 #include <torch/script.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "analysis/core/error.hpp"
+#include "analysis/io/file_util.hpp"
+#include "analysis/models/torchscript_metadata.hpp"
 #include "plugins/runtime/device.hpp"
+#include "plugins/runtime/torch_errors.hpp"
 #include "plugins/zoo/tensor_convert.hpp"
 
 namespace gatescope {
 
 namespace {
 
-std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 class TorchScriptAdapter : public ModelAdapter {
  public:
   TorchScriptAdapter(const std::filesystem::path& path, const LoadOptions& options) : source_(path.string()) {
     device_ = resolveDevice(options.device);
     torch::jit::ExtraFilesMap extra{{"gatescope.json", ""}};
+    checkReadable(path);
     try {
       module_ = torch::jit::load(path.string(), device_, extra);
     } catch (const c10::Error& e) {
-      throw FormatError(source_ + ": not a loadable TorchScript model: " + firstLine(e.what_without_backtrace()));
+      throw FormatError(source_ + ": not a loadable TorchScript model: " + torchErrorLine(e));
     }
     module_.eval();
     info_.name = path.stem().string();
     info_.architecture = "torchscript";
     info_.device = device_.str();
+    info_.source = source_;
     info_.preprocessing = {"zscore", 16};
     info_.size_multiple = {16, 16, 16};
-    readMetadata(extra["gatescope.json"]);
+    info_.n_classes = 0;  // unknown until gatescope.json or the first forward says
+    if (!extra["gatescope.json"].empty())
+      readTorchScriptMetadata(extra["gatescope.json"], source_ + ": gatescope.json", info_, align_corners_);
+    classes_declared_ = info_.n_classes > 0;
+    if (!classes_declared_) info_.n_classes = 2;
   }
 
   const ModelInfo& info() const override { return info_; }
@@ -39,7 +50,7 @@ class TorchScriptAdapter : public ModelAdapter {
   ForwardResult forward(const TensorData& input, bool capture_gates) override {
     torch::InferenceMode inference;
     const zoo::NetworkOutput out = run(toTensor(input).to(device_), capture_gates);
-    ForwardResult result{toTensorData(out.logits), {}};
+    ForwardResult result{toTensorData(out.logits), {}, {}};
     for (const auto& gate : out.gates) result.gates.emplace_back(gate.name, toTensorData(gate.alpha));
     return result;
   }
@@ -50,78 +61,88 @@ class TorchScriptAdapter : public ModelAdapter {
   }
 
  private:
-  void readMetadata(const std::string& text) {
-    if (text.empty()) return;
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw FormatError(source_ + ": gatescope.json is not valid JSON: " + e.what());
-    }
-    const auto get = [&](const char* key, auto& target) {
-      if (!j.contains(key)) return;
-      try {
-        j.at(key).get_to(target);
-      } catch (const nlohmann::json::exception&) {
-        throw FormatError(fmt::format("{}: gatescope.json: \"{}\" has the wrong type", source_, key));
-      }
-    };
-    get("name", info_.name);
-    get("architecture", info_.architecture);
-    get("in_channels", info_.in_channels);
-    get("n_classes", info_.n_classes);
-    get("upsample_align_corners", align_corners_);
-    std::string dim = info_.dimensions == 2 ? "2D" : "3D";
-    get("tensor_dim", dim);
-    if (dim != "2D" && dim != "3D") throw FormatError(source_ + ": gatescope.json: tensor_dim must be 2D or 3D");
-    info_.dimensions = dim == "2D" ? 2 : 3;
-    if (j.contains("size_multiple")) {
-      std::vector<int64_t> m;
-      get("size_multiple", m);
-      for (size_t a = 0; a < 3 && a < m.size(); ++a) info_.size_multiple[a] = m[a];
-    }
-    if (j.contains("preprocessing")) {
-      const auto& p = j.at("preprocessing");
-      if (p.contains("normalize")) info_.preprocessing.normalize = p.at("normalize").get<std::string>();
-      if (p.contains("pad_to_multiple")) info_.preprocessing.pad_to_multiple = p.at("pad_to_multiple").get<int>();
-    }
-    if (j.contains("labels"))
-      for (const auto& [key, value] : j.at("labels").items()) info_.labels[std::stoi(key)] = value.get<std::string>();
-    if (j.contains("gates"))
-      for (const auto& g : j.at("gates")) {
-        GateInfo gate{g.value("name", std::string()), {1, 1, 1}};
-        if (g.contains("stride")) {
-          const auto s = g.at("stride").get<std::vector<int64_t>>();
-          for (size_t a = 0; a < 3 && a < s.size(); ++a) gate.stride[a] = s[a];
-        }
-        info_.gates.push_back(gate);
-      }
-  }
-
   zoo::NetworkOutput run(const torch::Tensor& x, bool capture_gates) {
     c10::IValue result;
     try {
       result = module_.forward({x});
     } catch (const c10::Error& e) {
-      throw Error(source_ + ": forward failed: " + firstLine(e.what_without_backtrace()));
+      throw Error(source_ + ": forward failed: " + torchErrorLine(e));
+    } catch (const std::runtime_error& e) {  // torch::jit::JITException: the model raised
+      throw Error(source_ + ": forward failed: " + torchErrorLine(e));
     }
     zoo::NetworkOutput out;
     if (result.isTensor()) {
       out.logits = result.toTensor();
     } else if (result.isGenericDict()) {
       for (const auto& item : result.toGenericDict()) {
+        if (!item.key().isString()) throw FormatError(source_ + ": forward returned a dictionary with a non-string key");
         const std::string key = item.key().toStringRef();
+        const bool wanted = key == "logits" || (capture_gates && key.starts_with("gate/"));
+        if (!wanted) continue;
+        if (!item.value().isTensor())
+          throw FormatError(fmt::format("{}: forward returned \"{}\" that is not a tensor", source_, key));
         if (key == "logits") out.logits = item.value().toTensor();
-        else if (capture_gates && key.starts_with("gate/")) out.gates.push_back({key.substr(5), item.value().toTensor()});
+        else out.gates.push_back({key.substr(5), item.value().toTensor(), {}});
       }
       if (!out.logits.defined()) throw FormatError(source_ + ": forward returned a dictionary without \"logits\"");
     } else {
       throw FormatError(source_ + ": forward must return a Tensor or a Dict[str, Tensor] (export contract)");
     }
-    if (out.logits.dim() != x.dim())
-      throw FormatError(fmt::format("{}: logits have {} dimensions for a {}-dimensional input", source_,
-                                    out.logits.dim(), x.dim()));
+    checkOutputs(out, x);
     return out;
+  }
+
+  // The outputs must be what the metadata promises: a mismatch would otherwise give wrong labels
+  // (5 classes read as 3) or a crash further on.
+  void checkOutputs(const zoo::NetworkOutput& out, const torch::Tensor& x) {
+    const auto shape = [](const torch::Tensor& t) { return fmt::format("[{}]", fmt::join(t.sizes(), ", ")); };
+    if (out.logits.dim() != x.dim())
+      throw FormatError(fmt::format("{}: logits have {} dimensions ({}) for a {}-dimensional input {}", source_,
+                                    out.logits.dim(), shape(out.logits), x.dim(), shape(x)));
+    if (out.logits.size(0) != x.size(0))
+      throw FormatError(fmt::format("{}: logits {} for a batch of {}", source_, shape(out.logits), x.size(0)));
+    if (!classes_declared_) {
+      // Without metadata the model's own output says how many classes it has.
+      if (out.logits.size(1) < 1 || out.logits.size(1) > 256)
+        throw FormatError(fmt::format("{}: the model returns {} classes (1 to 256 are supported)", source_,
+                                      out.logits.size(1)));
+      info_.n_classes = static_cast<int>(out.logits.size(1));
+    }
+    if (out.logits.size(1) != info_.n_classes)
+      throw FormatError(fmt::format("{}: the model returns {} classes, its metadata declares n_classes {}", source_,
+                                    out.logits.size(1), info_.n_classes));
+    for (int64_t a = 2; a < x.dim(); ++a)
+      if (out.logits.size(a) != x.size(a))
+        throw FormatError(fmt::format("{}: logits {} do not have the input's spatial size {}", source_,
+                                      shape(out.logits), shape(x)));
+    if (!out.logits.is_floating_point())
+      throw FormatError(fmt::format("{}: logits must be floating point, not {}", source_,
+                                    std::string(c10::toString(out.logits.scalar_type()))));
+    for (const auto& gate : out.gates) {
+      if (gate.alpha.dim() != x.dim() || gate.alpha.size(0) != x.size(0) || gate.alpha.size(1) < 1 ||
+          !gate.alpha.is_floating_point())
+        throw FormatError(fmt::format("{}: gate/{} has shape {}: expected (batch, channels, spatial) like the input {}",
+                                      source_, gate.name, shape(gate.alpha), shape(x)));
+      const GateInfo* declared = nullptr;
+      for (const auto& g : info_.gates)
+        if (g.name == gate.name) declared = &g;
+      for (int64_t a = 2; a < x.dim(); ++a) {
+        const int64_t size = gate.alpha.size(a);
+        const int64_t stride = declared ? declared->stride[static_cast<size_t>(a - 2)] : 0;
+        const bool fits = size > 0 && (stride > 0 ? size * stride == x.size(a) : x.size(a) % size == 0);
+        if (!fits)
+          throw FormatError(fmt::format("{}: gate/{} has shape {}, which {} the input {}", source_, gate.name,
+                                        shape(gate.alpha),
+                                        stride > 0 ? fmt::format("with its declared stride {} does not cover", stride)
+                                                   : "does not divide",
+                                        shape(x)));
+      }
+    }
+    for (const auto& g : info_.gates)
+      if (!out.gates.empty() &&
+          std::none_of(out.gates.begin(), out.gates.end(), [&](const auto& gate) { return gate.name == g.name; }))
+        throw FormatError(fmt::format("{}: gatescope.json declares gate \"{}\" but forward returns no \"gate/{}\"",
+                                      source_, g.name, g.name));
   }
 
   std::string source_;
@@ -129,6 +150,7 @@ class TorchScriptAdapter : public ModelAdapter {
   torch::Device device_{torch::kCPU};
   ModelInfo info_;
   bool align_corners_ = false;
+  bool classes_declared_ = false;  // gatescope.json gives n_classes
 };
 
 }  // namespace

@@ -16,7 +16,11 @@ class NativeAdapter : public ModelAdapter {
  public:
   NativeAdapter(const ModelManifest& manifest, const LoadOptions& options) : manifest_(manifest) {
     const ZooConfig config = zooConfigFor(manifest);
-    network_ = zoo::makeNetwork(config);
+    try {
+      network_ = zoo::makeNetwork(config);
+    } catch (const UsageError& e) {  // a manifest that names no valid network is a bad file
+      throw FormatError(manifest.source.string() + ": " + e.what());
+    }
     loadWeights(*network_, manifest.weights, manifest);
     device_ = resolveDevice(options.device);
     network_->to(device_);
@@ -32,7 +36,8 @@ class NativeAdapter : public ModelAdapter {
     info_.preprocessing = manifest.preprocessing;
     info_.size_multiple = network_->sizeMultiple();
     info_.device = device_.str();
-    for (const auto& [name, stride] : network_->gates()) info_.gates.push_back({name, stride});
+    info_.source = manifest.source.string();
+    for (const auto& gate : network_->gates()) info_.gates.push_back({gate.name, gate.stride, gate.coarse_stride});
   }
 
   const ModelInfo& info() const override { return info_; }
@@ -41,7 +46,10 @@ class NativeAdapter : public ModelAdapter {
     torch::InferenceMode inference;
     const zoo::NetworkOutput out = network_->run(toTensor(input).to(device_), capture_gates);
     ForwardResult result{toTensorData(out.logits), {}};
-    for (const auto& gate : out.gates) result.gates.emplace_back(gate.name, toTensorData(gate.alpha));
+    for (const auto& gate : out.gates) {
+      result.gates.emplace_back(gate.name, toTensorData(gate.alpha));
+      if (gate.coarse.defined()) result.coarse.emplace_back(gate.name, toTensorData(gate.coarse));
+    }
     return result;
   }
 

@@ -202,8 +202,9 @@ template <int D>
 using Dsv = torch::nn::ModuleHolder<DsvImpl<D>>;
 
 struct GateResult {
-  torch::Tensor output;        // W(alpha * x)
-  torch::Tensor alpha_native;  // at theta's grid
+  torch::Tensor output;  // W(alpha * x)
+  torch::Tensor alpha;   // what the gate multiplies into x: at x's (the skip connection's) grid
+  torch::Tensor coarse;  // sigmoid(psi(f)) at theta's grid, before the upsampling
 };
 
 // _GridAttentionBlockND, modes concatenation and concatenation_debug.
@@ -220,9 +221,9 @@ struct GridAttentionImpl : torch::nn::Module {
     const torch::Tensor theta_x = theta->forward(x);
     const torch::Tensor phi_g = interp_.toSize<D>(phi->forward(g), spatial(theta_x));
     const torch::Tensor f = debug_ ? torch::softplus(theta_x + phi_g) : torch::relu(theta_x + phi_g);
-    const torch::Tensor alpha = torch::sigmoid(psi->forward(f));
-    const torch::Tensor upsampled = interp_.toSize<D>(alpha, spatial(x));
-    return {W->forward(upsampled.expand_as(x) * x), alpha};
+    const torch::Tensor coarse = torch::sigmoid(psi->forward(f));
+    const torch::Tensor alpha = interp_.toSize<D>(coarse, spatial(x));
+    return {W->forward(alpha.expand_as(x) * x), alpha, coarse};
   }
   ConvNormAct<D> W{nullptr};
   typename Nd<D>::Conv theta{nullptr}, phi{nullptr}, psi{nullptr};
@@ -243,13 +244,14 @@ struct MultiAttentionImpl : torch::nn::Module {
     combine_gates = register_module("combine_gates", convBnRelu<D>(in * count, in, {1, 1, 1}, {0, 0, 0}));
   }
   GateResult forward(const torch::Tensor& x, const torch::Tensor& g) {
-    std::vector<torch::Tensor> outputs, alphas;
+    std::vector<torch::Tensor> outputs, alphas, coarse;
     for (auto& gate : gates) {
       GateResult r = gate->forward(x, g);
       outputs.push_back(r.output);
-      alphas.push_back(r.alpha_native);
+      alphas.push_back(r.alpha);
+      coarse.push_back(r.coarse);
     }
-    return {combine_gates->forward(torch::cat(outputs, 1)), torch::cat(alphas, 1)};
+    return {combine_gates->forward(torch::cat(outputs, 1)), torch::cat(alphas, 1), torch::cat(coarse, 1)};
   }
   std::vector<GridAttention<D>> gates;
   ConvNormAct<D> combine_gates{nullptr};
@@ -323,8 +325,8 @@ class CtDsvNetwork : public Network {
       const GateResult g2 = attention2->forward(c2, u3);
       u2 = up2->forward(g2.output, u3);
       if (capture_gates)
-        out.gates = {{"attentionblock2", g2.alpha_native}, {"attentionblock3", g3.alpha_native},
-                     {"attentionblock4", g4.alpha_native}};
+        out.gates = {{"attentionblock2", g2.alpha, g2.coarse}, {"attentionblock3", g3.alpha, g3.coarse},
+                     {"attentionblock4", g4.alpha, g4.coarse}};
     } else {
       u4 = up4->forward(c4, middle);
       u3 = up3->forward(c3, u4);
@@ -362,14 +364,16 @@ class CtDsvNetwork : public Network {
     head_[0].bias = bias.to(final_->bias.dtype());
   }
 
-  std::vector<std::pair<std::string, Size3>> gates() const override {
+  std::vector<GateGrid> gates() const override {
     if (gates_per_level_ == 0) return {};
-    std::vector<std::pair<std::string, Size3>> out;
+    std::vector<GateGrid> out;
     for (int level = 2; level <= 4; ++level) {
-      Size3 stride{};
-      for (int a = 0; a < 3; ++a)
-        stride[static_cast<size_t>(a)] = a < D ? (int64_t{1} << (level - 1)) * sub_sample_[static_cast<size_t>(a)] : 1;
-      out.emplace_back("attentionblock" + std::to_string(level), stride);
+      Size3 stride{1, 1, 1}, coarse{1, 1, 1};
+      for (size_t a = 0; a < static_cast<size_t>(D); ++a) {
+        stride[a] = int64_t{1} << (level - 1);
+        coarse[a] = stride[a] * sub_sample_[a];
+      }
+      out.push_back({"attentionblock" + std::to_string(level), stride, coarse});
     }
     return out;
   }
@@ -434,8 +438,8 @@ class Unet3dNetwork : public Network {
       s3 = g3.output;
       s2 = g2.output;
       if (capture_gates)
-        out.gates = {{"attentionblock2", g2.alpha_native}, {"attentionblock3", g3.alpha_native},
-                     {"attentionblock4", g4.alpha_native}};
+        out.gates = {{"attentionblock2", g2.alpha, g2.coarse}, {"attentionblock3", g3.alpha, g3.coarse},
+                     {"attentionblock4", g4.alpha, g4.coarse}};
     }
     const torch::Tensor u4 = up4->forward(s4, middle);
     const torch::Tensor u3 = up3->forward(s3, u4);
@@ -444,13 +448,13 @@ class Unet3dNetwork : public Network {
     return out;
   }
 
-  std::vector<std::pair<std::string, Size3>> gates() const override {
+  std::vector<GateGrid> gates() const override {
     if (!grid_) return {};
-    std::vector<std::pair<std::string, Size3>> out;
+    std::vector<GateGrid> out;
     for (int level = 2; level <= 4; ++level) {
       const int64_t pooled = int64_t{1} << (level - 1);
-      out.emplace_back("attentionblock" + std::to_string(level),
-                       Size3{pooled * sub_sample_[0], pooled * sub_sample_[1], sub_sample_[2]});
+      out.push_back({"attentionblock" + std::to_string(level), Size3{pooled, pooled, 1},
+                     Size3{pooled * sub_sample_[0], pooled * sub_sample_[1], sub_sample_[2]}});
     }
     return out;
   }
@@ -496,7 +500,7 @@ class Unet2dNetwork : public Network {
     const torch::Tensor u2 = up2->forward(c2, u3);
     return {final_->forward(up1->forward(c1, u2)), {}};
   }
-  std::vector<std::pair<std::string, Size3>> gates() const override { return {}; }
+  std::vector<GateGrid> gates() const override { return {}; }
   Size3 sizeMultiple() const override { return {16, 16, 1}; }
 
  private:

@@ -13,8 +13,18 @@
 namespace gatescope::zoo {
 
 struct GateOutput {
-  std::string name;  // module name: attentionblock2, attentionblock3, attentionblock4
-  torch::Tensor alpha;  // (B, C, spatial) at the gate's own resolution (theta's grid)
+  std::string name;      // module name: attentionblock2, attentionblock3, attentionblock4
+  torch::Tensor alpha;   // (B, C, spatial): what the gate multiplies into its skip connection, at
+                         // the skip connection's grid (the map the original module returns)
+  torch::Tensor coarse;  // (B, C, spatial / sub_sample): the compatibility grid before upsampling;
+                         // undefined where a model has none (TorchScript)
+};
+
+// A gate's grids relative to the input: its map's (the skip connection's) and the coarse one's.
+struct GateGrid {
+  std::string name;
+  std::array<int64_t, 3> stride;
+  std::array<int64_t, 3> coarse_stride;
 };
 
 struct NetworkOutput {
@@ -26,8 +36,8 @@ struct NetworkOutput {
 class Network : public torch::nn::Module {
  public:
   [[nodiscard]] virtual NetworkOutput run(const torch::Tensor& input, bool capture_gates) = 0;
-  // Gate names in output order, with the stride of each gate's grid relative to the input.
-  [[nodiscard]] virtual std::vector<std::pair<std::string, std::array<int64_t, 3>>> gates() const = 0;
+  // Gate names in output order, with the strides of each gate's grids relative to the input.
+  [[nodiscard]] virtual std::vector<GateGrid> gates() const = 0;
   // Every spatial size must be a multiple of this (pooling levels).
   [[nodiscard]] virtual std::array<int64_t, 3> sizeMultiple() const = 0;
   // One-way switch to an inference-only forward that computes the same function with less work

@@ -33,6 +33,38 @@ std::vector<int64_t> starts(int64_t length, int64_t window, int64_t step) {
   return positions;
 }
 
+// One map blended over the padded volume on its own grid (a gate's map or its coarse grid).
+class MapBlend {
+ public:
+  MapBlend(const torch::Tensor& first, const std::vector<int64_t>& window, const std::vector<int64_t>& padded) {
+    std::vector<int64_t> grid = {1, first.size(1)};
+    for (size_t a = 0; a < window.size(); ++a) {
+      stride_.push_back(window[a] / first.size(static_cast<int64_t>(2 + a)));
+      grid.push_back(padded[a] / stride_[a]);
+    }
+    sum_ = torch::zeros(grid, first.options());
+    weight_ = torch::zeros(std::vector<int64_t>(grid.begin() + 2, grid.end()), first.options());
+  }
+  // `map` from the window at `at`, weighted by the importance map sampled at its voxels' centres.
+  void add(const torch::Tensor& map, const std::vector<int64_t>& at, const std::vector<int64_t>& window,
+           const torch::Tensor& importance_map) {
+    torch::Tensor w = importance_map, target = sum_, weight = weight_;
+    for (size_t a = 0; a < window.size(); ++a) {
+      const int64_t s = stride_[a], axis = static_cast<int64_t>(a);
+      w = w.narrow(axis, (s - 1) / 2, window[a] - (s - 1) / 2).slice(axis, 0, c10::nullopt, s);
+      target = target.narrow(axis + 2, at[a] / s, window[a] / s);
+      weight = weight.narrow(axis, at[a] / s, window[a] / s);
+    }
+    target.add_(map * w);
+    weight.add_(w);
+  }
+  [[nodiscard]] torch::Tensor blended() const { return sum_ / weight_; }
+
+ private:
+  std::vector<int64_t> stride_;
+  torch::Tensor sum_, weight_;
+};
+
 }  // namespace
 
 BlendedOutput slidingWindow(const std::function<zoo::NetworkOutput(const torch::Tensor&)>& network,
@@ -61,10 +93,8 @@ BlendedOutput slidingWindow(const std::function<zoo::NetworkOutput(const torch::
   const torch::Tensor weight_map = importance(window, volume.options());
 
   torch::Tensor probability_sum, weight_sum = torch::zeros(padded, volume.options());
-  std::vector<zoo::GateOutput> gate_sums;
-  std::vector<torch::Tensor> gate_weights;
-  std::vector<std::vector<int64_t>> gate_strides;
-
+  std::vector<std::string> gate_names;
+  std::vector<MapBlend> gate_maps, coarse_maps;  // coarse_maps empty when the network gives none
   std::vector<std::vector<int64_t>> positions(dims);
   for (size_t a = 0; a < dims; ++a) positions[a] = starts(padded[a], window[a], step[a]);
   std::vector<size_t> index(dims, 0);
@@ -74,21 +104,19 @@ BlendedOutput slidingWindow(const std::function<zoo::NetworkOutput(const torch::
     torch::Tensor patch = volume;
     for (size_t a = 0; a < dims; ++a) patch = patch.narrow(static_cast<int64_t>(2 + a), at[a], window[a]);
     zoo::NetworkOutput out = network(patch.contiguous());
-    for (auto& gate : out.gates) gate.alpha = gate.alpha.to(torch::kFloat32);
+    for (auto& gate : out.gates) {
+      gate.alpha = gate.alpha.to(torch::kFloat32);
+      if (gate.coarse.defined()) gate.coarse = gate.coarse.to(torch::kFloat32);
+    }
     const torch::Tensor probabilities = torch::softmax(out.logits.to(torch::kFloat32), 1) * weight_map;
     if (!probability_sum.defined()) {
       std::vector<int64_t> shape = {1, out.logits.size(1)};
       shape.insert(shape.end(), padded.begin(), padded.end());
       probability_sum = torch::zeros(shape, volume.options());
       for (const auto& gate : out.gates) {
-        std::vector<int64_t> stride(dims), grid = {1, gate.alpha.size(1)};
-        for (size_t a = 0; a < dims; ++a) {
-          stride[a] = window[a] / gate.alpha.size(static_cast<int64_t>(2 + a));
-          grid.push_back(padded[a] / stride[a]);
-        }
-        gate_strides.push_back(stride);
-        gate_sums.push_back({gate.name, torch::zeros(grid, volume.options())});
-        gate_weights.push_back(torch::zeros(std::vector<int64_t>(grid.begin() + 2, grid.end()), volume.options()));
+        gate_names.push_back(gate.name);
+        gate_maps.emplace_back(gate.alpha, window, padded);
+        if (gate.coarse.defined()) coarse_maps.emplace_back(gate.coarse, window, padded);
       }
     }
     torch::Tensor target = probability_sum, weights = weight_sum;
@@ -99,20 +127,8 @@ BlendedOutput slidingWindow(const std::function<zoo::NetworkOutput(const torch::
     target.add_(probabilities);
     weights.add_(weight_map);
     for (size_t g = 0; g < out.gates.size(); ++g) {
-      // The gate's own grid: the importance map sampled at the gate voxels' centres.
-      torch::Tensor w = weight_map;
-      for (size_t a = 0; a < dims; ++a) {
-        const int64_t s = gate_strides[g][a];
-        w = w.narrow(static_cast<int64_t>(a), (s - 1) / 2, window[a] - (s - 1) / 2).slice(static_cast<int64_t>(a), 0, c10::nullopt, s);
-      }
-      torch::Tensor gate_target = gate_sums[g].alpha, gate_weight = gate_weights[g];
-      for (size_t a = 0; a < dims; ++a) {
-        const int64_t s = gate_strides[g][a];
-        gate_target = gate_target.narrow(static_cast<int64_t>(2 + a), at[a] / s, window[a] / s);
-        gate_weight = gate_weight.narrow(static_cast<int64_t>(a), at[a] / s, window[a] / s);
-      }
-      gate_target.add_(out.gates[g].alpha * w);
-      gate_weight.add_(w);
+      gate_maps[g].add(out.gates[g].alpha, at, window, weight_map);
+      if (!coarse_maps.empty()) coarse_maps[g].add(out.gates[g].coarse, at, window, weight_map);
     }
     size_t a = 0;
     for (; a < dims; ++a) {
@@ -124,8 +140,9 @@ BlendedOutput slidingWindow(const std::function<zoo::NetworkOutput(const torch::
 
   BlendedOutput blended;
   blended.probabilities = probability_sum / weight_sum;
-  for (size_t g = 0; g < gate_sums.size(); ++g)
-    blended.gates.push_back({gate_sums[g].name, gate_sums[g].alpha / gate_weights[g]});
+  for (size_t g = 0; g < gate_maps.size(); ++g)
+    blended.gates.push_back(
+        {gate_names[g], gate_maps[g].blended(), coarse_maps.empty() ? torch::Tensor() : coarse_maps[g].blended()});
   blended.padded = padded;
   return blended;
 }

@@ -63,6 +63,25 @@ void appendStateDict(const torch::nn::Module& module, const std::string& prefix,
 
 }  // namespace
 
+namespace {
+
+// Weights that would turn every prediction into NaN (docs/models.md, "Checks on load"): non-finite
+// values anywhere, negative batch-norm variances (their square root is NaN).
+void checkFinite(const torch::Tensor& value, const std::string& name, const std::string& source) {
+  if (!value.is_floating_point()) return;
+  const int64_t bad = value.numel() - torch::isfinite(value).sum().item<int64_t>();
+  if (bad > 0)
+    throw FormatError(fmt::format("{}: {} holds {} non-finite value(s) (NaN or infinity) of {}", source, name, bad,
+                                  value.numel()));
+  if (name.ends_with("running_var")) {
+    const int64_t negative = (value < 0).sum().item<int64_t>();
+    if (negative > 0)
+      throw FormatError(fmt::format("{}: {} holds {} negative batch-norm variance(s)", source, name, negative));
+  }
+}
+
+}  // namespace
+
 void loadWeights(zoo::Network& network, const std::filesystem::path& path,
                  const ModelManifest& manifest) {
   const Checkpoint checkpoint = readCheckpoint(path);
@@ -86,6 +105,7 @@ void loadWeights(zoo::Network& network, const std::filesystem::path& path,
     }
     const torch::Tensor value =
         torch::from_blob(const_cast<uint8_t*>(t.data.data()), t.shape, torchDtype(t.dtype, source));
+    checkFinite(value, t.name, source);
     torch::NoGradGuard no_grad;
     it->second.copy_(value.to(it->second.dtype()));
   }

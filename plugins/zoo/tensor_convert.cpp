@@ -93,6 +93,29 @@ torch::Tensor cropSpatial(const torch::Tensor& t, const Index3& size, int dimens
   return out;
 }
 
+// A map (1, C, padded / stride) on its own grid: each of its voxels covers `stride` input voxels
+// and its centre sits (stride-1)/2 in. Returns the voxels that cover the image; `full` receives
+// the geometry of the whole grid, padding included.
+Volume<float> onOwnGrid(const torch::Tensor& map, const std::vector<int64_t>& padded, const Index3& original,
+                        const Geometry& geometry, Geometry& full) {
+  const int dimensions = static_cast<int>(padded.size());
+  Geometry own = geometry;
+  Index3 covered{1, 1, 1};
+  for (int a = 0; a < dimensions; ++a) {
+    const auto axis = static_cast<size_t>(a);
+    const int64_t stride = padded[axis] / map.size(2 + a);
+    covered[axis] = (original[axis] + stride - 1) / stride;
+    own.spacing_mm[axis] = geometry.spacing_mm[axis] * static_cast<double>(stride);
+    for (int r = 0; r < 3; ++r)
+      own.origin[static_cast<size_t>(r)] += geometry.direction[static_cast<size_t>(r)][axis] * geometry.spacing_mm[axis] *
+                                            0.5 * static_cast<double>(stride - 1);
+  }
+  full = own;
+  for (int a = 0; a < dimensions; ++a) full.dims[static_cast<size_t>(a)] = map.size(2 + a);
+  own.dims = covered;
+  return tensorToVolume(cropSpatial(map, covered, dimensions)[0], own);
+}
+
 int64_t roundUp(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
 
 }  // namespace
@@ -151,27 +174,17 @@ Prediction finishPrediction(const torch::Tensor& padded_probabilities, const std
   for (const zoo::GateOutput& gate : gate_outputs) {
     GatePrediction g;
     g.name = gate.name;
-    // Native grid: each gate voxel covers `stride` input voxels; its centre sits (stride-1)/2 in.
-    Geometry native = geometry;
-    Index3 covered{1, 1, 1};
-    for (int a = 0; a < dimensions; ++a) {
-      const auto axis = static_cast<size_t>(a);
-      const int64_t stride = padded[axis] / gate.alpha.size(2 + a);
-      covered[axis] = (original[axis] + stride - 1) / stride;
-      native.spacing_mm[axis] = geometry.spacing_mm[axis] * static_cast<double>(stride);
-      for (int r = 0; r < 3; ++r)
-        native.origin[static_cast<size_t>(r)] += geometry.direction[static_cast<size_t>(r)][axis] *
-                                                 geometry.spacing_mm[axis] * 0.5 * static_cast<double>(stride - 1);
+    Geometry full;
+    g.native = onOwnGrid(gate.alpha, padded, original, geometry, full);
+    if (gate.coarse.defined()) {
+      Geometry unused;
+      g.coarse = onOwnGrid(gate.coarse, padded, original, geometry, unused);
     }
-    native.dims = covered;
-    g.native = tensorToVolume(cropSpatial(gate.alpha, covered, dimensions)[0], native);
-    Geometry full = native;  // the whole gate grid, padding included, for the interpolation
-    for (int a = 0; a < dimensions; ++a) full.dims[static_cast<size_t>(a)] = gate.alpha.size(2 + a);
     Index3 target{1, 1, 1};
     std::copy(padded.begin(), padded.end(), target.begin());
     if (gate.alpha.is_cuda()) {
       // F.interpolate on the device, then the crop: the same values as interpolateLinear (which
-      // the tests check against F.interpolate), without moving the coarse map to the CPU first.
+      // the tests check against F.interpolate), without moving the map to the CPU first.
       std::vector<int64_t> size(padded.begin(), padded.end());
       auto options = torch::nn::functional::InterpolateFuncOptions().size(size).align_corners(align_corners);
       if (dimensions == 3)
@@ -228,6 +241,8 @@ Prediction runPrediction(const NetworkRunner& run, const Image& image, const Pre
                                  real.channels()));
   if (info.dimensions == 2 && real.dims()[2] != 1)
     throw UsageError(fmt::format("a 2D model needs 2D images; this one has {} slices", real.dims()[2]));
+  for (const float v : real.values())
+    if (!std::isfinite(v)) throw FormatError("the input image holds NaN or infinite values");
   const PreparedInput prepared = prepareInput(real, info, !options.window.empty(), device);
   const torch::Tensor input = prepared.tensor.to(device);
   Prediction prediction;
@@ -235,21 +250,44 @@ Prediction runPrediction(const NetworkRunner& run, const Image& image, const Pre
   try {
     if (options.window.empty()) {
       zoo::NetworkOutput out = run(input, options.capture_gates);
-      for (auto& gate : out.gates) gate.alpha = gate.alpha.to(torch::kFloat32);
+      for (auto& gate : out.gates) {
+        gate.alpha = gate.alpha.to(torch::kFloat32);
+        if (!options.capture_coarse) gate.coarse = torch::Tensor();
+        if (gate.coarse.defined()) gate.coarse = gate.coarse.to(torch::kFloat32);
+      }
       std::vector<int64_t> padded(prepared.padded.begin(), prepared.padded.begin() + info.dimensions);
       prediction = finishPrediction(torch::softmax(out.logits.to(torch::kFloat32), 1), out.gates, padded, prepared.original,
                                     real.geometry(), align_corners);
     } else {
       std::vector<int64_t> alignment(static_cast<size_t>(info.dimensions), 1);
       for (const auto& gate : info.gates)
-        for (size_t a = 0; a < alignment.size(); ++a) alignment[a] = std::lcm(alignment[a], gate.stride[a]);
+        for (size_t a = 0; a < alignment.size(); ++a) {
+          alignment[a] = std::lcm(alignment[a], gate.stride[a]);
+          if (options.capture_coarse && gate.coarse_stride[a] > 0)
+            alignment[a] = std::lcm(alignment[a], gate.coarse_stride[a]);
+        }
       for (size_t a = 0; a < alignment.size(); ++a) alignment[a] = std::lcm(alignment[a], info.size_multiple[a]);
       const BlendedOutput blended =
-          slidingWindow([&](const torch::Tensor& patch) { return run(patch, options.capture_gates); }, input,
+          slidingWindow(
+              [&](const torch::Tensor& patch) {
+                zoo::NetworkOutput out = run(patch, options.capture_gates);
+                if (!options.capture_coarse)
+                  for (auto& gate : out.gates) gate.coarse = torch::Tensor();
+                return out;
+              },
+              input,
                         options.window, options.overlap, alignment);
       prediction = finishPrediction(blended.probabilities, blended.gates, blended.padded, prepared.original,
                                     real.geometry(), align_corners);
     }
+    // Finite inputs and weights can still overflow: never hand on NaN probabilities as labels.
+    const int64_t bad = prediction.probabilities.size() -
+                        std::count_if(prediction.probabilities.values().begin(), prediction.probabilities.values().end(),
+                                      [](float v) { return std::isfinite(v); });
+    if (bad > 0)
+      throw Error(fmt::format("{}: the model produced {} non-finite class probabilities (NaN or infinity) for a finite "
+                              "input: its weights or activations overflow",
+                              info.source, bad));
   } catch (const c10::Error& e) {
     const std::string what = e.what_without_backtrace();
     if (what.find("out of memory") != std::string::npos)

@@ -90,7 +90,8 @@ for entry in json.loads((zoo / "zoo.json").read_text()):
     manifest_path.write_text(json.dumps(manifest))
     image = out / f"{name}_input.nii.gz"
     to_image(x[0].numpy(), affine, image)
-    result = run("infer", "--model", manifest_path, "--input", image, "--out", out / name, "--device", "cpu", "--quiet")
+    result = run("infer", "--model", manifest_path, "--input", image, "--out", out / name, "--device", "cpu", "--quiet",
+                 "--coarse-gates")
     check(result.returncode == 0, f"{name}: exit {result.returncode}: {result.stderr}")
     if result.returncode:
         continue
@@ -119,6 +120,15 @@ for entry in json.loads((zoo / "zoo.json").read_text()):
         up = F.interpolate(alpha, size=xin.shape[2:], mode="trilinear" if dim == 3 else "bilinear", align_corners=False)
         close(resampled.get_fdata(), channels_last(up[region]), f"{name} {gate} on the input grid")
         check(np.allclose(resampled.affine, affine, atol=1e-5), f"{name} {gate}: geometry")
+        # The compatibility grid before the gate's upsampling, on request.
+        coarse = getattr(model, gate).coarse
+        coarse_stride = [p // a for p, a in zip(padded_size, coarse.shape[2:])]
+        check(all(c == 2 * s for c, s in zip(coarse_stride, stride)), f"{name} {gate}: the coarse grid is half the map's")
+        covered = tuple((c + s - 1) // s for c, s in zip(crop, coarse_stride))
+        close(nib.load(str(out / name / "gates" / f"{gate}_coarse.nii.gz")).get_fdata(),
+              channels_last(coarse[(slice(None), slice(None)) + tuple(slice(0, c) for c in covered)]), f"{name} {gate} coarse")
+        entry = next(g for g in report["gates"] if g["name"] == gate)
+        check(entry.get("coarse_file") == f"gates/{gate}_coarse.nii.gz", f"{name} {gate}: coarse file in infer.json")
 
 # Sliding windows: a window that covers the padded volume gives the whole-volume result exactly;
 # smaller overlapping windows cover every voxel (probabilities sum to 1) and stay close to it.

@@ -36,6 +36,8 @@ double largestDifference(const TensorData& a, const TensorData& b) {
 
 }  // namespace
 
+// The reference gate maps are what the original gate modules return (the coefficients each gate
+// multiplies into its skip connection); the coarse grids are sigmoid(psi) before the upsampling.
 TEST_CASE("native networks reproduce PyTorch's logits and gates", "[models]") {
   const fs::path dir = test::fixtureDir("zoo");
   std::ifstream in(dir / "zoo.json");
@@ -48,12 +50,28 @@ TEST_CASE("native networks reproduce PyTorch's logits and gates", "[models]") {
       const ForwardResult result = model->forward(readTensor(dir, m["input"]), true);
       CHECK(largestDifference(result.logits, readTensor(dir, m["logits"])) < 1e-5);
       REQUIRE(result.gates.size() == m["gates"].size());
-      for (const auto& [name, alpha] : result.gates) {
+      const TensorData input = readTensor(dir, m["input"]);
+      const auto& declared = model->info().gates;
+      REQUIRE(declared.size() == m["gates"].size());
+      for (size_t g = 0; g < result.gates.size(); ++g) {
+        const auto& [name, alpha] = result.gates[g];
         INFO(name);
         REQUIRE(m["gates"].contains(name));
-        CHECK(largestDifference(alpha, readTensor(dir, m["gates"][name])) < 1e-5);
+        const TensorData want = readTensor(dir, m["gates"][name]);
+        REQUIRE(alpha.shape == want.shape);
+        CHECK(largestDifference(alpha, want) < 1e-5);
+        // The declared strides are the ones the maps have.
+        CHECK(declared[g].name == name);
+        for (size_t a = 2; a < input.shape.size(); ++a) {
+          CHECK(input.shape[a] / alpha.shape[a] == declared[g].stride[a - 2]);
+          CHECK(input.shape[a] / readTensor(dir, m["coarse"][name]).shape[a] == declared[g].coarse_stride[a - 2]);
+        }
       }
-      CHECK(model->info().gates.size() == m["gates"].size());
+      REQUIRE(result.coarse.size() == m["coarse"].size());
+      for (const auto& [name, coarse] : result.coarse) {
+        INFO(name << " coarse");
+        CHECK(largestDifference(coarse, readTensor(dir, m["coarse"][name])) < 1e-5);
+      }
     }
   }
 }

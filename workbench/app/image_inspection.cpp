@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
+#include "analysis/core/image_statistics.hpp"
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/image_file.hpp"
 #include "analysis/metrics/label_metrics.hpp"
@@ -20,6 +21,7 @@ ImageInspection inspectImage(const ImageInspectionRequest& request, Registry& re
   if (request.models.size() > 2) throw UsageError("at most two models: A and B");
   say("reading " + request.image.string());
   const Image image = readImage(request.image);
+  checkFiniteValues(image, request.image.string());
   ImageInspection result;
   CaseVolumes& volumes = result.loaded.volumes;
   volumes.id = stripImageExtension(request.image);

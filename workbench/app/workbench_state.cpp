@@ -11,6 +11,7 @@
 #include "analysis/core/error.hpp"
 #include "analysis/evaluation/evaluation_report.hpp"
 #include "analysis/io/file_util.hpp"
+#include "analysis/io/json_file.hpp"
 #include "renderers/figures.hpp"
 
 namespace gatescope::workbench {
@@ -571,7 +572,9 @@ void WorkbenchState::applySession(const nlohmann::json& session) {
         }
     }
   } catch (const nlohmann::json::exception& e) {
-    throw FormatError(fmt::format("session: {}", e.what()));
+    // "[json.exception.type_error.302] type must be number, but is string": the part after "] ".
+    const std::string what = e.what();
+    throw FormatError(fmt::format("session: a value has the wrong type ({})", what.substr(what.find(']') + 2)));
   }
   // Views compare revisions: the restored state's must lie beyond every earlier one.
   restored.revision_ += revision_ + 1;
@@ -584,10 +587,8 @@ void WorkbenchState::saveSession(const fs::path& file) const {
 }
 
 void WorkbenchState::loadSession(const fs::path& file) {
-  const auto bytes = readWholeFile(file);
-  const nlohmann::json session = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
-  if (session.is_discarded() || !session.is_object())
-    throw FormatError(file.string() + ": not a gatescope session (a JSON object)");
+  const nlohmann::json session = readJsonFile(file, "session");
+  if (!session.is_object()) throw FormatError(file.string() + ": not a gatescope session (a JSON object)");
   try {
     applySession(session);
   } catch (const FormatError& e) {
@@ -603,8 +604,7 @@ std::vector<std::string> recentFiles() {
   const fs::path path = recentFilesPath();
   if (!fs::is_regular_file(path, error)) return files;
   try {
-    const auto bytes = readWholeFile(path);
-    const nlohmann::json list = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+    const nlohmann::json list = readJsonFile(path, "list of recent files");
     if (!list.is_array()) return files;
     for (const auto& entry : list)
       if (entry.is_string() && files.size() < kMaxRecentFiles)

@@ -36,6 +36,9 @@ int runEvaluation(EvaluationOptions options, bool quiet, const std::string& resu
     progress->step(p.done - resumed, fmt::format("{} {} {:.1f}s", p.case_id, p.status, p.seconds));
   });
   if (progress) progress->finish();
+  if (result.journal_rejected)
+    std::cerr << fmt::format("gatescope: warning: {} torn or damaged line(s) of {} were dropped; their cases ran again\n",
+                             result.journal_rejected, (options.out / "journal.jsonl").string());
   if (result.cancelled) {
     std::cerr << fmt::format("gatescope: interrupted; finished cases are kept in {}. Continue with: {}\n",
                              (options.out / "journal.jsonl").string(), resume_hint);

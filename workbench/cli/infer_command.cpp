@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/core/error.hpp"
+#include "analysis/core/image_statistics.hpp"
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/image_file.hpp"
 #include "analysis/io/staged_folder.hpp"
@@ -31,6 +32,7 @@ struct InferOptions {
   std::string window;
   double overlap = 0.5;
   std::string precision = "fp32";
+  bool coarse = false;
   bool quiet = false;
 };
 
@@ -97,11 +99,13 @@ int runInfer(const InferOptions& o) {
 
   auto phase = std::chrono::steady_clock::now();
   const Image image = readImage(o.input);
+  checkFiniteValues(image, o.input);
   const double read_seconds = since(phase);
   log(fmt::format("running {} on {} ({})", info.name, o.input, info.device));
   phase = std::chrono::steady_clock::now();
   PredictOptions predict_options;
   predict_options.capture_gates = o.gates != "none";
+  predict_options.capture_coarse = o.coarse && predict_options.capture_gates;
   if (!o.window.empty()) predict_options.window = parseWindow(o.window, info.dimensions);
   predict_options.overlap = o.overlap;
   predict_options.precision = o.precision;
@@ -156,11 +160,15 @@ void registerInferCommand(CLI::App& root, CommandAction& chosen) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.95));
   cmd->add_option("--precision", o->precision, "fp32, or fp16 / bf16 autocast on CUDA")->capture_default_str();
+  cmd->add_flag("--coarse-gates", o->coarse,
+                "Also write each native gate's compatibility grid (before its upsampling) as "
+                "gates/<gate>_coarse.nii.gz");
   cmd->add_flag("--quiet", o->quiet, "No progress output");
   cmd->footer(
       "Writes DIR/labels.nii.gz, DIR/probabilities.nii.gz (classes on the 4th axis),\n"
       "DIR/gates/<gate>.nii.gz (on the input grid), DIR/gates/<gate>_native.nii.gz (the gate's own\n"
-      "grid and spacing) and DIR/infer.json. Every output has the input's geometry.");
+      "grid and spacing: the coefficients the gate multiplies into its skip connection) and\n"
+      "DIR/infer.json. Every output has the input's geometry.");
   cmd->callback([o, &chosen] { chosen = [o] { return runInfer(*o); }; });
 }
 

@@ -1,5 +1,6 @@
 // gatescope metrics: overlap and surface metrics of label files or folders (spec/cli.md).
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -63,7 +64,18 @@ void printTable(const MetricsReport& report) {
   }
 }
 
+// An output file must be writable before the work starts: a wrong --json path is bad usage.
+void requireOutputFolder(const std::string& file, const char* option) {
+  if (file.empty()) return;
+  const std::filesystem::path folder = std::filesystem::path(file).parent_path();
+  std::error_code ec;
+  if (!folder.empty() && !std::filesystem::is_directory(folder, ec))
+    throw UsageError(fmt::format("{} {}: the folder {} does not exist", option, file, folder.string()));
+}
+
 int runMetricsCommand(const MetricsOptions& options) {
+  requireOutputFolder(options.json_out, "--json");
+  requireOutputFolder(options.csv_out, "--csv");
   const MetricConfig config = metricConfigFrom(options.metric);
   const NonFinitePolicy nonfinite = policyFrom(options.nonfinite);
   const auto cases = pairCases(options.reference, options.prediction);
@@ -83,7 +95,7 @@ int runMetricsCommand(const MetricsOptions& options) {
       ++failed;
       std::cerr << "gatescope: " << c.error << "\n";
     }
-  if (failed)
+  if (failed && report.cases.size() > 1)  // one pair: its error line says it all
     std::cerr << fmt::format("gatescope: {} of {} case(s) failed (recorded in the report)\n", failed,
                              report.cases.size());
   return failed ? 1 : 0;
