@@ -277,6 +277,28 @@ if res.returncode == 0:
     check(without_timings(json.loads((torn / "report.json").read_text())) ==
           without_timings(json.loads((out / "clean" / "report.json").read_text())), "report after a torn journal line")
 
+# A torn or edited line in the *middle* of the journal (each line carries the SHA-256 of its record):
+# that case alone runs again, every other journal line is kept, and the run says so.
+for name, damage in [("torn_middle", lambda line: line[: len(line) // 2]),
+                     ("edited", lambda line: line.replace('"dice":', '"dice":5.0,"was":', 1))]:
+    damaged = out / name
+    shutil.copytree(out / "clean", damaged)
+    lines = (damaged / "journal.jsonl").read_text().splitlines(keepends=True)
+    middle = len(lines) // 2
+    check('"dice":' in lines[middle], f"{name}: the journal line to damage holds a Dice")
+    damaged_id = json.loads(lines[middle])["case"]["id"]
+    lines[middle] = damage(lines[middle].rstrip("\n")) + "\n"
+    (damaged / "journal.jsonl").write_text("".join(lines))
+    (damaged / "report.json").unlink()
+    res = run(*base_args, "--out", damaged, "--resume")
+    check(res.returncode == 0, f"resume after a {name} journal line: {res.stderr}")
+    check("1 torn or damaged line(s)" in res.stderr, f"{name}: the dropped line is reported: {res.stderr!r}")
+    if res.returncode == 0:
+        check(without_timings(json.loads((damaged / "report.json").read_text())) ==
+              without_timings(json.loads((out / "clean" / "report.json").read_text())), f"report after a {name} line")
+        kept = [json.loads(line)["case"]["id"] for line in (damaged / "journal.jsonl").read_text().splitlines()[1:]]
+        check(kept.count(damaged_id) == 1 and len(kept) == len(lines) - 1, f"{name}: every case once in the journal")
+
 # -- --save-predictions: the files infer writes, per model and case -------------------------------------
 res = run("evaluate", "--model", out / "gated.json", "--dataset", msd, "--split", "training", "--limit", "2",
           "--save-predictions", "--out", out / "saved", "--quiet")
