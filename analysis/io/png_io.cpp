@@ -42,7 +42,8 @@ struct RawPng {
   uint32_t width = 0;
   uint32_t height = 0;
   int bit_depth = 0;  // 8 or 16 after transforms
-  int channels = 0;   // 1 or 3 after transforms
+  int channels = 0;   // stored per pixel after transforms: 1 or 3, plus alpha
+  bool alpha = false;  // the last stored channel is alpha (dropped when deinterleaving)
   double pixels_per_metre_x = 0;
   double pixels_per_metre_y = 0;
   png_bytep pixels = nullptr;  // malloc'd, rows top to bottom, interleaved
@@ -76,8 +77,9 @@ int decodePng(const uint8_t* data, size_t size, RawPng* out, char* message) {
     else png_set_packing(png);  // palette indices as one byte each
     bit_depth = 8;
   }
-  if (bit_depth == 16) png_set_swap(png);  // PNG is big-endian; store native uint16
-  if (color_type & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
+  // 16-bit samples stay big-endian and alpha stays in the rows: deinterleave() swaps and drops it.
+  // (libpng's own swap combined with alpha stripping gave wrong 16-bit RGBA values.)
+  out->alpha = (color_type & PNG_COLOR_MASK_ALPHA) != 0;
   png_read_update_info(png, info);
   out->width = png_get_image_width(png, info);
   out->height = png_get_image_height(png, info);
@@ -101,13 +103,20 @@ int decodePng(const uint8_t* data, size_t size, RawPng* out, char* message) {
   return 0;
 }
 
+// The colour channels (alpha dropped) as a volume; 16-bit samples from PNG's big-endian order.
 template <typename T>
 Volume<T> deinterleave(const RawPng& raw, const Geometry& geometry) {
-  Volume<T> volume(geometry, raw.channels);
-  const auto* pixels = reinterpret_cast<const T*>(raw.pixels);
+  const int kept = raw.channels - (raw.alpha ? 1 : 0);
+  Volume<T> volume(geometry, kept);
   const int64_t n = geometry.voxelCount();
   for (int64_t v = 0; v < n; ++v)
-    for (int c = 0; c < raw.channels; ++c) volume.channel(c)[v] = pixels[v * raw.channels + c];
+    for (int c = 0; c < kept; ++c) {
+      const png_byte* sample = raw.pixels + (v * raw.channels + c) * static_cast<int64_t>(sizeof(T));
+      if constexpr (sizeof(T) == 2)
+        volume.channel(c)[v] = static_cast<T>((sample[0] << 8) | sample[1]);
+      else
+        volume.channel(c)[v] = sample[0];
+    }
   return volume;
 }
 
@@ -176,15 +185,16 @@ Image readPng(const fs::path& path) {
   if (decodePng(bytes.data(), bytes.size(), &raw, message) != 0)
     throw FormatError(source + ": cannot read PNG: " + message);
   std::unique_ptr<png_byte, decltype(&std::free)> owner(raw.pixels, &std::free);
-  if (raw.channels != 1 && raw.channels != 3)
-    throw FormatError(fmt::format("{}: unsupported PNG with {} channels", source, raw.channels));
+  const int colours = raw.channels - (raw.alpha ? 1 : 0);
+  if (colours != 1 && colours != 3)
+    throw FormatError(fmt::format("{}: unsupported PNG with {} colour channels", source, colours));
 
   Geometry geometry;
   geometry.dims = {raw.width, raw.height, 1};
   Image image = raw.bit_depth == 16 ? makeImage(deinterleave<uint16_t>(raw, geometry), ImageFormat::Png)
                                     : makeImage(deinterleave<uint8_t>(raw, geometry), ImageFormat::Png);
   image.header.file_dims = {raw.width, raw.height};
-  if (raw.channels == 3) image.header.file_dims.push_back(3);
+  if (colours == 3) image.header.file_dims.push_back(3);
   image.header.qform_code = image.header.sform_code = 0;
   image.header.png_dpi = raw.pixels_per_metre_x * 0.0254;
   return image;
