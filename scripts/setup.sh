@@ -3,7 +3,8 @@
 #
 #   scripts/setup.sh            set up and build
 #   scripts/setup.sh --demo     ... then run the demo on the bundled data
-#   scripts/setup.sh --test     ... then run the whole test suite (also under ASan/UBSan)
+#   scripts/setup.sh --test     ... then run the whole test suite (also under ASan/UBSan) and replay
+#                               the fuzzing corpora
 #
 # Safe to run again: installs nothing that is present, rebuilds only what changed.
 set -euo pipefail
@@ -14,7 +15,7 @@ case "${1:-}" in
   "") ;;
   --demo) mode=demo ;;
   --test) mode=test ;;
-  -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "setup.sh: unknown option '$1' (use --demo, --test or nothing)" >&2; exit 2 ;;
 esac
 
