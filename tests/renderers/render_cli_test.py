@@ -14,6 +14,8 @@ import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+import nibabel as nib
+import numpy as np
 from PIL import Image
 
 gatescope, xvfb_run, demo, out = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
@@ -88,6 +90,18 @@ reference = demo / "dataset" / "labelsTs" / "abdomen_041.nii.gz"
 files = ["--image", image, "--reference", reference, "--prediction-dir", evaluation / "predictions" / "A" / "abdomen_041",
          "--prediction-dir", evaluation / "predictions" / "B" / "abdomen_041"]
 from_files = out / "from_files.png"
+
+# An empty label (no voxel of it anywhere): its surface is skipped and VTK prints nothing
+# ("No data to smooth!" and the like stay out of the terminal).
+empty_reference = out / "empty_reference.nii.gz"
+reference_image = nib.load(str(reference))
+nib.save(nib.Nifti1Image(np.zeros(reference_image.shape, np.uint8), reference_image.affine), empty_reference)
+res = run("render", "3d", "--image", image, "--reference", empty_reference, "--prediction-dir",
+          evaluation / "predictions" / "A" / "abdomen_041", "--gate", "attentionblock2", "--size", "200",
+          "--out", out / "empty_label.png", display=True)
+check(res.returncode == 0, f"3d with an empty label: {res.stderr[-800:]}")
+check("vtk" not in res.stderr.lower() and "no data" not in res.stderr.lower() and "\x1b[" not in res.stderr,
+      f"3d with an empty label prints VTK's log: {res.stderr[-800:]!r}")
 res = run("render", "compare", *files, "--label", "1", "--out", from_files, "--dpi", "150")
 check(res.returncode == 0, f"compare from files: {res.stderr[-1500:]}")
 with_evaluation = out / "compare_again.png"
