@@ -143,6 +143,31 @@ TEST_CASE("a colour bar shows its map from low to high", "[render]") {
     checkColor(image.at(column, 28), hot[entry(column, 40.0, 50.0)], 1);
 }
 
+TEST_CASE("a vertical colour bar's label never reaches beyond its bar", "[render]") {
+  // Two short bars stacked as the compare figure stacks them, each with a label longer than its
+  // bar: the rotated labels must stay within their own bar's height, so they cannot overlap. The
+  // label's pixels are those that differ from the same drawing without labels.
+  const std::string label = "P(liver): A - B, attention coefficient";
+  const auto draw = [](const std::string& text) {
+    Canvas canvas(120.0, 140.0);
+    drawColorbar(canvas, 10.0, 10.0, 10.0, 50.0, ColormapName::Jet, 0.0, 1.0, text, true);
+    drawColorbar(canvas, 10.0, 72.0, 10.0, 50.0, ColormapName::Diverging, -1.0, 1.0, text, true);
+    return canvas.rasterize(72.0 * kScale);
+  };
+  CHECK(Canvas(10.0, 10.0).textWidth(label, 10.0) > 60.0);
+  const RgbaImage with = draw(label), without = draw("");
+  int changed = 0, outside = 0;
+  for (int y = 0; y < with.height; ++y)
+    for (int x = 0; x < with.width; ++x) {
+      if (with.at(x, y).r == without.at(x, y).r && with.at(x, y).g == without.at(x, y).g) continue;
+      ++changed;
+      const double py = (y + 0.5) / kScale;
+      outside += !((py >= 10.0 - 0.5 && py <= 60.0 + 0.5) || (py >= 72.0 - 0.5 && py <= 122.0 + 0.5));
+    }
+  CHECK(changed > 50);
+  CHECK(outside == 0);
+}
+
 TEST_CASE("paired metric data leaves out failed and NaN cases", "[render]") {
   const Json report = handWrittenReport();
   const PairedMetricData data = pairedMetricData(report, "report.json", "liver", "dice");
