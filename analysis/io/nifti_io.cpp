@@ -119,6 +119,9 @@ StoredLayout checkRawLayout(std::span<const uint8_t> bytes, int version, const s
     // The NIfTI-1 rule for detecting the other byte order: dim[0] outside 1..7.
     const int16_t native_rank = storedValue<int16_t>(bytes, 40, false);
     const bool swap = native_rank < 1 || native_rank > 7;
+    const bool header_swapped = storedValue<int32_t>(bytes, 0, false) != static_cast<int32_t>(kNifti1HeaderBytes);
+    if (swap != header_swapped)
+      throw FormatError(source + ": sizeof_hdr and dim[0] disagree about the byte order (corrupt NIfTI-1 header)");
     for (size_t d = 0; d < 8; ++d) dim[d] = storedValue<int16_t>(bytes, 40 + 2 * d, swap);
     vox_offset = storedValue<float>(bytes, 108, swap);
     scaling = {storedValue<float>(bytes, 112, swap), storedValue<float>(bytes, 116, swap)};
@@ -128,6 +131,11 @@ StoredLayout checkRawLayout(std::span<const uint8_t> bytes, int version, const s
   } else {
     const int64_t native_rank = storedValue<int64_t>(bytes, 16, false);
     const bool swap = native_rank < 1 || native_rank > 7;
+    // libnifti decides a NIfTI-2 header's byte order from sizeof_hdr: both must say the same, or
+    // it reads every size byte-swapped (and ran off its stack on such a file).
+    const bool header_swapped = storedValue<int32_t>(bytes, 0, false) != static_cast<int32_t>(kNifti2HeaderBytes);
+    if (swap != header_swapped)
+      throw FormatError(source + ": sizeof_hdr and dim[0] disagree about the byte order (corrupt NIfTI-2 header)");
     for (size_t d = 0; d < 8; ++d) dim[d] = storedValue<int64_t>(bytes, 16 + 8 * d, swap);
     vox_offset = static_cast<double>(storedValue<int64_t>(bytes, 168, swap));
     scaling = {storedValue<double>(bytes, 176, swap), storedValue<double>(bytes, 184, swap)};

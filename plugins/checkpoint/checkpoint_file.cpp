@@ -68,11 +68,14 @@ std::vector<uint8_t> gather(const TensorRef& t, std::span<const uint8_t> storage
   int64_t bytes = 0;
   if (bad || __builtin_mul_overflow(numel, element, &bytes) || bytes > (int64_t{1} << 36))
     throw FormatError(fmt::format("{}: tensor '{}' has an invalid shape or layout", source, name));
-  std::vector<uint8_t> out(static_cast<size_t>(bytes));
-  if (numel == 0) return out;
-  if ((last + 1) * element > static_cast<int64_t>(storage.size()))
+  if (numel == 0) return {};
+  // Within the storage before anything is allocated: the storage bounds what the tensor may hold.
+  int64_t end = 0;
+  if (__builtin_add_overflow(last, 1, &end) || __builtin_mul_overflow(end, element, &end) ||
+      end > static_cast<int64_t>(storage.size()))
     throw FormatError(fmt::format("{}: tensor '{}' reaches past its storage ({} bytes): truncated file?",
                                   source, name, storage.size()));
+  std::vector<uint8_t> out(static_cast<size_t>(bytes));
   std::vector<int64_t> index(t.shape.size(), 0);
   for (int64_t n = 0; n < numel; ++n) {
     int64_t at = t.offset;
@@ -188,10 +191,11 @@ Checkpoint readLegacy(const std::vector<uint8_t>& bytes, const std::string& sour
     offset += 8;
     const auto found = declared.find(*key);
     const int64_t element = found == declared.end() ? 1 : dtypeSize(found->second.dtype);
-    if (numel < 0 || static_cast<uint64_t>(numel) * static_cast<uint64_t>(element) > bytes.size() - offset)
+    uint64_t size = 0;
+    if (numel < 0 || __builtin_mul_overflow(static_cast<uint64_t>(numel), static_cast<uint64_t>(element), &size) ||
+        size > bytes.size() - offset)
       throw FormatError(fmt::format("{}: truncated: storage {} declares {} elements beyond the end of the file",
                                     source, *key, numel));
-    const size_t size = static_cast<size_t>(numel * element);
     storages[*key] = std::span<const uint8_t>(bytes.data() + offset, size);
     offset += size;
   }
