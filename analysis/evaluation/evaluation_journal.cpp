@@ -102,7 +102,7 @@ EvaluationJournal::EvaluationJournal(const fs::path& path, const Json& identity,
         ++rejected_;
         continue;
       }
-      finished_[(*record)["id"].get<std::string>()] = *record;
+      finished_.insert((*record)["id"].get<std::string>());
       kept += std::string(line) + "\n";
     }
     if (rejected_ > 0) writeFileAtomically(path, kept);
@@ -125,7 +125,23 @@ void EvaluationJournal::append(const Json& record) {
     done += static_cast<size_t>(n);
   }
   if (::fsync(fd_) != 0) throw IoError(path_.string() + ": write failed: " + systemError());
-  finished_[record["id"].get<std::string>()] = record;
+  finished_.insert(record["id"].get<std::string>());
+}
+
+std::map<std::string, Json> EvaluationJournal::records() const {
+  const std::vector<uint8_t> bytes = readWholeFile(path_);
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  std::map<std::string, Json> out;
+  for (size_t start = text.find('\n'); start != std::string_view::npos && start + 1 < text.size();) {
+    const size_t end = text.find('\n', start + 1);
+    if (end == std::string_view::npos) break;
+    if (std::optional<Json> record = verifiedRecord(text.substr(start + 1, end - start - 1))) {
+      std::string id = (*record)["id"].get<std::string>();
+      out[std::move(id)] = std::move(*record);
+    }
+    start = end;
+  }
+  return out;
 }
 
 }  // namespace gatescope

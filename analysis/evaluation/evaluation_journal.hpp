@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -23,8 +24,12 @@ class EvaluationJournal {
   EvaluationJournal(const EvaluationJournal&) = delete;
   EvaluationJournal& operator=(const EvaluationJournal&) = delete;
 
-  // Case records already in the journal, by case id.
-  [[nodiscard]] const std::map<std::string, nlohmann::ordered_json>& finished() const { return finished_; }
+  // Whether the journal holds the case's record.
+  [[nodiscard]] bool finished(const std::string& case_id) const { return finished_.contains(case_id); }
+  [[nodiscard]] size_t finishedCount() const { return finished_.size(); }
+  // Every case record in the journal, by case id, read back from the file: records are not kept in
+  // memory while a run goes on, so a long evaluation's memory does not grow with its cases.
+  [[nodiscard]] std::map<std::string, nlohmann::ordered_json> records() const;
   void append(const nlohmann::ordered_json& record);
   // Case lines dropped when the journal was reopened (torn, damaged or edited).
   [[nodiscard]] size_t rejected() const { return rejected_; }
@@ -33,7 +38,7 @@ class EvaluationJournal {
   std::filesystem::path path_;
   int fd_ = -1;
   size_t rejected_ = 0;
-  std::map<std::string, nlohmann::ordered_json> finished_;
+  std::set<std::string> finished_;
 };
 
 }  // namespace gatescope

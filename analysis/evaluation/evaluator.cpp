@@ -291,7 +291,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry, 
   result.journal_rejected = journal.rejected();
   std::vector<size_t> todo;
   for (size_t i = 0; i < cases.size(); ++i) {
-    if (journal.finished().count(cases[i].id)) {
+    if (journal.finished(cases[i].id)) {
       ++result.resumed;
       if (progress) progress({result.resumed, cases.size(), cases[i].id, "resumed", "", 0.0});
     } else {
@@ -325,7 +325,14 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry, 
   }
 
   Json records = Json::array();
-  for (const auto& c : cases) records.push_back(journal.finished().at(c.id));
+  std::map<std::string, Json> journaled = journal.records();
+  for (const auto& c : cases) {
+    const auto found = journaled.find(c.id);
+    if (found == journaled.end())
+      throw IoError(fmt::format("{}: the record of case {} is no longer in the journal (was the file changed during "
+                                "the run?)", (options.out / "journal.jsonl").string(), c.id));
+    records.push_back(std::move(found->second));
+  }
   Json report = reportPreamble();
   report["preset"] = presetName(metrics.preset);
   report["device"] = deviceDescription(models.front().adapter->info().device, registry);
