@@ -3,7 +3,12 @@
 
 #include <chrono>
 #include <ctime>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <future>
+#include <mutex>
+#include <thread>
 #include <map>
 
 #include <fmt/format.h>
@@ -103,6 +108,56 @@ std::string messageOf(const std::exception& e) {
   const auto newline = text.find('\n');
   return newline == std::string::npos ? text : text.substr(0, newline);
 }
+
+// One long-lived thread that runs jobs in submission order. (A thread per case made glibc's malloc
+// spread over ever more arenas: resident memory grew by a fifth over the first few hundred cases of
+// a long evaluation before it levelled off; docs/reliability.md, soak.)
+class SerialWorker {
+ public:
+  SerialWorker() : thread_([this] { loop(); }) {}
+  ~SerialWorker() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  SerialWorker(const SerialWorker&) = delete;
+  SerialWorker& operator=(const SerialWorker&) = delete;
+
+  template <typename F>
+  auto submit(F job) -> std::future<decltype(job())> {
+    auto task = std::make_shared<std::packaged_task<decltype(job())()>>(std::move(job));
+    auto result = task->get_future();
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back([task] { (*task)(); });
+    }
+    wake_.notify_one();
+    return result;
+  }
+
+ private:
+  void loop() {
+    while (true) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;  // stopped, nothing left
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once everything it uses exists
+};
 
 CaseInference inferCase(const DatasetCase& c, std::vector<LoadedModel>& models, const PredictOptions& predict) {
   CaseInference result;
@@ -301,8 +356,9 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry, 
 
   // Inference of case n+1 runs while case n is measured and written.
   Timings timings;
+  SerialWorker worker;
   const auto launch = [&](size_t n) {
-    return std::async(std::launch::async, [&, n] { return inferCase(cases[todo[n]], models, run_options.predict); });
+    return worker.submit([&, n] { return inferCase(cases[todo[n]], models, run_options.predict); });
   };
   std::future<CaseInference> next;
   if (!todo.empty()) next = launch(0);
