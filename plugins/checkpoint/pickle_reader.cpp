@@ -87,16 +87,17 @@ class Unpickler {
         case 'a': {                                                     // APPEND
           PicklePtr item = pop(at);
           const PicklePtr list = top(at);
-          sequence(list, at).items.push_back(item);
-          adopt(*list, item, at);
+          auto& items = sequence(list, at).items;
+          adopt(*list, item, at);  // before inserting: a refused item must not stay in the list
+          items.push_back(item);
           break;
         }
         case 'e': {  // APPENDS
           auto items = popMark(at);
           const PicklePtr target = top(at);
           auto& list = sequence(target, at).items;
-          list.insert(list.end(), items.begin(), items.end());
           for (const auto& item : items) adopt(*target, item, at);
+          list.insert(list.end(), items.begin(), items.end());
           break;
         }
         case '}': push(make(PickleValue::Dict{})); break;  // EMPTY_DICT
