@@ -219,6 +219,14 @@ torch.save(negative, models / "negative_var.pth")
 case("checkpoint_negative_variance", infer(model_variant("negative_var", weights="negative_var.pth"),
                                            inputs / "image.nii.gz", "negative_var"), 1,
      ["negative_var.pth", var_key], out_dir=out / "runs" / "negative_var")
+# Finite weights so large that the activations overflow: the prediction is refused, not written as
+# all-background labels from NaN probabilities.
+huge = dict(state)
+huge[key] = torch.full_like(state[key], 1e38)  # each finite, their sums are not
+torch.save(huge, models / "overflowing.pth")
+case("prediction_non_finite", infer(model_variant("overflowing", weights="overflowing.pth"), inputs / "image.nii.gz",
+                                    "overflowing"), 1, ["overflowing.json", "non-finite"],
+     out_dir=out / "runs" / "overflowing")
 (models / "text.pth").write_text("this is not a checkpoint\n")
 case("checkpoint_text", infer(model_variant("text", weights="text.pth"), inputs / "image.nii.gz", "text"), 1,
      ["text.pth"], out_dir=out / "runs" / "text")
