@@ -22,7 +22,8 @@ struct TensorData {
 
 struct GateInfo {
   std::string name;              // module name: attentionblock2, ...
-  std::array<int64_t, 3> stride;  // of the gate's map (its skip connection's grid) relative to the input grid
+  std::array<int64_t, 3> stride;  // of the gate's map (its skip connection's grid) relative to the input grid;
+                                  // 0 where a TorchScript export does not declare it (taken from the map)
   std::array<int64_t, 3> coarse_stride = {0, 0, 0};  // of its compatibility grid; 0: the model has none
 };
 

@@ -29,15 +29,17 @@ std::vector<GateInfo> readGates(const nlohmann::json& gates, const std::string& 
   std::vector<GateInfo> out;
   for (size_t n = 0; n < gates.size(); ++n) {
     const std::string field = fmt::format("gates[{}]", n);
-    GateInfo gate{"", {1, 1, 1}};
+    GateInfo gate{"", {0, 0, 0}};  // stride 0: not declared, taken from the map's shape
     if (gates[n].is_string()) {
       gate.name = gates[n].get<std::string>();
     } else if (gates[n].is_object()) {
       const JsonFields g(gates[n], where, field);
       g.onlyKeys({"name", "stride", "level"});
       gate.name = g.string("name");
-      const auto stride = g.integers("stride", 1, kMaxStride, 1, 3, std::vector<int64_t>{1, 1, 1});
-      for (size_t a = 0; a < 3; ++a) gate.stride[a] = a < stride.size() ? stride[a] : 1;
+      if (g.has("stride")) {
+        const auto stride = g.integers("stride", 1, kMaxStride, 1, 3);
+        for (size_t a = 0; a < 3; ++a) gate.stride[a] = a < stride.size() ? stride[a] : 1;
+      }
       (void)g.integer("level", 0, 64, 0);
     } else {
       throw FormatError(fmt::format("{}: \"{}\" must be a gate name or an object with \"name\", not {} ({})", where,

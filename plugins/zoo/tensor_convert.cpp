@@ -262,7 +262,7 @@ Prediction runPrediction(const NetworkRunner& run, const Image& image, const Pre
       std::vector<int64_t> alignment(static_cast<size_t>(info.dimensions), 1);
       for (const auto& gate : info.gates)
         for (size_t a = 0; a < alignment.size(); ++a) {
-          alignment[a] = std::lcm(alignment[a], gate.stride[a]);
+          if (gate.stride[a] > 0) alignment[a] = std::lcm(alignment[a], gate.stride[a]);  // 0: not declared
           if (options.capture_coarse && gate.coarse_stride[a] > 0)
             alignment[a] = std::lcm(alignment[a], gate.coarse_stride[a]);
         }

@@ -90,7 +90,7 @@ TEST_CASE("TorchScript metadata lists gates as names or as objects", "[json]") {
   readTorchScriptMetadata(R"({"n_classes": 3, "gates": ["g1", "g2"]})", "m.pt: gatescope.json", info, align);
   REQUIRE(info.gates.size() == 2);
   CHECK(info.gates[1].name == "g2");
-  CHECK(info.gates[1].stride == std::array<int64_t, 3>{1, 1, 1});
+  CHECK(info.gates[1].stride == std::array<int64_t, 3>{0, 0, 0});  // not declared: taken from the map
   ModelInfo objects;
   readTorchScriptMetadata(R"({"gates": [{"name": "g1", "stride": [2, 4]}, "g2"], "size_multiple": [8, 8, 4],
                              "labels": {"0": "background", "2": "liver"}, "upsample_align_corners": true})",

@@ -39,6 +39,7 @@ TEST_CASE("TorchScript exports run with their gates and metadata", "[models]") {
       const ForwardResult r = model->forward(load(dir, m["input"]), true);
       CHECK(same(r.logits, load(dir, m["logits"])));
       REQUIRE(r.gates.size() == m["gates"].size());
+      REQUIRE(model->info().gates.size() == m["gates"].size());  // declared in gatescope.json, as objects or names
       for (const auto& [name, alpha] : r.gates) {
         INFO(name);
         CHECK(same(alpha, load(dir, m["gates"][name])));
