@@ -81,9 +81,10 @@ EvaluationJournal::EvaluationJournal(const fs::path& path, const Json& identity,
     }
     if (!first.is_object() || !first.contains("identity"))
       throw FormatError(path.string() + ": not an evaluation journal (first line has no identity)");
-    if (first.value("journal", "") != kJournalFormat)
+    if (!first.contains("journal") || first["journal"] != kJournalFormat)
       throw UsageError(path.parent_path().string() + " holds an evaluation journal of another gatescope version (" +
-                       jsonExcerpt(first.value("journal", Json())) + "): start again in another --out");
+                       jsonExcerpt(first.contains("journal") ? first["journal"] : Json()) +
+                       "): start again in another --out");
     if (first["identity"] != identity)
       throw UsageError(path.parent_path().string() + " holds an evaluation of a different run (" +
                        firstDifference(first["identity"], identity) +

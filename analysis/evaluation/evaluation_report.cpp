@@ -286,7 +286,10 @@ class ReportChecker {
     if (!reportNumber(value))
       fail(where, "must be a number or \"nan\", \"inf\", \"-inf\", not " + jsonExcerpt(value));
   }
+  // "status" one of `allowed` and "error" a string, where present.
   void status(const Json& record, const std::string& where, std::initializer_list<const char*> allowed) const {
+    if (record.contains("error") && !record["error"].is_string())
+      fail(where + ".error", "must be a string, not " + jsonExcerpt(record["error"]));
     if (!record.contains("status")) return;
     const Json& s = record["status"];
     for (const char* a : allowed)
@@ -312,8 +315,10 @@ class ReportChecker {
       for (const auto& [label, statistics] : per_label.items()) {
         const std::string at = where + "." + gate + "." + label;
         isObject(statistics, at);
-        for (const auto& [key, value] : statistics.items())
+        for (const auto& [key, value] : statistics.items()) {
           if (key != "status" && key != "error") isNumber(value, at + "." + key);
+          else if (!value.is_string()) fail(at + "." + key, "must be a string, not " + jsonExcerpt(value));
+        }
       }
     }
   }
