@@ -5,12 +5,11 @@
 // and never the whole offending value.
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace gatescope {
 
@@ -21,12 +20,14 @@ inline constexpr int kJsonDepthLimit = 128;
 // Parses `text`; FormatError "<source>: not valid JSON: ..." or "<source>: JSON nested deeper than
 // 128 levels" (one line).
 [[nodiscard]] nlohmann::json parseJson(std::string_view text, const std::string& source);
-[[nodiscard]] nlohmann::ordered_json parseOrderedJson(std::string_view text, const std::string& source);
+[[nodiscard]] nlohmann::ordered_json parseOrderedJson(std::string_view text,
+                                                      const std::string& source);
 
 // Reads and parses a regular file; `what` names it in errors ("model manifest": "<path>: cannot
 // read the model manifest: ...").
 [[nodiscard]] nlohmann::json readJsonFile(const std::filesystem::path& path, std::string_view what);
-[[nodiscard]] nlohmann::ordered_json readOrderedJsonFile(const std::filesystem::path& path, std::string_view what);
+[[nodiscard]] nlohmann::ordered_json readOrderedJsonFile(const std::filesystem::path& path,
+                                                         std::string_view what);
 
 // A value for an error message: its JSON text cut to `limit` characters ("[1, 2, 3, ...").
 [[nodiscard]] std::string jsonExcerpt(const nlohmann::json& value, size_t limit = 40);
@@ -52,15 +53,18 @@ class JsonFields {
   // Refuses keys outside `known` (listing the known ones).
   void onlyKeys(const std::vector<std::string>& known) const;
 
-  [[nodiscard]] std::string string(const std::string& key, std::optional<std::string> fallback = std::nullopt) const;
+  [[nodiscard]] std::string string(const std::string& key,
+                                   std::optional<std::string> fallback = std::nullopt) const;
   [[nodiscard]] int64_t integer(const std::string& key, int64_t min, int64_t max,
                                 std::optional<int64_t> fallback = std::nullopt) const;
-  [[nodiscard]] double number(const std::string& key, std::optional<double> fallback = std::nullopt) const;
-  [[nodiscard]] bool boolean(const std::string& key, std::optional<bool> fallback = std::nullopt) const;
+  [[nodiscard]] double number(const std::string& key,
+                              std::optional<double> fallback = std::nullopt) const;
+  [[nodiscard]] bool boolean(const std::string& key,
+                             std::optional<bool> fallback = std::nullopt) const;
   // An array of whole numbers in [min, max] with between min_count and max_count entries.
-  [[nodiscard]] std::vector<int64_t> integers(const std::string& key, int64_t min, int64_t max, size_t min_count,
-                                              size_t max_count,
-                                              std::optional<std::vector<int64_t>> fallback = std::nullopt) const;
+  [[nodiscard]] std::vector<int64_t> integers(
+      const std::string& key, int64_t min, int64_t max, size_t min_count, size_t max_count,
+      std::optional<std::vector<int64_t>> fallback = std::nullopt) const;
   // A nested object.
   [[nodiscard]] JsonFields object(const std::string& key) const;
   [[nodiscard]] const nlohmann::json& raw() const { return object_; }
@@ -74,7 +78,7 @@ class JsonFields {
 
 // An integer from a JSON value (a whole number in [min, max]); `field` and `source` name it in the
 // error.
-[[nodiscard]] int64_t jsonInteger(const nlohmann::json& value, int64_t min, int64_t max, const std::string& field,
-                                  const std::string& source);
+[[nodiscard]] int64_t jsonInteger(const nlohmann::json& value, int64_t min, int64_t max,
+                                  const std::string& field, const std::string& source);
 
 }  // namespace gatescope

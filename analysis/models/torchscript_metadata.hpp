@@ -12,6 +12,7 @@ namespace gatescope {
 // strings or objects - so that nothing later divides by a zero multiple or trusts a class count the
 // model does not have. FormatError naming `where` and the field. Fields that are absent keep the
 // values `info` already holds.
-void readTorchScriptMetadata(const std::string& text, const std::string& where, ModelInfo& info, bool& align_corners);
+void readTorchScriptMetadata(const std::string& text, const std::string& where, ModelInfo& info,
+                             bool& align_corners);
 
 }  // namespace gatescope

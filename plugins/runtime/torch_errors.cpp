@@ -34,7 +34,8 @@ std::string errorLine(const std::string& message) {
   for (auto line = lines.rbegin(); line != lines.rend(); ++line)
     if (isExceptionLine(*line)) return line->size() > 300 ? line->substr(0, 297) + "..." : *line;
   std::string first = lines.front();
-  if (first.starts_with("The following operation failed in the TorchScript interpreter") && lines.size() > 1)
+  if (first.starts_with("The following operation failed in the TorchScript interpreter") &&
+      lines.size() > 1)
     first = lines.back();
   return first.size() > 300 ? first.substr(0, 297) + "..." : first;
 }
@@ -72,10 +73,15 @@ class GuardedModel : public ModelAdapter {
 
 }  // namespace
 
-std::string torchErrorLine(const c10::Error& error) { return errorLine(error.what_without_backtrace()); }
-std::string torchErrorLine(const std::exception& error) { return errorLine(error.what()); }
+std::string torchErrorLine(const c10::Error& error) {
+  return errorLine(error.what_without_backtrace());
+}
+std::string torchErrorLine(const std::exception& error) {
+  return errorLine(error.what());
+}
 
-std::unique_ptr<ModelAdapter> guardTorchErrors(std::unique_ptr<ModelAdapter> model, const std::filesystem::path& source) {
+std::unique_ptr<ModelAdapter> guardTorchErrors(std::unique_ptr<ModelAdapter> model,
+                                               const std::filesystem::path& source) {
   return std::make_unique<GuardedModel>(std::move(model), source.string());
 }
 

@@ -2,11 +2,11 @@
 
 // LibTorch reports failures as c10::Error with multi-line messages (C++ and TorchScript
 // tracebacks). gatescope's errors are one line naming the file: this is where the two meet.
+#include <c10/util/Exception.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
-
-#include <c10/util/Exception.h>
 
 #include "analysis/models/model_adapter.hpp"
 

@@ -1,12 +1,12 @@
 // Reading JSON gatescope did not write: bounded nesting, one-line errors naming the file and the
 // field, whole numbers in range, and the TorchScript metadata built on them.
-#include <catch2/catch.hpp>
+#include "analysis/io/json_file.hpp"
 
+#include <catch2/catch.hpp>
 #include <functional>
 #include <string>
 
 #include "analysis/core/error.hpp"
-#include "analysis/io/json_file.hpp"
 #include "analysis/models/torchscript_metadata.hpp"
 
 using namespace gatescope;
@@ -14,7 +14,10 @@ using Catch::Contains;
 
 namespace {
 
-std::string nested(int depth) { return std::string(static_cast<size_t>(depth), '[') + "1" + std::string(static_cast<size_t>(depth), ']'); }
+std::string nested(int depth) {
+  return std::string(static_cast<size_t>(depth), '[') + "1" +
+         std::string(static_cast<size_t>(depth), ']');
+}
 
 std::string errorOf(const std::function<void()>& f) {
   try {
@@ -27,7 +30,8 @@ std::string errorOf(const std::function<void()>& f) {
 
 }  // namespace
 
-TEST_CASE("JSON nesting is bounded before parsing, and brackets inside strings do not count", "[json]") {
+TEST_CASE("JSON nesting is bounded before parsing, and brackets inside strings do not count",
+          "[json]") {
   CHECK(parseJson(nested(kJsonDepthLimit), "ok.json").is_array());
   const std::string deep = errorOf([] { (void)parseJson(nested(100000), "deep.json"); });
   CHECK(deep == "deep.json: JSON nested deeper than 128 levels");
@@ -52,7 +56,8 @@ TEST_CASE("errors show a short excerpt of a value, never the whole value", "[jso
   CHECK(jsonExcerpt(big).size() == 43);
   const nlohmann::json object = {{"list", big}};
   const std::string message = errorOf([&] { (void)JsonFields(object, "f.json").string("list"); });
-  CHECK(message == "f.json: \"list\" must be a string, not an array (" + big.dump().substr(0, 40) + "...)");
+  CHECK(message ==
+        "f.json: \"list\" must be a string, not an array (" + big.dump().substr(0, 40) + "...)");
 }
 
 TEST_CASE("integers must be whole and in range: nothing is truncated or wrapped", "[json]") {
@@ -63,45 +68,54 @@ TEST_CASE("integers must be whole and in range: nothing is truncated or wrapped"
   CHECK(f.integer("ok", 1, 10) == 3);
   CHECK(f.integer("float_whole", 1, 10) == 4);
   CHECK(f.integer("missing", 1, 10, 7) == 7);
-  CHECK(errorOf([&] { (void)f.integer("fraction", 1, 10); }) == "m.json: \"fraction\" must be a whole number, not 1.5");
+  CHECK(errorOf([&] { (void)f.integer("fraction", 1, 10); }) ==
+        "m.json: \"fraction\" must be a whole number, not 1.5");
   CHECK(errorOf([&] { (void)f.integer("huge", 1, 256); }) ==
         "m.json: \"huge\" must be between 1 and 256, not 1099511627776");
   CHECK(errorOf([&] { (void)f.integer("unsigned", 1, 256); }) ==
         "m.json: \"unsigned\" must be between 1 and 256, not 18446744073709551615");
-  CHECK(errorOf([&] { (void)f.integer("text", 1, 10); }) == "m.json: \"text\" must be a whole number, not a string (\"4\")");
-  CHECK(errorOf([&] { (void)f.integer("negative", 1, 10); }) == "m.json: \"negative\" must be between 1 and 10, not -2");
+  CHECK(errorOf([&] { (void)f.integer("text", 1, 10); }) ==
+        "m.json: \"text\" must be a whole number, not a string (\"4\")");
+  CHECK(errorOf([&] { (void)f.integer("negative", 1, 10); }) ==
+        "m.json: \"negative\" must be between 1 and 10, not -2");
   CHECK(errorOf([&] { (void)f.integer("absent", 1, 10); }) == "m.json: \"absent\" is required");
 }
 
 TEST_CASE("nested fields are named by their path", "[json]") {
-  const nlohmann::json j = nlohmann::json::parse(R"({"pre": {"pad": [1, 0]}, "list": [1, 2, 3, 4]})");
+  const nlohmann::json j =
+      nlohmann::json::parse(R"({"pre": {"pad": [1, 0]}, "list": [1, 2, 3, 4]})");
   const JsonFields f(j, "m.json");
   CHECK(errorOf([&] { (void)f.object("pre").integers("pad", 1, 10, 1, 3); }) ==
         "m.json: \"pre.pad[1]\" must be between 1 and 10, not 0");
   CHECK(errorOf([&] { (void)f.integers("list", 1, 10, 1, 3); }) ==
         "m.json: \"list\" must be an array of 1 to 3 whole numbers, not [1,2,3,4]");
-  CHECK(errorOf([&] { (void)f.object("list"); }) == "m.json: \"list\" must be an object, not an array ([1,2,3,4])");
+  CHECK(errorOf([&] { (void)f.object("list"); }) ==
+        "m.json: \"list\" must be an object, not an array ([1,2,3,4])");
   CHECK(errorOf([&] { f.onlyKeys({"pre"}); }) == "m.json: unknown key \"list\" (known: pre)");
 }
 
 TEST_CASE("TorchScript metadata lists gates as names or as objects", "[json]") {
   ModelInfo info;
   bool align = false;
-  readTorchScriptMetadata(R"({"n_classes": 3, "gates": ["g1", "g2"]})", "m.pt: gatescope.json", info, align);
+  readTorchScriptMetadata(R"({"n_classes": 3, "gates": ["g1", "g2"]})", "m.pt: gatescope.json",
+                          info, align);
   REQUIRE(info.gates.size() == 2);
   CHECK(info.gates[1].name == "g2");
-  CHECK(info.gates[1].stride == std::array<int64_t, 3>{0, 0, 0});  // not declared: taken from the map
+  CHECK(info.gates[1].stride ==
+        std::array<int64_t, 3>{0, 0, 0});  // not declared: taken from the map
   ModelInfo objects;
-  readTorchScriptMetadata(R"({"gates": [{"name": "g1", "stride": [2, 4]}, "g2"], "size_multiple": [8, 8, 4],
+  readTorchScriptMetadata(
+      R"({"gates": [{"name": "g1", "stride": [2, 4]}, "g2"], "size_multiple": [8, 8, 4],
                              "labels": {"0": "background", "2": "liver"}, "upsample_align_corners": true})",
-                          "m.pt: gatescope.json", objects, align);
+      "m.pt: gatescope.json", objects, align);
   CHECK(objects.gates[0].stride == std::array<int64_t, 3>{2, 4, 1});
   CHECK(objects.size_multiple == std::array<int64_t, 3>{8, 8, 4});
   CHECK(objects.labels.at(2) == "liver");
   CHECK(align);
 }
 
-TEST_CASE("TorchScript metadata that would divide by zero or lie about classes is refused", "[json]") {
+TEST_CASE("TorchScript metadata that would divide by zero or lie about classes is refused",
+          "[json]") {
   const auto refused = [](const std::string& text) {
     ModelInfo info;
     bool align = false;
@@ -111,12 +125,17 @@ TEST_CASE("TorchScript metadata that would divide by zero or lie about classes i
         "m.pt: gatescope.json: \"size_multiple[0]\" must be between 1 and 4096, not 0");
   CHECK(refused(R"({"gates": [{"name": "g", "stride": [0, 0, 0]}]})") ==
         "m.pt: gatescope.json: \"gates[0].stride[0]\" must be between 1 and 4096, not 0");
-  CHECK(refused(R"({"n_classes": 0})") == "m.pt: gatescope.json: \"n_classes\" must be between 1 and 256, not 0");
+  CHECK(refused(R"({"n_classes": 0})") ==
+        "m.pt: gatescope.json: \"n_classes\" must be between 1 and 256, not 0");
   CHECK(refused(R"({"gates": [1]})") ==
-        "m.pt: gatescope.json: \"gates[0]\" must be a gate name or an object with \"name\", not an integer (1)");
-  CHECK(refused(R"({"gates": ["g", "g"]})") == "m.pt: gatescope.json: \"gates[1]\": gate \"g\" is listed twice");
-  CHECK(refused(R"({"labels": {"x": "y"}})") == "m.pt: gatescope.json: \"labels.x\" is not a label value (0 to 255)");
+        "m.pt: gatescope.json: \"gates[0]\" must be a gate name or an object with \"name\", not an "
+        "integer (1)");
+  CHECK(refused(R"({"gates": ["g", "g"]})") ==
+        "m.pt: gatescope.json: \"gates[1]\": gate \"g\" is listed twice");
+  CHECK(refused(R"({"labels": {"x": "y"}})") ==
+        "m.pt: gatescope.json: \"labels.x\" is not a label value (0 to 255)");
   CHECK(refused(R"({"weights": "a.pth"})") ==
-        "m.pt: gatescope.json: unknown key \"weights\" (known: name, architecture, tensor_dim, in_channels, n_classes, "
+        "m.pt: gatescope.json: unknown key \"weights\" (known: name, architecture, tensor_dim, "
+        "in_channels, n_classes, "
         "labels, preprocessing, upsample_align_corners, size_multiple, gates)");
 }

@@ -6,8 +6,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    const auto manifest = gatescope::parseModelManifest(gatescope::parseJson(gatescope::fuzz::text(data, size), "m.json"),
-                                                        "/models/m.json");
+    const auto manifest = gatescope::parseModelManifest(
+        gatescope::parseJson(gatescope::fuzz::text(data, size), "m.json"), "/models/m.json");
     (void)gatescope::toJson(manifest).dump();
   } catch (const gatescope::Error&) {
   }

@@ -7,7 +7,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    nlohmann::ordered_json report = gatescope::parseOrderedJson(gatescope::fuzz::text(data, size), "report.json");
+    nlohmann::ordered_json report =
+        gatescope::parseOrderedJson(gatescope::fuzz::text(data, size), "report.json");
     gatescope::validateReport(report, "report.json");
     gatescope::summarizeReport(report);
     (void)gatescope::reportCsv(report);

@@ -7,8 +7,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     gatescope::ModelInfo info;
     bool align_corners = false;
-    gatescope::readTorchScriptMetadata(std::string(gatescope::fuzz::text(data, size)), "m.pt: gatescope.json", info,
-                                       align_corners);
+    gatescope::readTorchScriptMetadata(std::string(gatescope::fuzz::text(data, size)),
+                                       "m.pt: gatescope.json", info, align_corners);
   } catch (const gatescope::Error&) {
   }
   return 0;

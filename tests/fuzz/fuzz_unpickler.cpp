@@ -8,10 +8,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t offset = 0;
     const auto persistent = [](const gatescope::PicklePtr& id) {
       auto value = std::make_shared<gatescope::PickleValue>();
-      value->value = gatescope::PickleValue::Opaque{"storage " + gatescope::describePickleValue(*id)};
+      value->value =
+          gatescope::PickleValue::Opaque{"storage " + gatescope::describePickleValue(*id)};
       return value;
     };
-    const gatescope::PicklePtr value = gatescope::readPickle(std::span<const uint8_t>(data, size), offset, persistent, "fuzz.pkl");
+    const gatescope::PicklePtr value =
+        gatescope::readPickle(std::span<const uint8_t>(data, size), offset, persistent, "fuzz.pkl");
     (void)gatescope::describePickleValue(*value);
   } catch (const gatescope::Error&) {
   }
