@@ -61,8 +61,8 @@ struct FigureStyle {
   double attention_opacity = 0.5;
   double attention_threshold = 0.0;  // coefficients below are transparent
   Interpolation interpolation = Interpolation::Linear;
-  Rgba reference_color{255, 255, 0, 255};   // yellow contours
-  Rgba prediction_color{255, 0, 255, 255};  // magenta contours
+  Rgba reference_color = kReferenceColor;  // yellow contours
+  Rgba prediction_color = kModelAColor;    // contours of the model shown (model A's magenta)
   int focus_label = 0;  // 0: every label; else contours (and the default slices) of this label
   std::string focus_label_name;
   double panel_width_pt = 130.0;

@@ -12,9 +12,13 @@ namespace gatescope {
 // Shared look of plots and figures: model colours, font sizes and axis drawing in points, sized
 // for a paper column (about 3.5 x 3 inch).
 
-// Model colours (Okabe-Ito blue and vermillion: distinct for colour-blind readers and in gray).
-inline constexpr Rgba kModelAColor{0, 114, 178, 255};
-inline constexpr Rgba kModelBColor{213, 94, 0, 255};
+// One colour per model wherever a model is drawn - contours, surfaces, tables and plots - and one
+// for the reference: model A magenta, model B sky blue, the reference yellow. They stay apart on a
+// gray image, under a jet attention overlay and on a white plot, and differ in lightness for
+// colour-blind readers.
+inline constexpr Rgba kReferenceColor{255, 255, 0, 255};
+inline constexpr Rgba kModelAColor{225, 0, 225, 255};
+inline constexpr Rgba kModelBColor{0, 170, 235, 255};
 inline constexpr Rgba kAxisColor{40, 40, 40, 255};
 inline constexpr Rgba kGridColor{225, 225, 225, 255};
 inline constexpr Rgba kMutedTextColor{90, 90, 90, 255};

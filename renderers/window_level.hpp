@@ -15,6 +15,7 @@ struct WindowLevel {
   [[nodiscard]] double lo() const { return center - width / 2.0; }
   [[nodiscard]] double hi() const { return center + width / 2.0; }
   [[nodiscard]] static WindowLevel fromRange(double lo, double hi) { return {(lo + hi) / 2.0, hi - lo}; }
+  friend bool operator==(const WindowLevel&, const WindowLevel&) = default;
 };
 
 // Named windows: fixed CT windows in Hounsfield units (ct-abdomen 40/400, ct-soft-tissue 50/350,

@@ -363,10 +363,16 @@ TEST_CASE("slice scenes hold the image, the overlay and the label layers the set
   CHECK(scene.labels[0].labels == &*c.volumes.reference);
   CHECK(scene.labels[0].color == kReferenceColor);
   CHECK(scene.labels[1].labels == &*c.models[0].prediction);
-  CHECK(scene.labels[1].color == Rgba{255, 0, 255, 255});
+  // The models' colours of every plot and figure.
+  CHECK(scene.labels[1].color == kModelAColor);
   CHECK(scene.labels[2].labels == &*c.models[1].prediction);
-  CHECK(scene.labels[2].color == Rgba{0, 255, 255, 255});
+  CHECK(scene.labels[2].color == kModelBColor);
   CHECK(scene.labels[0].only.empty());
+  CHECK(scene.labels[1].opacity == 1.0);
+  // Fills are translucent, so one model's fill does not hide the other's.
+  state.layers.label_style = LabelStyle::Fill;
+  for (const auto& layer : state.sliceScene(Plane::Axial).labels) CHECK(layer.opacity <= 0.5);
+  state.layers.label_style = LabelStyle::Contour;
   const RgbaImage picture = composeSlice(scene);
   CHECK(picture.width == 20);
   CHECK(picture.height == 16);
@@ -603,4 +609,101 @@ TEST_CASE("recent files are kept newest first, without duplicates, at most ten",
   rememberRecentFile("/data/c");
   CHECK(recentFiles() == std::vector<std::string>{"/data/c"});
   ::unsetenv("XDG_CONFIG_HOME");
+}
+
+TEST_CASE("picture keys tell cases, reads and evaluations apart where everything else is equal",
+          "[app]") {
+  // abdomen_002 gets the same saved files as the first case: same image, grid, slices and labels,
+  // so only the case's identity tells its pictures apart.
+  const fs::path dir = writeEvaluation("picture_keys");
+  for (const char* model : {"A", "B"})
+    fs::copy(dir / "predictions" / model / kSaved, dir / "predictions" / model / "abdomen_002",
+             fs::copy_options::recursive);
+  WorkbenchState state;
+  state.openEvaluation(dir);
+  state.showCase(state.readCase(kSaved));
+  const WindowLevel window{0.0, 800.0};
+  state.window = window;
+  const PictureKey first = state.pictureKey(Plane::Coronal);
+  const PictureKey first_3d = state.volumeKey(0);
+  CHECK(state.pictureKey(Plane::Coronal) == first);  // nothing changed: the cached picture stays
+
+  state.showCase(state.readCase("abdomen_002"));
+  state.window = window;  // the same cursor (both are centred on the same grid), layers and window
+  const PictureKey second = state.pictureKey(Plane::Coronal);
+  REQUIRE(second.slice == first.slice);
+  CHECK(second.case_id == "abdomen_002");
+  CHECK_FALSE(second == first);
+  CHECK_FALSE(state.volumeKey(0) == first_3d);
+
+  // The same case read again is new data (the files may have been rewritten).
+  state.showCase(state.readCase("abdomen_002"));
+  state.window = window;
+  CHECK_FALSE(state.pictureKey(Plane::Coronal) == second);
+
+  // Another evaluation (here the same folder opened again) with the same case shown.
+  const PictureKey before = state.pictureKey(Plane::Axial, 1);
+  state.openEvaluation(dir);
+  state.showCase(state.readCase("abdomen_002"));
+  state.window = window;
+  CHECK(state.evaluationGeneration() != before.evaluation_generation);
+  CHECK_FALSE(state.pictureKey(Plane::Axial, 1) == before);
+
+  // Scrolling changes the slice pictures of that plane only, and never the 3D view's.
+  const PictureKey axial = state.pictureKey(Plane::Axial), coronal = state.pictureKey(Plane::Coronal);
+  const PictureKey volume = state.volumeKey(0);
+  state.scroll(Plane::Axial, 1);
+  CHECK_FALSE(state.pictureKey(Plane::Axial) == axial);
+  CHECK(state.pictureKey(Plane::Coronal) == coronal);
+  CHECK(state.volumeKey(0) == volume);
+  // Settings every picture shows.
+  state.layers.colormap = ColormapName::Viridis;
+  CHECK_FALSE(state.pictureKey(Plane::Coronal) == coronal);
+  CHECK_FALSE(state.volumeKey(0) == volume);
+}
+
+TEST_CASE("a restored session's case is new data for the views", "[app]") {
+  const fs::path dir = writeEvaluation("picture_keys_session");
+  WorkbenchState state = stateWithCase(dir);
+  const PictureKey before = state.pictureKey(Plane::Axial);
+  const fs::path file = dir / "session.json";
+  state.saveSession(file);
+  WorkbenchState restored;
+  restored.loadSession(file);
+  CHECK(restored.currentCaseId() == state.currentCaseId());
+  CHECK(restored.caseGeneration() != state.caseGeneration());
+  CHECK_FALSE(restored.pictureKey(Plane::Axial) == before);
+}
+
+TEST_CASE("set steps change the settings they name and refuse models and gates the case lacks",
+          "[app]") {
+  WorkbenchState state = stateWithCase(writeEvaluation("set_steps"));
+  ViewSettings s;
+  s.attention_of = "baseline";  // by name
+  s.gate = "g1";
+  s.colormap = ColormapName::Viridis;
+  s.opacity = 0.3;
+  s.side_by_side = true;
+  state.applySettings(s);
+  CHECK(state.layers.overlay_model == 1);
+  CHECK(state.layers.overlay_gate == "g1");
+  CHECK(state.layers.colormap == ColormapName::Viridis);
+  CHECK(state.layers.opacity == 0.3);
+  CHECK(state.layers.threshold == 0.1);  // not named: unchanged
+  CHECK(state.side_by_side);
+
+  const LayerSettings before = state.layers;
+  ViewSettings bad_gate;
+  bad_gate.attention_of = "A";
+  bad_gate.gate = "g7";
+  CHECK(errorOf([&] { state.applySettings(bad_gate); }) == "gate 'g7': the model's gates are mean, g1, g2");
+  CHECK(state.layers == before);  // nothing changed
+  ViewSettings bad_model;
+  bad_model.attention_of = "C";
+  CHECK(errorOf([&] { state.applySettings(bad_model); }) == "attention of 'C': the case has no such model");
+  ViewSettings none;
+  none.attention_of = "none";
+  state.applySettings(none);
+  CHECK(state.layers.overlay_model == -1);
+  CHECK(state.whyNoAttention(0).empty());  // both models of this case have gates
 }

@@ -19,6 +19,8 @@
 
 #include "analysis/core/error.hpp"
 #include "workbench/app/about_window.hpp"
+#include "workbench/app/interaction_log.hpp"
+#include "workbench/app/interaction_player.hpp"
 #include "workbench/app/screenshot.hpp"
 #include "workbench/app/workbench_app.hpp"
 
@@ -34,7 +36,55 @@ struct AppOptions {
   bool show_about = false;
   int width = 1280;
   int height = 800;
+  std::string play, record;
 };
+
+namespace workbench = gatescope::workbench;
+
+// What the window's event callbacks saw since the last frame (input wakes the idle loop) and, with
+// --record, the session's steps.
+struct InputLog {
+  bool seen = false;
+  std::optional<workbench::InteractionRecorder> recorder;
+};
+InputLog g_input;
+
+void installInputCallbacks(GLFWwindow* window) {
+  // Installed before Dear ImGui's, which chain to them.
+  glfwSetMouseButtonCallback(window, [](GLFWwindow* w, int button, int action, int) {
+    g_input.seen = true;
+    if (!g_input.recorder || button > 2 || action == GLFW_REPEAT) return;
+    double x = 0, y = 0;
+    glfwGetCursorPos(w, &x, &y);
+    static constexpr workbench::MouseButton kButtons[] = {
+        workbench::MouseButton::Left, workbench::MouseButton::Right, workbench::MouseButton::Middle};
+    g_input.recorder->mouseButton(kButtons[button], action == GLFW_PRESS, x, y);
+  });
+  glfwSetScrollCallback(window, [](GLFWwindow* w, double, double dy) {
+    g_input.seen = true;
+    if (!g_input.recorder) return;
+    double x = 0, y = 0;
+    glfwGetCursorPos(w, &x, &y);
+    const int ctrl = glfwGetKey(w, GLFW_KEY_LEFT_CONTROL) == GLFW_PRESS ||
+                             glfwGetKey(w, GLFW_KEY_RIGHT_CONTROL) == GLFW_PRESS
+                         ? workbench::kModCtrl
+                         : 0;
+    g_input.recorder->scroll(x, y, dy, ctrl);
+  });
+  glfwSetKeyCallback(window, [](GLFWwindow*, int key, int, int action, int mods) {
+    g_input.seen = true;
+    if (g_input.recorder && action != GLFW_RELEASE) g_input.recorder->key(key, mods);
+  });
+  glfwSetCharCallback(window, [](GLFWwindow*, unsigned int c) {
+    g_input.seen = true;
+    if (g_input.recorder) g_input.recorder->character(c);
+  });
+  glfwSetCursorPosCallback(window, [](GLFWwindow*, double, double) { g_input.seen = true; });
+  glfwSetCursorEnterCallback(window, [](GLFWwindow*, int) { g_input.seen = true; });
+  glfwSetWindowFocusCallback(window, [](GLFWwindow*, int) { g_input.seen = true; });
+  glfwSetWindowRefreshCallback(window, [](GLFWwindow*) { g_input.seen = true; });
+  glfwSetFramebufferSizeCallback(window, [](GLFWwindow*, int, int) { g_input.seen = true; });
+}
 
 void reportGlfwError(int code, const char* description) {
   std::cerr << "gatescope-workbench: GLFW error " << code << ": " << description << "\n";
@@ -85,6 +135,13 @@ int main(int argc, char** argv) {
   cli.add_option("--frames", options.frames, "Frames to render before --screenshot (default 3)")
       ->check(CLI::PositiveNumber);
   cli.add_flag("--about", options.show_about, "Open the About window at start");
+  cli.add_option("--play", options.play,
+                 "Run the steps of this file (clicks, drags, keys, case selections, screenshots; "
+                 "docs/workbench.md) and exit")
+      ->check(CLI::ExistingFile);
+  cli.add_option("--record", options.record,
+                 "Write what you do in this session as a steps file that --play replays (written when the "
+                 "workbench closes)");
   cli.add_option("--width", options.width, "Window width in pixels")->check(CLI::Range(320, 8192));
   cli.add_option("--height", options.height, "Window height in pixels")->check(CLI::Range(240, 8192));
   try {
@@ -94,6 +151,25 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << "gatescope-workbench: " << e.what() << " (see --help)\n";
     return 2;
+  }
+
+  std::vector<workbench::Step> steps;
+  if (!options.play.empty()) {
+    try {
+      steps = workbench::readSteps(options.play);
+    } catch (const gatescope::Error& e) {
+      std::cerr << "gatescope-workbench: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  if (!options.record.empty()) {
+    const auto folder = std::filesystem::absolute(options.record).parent_path();
+    if (!std::filesystem::is_directory(folder)) {
+      std::cerr << "gatescope-workbench: " << options.record << ": the folder " << folder.string()
+                << " does not exist\n";
+      return 2;
+    }
+    g_input.recorder.emplace();
   }
 
   if (options.demo) {
@@ -122,7 +198,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   glfwMakeContextCurrent(window);
-  glfwSwapInterval(options.screenshot.empty() && options.scroll_benchmark == 0 ? 1 : 0);
+  // Scripted runs go as fast as the machine draws.
+  const bool scripted = !options.screenshot.empty() || options.scroll_benchmark > 0 || !options.play.empty();
+  glfwSwapInterval(scripted ? 0 : 1);
+  installInputCallbacks(window);
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
@@ -135,7 +214,7 @@ int main(int argc, char** argv) {
   bool show_about = options.show_about;
   {
     gatescope::workbench::WorkbenchApp app(
-        {options.evaluation, options.session, options.case_id, options.screenshot.empty()},
+        {options.evaluation, options.session, options.case_id, !scripted},
         [window] { glfwMakeContextCurrent(window); });
     if (options.side_by_side) app.state().side_by_side = true;
     // A screenshot counts frames once nothing is loading, and gives up after two minutes.
@@ -143,10 +222,30 @@ int main(int argc, char** argv) {
     int ready_frames = 0;
     std::vector<double> benchmark_frames;  // CPU milliseconds per frame: state, compositing, uploads, widgets
     bool quit = false;
+    std::optional<workbench::InteractionPlayer> player;
+    if (!options.play.empty())
+      player.emplace(std::move(steps),
+                     workbench::InteractionPlayer::Hooks{[&app] { return app.busy(); },
+                                                         [&app](const std::string& id) { app.selectCase(id); },
+                                                         [&app](const std::string& path) { app.openPath(path); },
+                                                         [&app](const workbench::ViewSettings& s) { app.applySettings(s); }});
+    // At rest the loop sleeps until input arrives (a tenth of a second while a task reports
+    // progress) and then draws a few frames, enough for hover and layout to settle.
+    int frames_to_draw = 3;
+    uint64_t drawn_revision = 0;
+    bool was_busy = false;
     while (!glfwWindowShouldClose(window) && !quit) {
-      glfwPollEvents();
+      if (scripted || frames_to_draw > 0) {
+        glfwPollEvents();
+      } else {
+        glfwWaitEventsTimeout(app.busy() ? 0.1 : 1.0);
+        frames_to_draw = 1;
+      }
+      if (g_input.seen) frames_to_draw = std::max(frames_to_draw, 3);
+      g_input.seen = false;
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();
+      if (player) player->beforeFrame(ImGui::GetIO());
       ImGui::NewFrame();
       if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q)) quit = true;
 
@@ -160,6 +259,18 @@ int main(int argc, char** argv) {
       drawHelpMenu(show_about);
       gatescope::workbench::drawAboutWindow(show_about);
       quit = quit || app.quitRequested();
+      if (player && player->finished()) {
+        quit = true;
+        if (!player->failure().empty()) {
+          std::cerr << "gatescope-workbench: " << options.play << ": " << player->failure() << "\n";
+          exit_code = 1;
+        }
+      }
+      // Whatever changed what is shown gets a few more frames.
+      const uint64_t revision = app.state().revision();
+      if (revision != drawn_revision || app.busy() != was_busy) frames_to_draw = std::max(frames_to_draw, 3);
+      drawn_revision = revision, was_busy = app.busy();
+      frames_to_draw = std::max(0, frames_to_draw - 1);
 
       ImGui::Render();
       if (options.scroll_benchmark > 0 && !app.busy() && app.state().currentCase()) {
@@ -175,6 +286,10 @@ int main(int argc, char** argv) {
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 
       std::optional<std::string> shot = app.takeScreenshotRequest();
+      const bool from_menu = shot.has_value();  // confirmed in the status bar; scripted ones are not
+      if (shot && g_input.recorder) g_input.recorder->screenshot(*shot);
+      if (player)
+        if (auto played = player->takeScreenshot()) shot = played;
       if (!options.screenshot.empty()) {
         ready_frames = app.busy() ? 0 : ready_frames + 1;
         const bool timed_out = std::chrono::steady_clock::now() - started > std::chrono::minutes(2);
@@ -190,10 +305,15 @@ int main(int argc, char** argv) {
       }
       if (shot) {
         try {
-          gatescope::workbench::saveFramebuffer(*shot, width, height);
+          workbench::saveFramebuffer(*shot, width, height);
+          if (from_menu) app.confirm("screenshot written to " + std::filesystem::absolute(*shot).string());
         } catch (const gatescope::Error& e) {
-          std::cerr << "gatescope-workbench: " << e.what() << "\n";
-          exit_code = 1;
+          if (from_menu) {
+            app.showError(e.what());
+          } else {
+            std::cerr << "gatescope-workbench: " << e.what() << "\n";
+            exit_code = 1;
+          }
         }
       }
       glfwSwapBuffers(window);
@@ -209,6 +329,17 @@ int main(int argc, char** argv) {
         std::printf("scrolling %zu frames: CPU time per frame median %.2f ms, 95th percentile %.2f ms, max %.2f ms\n",
                     times.size(), times[times.size() / 2], times[times.size() * 95 / 100], times.back());
       }
+    }
+  }
+
+  if (g_input.recorder) {
+    try {
+      g_input.recorder->save(options.record);
+      std::cerr << "gatescope-workbench: recorded " << g_input.recorder->steps().size() << " steps in "
+                << options.record << "\n";
+    } catch (const gatescope::Error& e) {
+      std::cerr << "gatescope-workbench: " << e.what() << "\n";
+      exit_code = 1;
     }
   }
 

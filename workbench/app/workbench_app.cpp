@@ -26,11 +26,54 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr float kSideWidth = 330.0f;
+// The case browser's six columns need a little more room than the inspector's four.
+constexpr float kBrowserWidth = 380.0f;
+constexpr float kInspectorWidth = 315.0f;
+// Room left for a field's label on the right of a combo or slider in a side panel.
+constexpr float kFieldLabelWidth = 96.0f;
 constexpr float kStatusHeight = 26.0f;
-constexpr float kGateStripHeight = 190.0f;
-constexpr ImGuiWindowFlags kPanelFlags =
-    ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings;
+constexpr float kGateStripHeight = 200.0f;
+// No keyboard navigation in the panels: Tab toggles A | B | difference and must never move the
+// keyboard focus into a panel's text field (the case filter).
+constexpr ImGuiWindowFlags kPanelFlags = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+                                         ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoNavInputs;
+constexpr double kNoticeSeconds = 8.0;
+
+ImVec4 toImVec4(Rgba c) { return ImVec4(c.r / 255.0f, c.g / 255.0f, c.b / 255.0f, c.a / 255.0f); }
+ImU32 toImU32(Rgba c) { return IM_COL32(c.r, c.g, c.b, c.a); }
+// A model's colour for text on the dark theme: its contour colour.
+ImVec4 modelTextColor(int model) { return toImVec4(kPredictionColors[static_cast<size_t>(std::clamp(model, 0, 1))]); }
+
+// A colour swatch the height of a text line, then its text, on the current line.
+void legendItem(Rgba color, const std::string& text, bool line) {
+  const float h = ImGui::GetTextLineHeight();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  if (line)
+    draw->AddRectFilled(ImVec2(p.x, p.y + h / 2 - 1.5f), ImVec2(p.x + 16, p.y + h / 2 + 1.5f), toImU32(color));
+  else
+    draw->AddRectFilled(ImVec2(p.x, p.y + 2), ImVec2(p.x + 16, p.y + h - 2), toImU32(color));
+  ImGui::Dummy(ImVec2(20, h));
+  ImGui::SameLine(0, 2);
+  ImGui::TextUnformatted(text.c_str());
+}
+
+// A horizontal colour bar of `map` over [lo, hi] with its end values, `width` pixels wide.
+void colorBar(ColormapName map, double lo, double hi, float width, const std::string& title) {
+  const float h = ImGui::GetTextLineHeight();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  const Colormap& colors = colormap(map);
+  constexpr int kSteps = 32;
+  for (int i = 0; i < kSteps; ++i) {
+    const double v = lo + (hi - lo) * (i + 0.5) / kSteps;
+    const float x0 = p.x + width * i / kSteps, x1 = p.x + width * (i + 1) / kSteps;
+    draw->AddRectFilled(ImVec2(x0, p.y + 2), ImVec2(x1 + 0.5f, p.y + h - 2), toImU32(mapColor(colors, v, lo, hi)));
+  }
+  ImGui::Dummy(ImVec2(width, h));
+  ImGui::SameLine();
+  ImGui::Text("%s: %s to %s", title.c_str(), fmt::format("{:g}", lo).c_str(), fmt::format("{:g}", hi).c_str());
+}
 
 std::string number(double value, const char* format = "{:.3f}") {
   if (std::isnan(value)) return "-";
@@ -73,21 +116,45 @@ void drawForm(const char* title, bool& open, const char* text,
   ImGui::EndPopup();
 }
 
-// Dice, HD95, ASSD, precision and recall per label for one or two models, and A - B. `per_model`
-// holds each model's {label: {metric: value}} as reports write them.
+// Compact tables that fit a side panel: tight cell padding, a horizontal scroll bar where a narrow
+// window still cuts them.
+constexpr ImGuiTableFlags kPanelTableFlags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
+                                             ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX;
+
+// A table as tall as its rows (ScrollX needs an outer size).
+// A combo or slider as wide as the panel leaves room for its label.
+float fieldWidth() { return std::max(80.0f, ImGui::GetContentRegionAvail().x - kFieldLabelWidth); }
+
+bool beginPanelTable(const char* id, int columns, int rows) {
+  ImGui::PushStyleVar(ImGuiStyleVar_CellPadding, ImVec2(3, 1));
+  const float height = (rows + 1) * ImGui::GetTextLineHeightWithSpacing() + ImGui::GetStyle().ScrollbarSize + 4;
+  const bool open = ImGui::BeginTable(id, columns, kPanelTableFlags, ImVec2(0, height));
+  ImGui::PopStyleVar();
+  return open;
+}
+
+// Dice, HD95, ASSD, precision and recall per label for one or two models, and A - B: a row with the
+// label's name, then its metrics, so no row is wider than a side panel. `per_model` holds each
+// model's {label: {metric: value}} as reports write them.
 void drawCaseMetricTable(const char* id, const char* first_column, const std::vector<std::string>& titles,
                          const std::vector<nlohmann::ordered_json>& per_model, const std::map<int, std::string>& names) {
   if (per_model.empty()) return;
   const bool two = per_model.size() > 1;
-  constexpr ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchProp;
-  if (!ImGui::BeginTable(id, two ? 4 : 2, flags)) return;
+  static constexpr std::pair<const char*, const char*> kMetrics[] = {
+      {"dice", "Dice"}, {"hd95_mm", "HD95 mm"}, {"assd_mm", "ASSD mm"}, {"precision", "precision"}, {"recall", "recall"}};
+  const int rows = static_cast<int>(per_model[0].size()) * 6;
+  if (!beginPanelTable(id, two ? 4 : 2, rows)) return;
+  ImGui::TableSetupScrollFreeze(1, 1);
   ImGui::TableSetupColumn(first_column);
   for (size_t m = 0; m < per_model.size() && m < 2; ++m) ImGui::TableSetupColumn(titles[m].c_str());
   if (two) ImGui::TableSetupColumn("A-B");
   ImGui::TableHeadersRow();
   for (const auto& [label, _] : per_model[0].items()) {
     const int value = std::stoi(label);
-    for (const char* metric : {"dice", "hd95_mm", "assd_mm", "precision", "recall"}) {
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    ImGui::TextColored(ImVec4(0.9f, 0.85f, 0.5f, 1), "%s", names.count(value) ? names.at(value).c_str() : label.c_str());
+    for (const auto& [metric, title] : kMetrics) {
       auto valueOf = [&](size_t m) {
         const auto& labels = per_model[m];
         if (!labels.contains(label) || !labels[label].contains(metric)) return std::nan("");
@@ -95,7 +162,7 @@ void drawCaseMetricTable(const char* id, const char* first_column, const std::ve
       };
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
-      ImGui::Text("%s %s", names.count(value) ? names.at(value).c_str() : label.c_str(), metric);
+      ImGui::Text("  %s", title);
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(number(valueOf(0)).c_str());
       if (two) {
@@ -113,6 +180,15 @@ void drawCaseMetricTable(const char* id, const char* first_column, const std::ve
 
 WorkbenchApp::WorkbenchApp(const StartupOptions& startup, std::function<void()> restore_context)
     : restore_context_(std::move(restore_context)), hover_tooltips_(startup.hover_tooltips) {
+  const fs::path here = fs::current_path();
+  session_path_ = (here / "gatescope-session.json").string();
+  export_path_ = (here / "gatescope-view.png").string();
+  gate_export_path_ = (here / "gatescope-gates.png").string();
+  report_path_ = (here / "gatescope-report.json").string();
+  screenshot_path_ = (here / "gatescope-screenshot.png").string();
+  run_out_ = (here / "gatescope-evaluation").string();
+  open_path_ = here.string();
+  hint_open_ = startup.hover_tooltips;  // scripted runs (screenshots, --play) show it only when asked
   try {
     if (!startup.session.empty()) {
       openSession(startup.session);
@@ -136,6 +212,33 @@ std::optional<std::string> WorkbenchApp::takeScreenshotRequest() {
 
 void WorkbenchApp::showError(const std::string& message) { error_ = message; }
 
+void WorkbenchApp::confirm(const std::string& message) {
+  notice_ = message;
+  notice_time_ = ImGui::GetTime();
+}
+
+void WorkbenchApp::selectCase(const std::string& id) {
+  if (busy()) throw UsageError(fmt::format("case '{}': wait for {} to finish", id, task_->title()));
+  const auto rows = state_.caseRows();
+  const auto row = std::find_if(rows.begin(), rows.end(), [&](const CaseRow& r) { return r.id == id; });
+  if (row == rows.end()) throw UsageError(fmt::format("case '{}' is not in the open evaluation", id));
+  if (!row->has_predictions)
+    throw UsageError(fmt::format("case '{}' has no saved predictions to show", id));
+  openCase(id);
+}
+
+void WorkbenchApp::openPath(const std::string& path) {
+  if (fs::is_directory(path))
+    openEvaluation(path);
+  else
+    openSession(path);
+}
+
+void WorkbenchApp::applySettings(const ViewSettings& settings) {
+  state_.applySettings(settings);
+  if (settings.plane) active_plane_ = *settings.plane;
+}
+
 void WorkbenchApp::openEvaluation(const std::string& dir, const std::string& case_id) {
   state_.openEvaluation(dir);
   rememberRecentFile(fs::absolute(dir).string());
@@ -156,6 +259,7 @@ void WorkbenchApp::openCase(const std::string& id) {
   if (busy()) return;
   auto result = std::make_shared<std::optional<SavedCase>>();
   loading_ = result;
+  loading_generation_ = state_.evaluationGeneration();
   const WorkbenchState* state = &state_;
   task_ = std::make_unique<Task>("open case " + id, [state, id, result](const Task::Reporter& reporter) {
     reporter.progress(-1.0, "reading the image, labels, probabilities and gate maps");
@@ -167,6 +271,7 @@ void WorkbenchApp::openSession(const std::string& path) {
   if (busy()) return;
   auto result = std::make_shared<std::optional<WorkbenchState>>();
   restoring_ = result;
+  session_file_ = fs::absolute(path).string();
   task_ = std::make_unique<Task>("open session " + fs::path(path).filename().string(),
                                  [path, result](const Task::Reporter& reporter) {
                                    reporter.progress(-1.0, "reading the session's evaluation and case");
@@ -174,32 +279,36 @@ void WorkbenchApp::openSession(const std::string& path) {
                                    restored.loadSession(path);
                                    *result = std::move(restored);
                                  });
-  rememberRecentFile(fs::absolute(path).string());
 }
 
 void WorkbenchApp::finishTask() {
   if (!task_ || !task_->done()) return;
   const std::string finished = evaluation_result_;
-  if (!task_->error().empty()) {
+  const bool failed = !task_->error().empty();
+  if (failed && task_->cancelRequested()) {
+    confirm(task_->title() + ": cancelled");
+  } else if (failed) {
     showError(task_->title() + ": " + task_->error());
   } else if (loading_ && loading_->has_value()) {
-    state_.showCase(std::move(**loading_));
-    image_metrics_.clear();
+    // A case read for another evaluation than the one now open is dropped, not shown under it.
+    if (loading_generation_ == state_.evaluationGeneration()) {
+      state_.showCase(std::move(**loading_));
+      image_metrics_.clear();
+    }
   } else if (restoring_ && restoring_->has_value()) {
     state_ = std::move(**restoring_);
     image_metrics_.clear();
-    plot_key_.clear();
+    rememberRecentFile(session_file_);
   } else if (inspecting_ && inspecting_->has_value()) {
     image_metrics_ = std::move((*inspecting_)->metrics);
     state_.showImage(std::move((*inspecting_)->loaded));
-    plot_key_.clear();
   }
   loading_.reset();
   inspecting_.reset();
   restoring_.reset();
   evaluation_result_.clear();
   task_.reset();
-  if (!finished.empty()) {
+  if (!finished.empty() && !failed) {
     try {
       openEvaluation(finished);
     } catch (const std::exception& e) {
@@ -219,7 +328,13 @@ void WorkbenchApp::startEvaluation() {
   options.out = run_out_;
   options.device = run_device_;
   options.save_predictions = true;  // the viewer needs them
+  options.resume = run_resume_;
   if (run_limit_ > 0) options.limit = static_cast<size_t>(run_limit_);
+  if (!run_resume_ && fs::exists(fs::path(run_out_) / "journal.jsonl")) {
+    open_resume_prompt_ = true;  // the folder holds an evaluation: ask, then run again from the prompt
+    return;
+  }
+  if (!fs::is_directory(run_dataset_)) throw UsageError(run_dataset_ + ": the dataset folder does not exist");
   evaluation_result_ = run_out_;
   task_ = std::make_unique<Task>("evaluate", [options](const Task::Reporter& reporter) mutable {
     options.cancel = reporter.cancelFlag();
@@ -228,7 +343,7 @@ void WorkbenchApp::startEvaluation() {
       const double fraction = p.total ? static_cast<double>(p.done) / static_cast<double>(p.total) : -1.0;
       reporter.progress(fraction, fmt::format("{}/{} {} {}", p.done, p.total, p.case_id, p.status));
     });
-    if (result.cancelled) throw Error("cancelled; run it again with the same output folder to resume");
+    if (result.cancelled) throw Error("cancelled");
   });
 }
 
@@ -267,6 +382,7 @@ void WorkbenchApp::drawRunDialog() {
              ImGui::SetNextItemWidth(120);
              ImGui::InputInt("first N cases (0: all)", &run_limit_);
              run_limit_ = std::max(0, run_limit_);
+             ImGui::Checkbox("resume the evaluation already in the output folder", &run_resume_);
            },
            [this] { startEvaluation(); }, [this](const std::string& e) { showError(e); });
 }
@@ -278,16 +394,46 @@ void WorkbenchApp::frame() {
   const float top = viewport->WorkPos.y, left = viewport->WorkPos.x;
   const float width = viewport->WorkSize.x, height = viewport->WorkSize.y - kStatusHeight;
   // Side columns of 330 px, narrower on small windows so the views keep at least half the width.
-  const float side = std::min(kSideWidth, width * 0.25f);
-  drawCaseBrowser(left, top, side, height);
-  const float centre_w = width - 2 * side;
-  drawViews(left + side, top, centre_w, height - kGateStripHeight);
-  drawGateExplorer(left + side, top + height - kGateStripHeight, centre_w, kGateStripHeight);
+  // Narrower on small windows so the views keep about half the width; what no longer fits scrolls.
+  const float browser = std::min(kBrowserWidth, width * 0.3f), side = std::min(kInspectorWidth, width * 0.25f);
+  drawCaseBrowser(left, top, browser, height);
+  const float centre_w = width - browser - side;
+  drawViews(left + browser, top, centre_w, height - kGateStripHeight);
+  drawGateExplorer(left + browser, top + height - kGateStripHeight, centre_w, kGateStripHeight);
   drawInspector(left + width - side, top, side, height);
   drawStatusBar(left, top + height, width, kStatusHeight);
   drawDialogs();
   drawRunDialog();
   drawImageDialog();
+  drawResumePrompt();
+}
+
+void WorkbenchApp::drawResumePrompt() {
+  if (open_resume_prompt_) {
+    ImGui::OpenPopup("Output folder in use");
+    ImGui::SetNextWindowPos(ImGui::GetMainViewport()->GetCenter(), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+    open_resume_prompt_ = false;
+  }
+  if (!ImGui::BeginPopupModal("Output folder in use", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
+  ImGui::Text("%s already holds an evaluation.", run_out_.c_str());
+  ImGui::TextDisabled("Resume runs only the cases it has not finished (same models, dataset and settings).");
+  if (ImGui::Button("Resume it")) {
+    run_resume_ = true;
+    try {
+      startEvaluation();
+    } catch (const std::exception& e) {
+      showError(e.what());
+    }
+    ImGui::CloseCurrentPopup();
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Choose another folder")) {
+    open_run_dialog_ = true;
+    ImGui::CloseCurrentPopup();
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
+  ImGui::EndPopup();
 }
 
 // --- menu and dialogs --------------------------------------------------------------------------
@@ -359,8 +505,10 @@ void WorkbenchApp::drawDialogs() {
     if (!ImGui::BeginPopupModal(titles[d], nullptr, ImGuiWindowFlags_AlwaysAutoResize)) continue;
     std::string* path = d == 1 ? &open_path_
                         : d == 2 || d == 3 ? &session_path_
-                        : d == 7 ? &screenshot_path_
-                                 : &export_path_;
+                        : d == 4 ? &export_path_
+                        : d == 5 ? &gate_export_path_
+                        : d == 6 ? &report_path_
+                                 : &screenshot_path_;
     ImGui::TextUnformatted(d == 1 ? "Folder written by gatescope evaluate (report.json, predictions/):"
                            : d == 4 || d == 5 ? "File (.png, .pdf or .svg):"
                                               : "File:");
@@ -372,11 +520,19 @@ void WorkbenchApp::drawDialogs() {
         switch (d) {
           case 1: openEvaluation(*path); break;
           case 2: openSession(*path); break;
-          case 3: state_.saveSession(*path); rememberRecentFile(fs::absolute(*path).string()); break;
-          case 4: exportFigure(*path, false); break;
-          case 5: exportFigure(*path, true); break;
+          case 3:
+            state_.saveSession(*path);
+            rememberRecentFile(fs::absolute(*path).string());
+            confirm("session saved to " + fs::absolute(*path).string());
+            break;
+          case 4:
+          case 5:
+            exportFigure(*path, d == 5);
+            confirm("figure written to " + fs::absolute(*path).string());
+            break;
           case 6:
             writeFileAtomically(*path, state_.report()->dump(2) + "\n");
+            confirm("report written to " + fs::absolute(*path).string());
             break;
           case 7: screenshot_request_ = *path; break;
         }
@@ -435,6 +591,11 @@ void WorkbenchApp::exportFigure(const std::string& path, bool gates) {
     }
     if (state_.overlayVolume(model))
       grid.colorbars.push_back({state_.layers.colormap, 0.0, 1.0, "attention coefficient"});
+    const LayerSettings& l = state_.layers;
+    if (l.show_reference && c->volumes.reference) grid.legend.push_back({"reference", kReferenceColor});
+    for (size_t m = 0; m < c->models.size() && m < kPredictionColors.size(); ++m)
+      if ((m == 0 ? l.show_prediction_a : l.show_prediction_b) && c->models[m].prediction)
+        grid.legend.push_back({c->models[m].name, kPredictionColors[m]});
   }
   drawPanelGrid(grid).write(path, 200.0);
 }
@@ -459,12 +620,17 @@ void WorkbenchApp::drawCaseBrowser(float x, float y, float w, float h) {
     return;
   }
   const auto& report = *state_.report();
-  ImGui::TextDisabled("%s", state_.evaluationDir().string().c_str());
+  // The folder's path, cut from the left where the panel is narrower (all of it in the tooltip).
+  const std::string dir = state_.evaluationDir().string();
+  std::string shown = dir;
+  while (shown.size() > 8 && ImGui::CalcTextSize(shown.c_str()).x > ImGui::GetContentRegionAvail().x)
+    shown = "..." + shown.substr(std::min(shown.size(), size_t{4}));
+  ImGui::TextDisabled("%s", shown.c_str());
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", dir.c_str());
   for (const char* key : {"A", "B"}) {
     if (!report["models"].contains(key)) continue;
     const auto& m = report["models"][key];
-    ImGui::TextColored(ImVec4(key[0] == 'A' ? 0.4f : 0.95f, key[0] == 'A' ? 0.7f : 0.55f, key[0] == 'A' ? 1.0f : 0.2f, 1),
-                       "%s: %s", key, m.value("name", key).c_str());
+    ImGui::TextColored(modelTextColor(key[0] == 'A' ? 0 : 1), "%s: %s", key, m.value("name", key).c_str());
     ImGui::TextDisabled("  %s, %zu gates, %s", m.value("architecture", "?").c_str(),
                         m.contains("gates") ? m["gates"].size() : size_t{0}, m.value("device", "?").c_str());
   }
@@ -481,10 +647,12 @@ void WorkbenchApp::drawCaseBrowser(float x, float y, float w, float h) {
 
   constexpr ImGuiTableFlags flags = ImGuiTableFlags_Sortable | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
                                     ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX;
-  if (ImGui::BeginTable("cases", 6, flags, ImVec2(0, ImGui::GetContentRegionAvail().y))) {
-    ImGui::TableSetupScrollFreeze(0, 1);
-    ImGui::TableSetupColumn("case", ImGuiTableColumnFlags_DefaultSort | ImGuiTableColumnFlags_WidthFixed,
-                            ImGui::CalcTextSize("abdomen_000").x, 0);
+  ImGui::PushStyleVar(ImGuiStyleVar_CellPadding, ImVec2(3, 2));
+  const bool table = ImGui::BeginTable("cases", 6, flags, ImVec2(0, ImGui::GetContentRegionAvail().y));
+  ImGui::PopStyleVar();
+  if (table) {
+    ImGui::TableSetupScrollFreeze(1, 1);  // the case column stays when the table scrolls sideways
+    ImGui::TableSetupColumn("case", ImGuiTableColumnFlags_DefaultSort, 0, 0);
     ImGui::TableSetupColumn("Dice A", 0, 0, 1);
     ImGui::TableSetupColumn("Dice B", 0, 0, 2);
     ImGui::TableSetupColumn("A-B", 0, 0, 3);
@@ -498,7 +666,13 @@ void WorkbenchApp::drawCaseBrowser(float x, float y, float w, float h) {
       sort_descending_ = specs->Specs[0].SortDirection == ImGuiSortDirection_Descending;
     }
     const std::string current_case = state_.currentCaseId();
-    for (const CaseRow& row : state_.caseRows(case_filter_, sort_, sort_descending_)) {
+    const std::vector<CaseRow> rows = state_.caseRows(case_filter_, sort_, sort_descending_);
+    if (rows.empty()) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextDisabled("no case matches '%s'", case_filter_.c_str());
+    }
+    for (const CaseRow& row : rows) {
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
       if (!row.has_predictions) ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
@@ -517,8 +691,9 @@ void WorkbenchApp::drawCaseBrowser(float x, float y, float w, float h) {
       ImGui::TextUnformatted(number(row.dice_b).c_str());
       ImGui::TableNextColumn();
       const double d = row.dice_difference;
-      ImGui::TextColored(std::isnan(d) || d == 0 ? ImVec4(0.8f, 0.8f, 0.8f, 1) : d > 0 ? ImVec4(0.4f, 0.7f, 1, 1) : ImVec4(1, 0.6f, 0.3f, 1),
-                         "%s", number(d, "{:+.3f}").c_str());
+      // In the colour of the better model.
+      ImGui::TextColored(std::isnan(d) || d == 0 ? ImVec4(0.8f, 0.8f, 0.8f, 1) : modelTextColor(d > 0 ? 0 : 1), "%s",
+                         number(d, "{:+.3f}").c_str());
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(number(row.hd95_a, "{:.1f}").c_str());
       ImGui::TableNextColumn();
@@ -540,6 +715,7 @@ void WorkbenchApp::drawViews(float x, float y, float w, float h) {
     ImGui::End();
     return;
   }
+  drawLegend();
   const ImVec2 origin = ImGui::GetCursorScreenPos();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   if (state_.side_by_side) {
@@ -561,7 +737,55 @@ void WorkbenchApp::drawViews(float x, float y, float w, float h) {
     drawSliceView("##sagittal", views_[2], Plane::Sagittal, -1, false, origin.x, origin.y + ch, cw - 2, ch - 2);
     draw3dView(origin.x + cw, origin.y + ch, cw - 2, ch - 2);
   }
+  if (hint_open_) drawHint(origin.x, origin.y + avail.y, avail.x);
   ImGui::End();
+}
+
+// What the colours mean, above the views: the contours' owners and the overlay's colour bar (the
+// difference map's in A | B | difference).
+void WorkbenchApp::drawLegend() {
+  const SavedCase* c = state_.currentCase();
+  const LayerSettings& l = state_.layers;
+  bool first = true;
+  // On the same line while the next entry (`width` pixels) fits, else on a new one.
+  const auto next = [&first](float width = 0) {
+    if (!first) {
+      const float right = ImGui::GetItemRectMax().x + 14;
+      if (right + width < ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x) ImGui::SameLine(0, 14);
+    }
+    first = false;
+  };
+  const auto itemWidth = [](const std::string& text) { return 22 + ImGui::CalcTextSize(text.c_str()).x; };
+  const bool fills = l.label_style == LabelStyle::Fill;
+  if (l.show_reference && c->volumes.reference) next(itemWidth("reference")), legendItem(kReferenceColor, "reference", !fills);
+  for (size_t m = 0; m < c->models.size() && m < kPredictionColors.size(); ++m)
+    if ((m == 0 ? l.show_prediction_a : l.show_prediction_b) && c->models[m].prediction)
+      next(itemWidth(c->models[m].name)), legendItem(kPredictionColors[m], c->models[m].name, !fills);
+  constexpr float kBar = 90;
+  if (state_.side_by_side && c->models.size() > 1) {
+    const std::string title = state_.differenceDescription();
+    next(kBar + itemWidth(title + ": -1 to 1"));
+    colorBar(ColormapName::Diverging, -1.0, 1.0, kBar, title);
+  } else if (l.overlay_model >= 0 && state_.overlayVolume(l.overlay_model)) {
+    next(kBar + itemWidth("attention: 0 to 1"));
+    colorBar(l.colormap, 0.0, 1.0, kBar, "attention");
+  }
+}
+
+// The first screen's explanation, at the bottom of the views until closed.
+void WorkbenchApp::drawHint(float x, float y, float w) {
+  const float h = 4 * ImGui::GetTextLineHeightWithSpacing() + 10;
+  ImGui::SetCursorScreenPos(ImVec2(x, y - h));
+  ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0.08f, 0.09f, 0.12f, 0.92f));
+  ImGui::BeginChild("##hint", ImVec2(w, h), true, ImGuiWindowFlags_NoScrollbar);
+  ImGui::TextWrapped(
+      "Contours: yellow the reference, magenta model A's prediction, blue model B's. The colours on the image are "
+      "the attention coefficients of the gate chosen under Layers (0: the gate suppresses the region, 1: it passes "
+      "it). Left: cases with Dice and HD95 per model. Right: layers, the values under the cursor and the metrics. "
+      "Below: every gate of the model. Tab: A | B | difference.");
+  if (ImGui::SmallButton("got it")) hint_open_ = false;
+  ImGui::EndChild();
+  ImGui::PopStyleColor();
 }
 
 void WorkbenchApp::drawSliceView(const char* id, SliceView& view, Plane plane, int model, bool difference, float x,
@@ -584,7 +808,7 @@ void WorkbenchApp::drawSliceView(const char* id, SliceView& view, Plane plane, i
   // Composite at the size shown: the slice fitted into the view, times the zoom.
   const double fit_mm = std::max(frame.columns * frame.spacing_x / area.x, frame.rows * frame.spacing_y / area.y);
   const double pixel_mm = std::max(fit_mm / transform.zoom, std::min(frame.spacing_x, frame.spacing_y) / 8.0);
-  const PictureInputs inputs{c, state_.layers, state_.window, state_.slice(plane), area.x, area.y, transform.zoom};
+  const PictureInputs inputs{state_.pictureKey(plane, model, difference), area.x, area.y, transform.zoom};
   if (!view.inputs || !(*view.inputs == inputs)) {
     try {
       SliceScene scene = difference ? state_.differenceScene(plane) : state_.sliceScene(plane, shown_model);
@@ -659,7 +883,7 @@ void WorkbenchApp::draw3dView(float x, float y, float w, float h) {
 #if GATESCOPE_HAVE_VTK
   const Volume<float>* gate = state_.overlayVolume(model);
   // Rendering under software OpenGL takes ~0.1 s: only when the scene or camera changed.
-  const PictureInputs inputs{c, state_.layers, {}, 0, static_cast<float>(size), 0, 0};
+  const PictureInputs inputs{state_.volumeKey(model), static_cast<float>(size), 0, 0};
   if (size >= 32 && gate && error3d_.empty() &&
       (!inputs3d_ || !(*inputs3d_ == inputs) || rendered_azimuth_ != azimuth_ || rendered_elevation_ != elevation_)) {
     try {
@@ -714,7 +938,7 @@ void WorkbenchApp::draw3dView(float x, float y, float w, float h) {
 void WorkbenchApp::drawInspector(float x, float y, float w, float h) {
   ImGui::SetNextWindowPos(ImVec2(x, y));
   ImGui::SetNextWindowSize(ImVec2(w, h));
-  ImGui::Begin("Inspector", nullptr, kPanelFlags);
+  ImGui::Begin("Inspector", nullptr, kPanelFlags | ImGuiWindowFlags_HorizontalScrollbar);
   if (!state_.currentCase()) {
     ImGui::TextDisabled("no case open");
     ImGui::End();
@@ -737,12 +961,12 @@ void WorkbenchApp::drawLayers() {
     ImGui::Checkbox("B", &l.show_prediction_b);
   }
   int style = l.label_style == LabelStyle::Contour ? 0 : 1;
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(90);
-  if (ImGui::Combo("##style", &style, "contours\0fills\0")) l.label_style = style == 0 ? LabelStyle::Contour : LabelStyle::Fill;
+  ImGui::SetNextItemWidth(fieldWidth());
+  if (ImGui::Combo("drawn as", &style, "contours\0fills (translucent)\0"))
+    l.label_style = style == 0 ? LabelStyle::Contour : LabelStyle::Fill;
   const auto& names = state_.labelNames();
   const std::string focus = l.focus_label == 0 ? "every label" : names.count(l.focus_label) ? names.at(l.focus_label) : std::to_string(l.focus_label);
-  ImGui::SetNextItemWidth(160);
+  ImGui::SetNextItemWidth(fieldWidth());
   if (ImGui::BeginCombo("labels", focus.c_str())) {
     if (ImGui::Selectable("every label", l.focus_label == 0)) l.focus_label = 0;
     for (const auto& [value, name] : names)
@@ -751,55 +975,81 @@ void WorkbenchApp::drawLayers() {
   }
   ImGui::Separator();
   std::string overlay = l.overlay_model < 0 ? "none" : l.overlay_model < static_cast<int>(c->models.size()) ? c->models[static_cast<size_t>(l.overlay_model)].name : "none";
-  ImGui::SetNextItemWidth(160);
+  ImGui::SetNextItemWidth(fieldWidth());
   if (ImGui::BeginCombo("attention of", overlay.c_str())) {
     if (ImGui::Selectable("none", l.overlay_model < 0)) l.overlay_model = -1;
-    for (size_t m = 0; m < c->models.size(); ++m)
-      if (!c->models[m].gates.empty() && ImGui::Selectable(c->models[m].name.c_str(), l.overlay_model == static_cast<int>(m)))
-        l.overlay_model = static_cast<int>(m);
+    for (size_t m = 0; m < c->models.size(); ++m) {
+      const std::string why = state_.whyNoAttention(static_cast<int>(m));
+      if (why.empty()) {
+        if (ImGui::Selectable(c->models[m].name.c_str(), l.overlay_model == static_cast<int>(m)))
+          l.overlay_model = static_cast<int>(m);
+        continue;
+      }
+      // Listed, greyed, with the reason: a user looking for the baseline's map learns why there is none.
+      ImGui::Selectable(fmt::format("{} (no gates)", c->models[m].name).c_str(), false, ImGuiSelectableFlags_Disabled);
+      ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + 260);
+      ImGui::TextDisabled("%s", why.c_str());
+      ImGui::PopTextWrapPos();
+    }
     ImGui::EndCombo();
   }
   if (l.overlay_model >= 0) {
-    ImGui::SetNextItemWidth(160);
+    ImGui::SetNextItemWidth(fieldWidth());
     if (ImGui::BeginCombo("gate", l.overlay_gate.c_str())) {
       for (const auto& gate : state_.gateNames(l.overlay_model))
         if (ImGui::Selectable(gate.c_str(), gate == l.overlay_gate)) l.overlay_gate = gate;
       ImGui::EndCombo();
     }
     const std::string map = colormapName(l.colormap);
-    ImGui::SetNextItemWidth(160);
+    ImGui::SetNextItemWidth(fieldWidth());
     if (ImGui::BeginCombo("colour map", map.c_str())) {
       for (const auto& name : colormapNames())
         if (ImGui::Selectable(name.c_str(), name == map)) l.colormap = *parseColormapName(name);
       ImGui::EndCombo();
     }
     float opacity = static_cast<float>(l.opacity), threshold = static_cast<float>(l.threshold);
-    ImGui::SetNextItemWidth(160);
+    ImGui::SetNextItemWidth(fieldWidth());
     if (ImGui::SliderFloat("opacity", &opacity, 0.0f, 1.0f, "%.2f")) l.opacity = opacity;
-    ImGui::SetNextItemWidth(160);
+    ImGui::SetNextItemWidth(fieldWidth());
     if (ImGui::SliderFloat("threshold", &threshold, 0.0f, 1.0f, "%.2f")) l.threshold = threshold;
     ImGui::Checkbox("native resolution", &l.native_gate);
   }
   ImGui::Separator();
   float level = static_cast<float>(state_.window.center), width = static_cast<float>(state_.window.width);
-  ImGui::SetNextItemWidth(100);
+  const float half = std::max(60.0f, (ImGui::GetContentRegionAvail().x - 90) / 2);
+  ImGui::SetNextItemWidth(half);
   if (ImGui::DragFloat("level", &level, 1.0f)) state_.window.center = level;
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(100);
+  ImGui::SetNextItemWidth(half);
   if (ImGui::DragFloat("width", &width, 1.0f, 1.0f, 1e6f)) state_.window.width = std::max(1.0f, width);
 }
 
 void WorkbenchApp::drawCursor() {
   const Probe p = state_.probe();
-  ImGui::Text("voxel (%.0f, %.0f, %.0f)  world (%.1f, %.1f, %.1f) mm", p.voxel[0], p.voxel[1], p.voxel[2], p.world[0],
-              p.world[1], p.world[2]);
+  ImGui::Text("voxel (%.0f, %.0f, %.0f)", p.voxel[0], p.voxel[1], p.voxel[2]);
+  ImGui::Text("world (%.1f, %.1f, %.1f) mm", p.world[0], p.world[1], p.world[2]);
   const auto& names = state_.labelNames();
   auto labelText = [&](int label) { return names.count(label) ? names.at(label) : std::to_string(label); };
-  ImGui::Text("image %.1f   reference %s", p.image, labelText(p.reference).c_str());
+  ImGui::Text("image %.1f", p.image);
+  ImGui::Text("reference: %s", labelText(p.reference).c_str());
   const SavedCase* c = state_.currentCase();
   for (size_t m = 0; m < p.predicted.size() && m < c->models.size(); ++m)
     ImGui::Text("%s predicts %s", c->models[m].name.c_str(), labelText(p.predicted[m]).c_str());
-  for (const auto& [gate, value] : p.gates) ImGui::Text("%-34s %.3f", gate.c_str(), value);
+  // Gate coefficients in a table: the value column never falls off the panel's edge.
+  if (p.gates.empty() || !beginPanelTable("##gates", 2, static_cast<int>(p.gates.size()))) return;
+  ImGui::TableSetupColumn("gate");
+  ImGui::TableSetupColumn("coefficient");
+  ImGui::TableHeadersRow();
+  for (const auto& [gate, value] : p.gates) {
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    // "A: gated / attentionblock2" as "A attentionblock2": the model's letter is enough here.
+    const size_t slash = gate.find(" / ");
+    ImGui::Text("%c %s", gate[0], slash == std::string::npos ? gate.c_str() : gate.c_str() + slash + 3);
+    ImGui::TableNextColumn();
+    ImGui::Text("%.3f", value);
+  }
+  ImGui::EndTable();
 }
 
 void WorkbenchApp::drawMetrics() {
@@ -823,20 +1073,37 @@ void WorkbenchApp::drawMetrics() {
   if (!two || !report.contains("comparison")) return;
   ImGui::Spacing();
   ImGui::TextDisabled("dataset, paired over %s cases (Wilcoxon)", number(reportValue(report["dataset"].value("cases", nlohmann::ordered_json(0))), "{:.0f}").c_str());
-  for (const auto& [label, metrics] : report["comparison"].items()) {
-    if (!metrics.contains("dice")) continue;
-    const auto& d = metrics["dice"];
-    const int value = std::stoi(label);
-    ImGui::Text("%-14s Dice A-B %s  p %s  better %s", names.count(value) ? names.at(value).c_str() : label.c_str(),
-                number(reportValue(d.value("mean_difference", nlohmann::ordered_json(0))), "{:+.3f}").c_str(),
-                number(reportValue(d.value("wilcoxon_p", nlohmann::ordered_json("nan"))), "{:.3f}").c_str(),
-                d.value("better", "-").c_str());
+  if (beginPanelTable("##comparison", 4, static_cast<int>(report["comparison"].size()))) {
+    ImGui::TableSetupColumn("label");
+    ImGui::TableSetupColumn("Dice A-B");
+    ImGui::TableSetupColumn("p");
+    ImGui::TableSetupColumn("better");
+    ImGui::TableHeadersRow();
+    for (const auto& [label, metrics] : report["comparison"].items()) {
+      if (!metrics.contains("dice")) continue;
+      const auto& d = metrics["dice"];
+      const int value = std::stoi(label);
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(names.count(value) ? names.at(value).c_str() : label.c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(number(reportValue(d.value("mean_difference", nlohmann::ordered_json(0))), "{:+.3f}").c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(number(reportValue(d.value("wilcoxon_p", nlohmann::ordered_json("nan"))), "{:.3f}").c_str());
+      ImGui::TableNextColumn();
+      const std::string better = d.value("better", "-");
+      if (better == "A" || better == "B")
+        ImGui::TextColored(modelTextColor(better == "A" ? 0 : 1), "%s", better.c_str());
+      else
+        ImGui::TextUnformatted(better.c_str());
+    }
+    ImGui::EndTable();
   }
   // A plot of the dataset for the browser's label, drawn by the renderers.
   static const char* kPlots[] = {"paired Dice", "paired HD95", "Bland-Altman volumes", "attention mass per gate"};
   ImGui::SetNextItemWidth(200);
   ImGui::Combo("plot", &plot_kind_, kPlots, 4);
-  const std::string key = fmt::format("{}:{}:{}", state_.evaluationDir().string(), state_.browser_label, plot_kind_);
+  const std::string key = fmt::format("{}:{}:{}", state_.evaluationGeneration(), state_.browser_label, plot_kind_);
   if (plot_key_ != key) {
     plot_key_ = key;
     try {
@@ -877,19 +1144,32 @@ void WorkbenchApp::drawImageMetrics() {
 void WorkbenchApp::drawGateExplorer(float x, float y, float w, float h) {
   ImGui::SetNextWindowPos(ImVec2(x, y));
   ImGui::SetNextWindowSize(ImVec2(w, h));
-  ImGui::Begin("Gate explorer", nullptr, kPanelFlags | ImGuiWindowFlags_HorizontalScrollbar);
   const SavedCase* c = state_.currentCase();
   const int model = std::max(0, state_.layers.overlay_model);
+  const Plane plane = state_.side_by_side ? active_plane_ : Plane::Axial;
+  const bool has_model = c && model < static_cast<int>(c->models.size());
+  // The title says whose gates at which slice ("###" keeps the window's identity).
+  const std::string title =
+      has_model ? fmt::format("Gate explorer: {}, {} slice###gates", c->models[static_cast<size_t>(model)].name,
+                              kPlaneTitles[static_cast<int>(plane)])
+                : std::string("Gate explorer###gates");
+  ImGui::Begin(title.c_str(), nullptr, kPanelFlags | ImGuiWindowFlags_HorizontalScrollbar);
   if (!c || model >= static_cast<int>(c->models.size()) || c->models[static_cast<size_t>(model)].gates.empty()) {
-    ImGui::TextDisabled("no gates to show");
+    const std::string why = has_model ? state_.whyNoAttention(model) : std::string();
+    ImGui::TextDisabled("%s", why.empty() ? "no gates to show" : why.c_str());
     ImGui::End();
     return;
   }
   const ModelOutputs& outputs = c->models[static_cast<size_t>(model)];
-  const Plane plane = state_.side_by_side ? active_plane_ : Plane::Axial;
-  const float tile = ImGui::GetContentRegionAvail().y - 3 * ImGui::GetTextLineHeightWithSpacing();
-  const PictureInputs inputs{c, state_.layers, state_.window, state_.slice(plane), tile, 0, 0};
-  if (!gate_inputs_ || !(*gate_inputs_ == inputs) || gate_plane_ != plane || gate_textures_.size() != outputs.gates.size()) {
+  // A line saying what the numbers are, then per gate its picture, name, mass and contrast.
+  const int label_value = state_.layers.focus_label > 0 ? state_.layers.focus_label : state_.browser_label;
+  const std::string label_name =
+      state_.labelNames().count(label_value) ? state_.labelNames().at(label_value) : std::to_string(label_value);
+  ImGui::TextDisabled("mass: attention share in the %s reference; contrast: mean in / out", label_name.c_str());
+  const float tile = std::max(32.0f, ImGui::GetContentRegionAvail().y - 2.2f * ImGui::GetTextLineHeightWithSpacing() -
+                                         ImGui::GetStyle().ScrollbarSize);
+  const PictureInputs inputs{state_.pictureKey(plane, model), tile, 0, 0};
+  if (!gate_inputs_ || !(*gate_inputs_ == inputs) || gate_textures_.size() != outputs.gates.size()) {
     gate_textures_.resize(outputs.gates.size());
     const SliceFrame frame = sliceFrame(c->volumes.image.geometry(), plane);
     const double pixel_mm = std::max(frame.columns * frame.spacing_x, frame.rows * frame.spacing_y) / std::max(tile, 32.0f);
@@ -906,10 +1186,9 @@ void WorkbenchApp::drawGateExplorer(float x, float y, float w, float h) {
       gate_textures_[g]->upload(composeSlice(scene));
     }
     gate_inputs_ = inputs;
-    gate_plane_ = plane;
   }
   // Each gate's attention statistics for this case and the focus label (else the browser's label).
-  const std::string label = std::to_string(state_.layers.focus_label > 0 ? state_.layers.focus_label : state_.browser_label);
+  const std::string label = std::to_string(label_value);
   const nlohmann::ordered_json* attention = nullptr;
   const std::string key = model == 0 ? "A" : "B";
   if (state_.report())
@@ -917,19 +1196,22 @@ void WorkbenchApp::drawGateExplorer(float x, float y, float w, float h) {
     if (entry.value("id", "") == c->volumes.id && entry["models"].contains(key) && entry["models"][key].contains("attention"))
       attention = &entry["models"][key]["attention"];
   for (size_t g = 0; g < outputs.gates.size(); ++g) {
-    if (g > 0) ImGui::SameLine();
+    if (g > 0) ImGui::SameLine(0, 16);
     ImGui::BeginGroup();
     const Texture& t = *gate_textures_[g];
     const float tw = tile * t.width() / std::max(1, t.height());
     ImGui::Image(t.id(), ImVec2(tw, tile));
+    // Short lines, each narrower than a tile: neighbours' statistics never run into each other.
     ImGui::TextUnformatted(outputs.gates[g].first.c_str());
     if (attention && attention->contains(outputs.gates[g].first) && (*attention)[outputs.gates[g].first].contains(label)) {
       const auto& s = (*attention)[outputs.gates[g].first][label];
-      ImGui::TextDisabled("mass in %s %s, contrast %s", state_.labelNames().count(std::stoi(label)) ? state_.labelNames().at(std::stoi(label)).c_str() : label.c_str(),
-                          number(reportValue(s.value("mass_in_reference", nlohmann::ordered_json("nan")))).c_str(),
-                          number(reportValue(s.value("contrast", nlohmann::ordered_json("nan"))), "{:.2f}").c_str());
+      ImGui::TextDisabled("mass %s", number(reportValue(s.value("mass_in_reference", nlohmann::ordered_json("nan")))).c_str());
+      ImGui::SameLine();
+      ImGui::TextDisabled("contrast %s", number(reportValue(s.value("contrast", nlohmann::ordered_json("nan"))), "{:.2f}").c_str());
     }
     ImGui::EndGroup();
+    ImGui::SameLine(0, 16);
+    ImGui::Dummy(ImVec2(0, 0));
   }
   ImGui::End();
 }
@@ -954,9 +1236,15 @@ void WorkbenchApp::drawStatusBar(float x, float y, float w, float h) {
     }
     ImGui::SameLine();
     if (ImGui::SmallButton("cancel")) task_->cancel();
+  } else if (!notice_.empty() && ImGui::GetTime() - notice_time_ < kNoticeSeconds) {
+    ImGui::TextColored(ImVec4(0.5f, 0.9f, 0.5f, 1), "%s", notice_.c_str());
   } else if (const SavedCase* c = state_.currentCase()) {
-    ImGui::Text("case %s  %s  |  left: cursor  wheel: slices  Ctrl+wheel: zoom  middle: pan  right: window  Tab: A | B | difference",
-                c->volumes.id.c_str(), c->volumes.image.geometry().describe().c_str());
+    // The controls where the bar has room for them.
+    const std::string where = fmt::format("case {}  {}", c->volumes.id, c->volumes.image.geometry().describe());
+    const std::string controls =
+        "  |  left: cursor  wheel: slices  Ctrl+wheel: zoom  middle: pan  right: window  Tab: A | B | difference";
+    const bool room = ImGui::CalcTextSize((where + controls).c_str()).x < ImGui::GetContentRegionAvail().x;
+    ImGui::TextUnformatted((room ? where + controls : where).c_str());
   } else {
     ImGui::TextDisabled("ready");
   }

@@ -44,21 +44,27 @@ class WorkbenchApp {
   [[nodiscard]] std::optional<std::string> takeScreenshotRequest();
   [[nodiscard]] WorkbenchState& state() { return state_; }
 
+  // What a row click in the case browser does: reads the case in the background. UsageError for a
+  // case the report lacks, one without saved predictions, or while a task runs.
+  void selectCase(const std::string& id);
+  // What File > Recent does: an evaluation folder, else a session file.
+  void openPath(const std::string& path);
+  // The layer settings of a "set" step (docs/workbench.md) and the side-by-side plane.
+  void applySettings(const ViewSettings& settings);
+  // A line in the status bar for a few seconds: where an export went.
+  void confirm(const std::string& message);
+  // The error dialog.
+  void showError(const std::string& message);
+
  private:
-  // What a picture was made from: it is made again only when one of these changed (scrolling one
-  // view moves the others' crosshairs, not their pictures).
+  // What a picture was made from: the state's key and the size it was made at. It is made again
+  // only when one of these changed (scrolling one view moves the others' crosshairs, not their
+  // pictures).
   struct PictureInputs {
-    const SavedCase* case_ = nullptr;
-    LayerSettings layers;
-    WindowLevel window;
-    int64_t slice = -1;
+    PictureKey key;
     float width = 0, height = 0;
     double zoom = 0;
-    bool operator==(const PictureInputs& o) const {
-      return case_ == o.case_ && layers == o.layers && window.center == o.window.center &&
-             window.width == o.window.width && slice == o.slice && width == o.width && height == o.height &&
-             zoom == o.zoom;
-    }
+    friend bool operator==(const PictureInputs&, const PictureInputs&) = default;
   };
   struct SliceView {
     Texture texture;
@@ -90,18 +96,25 @@ class WorkbenchApp {
   void openCase(const std::string& id);
   void openSession(const std::string& path);  // reads the session and its case in the background
   void finishTask();
-  void showError(const std::string& message);
   void exportFigure(const std::string& path, bool gates);
+  void drawLegend();
+  void drawHint(float x, float y, float w);
+  void drawResumePrompt();
 
   WorkbenchState state_;
   std::function<void()> restore_context_;
   std::unique_ptr<Task> task_;
   std::shared_ptr<std::optional<SavedCase>> loading_;  // the case a task is reading
+  uint64_t loading_generation_ = 0;                    // ... for the evaluation open then
+  std::string session_file_;                           // the session a task is reading
   std::string evaluation_result_;                      // the folder a finished evaluation task wrote
   std::shared_ptr<std::optional<ImageInspection>> inspecting_;  // one image the models run on
   std::shared_ptr<std::optional<WorkbenchState>> restoring_;    // a session being read
   std::vector<nlohmann::ordered_json> image_metrics_;  // per model, of the image shown (no report)
   std::string error_;
+  std::string notice_;  // confirmed in the status bar
+  double notice_time_ = 0;
+  bool hint_open_ = true;  // the first screen's explanation of colours and panels
   bool quit_ = false;
   bool hover_tooltips_ = true;
   std::optional<std::string> screenshot_request_;
@@ -118,15 +131,14 @@ class WorkbenchApp {
 
   std::vector<std::unique_ptr<Texture>> gate_textures_;
   std::optional<PictureInputs> gate_inputs_;
-  Plane gate_plane_ = Plane::Axial;
 
   Texture plot_;
   std::string plot_key_, plot_error_;
   int plot_kind_ = 0;
 
   // Dialog inputs.
-  std::string open_path_, session_path_ = "gatescope-session.json", export_path_ = "gatescope-view.png";
-  std::string screenshot_path_ = "gatescope-screenshot.png";
+  // Paths start absolute (in the folder the workbench started in), so the dialogs show where.
+  std::string open_path_, session_path_, export_path_, gate_export_path_, report_path_, screenshot_path_;
   std::string case_filter_;
   CaseSort sort_ = CaseSort::Id;
   bool sort_descending_ = false;
@@ -135,6 +147,8 @@ class WorkbenchApp {
   bool open_run_dialog_ = false;
   std::string run_model_a_, run_model_b_, run_dataset_, run_out_ = "gatescope-evaluation", run_device_ = "auto";
   int run_limit_ = 0;
+  bool run_resume_ = false;     // continue the evaluation already in the output folder
+  bool open_resume_prompt_ = false;
   bool open_image_dialog_ = false;
   std::string image_path_, image_reference_;
 };

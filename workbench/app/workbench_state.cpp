@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -24,6 +25,7 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* kModelKeys[] = {"A", "B"};
 constexpr size_t kMaxRecentFiles = 10;
+constexpr double kFillOpacity = 0.4;
 
 std::string lowercase(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -114,7 +116,9 @@ LabelLayer labelLayer(const Volume<int32_t>& labels, Rgba color, const LayerSett
   layer.style = layers.label_style;
   layer.color = color;
   if (layers.focus_label > 0) layer.only = {layers.focus_label};
-  layer.opacity = layers.label_opacity;
+  // Fills are translucent: one model's fill must not hide the other's, nor the image.
+  layer.opacity = layers.label_style == LabelStyle::Fill ? std::min(layers.label_opacity, kFillOpacity)
+                                                         : layers.label_opacity;
   return layer;
 }
 
@@ -126,6 +130,13 @@ LabelStyle parseLabelStyle(const std::string& name) {
   if (name == "contour") return LabelStyle::Contour;
   if (name == "fill") return LabelStyle::Fill;
   throw FormatError(fmt::format("session: label style '{}' is neither contour nor fill", name));
+}
+
+// Generations are unique over the program's run, across states (a restored session is a new
+// state whose numbers must not repeat the old one's).
+uint64_t nextGeneration() {
+  static std::atomic<uint64_t> last{0};
+  return ++last;
 }
 
 fs::path recentFilesPath() {
@@ -160,6 +171,7 @@ void WorkbenchState::openEvaluation(const fs::path& dir) {
   if (!labels.empty() && std::find(labels.begin(), labels.end(), browser_label) == labels.end())
     browser_label = labels.front();
   report_ = std::move(report);
+  evaluation_generation_ = nextGeneration();
   case_.reset();
   overlay_cache_ = {};
   difference_cache_.reset();
@@ -223,7 +235,7 @@ void WorkbenchState::showCase(SavedCase loaded) {
   image_range_ = hi > lo ? hi - lo : 1.0;
   views_ = {};
   case_ = std::move(loaded);
-  ++case_serial_;
+  case_generation_ = nextGeneration();
   overlay_cache_ = {};
   difference_cache_.reset();
   changed();
@@ -232,6 +244,7 @@ void WorkbenchState::showCase(SavedCase loaded) {
 void WorkbenchState::showImage(SavedCase loaded) {
   evaluation_dir_.clear();
   report_.reset();
+  evaluation_generation_ = nextGeneration();
   cases_with_predictions_.clear();
   label_names_ = loaded.label_names;
   showCase(std::move(loaded));
@@ -404,10 +417,10 @@ const Volume<float>* WorkbenchState::overlayVolume(int model) const {
   }
   // The mean and native maps are computed once per case and setting: views redraw every frame.
   std::optional<CachedVolume>& cached = overlay_cache_[model];
-  if (cached && cached->case_serial == case_serial_ && cached->gate == gate &&
+  if (cached && cached->case_generation == case_generation_ && cached->gate == gate &&
       cached->native == native)
     return &cached->volume;
-  CachedVolume computed{case_serial_, gate, native, 0, {}};
+  CachedVolume computed{case_generation_, gate, native, 0, {}};
   if (native) {
     for (const auto& [name, volume] : outputs.native_gates)
       if (name == gate) computed.volume = nativeOnImageGrid(volume);
@@ -427,7 +440,7 @@ bool WorkbenchState::differenceFromProbabilities() const {
 const Volume<float>* WorkbenchState::differenceVolume() const {
   if (!case_ || case_->models.size() < 2) return nullptr;
   const int label = layers.focus_label;
-  if (difference_cache_ && difference_cache_->case_serial == case_serial_ &&
+  if (difference_cache_ && difference_cache_->case_generation == case_generation_ &&
       difference_cache_->label == label)
     return &difference_cache_->volume;
   const ModelOutputs &a = case_->models[0], &b = case_->models[1];
@@ -438,7 +451,7 @@ const Volume<float>* WorkbenchState::differenceVolume() const {
     difference = predictionDisagreement(*a.prediction, *b.prediction, label);
   else
     return nullptr;
-  difference_cache_ = CachedVolume{case_serial_, {}, false, label, std::move(difference)};
+  difference_cache_ = CachedVolume{case_generation_, {}, false, label, std::move(difference)};
   return &difference_cache_->volume;
 }
 
@@ -467,6 +480,69 @@ SliceScene WorkbenchState::differenceScene(Plane plane) const {
   if (layers.show_reference && c.volumes.reference)
     scene.labels.push_back(labelLayer(*c.volumes.reference, kReferenceColor, layers));
   return scene;
+}
+
+void WorkbenchState::applySettings(const ViewSettings& s) {
+  LayerSettings next = layers;
+  if (s.attention_of) {
+    const std::string& who = *s.attention_of;
+    const size_t models = case_ ? case_->models.size() : 0;
+    int model = -2;
+    if (who == "none") model = -1;
+    else if (who == "A") model = 0;
+    else if (who == "B") model = 1;
+    // Models are named "A: gated": either part will do.
+    for (size_t m = 0; m < models; ++m) {
+      const std::string& name = case_->models[m].name;
+      if (name == who || (name.size() > 3 && name.compare(1, 2, ": ") == 0 && name.substr(3) == who))
+        model = static_cast<int>(m);
+    }
+    if (model == -2 || (case_ && model >= static_cast<int>(models)))
+      throw UsageError(fmt::format("attention of '{}': the case has no such model", who));
+    if (model >= 0 && !whyNoAttention(model).empty())
+      throw UsageError(fmt::format("attention of '{}': {}", who, whyNoAttention(model)));
+    next.overlay_model = model;
+  }
+  if (s.gate) {
+    const std::vector<std::string> gates = gateNames(next.overlay_model);
+    if (case_ && next.overlay_model >= 0 &&
+        std::find(gates.begin(), gates.end(), *s.gate) == gates.end())
+      throw UsageError(fmt::format("gate '{}': the model's gates are {}", *s.gate,
+                                   fmt::join(gates, ", ")));
+    next.overlay_gate = *s.gate;
+  }
+  if (s.colormap) next.colormap = *s.colormap;
+  if (s.opacity) next.opacity = *s.opacity;
+  if (s.threshold) next.threshold = *s.threshold;
+  if (s.focus_label) next.focus_label = *s.focus_label;
+  if (s.label_style) next.label_style = *s.label_style;
+  if (s.native_gate) next.native_gate = *s.native_gate;
+  if (s.show_reference) next.show_reference = *s.show_reference;
+  if (s.show_prediction_a) next.show_prediction_a = *s.show_prediction_a;
+  if (s.show_prediction_b) next.show_prediction_b = *s.show_prediction_b;
+  layers = next;
+  if (s.side_by_side) side_by_side = *s.side_by_side;
+}
+
+std::string WorkbenchState::whyNoAttention(int model) const {
+  if (!case_ || model < 0 || model >= static_cast<int>(case_->models.size())) return {};
+  const ModelOutputs& outputs = case_->models[static_cast<size_t>(model)];
+  if (!outputs.gates.empty()) return {};
+  return fmt::format("{} has no attention gates (an ungated network: nothing weights its skip "
+                     "connections)",
+                     outputs.name);
+}
+
+// --- picture keys ---
+
+PictureKey WorkbenchState::pictureKey(Plane plane, int model, bool difference) const {
+  return {case_generation_, evaluation_generation_, currentCaseId(), plane, slice(plane), model,
+          difference, side_by_side, layers, window};
+}
+
+PictureKey WorkbenchState::volumeKey(int model) const {
+  return {case_generation_, evaluation_generation_, currentCaseId(), Plane::Axial, -1, model,
+          false, false, layers, {}};
 }
 
 // --- revision ---

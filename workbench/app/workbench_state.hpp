@@ -16,17 +16,16 @@
 #include <vector>
 
 #include "analysis/evaluation/saved_case.hpp"
+#include "workbench/app/interaction_log.hpp"
 #include "renderers/colormap.hpp"
+#include "renderers/plot_axes.hpp"
 #include "renderers/slice_compositor.hpp"
 #include "renderers/window_level.hpp"
 
 namespace gatescope::workbench {
 
-// Contour/fill colours of the label layers: the reference as in the figures (yellow), the
-// predictions in colours that stay visible on a gray image and under a jet overlay: model A magenta
-// (as the figures' prediction), model B cyan.
-inline constexpr Rgba kReferenceColor{255, 255, 0, 255};
-inline constexpr std::array<Rgba, 2> kPredictionColors{{{255, 0, 255, 255}, {0, 255, 255, 255}}};
+// Contour/fill colours of the label layers: the models' colours of every figure and plot.
+inline constexpr std::array<Rgba, 2> kPredictionColors{{kModelAColor, kModelBColor}};
 
 // What the attention overlay and the label layers show.
 struct LayerSettings {
@@ -73,6 +72,24 @@ struct ViewTransform {
   friend bool operator==(const ViewTransform&, const ViewTransform&) = default;
 };
 
+// Everything one picture shows, for the views' caches: the case and the evaluation it belongs to
+// (generations: the same case read again, an inspected image or another evaluation are new data
+// even where ids and sizes repeat), the case id, the plane and slice, the model or the difference,
+// the layers and the window. A picture is made again exactly when its key changes.
+struct PictureKey {
+  uint64_t case_generation = 0;
+  uint64_t evaluation_generation = 0;
+  std::string case_id;
+  Plane plane = Plane::Axial;
+  int64_t slice = -1;  // -1: all slices (the 3D view)
+  int model = -1;      // -1: the single view (the overlay of layers.overlay_model, both predictions)
+  bool difference = false;
+  bool side_by_side = false;
+  LayerSettings layers;
+  WindowLevel window;  // {} for the 3D view, which shows no image window
+  friend bool operator==(const PictureKey&, const PictureKey&) = default;
+};
+
 class WorkbenchState {
  public:
   // --- session ---
@@ -105,6 +122,15 @@ class WorkbenchState {
   [[nodiscard]] std::string currentCaseId() const {
     return case_ ? case_->volumes.id : std::string();
   }
+  // Unique over the program's run: every shown case or image, and every opened evaluation or
+  // restored session, takes a new number (0: none yet).
+  [[nodiscard]] uint64_t caseGeneration() const { return case_generation_; }
+  [[nodiscard]] uint64_t evaluationGeneration() const { return evaluation_generation_; }
+
+  // The key of the slice picture of `plane` for `model` (-1: the single view) or of the
+  // difference view; of the 3D view of `model` with volumeKey.
+  [[nodiscard]] PictureKey pictureKey(Plane plane, int model = -1, bool difference = false) const;
+  [[nodiscard]] PictureKey volumeKey(int model) const;
 
   // --- cursor and views (linked: one cursor, each plane shows the slice through it) ---
   [[nodiscard]] Vec3 cursor() const { return cursor_; }
@@ -149,6 +175,12 @@ class WorkbenchState {
   [[nodiscard]] std::vector<std::string> gateNames(int model) const;  // "mean" first when several
   [[nodiscard]] bool hasNativeGate(int model, const std::string& gate) const;
   bool side_by_side = false;  // A | B | difference
+  // What a "set" step asks for (docs/workbench.md): the settings given change, the others stay.
+  // attention_of is "A", "B", a model's name or "none"; UsageError naming a model the case lacks,
+  // a model without gates or an unknown gate, with nothing changed.
+  void applySettings(const ViewSettings& settings);
+  // Why `model` has no "attention of" entry: "baseline has no attention gates", or empty.
+  [[nodiscard]] std::string whyNoAttention(int model) const;
 
   // The side-by-side difference view: the image, differenceVolume() on the diverging map over
   // [-1, 1] and the reference layer. UsageError without a case.
@@ -186,7 +218,7 @@ class WorkbenchState {
   };
   // A volume computed for the overlay or the difference view, and what it was computed from.
   struct CachedVolume {
-    uint64_t case_serial = 0;
+    uint64_t case_generation = 0;
     std::string gate;
     bool native = false;
     int label = 0;
@@ -207,7 +239,8 @@ class WorkbenchState {
   std::map<int, std::string> label_names_;
   std::set<std::string> cases_with_predictions_;
   std::optional<SavedCase> case_;
-  uint64_t case_serial_ = 0;  // which loaded case the caches belong to (ids repeat on reload)
+  uint64_t case_generation_ = 0;  // which loaded case the caches belong to (ids repeat on reload)
+  uint64_t evaluation_generation_ = 0;
   double image_range_ = 1.0;  // finite max - min of the image, for dragWindow
   Vec3 cursor_{};
   std::array<ViewTransform, 3> views_{};
