@@ -29,6 +29,8 @@ TEST_CASE("every step kind reads and writes back unchanged", "[app]") {
     {"click": [10, 20]}, {"click": [10, 20, "right"]}, {"drag": [1, 2, 300, 400, "middle"]},
     {"scroll": [500, 300, -3]}, {"scroll": [500, 300, 2, "ctrl"]}, {"frames": 5},
     {"screenshot": "a.png"}, {"open": "/data/evaluation"},
+    {"inspect": {"image": "a.nii.gz", "reference": "l.nii.gz", "models": ["g.json", "b.pt"], "device": "cpu"}},
+    {"inspect": {"image": "b.png", "models": ["g.json"]}},
     {"set": {"gate": "mean", "colormap": "viridis", "opacity": 0.25, "attention_of": "B",
              "label": 2, "style": "fills", "side_by_side": true, "plane": "coronal"}}
   ])");
@@ -42,10 +44,10 @@ TEST_CASE("every step kind reads and writes back unchanged", "[app]") {
   CHECK(parsed[6].button == MouseButton::Middle);
   CHECK(parsed[7].count == -3);
   CHECK(parsed[8].mods == kModCtrl);
-  CHECK(parsed[12].settings.colormap == ColormapName::Viridis);
-  CHECK(parsed[12].settings.label_style == LabelStyle::Fill);
-  CHECK(parsed[12].settings.plane == Plane::Coronal);
-  CHECK_FALSE(parsed[12].settings.threshold.has_value());
+  CHECK(parsed[14].settings.colormap == ColormapName::Viridis);
+  CHECK(parsed[14].settings.label_style == LabelStyle::Fill);
+  CHECK(parsed[14].settings.plane == Plane::Coronal);
+  CHECK_FALSE(parsed[14].settings.threshold.has_value());
   for (size_t i = 0; i < parsed.size(); ++i) {
     INFO(steps[i].dump());
     CHECK(Json::parse(stepJson(parsed[i]).dump()) == steps[i]);
@@ -56,7 +58,7 @@ TEST_CASE("bad steps are refused naming the file and the step", "[app]") {
   CHECK(errorOf(Json::object()) == "steps.json: expected a list of steps, found an object");
   CHECK(errorOf(Json::parse(R"([{"frames": 1}, {"hover": [1, 2]}])")) ==
         "steps.json: step 2: unknown step 'hover' (steps: select_case, key, text, click, drag, "
-        "scroll, frames, screenshot, set, open)");
+        "scroll, frames, screenshot, set, open, inspect)");
   CHECK(errorOf(Json::parse(R"([{"click": [1]}])")) ==
         "steps.json: step 1: click takes a list of 2 or 3 values, found [1]");
   CHECK(errorOf(Json::parse(R"([{"click": [1, -5]}])")) ==

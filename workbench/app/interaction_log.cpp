@@ -107,12 +107,23 @@ class StepReader {
     } else if (name == "open") {
       step.kind = Step::Kind::Open;
       step.text = string(argument, name);
+    } else if (name == "inspect") {
+      step.kind = Step::Kind::Inspect;
+      const JsonFields f(argument, where_, "inspect");
+      f.onlyKeys({"image", "reference", "models", "device"});
+      step.text = f.string("image");
+      step.reference = f.string("reference", "");
+      step.device = f.string("device", "auto");
+      const Json& models = f.at("models");
+      if (!models.is_array() || models.empty() || models.size() > 2)
+        fail(fmt::format("inspect.models takes a list of one or two model files, found {}", jsonExcerpt(models)));
+      for (const auto& model : models) step.models.push_back(string(model, "inspect.models"));
     } else if (name == "set") {
       step.kind = Step::Kind::Set;
       step.settings = settings(argument);
     } else {
       fail(fmt::format("unknown step '{}' (steps: select_case, key, text, click, drag, scroll, "
-                       "frames, screenshot, set, open)",
+                       "frames, screenshot, set, open, inspect)",
                        name.substr(0, 40)));
     }
     return step;
@@ -281,6 +292,13 @@ nlohmann::ordered_json stepJson(const Step& step) {
       return {{"screenshot", step.text}};
     case Step::Kind::Open:
       return {{"open", step.text}};
+    case Step::Kind::Inspect: {
+      OJson inspect{{"image", step.text}};
+      if (!step.reference.empty()) inspect["reference"] = step.reference;
+      inspect["models"] = step.models;
+      if (step.device != "auto") inspect["device"] = step.device;
+      return {{"inspect", inspect}};
+    }
     case Step::Kind::Set: {
       const ViewSettings& s = step.settings;
       OJson set = OJson::object();

@@ -13,6 +13,8 @@
 //   {"screenshot": FILE}           the window as a PNG, once nothing is loading
 //   {"set": {"gate": ..., "colormap": ..., "opacity": ..., "attention_of": ..., ...}}
 //   {"open": PATH}                 an evaluation folder or a session file (as File > Recent)
+//   {"inspect": {"image": F, "reference": F, "models": [A, B], "device": D}}
+//                                  File > Inspect one image (reference, B and device optional)
 // Coordinates are window pixels from the top left.
 #include <cstdint>
 #include <filesystem>
@@ -46,7 +48,7 @@ enum class MouseButton { Left = 0, Right = 1, Middle = 2 };  // Dear ImGui's ord
 inline constexpr int kModShift = 1, kModCtrl = 2, kModAlt = 4, kModSuper = 8;
 
 struct Step {
-  enum class Kind { SelectCase, Key, Text, Click, Drag, Scroll, Frames, Screenshot, Set, Open };
+  enum class Kind { SelectCase, Key, Text, Click, Drag, Scroll, Frames, Screenshot, Set, Open, Inspect };
   Kind kind = Kind::Frames;
   std::string text;        // case id, typed text, screenshot file, path; the key's name
   double x0 = 0, y0 = 0;   // click, scroll, start of a drag
@@ -56,6 +58,9 @@ struct Step {
   int mods = 0;            // kMod* bits (key and scroll)
   int count = 0;           // scroll notches, frames
   ViewSettings settings;
+  // inspect: the image is `text`.
+  std::string reference, device;
+  std::vector<std::string> models;
 };
 
 // Parses a steps list; FormatError naming `source` and the step ("steps.json: step 3: ...").

@@ -24,7 +24,7 @@ double now() {
 
 const char* kindName(Step::Kind kind) {
   static const char* names[] = {"select_case", "key",        "text", "click", "drag",
-                                "scroll",      "frames",     "screenshot", "set", "open"};
+                                "scroll",      "frames",     "screenshot", "set", "open", "inspect"};
   return names[static_cast<int>(kind)];
 }
 
@@ -62,6 +62,9 @@ void InteractionPlayer::expand(const Step& step) {
       break;
     case Step::Kind::Set:
       act([this, s = step.settings] { hooks_.set(s); });
+      break;
+    case Step::Kind::Inspect:
+      act([this, step] { hooks_.inspect(step); });
       break;
     case Step::Kind::Key:
       queue_.emplace_back().key = step.key;

@@ -22,6 +22,7 @@ class InteractionPlayer {
     std::function<bool()> busy;  // a task is running: the next step waits
     std::function<void(const std::string&)> select_case, open;
     std::function<void(const ViewSettings&)> set;
+    std::function<void(const Step&)> inspect;
   };
 
   InteractionPlayer(std::vector<Step> steps, Hooks hooks);

@@ -228,7 +228,10 @@ int main(int argc, char** argv) {
                      workbench::InteractionPlayer::Hooks{[&app] { return app.busy(); },
                                                          [&app](const std::string& id) { app.selectCase(id); },
                                                          [&app](const std::string& path) { app.openPath(path); },
-                                                         [&app](const workbench::ViewSettings& s) { app.applySettings(s); }});
+                                                         [&app](const workbench::ViewSettings& s) { app.applySettings(s); },
+                                                         [&app](const workbench::Step& s) {
+                                                           app.inspect(s.text, s.reference, s.models, s.device);
+                                                         }});
     // At rest the loop sleeps until input arrives (a tenth of a second while a task reports
     // progress) and then draws a few frames, enough for hover and layout to settle.
     int frames_to_draw = 3;

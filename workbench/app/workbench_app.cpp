@@ -234,6 +234,17 @@ void WorkbenchApp::openPath(const std::string& path) {
     openSession(path);
 }
 
+void WorkbenchApp::inspect(const std::string& image, const std::string& reference,
+                           const std::vector<std::string>& models, const std::string& device) {
+  if (busy()) throw UsageError(fmt::format("{}: wait for {} to finish", image, task_->title()));
+  image_path_ = image;
+  image_reference_ = reference;
+  run_model_a_ = models.empty() ? std::string() : models[0];
+  run_model_b_ = models.size() > 1 ? models[1] : std::string();
+  run_device_ = device;
+  startImageInspection();
+}
+
 void WorkbenchApp::applySettings(const ViewSettings& settings) {
   state_.applySettings(settings);
   if (settings.plane) active_plane_ = *settings.plane;

@@ -51,6 +51,9 @@ class WorkbenchApp {
   void openPath(const std::string& path);
   // The layer settings of a "set" step (docs/workbench.md) and the side-by-side plane.
   void applySettings(const ViewSettings& settings);
+  // What File > Inspect one image's Run does, with these fields.
+  void inspect(const std::string& image, const std::string& reference, const std::vector<std::string>& models,
+               const std::string& device);
   // A line in the status bar for a few seconds: where an export went.
   void confirm(const std::string& message);
   // The error dialog.
