@@ -29,6 +29,8 @@ packages=(
   # tests: a display for OpenGL/VTK, the Python references (nibabel, PyTorch, scipy, Pillow, jsonschema) and
   # plastimatch (reference for the plastimatch metric preset and the metrics benchmark)
   xvfb xauth python3-torch python3-nibabel python3-scipy python3-numpy python3-pil python3-jsonschema plastimatch
+  # the workbench's recording test: real mouse and keyboard events under Xvfb
+  xdotool
   # fuzz targets (scripts/fuzz.sh): libFuzzer with clang
   clang-14 libfuzzer-14-dev
 )

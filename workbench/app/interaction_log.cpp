@@ -265,6 +265,16 @@ std::vector<Step> readSteps(const std::filesystem::path& file) {
   return parseSteps(readJsonFile(file, "steps file"), file.string());
 }
 
+namespace {
+
+// Whole pixels as integers ([60, 236], not [60.0, 236.0]).
+nlohmann::ordered_json pixel(double v) {
+  if (v == std::round(v)) return static_cast<int64_t>(v);
+  return v;
+}
+
+}  // namespace
+
 nlohmann::ordered_json stepJson(const Step& step) {
   using OJson = nlohmann::ordered_json;
   switch (step.kind) {
@@ -275,14 +285,15 @@ nlohmann::ordered_json stepJson(const Step& step) {
     case Step::Kind::Text:
       return {{"text", step.text}};
     case Step::Kind::Click: {
-      OJson at = OJson::array({step.x0, step.y0});
+      OJson at = OJson::array({pixel(step.x0), pixel(step.y0)});
       if (step.button != MouseButton::Left) at.push_back(buttonName(step.button));
       return {{"click", at}};
     }
     case Step::Kind::Drag:
-      return {{"drag", OJson::array({step.x0, step.y0, step.x1, step.y1, buttonName(step.button)})}};
+      return {{"drag", OJson::array({pixel(step.x0), pixel(step.y0), pixel(step.x1), pixel(step.y1),
+                                     buttonName(step.button)})}};
     case Step::Kind::Scroll: {
-      OJson at = OJson::array({step.x0, step.y0, step.count});
+      OJson at = OJson::array({pixel(step.x0), pixel(step.y0), step.count});
       if (step.mods & kModCtrl) at.push_back("ctrl");
       return {{"scroll", at}};
     }

@@ -46,8 +46,32 @@ namespace workbench = gatescope::workbench;
 struct InputLog {
   bool seen = false;
   std::optional<workbench::InteractionRecorder> recorder;
+  // Keys pressed and released again before a frame saw them down (the loop may sleep through a
+  // quick tap): Dear ImGui is shown them down for one frame.
+  std::vector<std::pair<int, int>> pressed;  // key, mods: down since the last frame
+  std::vector<std::pair<int, int>> taps;     // ... and up again
+  std::vector<int> tapped_last_frame;
 };
 InputLog g_input;
+
+// Between the backend's NewFrame and ImGui::NewFrame: a tap released before this frame is shown down
+// for this frame (with its modifiers), then up again.
+void showQuickTaps(GLFWwindow* window, ImGuiIO& io) {
+  for (const int key : g_input.tapped_last_frame)
+    if (key >= 0 && key < IM_ARRAYSIZE(io.KeysDown)) io.KeysDown[key] = glfwGetKey(window, key) == GLFW_PRESS;
+  g_input.tapped_last_frame.clear();
+  for (const auto& [key, mods] : g_input.taps) {
+    if (key < 0 || key >= IM_ARRAYSIZE(io.KeysDown) || io.KeysDown[key]) continue;
+    io.KeysDown[key] = true;
+    io.KeyCtrl = io.KeyCtrl || (mods & GLFW_MOD_CONTROL);
+    io.KeyShift = io.KeyShift || (mods & GLFW_MOD_SHIFT);
+    io.KeyAlt = io.KeyAlt || (mods & GLFW_MOD_ALT);
+    io.KeySuper = io.KeySuper || (mods & GLFW_MOD_SUPER);
+    g_input.tapped_last_frame.push_back(key);
+  }
+  g_input.taps.clear();
+  g_input.pressed.clear();
+}
 
 void installInputCallbacks(GLFWwindow* window) {
   // Installed before Dear ImGui's, which chain to them.
@@ -74,6 +98,10 @@ void installInputCallbacks(GLFWwindow* window) {
   glfwSetKeyCallback(window, [](GLFWwindow*, int key, int, int action, int mods) {
     g_input.seen = true;
     if (g_input.recorder && action != GLFW_RELEASE) g_input.recorder->key(key, mods);
+    if (action == GLFW_PRESS) g_input.pressed.emplace_back(key, mods);
+    if (action == GLFW_RELEASE)
+      for (const auto& [down, mods_down] : g_input.pressed)
+        if (down == key) g_input.taps.emplace_back(key, mods_down);
   });
   glfwSetCharCallback(window, [](GLFWwindow*, unsigned int c) {
     g_input.seen = true;
@@ -248,7 +276,10 @@ int main(int argc, char** argv) {
       g_input.seen = false;
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();
-      if (player) player->beforeFrame(ImGui::GetIO());
+      if (player)
+        player->beforeFrame(ImGui::GetIO());
+      else
+        showQuickTaps(window, ImGui::GetIO());
       ImGui::NewFrame();
       if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q)) quit = true;
 
