@@ -174,7 +174,34 @@ res = run("bad_steps", case42, [{"frames": 1}, {"clik": [1, 2]}], expect=2)
 if "step 2: unknown step 'clik'" not in res.stderr or "steps.json" not in res.stderr:
     problems.append(f"bad steps file: {res.stderr.strip()!r}")
 
-# 8. Layouts: at 1280x800 and 1024x700 every panel shows something and the screenshot has the size asked.
+# 8. Dialogs through the File menu (clicks at the 1280x800 layout's menu items and fields): a run whose
+#    dataset folder does not exist says so; the view and gate-panel exports write two files (each
+#    default name its own) and confirm where; a session that fails to open is not remembered.
+MENU_FILE, RUN_ITEM, EXPORT_VIEW, EXPORT_GATES = [25, 9], [80, 50], [90, 140], [90, 157]
+MODEL_A_FIELD, DATASET_FIELD, RUN_BUTTON = [440, 337], [440, 383], [246, 498]
+bad_session = out / "bad_session.json"
+bad_session.write_text(json.dumps({"evaluation": str(out / "nowhere"), "case": "abdomen_041"}))
+res = run("dialogs", case42, [
+    {"click": MENU_FILE}, {"click": RUN_ITEM}, {"click": MODEL_A_FIELD}, {"text": str(models / "gated" / "model.json")},
+    {"click": DATASET_FIELD}, {"text": "/nowhere/dataset"}, {"click": RUN_BUTTON}, {"frames": 2}, {"key": "Enter"},
+    {"click": MENU_FILE}, {"click": EXPORT_VIEW}, {"key": "Enter"},
+    {"click": MENU_FILE}, {"click": EXPORT_GATES}, {"key": "Enter"},
+    {"open": str(bad_session)}, {"frames": 2}, {"key": "Enter"}, {"screenshot": "after.png"}])
+if "/nowhere/dataset: the dataset folder does not exist" not in res.stderr:
+    problems.append(f"a run on a missing dataset folder: {res.stderr.strip()!r}")
+for name in ("gatescope-view.png", "gatescope-gates.png"):
+    if not (out / "dialogs" / name).exists():
+        problems.append(f"the export did not write {name} in the start folder")
+    if f"figure written to {out / 'dialogs' / name}" not in res.stderr:
+        problems.append(f"no confirmation of {name}: {res.stderr.strip()!r}")
+if "the session's evaluation folder is missing" not in res.stderr:
+    problems.append(f"a bad session: {res.stderr.strip()!r}")
+recent = out / "home" / ".config" / "gatescope" / "recent.json"
+if recent.exists() and "bad_session" in recent.read_text():
+    problems.append("a session that failed to open entered the recent files")
+expect_same("after the dialogs closed, the views are as before", load(out / "dialogs" / "after.png"), fresh42)
+
+# 9. Layouts: at 1280x800 and 1024x700 every panel shows something and the screenshot has the size asked.
 for size in ((1280, 800), (1024, 700)):
     name = f"layout_{size[0]}x{size[1]}"
     run(name, case42, [{"screenshot": "layout.png"}], size=size)

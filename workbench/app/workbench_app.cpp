@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <iostream>
 
 #include <fmt/format.h>
 
@@ -16,6 +17,7 @@
 #include "analysis/io/file_util.hpp"
 #include "renderers/figures.hpp"
 #include "renderers/plots.hpp"
+#include "workbench/app/file_browser.hpp"
 #if GATESCOPE_HAVE_VTK
 #include "renderers/volume_view.hpp"
 #endif
@@ -88,8 +90,24 @@ const char* kPlaneTitles[3] = {"axial", "coronal", "sagittal"};
 
 // A modal form: a line of text, text fields, whatever `extra` adds, and Run / Cancel. Run calls
 // `run`; its error goes to `fail`.
-void drawForm(const char* title, bool& open, const char* text,
-              std::initializer_list<std::pair<const char*, std::string*>> fields, const std::function<void()>& extra,
+// Escape closes the open modal, as its Cancel button does.
+void closeOnEscape() {
+  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) ImGui::CloseCurrentPopup();
+}
+
+// One field of a form: a path (completed, with a browser) or, with `text`, any text.
+struct FormField {
+  const char* label;
+  std::string* value;
+  PathKind kind = PathKind::OpenFile;
+  std::vector<std::string> extensions = {};
+  bool text = false;
+};
+const std::vector<std::string> kModelFiles{".json", ".pt"};
+const std::vector<std::string> kImageFiles{".nii", ".nii.gz", ".png"};
+
+void drawForm(const char* title, bool& open, const char* text, const std::vector<FormField>& fields,
+              const std::function<void()>& extra,
               const std::function<void()>& run, const std::function<void(const std::string&)>& fail) {
   if (open) {
     ImGui::OpenPopup(title);
@@ -98,9 +116,13 @@ void drawForm(const char* title, bool& open, const char* text,
   }
   if (!ImGui::BeginPopupModal(title, nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
   ImGui::TextDisabled("%s", text);
-  for (const auto& [label, value] : fields) {
-    ImGui::SetNextItemWidth(420);
-    ImGui::InputText(label, value);
+  for (const FormField& field : fields) {
+    if (field.text) {
+      ImGui::SetNextItemWidth(420);
+      ImGui::InputText(field.label, field.value);
+    } else {
+      (void)pathField(field.label, *field.value, field.kind, field.extensions);
+    }
   }
   if (extra) extra();
   if (ImGui::Button("Run")) {
@@ -113,6 +135,7 @@ void drawForm(const char* title, bool& open, const char* text,
   }
   ImGui::SameLine();
   if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
+  closeOnEscape();
   ImGui::EndPopup();
 }
 
@@ -187,7 +210,7 @@ WorkbenchApp::WorkbenchApp(const StartupOptions& startup, std::function<void()> 
   report_path_ = (here / "gatescope-report.json").string();
   screenshot_path_ = (here / "gatescope-screenshot.png").string();
   run_out_ = (here / "gatescope-evaluation").string();
-  open_path_ = here.string();
+  open_path_ = here.string() + "/";
   hint_open_ = startup.hover_tooltips;  // scripted runs (screenshots, --play) show it only when asked
   try {
     if (!startup.session.empty()) {
@@ -210,9 +233,15 @@ std::optional<std::string> WorkbenchApp::takeScreenshotRequest() {
   return request;
 }
 
-void WorkbenchApp::showError(const std::string& message) { error_ = message; }
+// Errors and confirmations also go to stderr: a log of what the user was told (and what scripted
+// runs check).
+void WorkbenchApp::showError(const std::string& message) {
+  error_ = message;
+  std::cerr << "gatescope-workbench: " << message << "\n";
+}
 
 void WorkbenchApp::confirm(const std::string& message) {
+  std::cerr << "gatescope-workbench: " << message << "\n";
   notice_ = message;
   notice_time_ = ImGui::GetTime();
 }
@@ -380,15 +409,21 @@ void WorkbenchApp::startImageInspection() {
 void WorkbenchApp::drawImageDialog() {
   drawForm("Inspect one image", open_image_dialog_,
            "Runs the model(s) on one image in the background; with a reference, measures them.",
-           {{"image", &image_path_}, {"reference label (optional)", &image_reference_}, {"model A", &run_model_a_},
-            {"model B (optional)", &run_model_b_}, {"device", &run_device_}},
+           {{"image", &image_path_, PathKind::OpenFile, kImageFiles},
+            {"reference label (optional)", &image_reference_, PathKind::OpenFile, kImageFiles},
+            {"model A (manifest .json or TorchScript .pt)", &run_model_a_, PathKind::OpenFile, kModelFiles},
+            {"model B (optional)", &run_model_b_, PathKind::OpenFile, kModelFiles},
+            {"device (auto, cpu, cuda, cuda:N)", &run_device_, PathKind::OpenFile, {}, true}},
            {}, [this] { startImageInspection(); }, [this](const std::string& e) { showError(e); });
 }
 
 void WorkbenchApp::drawRunDialog() {
   drawForm("Run an evaluation", open_run_dialog_, "Runs gatescope evaluate in the background and opens the result.",
-           {{"model A (gated)", &run_model_a_}, {"model B (optional)", &run_model_b_}, {"dataset", &run_dataset_},
-            {"output folder", &run_out_}, {"device", &run_device_}},
+           {{"model A (gated; manifest .json or TorchScript .pt)", &run_model_a_, PathKind::OpenFile, kModelFiles},
+            {"model B (optional)", &run_model_b_, PathKind::OpenFile, kModelFiles},
+            {"dataset folder", &run_dataset_, PathKind::Folder},
+            {"output folder", &run_out_, PathKind::SaveFile},
+            {"device (auto, cpu, cuda, cuda:N)", &run_device_, PathKind::OpenFile, {}, true}},
            [this] {
              ImGui::SetNextItemWidth(120);
              ImGui::InputInt("first N cases (0: all)", &run_limit_);
@@ -444,6 +479,7 @@ void WorkbenchApp::drawResumePrompt() {
   }
   ImGui::SameLine();
   if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
+  closeOnEscape();
   ImGui::EndPopup();
 }
 
@@ -520,13 +556,19 @@ void WorkbenchApp::drawDialogs() {
                         : d == 5 ? &gate_export_path_
                         : d == 6 ? &report_path_
                                  : &screenshot_path_;
-    ImGui::TextUnformatted(d == 1 ? "Folder written by gatescope evaluate (report.json, predictions/):"
-                           : d == 4 || d == 5 ? "File (.png, .pdf or .svg):"
-                                              : "File:");
-    ImGui::SetNextItemWidth(420);
+    static const std::vector<std::string> kSession{".json"}, kFigure{".png", ".pdf", ".svg"}, kPng{".png"};
+    const PathKind kind = d == 1 ? PathKind::Folder : d == 2 ? PathKind::OpenFile : PathKind::SaveFile;
+    const std::vector<std::string>& extensions = d == 4 || d == 5 ? kFigure : d == 7 ? kPng : kSession;
+    ImGui::TextUnformatted(d == 1   ? "The folder gatescope evaluate wrote (report.json, predictions/):"
+                           : d == 2 ? "A session file (File > Save session):"
+                           : d == 4 || d == 5 ? "Write the figure to (.png, .pdf or .svg):"
+                                              : "Write to:");
     if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
-    const bool enter = ImGui::InputText("##path", path, ImGuiInputTextFlags_EnterReturnsTrue);
+    bool enter = pathField("##dialogpath", *path, kind, extensions, 556);
+    enter = fileBrowser("browser", *path, kind, extensions) || enter;
     if (ImGui::Button("OK") || enter) {
+      // A folder picked in the browser ends in "/": the path without it.
+      if (path->size() > 1 && path->back() == '/') path->pop_back();
       try {
         switch (d) {
           case 1: openEvaluation(*path); break;
@@ -554,6 +596,7 @@ void WorkbenchApp::drawDialogs() {
     }
     ImGui::SameLine();
     if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
+    closeOnEscape();
     ImGui::EndPopup();
   }
   open_dialog_ = 0;
@@ -564,7 +607,8 @@ void WorkbenchApp::drawDialogs() {
     ImGui::PushTextWrapPos(520);
     ImGui::TextUnformatted(error_.c_str());
     ImGui::PopTextWrapPos();
-    if (ImGui::Button("OK")) {
+    if (ImGui::Button("OK") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter)) ||
+        ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) {
       error_.clear();
       ImGui::CloseCurrentPopup();
     }
