@@ -30,7 +30,7 @@ TEST_CASE("every step kind reads and writes back unchanged", "[app]") {
     {"scroll": [500, 300, -3]}, {"scroll": [500, 300, 2, "ctrl"]}, {"frames": 5},
     {"screenshot": "a.png"}, {"open": "/data/evaluation"},
     {"inspect": {"image": "a.nii.gz", "reference": "l.nii.gz", "models": ["g.json", "b.pt"], "device": "cpu"}},
-    {"inspect": {"image": "b.png", "models": ["g.json"]}},
+    {"inspect": {"image": "b.png", "models": ["g.json"]}}, {"key": "Escape", "busy": true},
     {"set": {"gate": "mean", "colormap": "viridis", "opacity": 0.25, "attention_of": "B",
              "label": 2, "style": "fills", "side_by_side": true, "plane": "coronal"}}
   ])");
@@ -44,10 +44,10 @@ TEST_CASE("every step kind reads and writes back unchanged", "[app]") {
   CHECK(parsed[6].button == MouseButton::Middle);
   CHECK(parsed[7].count == -3);
   CHECK(parsed[8].mods == kModCtrl);
-  CHECK(parsed[14].settings.colormap == ColormapName::Viridis);
-  CHECK(parsed[14].settings.label_style == LabelStyle::Fill);
-  CHECK(parsed[14].settings.plane == Plane::Coronal);
-  CHECK_FALSE(parsed[14].settings.threshold.has_value());
+  CHECK(parsed[15].settings.colormap == ColormapName::Viridis);
+  CHECK(parsed[15].settings.label_style == LabelStyle::Fill);
+  CHECK(parsed[15].settings.plane == Plane::Coronal);
+  CHECK_FALSE(parsed[15].settings.threshold.has_value());
   for (size_t i = 0; i < parsed.size(); ++i) {
     INFO(steps[i].dump());
     CHECK(Json::parse(stepJson(parsed[i]).dump()) == steps[i]);
@@ -73,6 +73,8 @@ TEST_CASE("bad steps are refused naming the file and the step", "[app]") {
         std::string::npos);
   CHECK(errorOf(Json::parse(R"([{"click": [1, 2], "frames": 3}])")).find("one key") !=
         std::string::npos);
+  CHECK(errorOf(Json::parse(R"([{"click": [1, 2], "busy": 1}])")) ==
+        "steps.json: step 1: \"busy\" is true or false");
 }
 
 TEST_CASE("key names read back", "[app]") {
@@ -104,14 +106,16 @@ TEST_CASE("the recorder turns raw events into the steps a user took", "[app]") {
   r.character('l');
   r.character(U'\u00e9');  // UTF-8
   r.key(340, 0);           // shift alone: nothing
+  r.setBusy(true);  // a task runs: the next steps replay without waiting for it
   r.key('Q', kModCtrl);
+  r.setBusy(false);
   r.screenshot("shot.png");
   Json written = Json::array();
   for (const Step& step : r.steps()) written.push_back(Json::parse(stepJson(step).dump()));
   CHECK(written == Json::parse(R"([
     {"click": [100, 201]}, {"drag": [10, 10, 60, 30, "right"]}, {"scroll": [400, 300, 2]},
     {"scroll": [400, 300, -1]}, {"scroll": [400, 300, 1]}, {"key": "Tab"}, {"text": "l\u00e9"},
-    {"key": "Ctrl+Q"}, {"screenshot": "shot.png"}
+    {"key": "Ctrl+Q", "busy": true}, {"screenshot": "shot.png"}
   ])"));
   // And what it writes plays back.
   CHECK(parseSteps(written, "recorded").size() == r.steps().size());

@@ -201,6 +201,16 @@ if recent.exists() and "bad_session" in recent.read_text():
     problems.append("a session that failed to open entered the recent files")
 expect_same("after the dialogs closed, the views are as before", load(out / "dialogs" / "after.png"), fresh42)
 
+# A run cancelled with Escape while it runs ("busy": the step does not wait for the task) says
+# "cancelled", and nothing else.
+res = run("cancel", case42, [
+    {"click": MENU_FILE}, {"click": RUN_ITEM}, {"click": MODEL_A_FIELD}, {"text": str(models / "gated" / "model.json")},
+    {"click": DATASET_FIELD}, {"text": str(demo / "dataset")}, {"click": RUN_BUTTON},
+    {"frames": 2, "busy": True}, {"key": "Escape", "busy": True}, {"frames": 2}])
+said = [line for line in res.stderr.splitlines() if line.startswith("gatescope-workbench:")]
+if said != ["gatescope-workbench: evaluate: cancelled"]:
+    problems.append(f"a cancelled run said {said}")
+
 # 9. Layouts: at 1280x800 and 1024x700 every panel shows something and the screenshot has the size asked.
 for size in ((1280, 800), (1024, 700)):
     name = f"layout_{size[0]}x{size[1]}"

@@ -57,11 +57,20 @@ class StepReader {
   StepReader(const Json& value, std::string where) : value_(value), where_(std::move(where)) {}
 
   Step read() const {
-    if (!value_.is_object() || value_.size() != 1)
+    // One key names the step; "busy": true may go with it.
+    const bool busy_key = value_.is_object() && value_.size() == 2 && value_.contains("busy");
+    if (!value_.is_object() || (value_.size() != 1 && !busy_key))
       fail(fmt::format("expected an object with one key such as {{\"click\": [x, y]}}, found {}",
                        jsonExcerpt(value_)));
-    const auto& [name, argument] = *value_.items().begin();
     Step step;
+    if (busy_key) {
+      if (!value_["busy"].is_boolean()) fail("\"busy\" is true or false");
+      step.busy = value_["busy"].get<bool>();
+    }
+    auto item = value_.items().begin();
+    if (item.key() == "busy") ++item;
+    const std::string& name = item.key();
+    const Json& argument = item.value();
     if (name == "select_case") {
       step.kind = Step::Kind::SelectCase;
       step.text = string(argument, name);
@@ -275,7 +284,10 @@ nlohmann::ordered_json pixel(double v) {
 
 }  // namespace
 
-nlohmann::ordered_json stepJson(const Step& step) {
+namespace {
+
+// The step without "busy".
+nlohmann::ordered_json stepBody(const Step& step) {
   using OJson = nlohmann::ordered_json;
   switch (step.kind) {
     case Step::Kind::SelectCase:
@@ -335,7 +347,20 @@ nlohmann::ordered_json stepJson(const Step& step) {
   return {};
 }
 
+}  // namespace
+
+nlohmann::ordered_json stepJson(const Step& step) {
+  nlohmann::ordered_json json = stepBody(step);
+  if (step.busy) json["busy"] = true;
+  return json;
+}
+
 // --- recording ---
+
+void InteractionRecorder::add(Step step) {
+  step.busy = busy_;
+  steps_.push_back(std::move(step));
+}
 
 void InteractionRecorder::mouseButton(MouseButton button, bool pressed, double x, double y) {
   x = std::max(0.0, std::round(x)), y = std::max(0.0, std::round(y));
@@ -354,7 +379,7 @@ void InteractionRecorder::mouseButton(MouseButton button, bool pressed, double x
     step.x1 = x, step.y1 = y;
   }
   pressed_.reset();
-  steps_.push_back(step);
+  add(step);
 }
 
 void InteractionRecorder::scroll(double x, double y, double notches, int mods) {
@@ -375,7 +400,7 @@ void InteractionRecorder::scroll(double x, double y, double notches, int mods) {
   Step step;
   step.kind = Step::Kind::Scroll;
   step.x0 = x, step.y0 = y, step.count = whole, step.mods = mods;
-  steps_.push_back(step);
+  add(step);
 }
 
 void InteractionRecorder::key(int key, int mods) {
@@ -387,7 +412,7 @@ void InteractionRecorder::key(int key, int mods) {
   Step step;
   step.kind = Step::Kind::Key;
   step.key = key, step.mods = mods, step.text = name;
-  steps_.push_back(step);
+  add(step);
 }
 
 void InteractionRecorder::character(char32_t c) {
@@ -410,14 +435,14 @@ void InteractionRecorder::character(char32_t c) {
   Step step;
   step.kind = Step::Kind::Text;
   step.text = utf8;
-  steps_.push_back(step);
+  add(step);
 }
 
 void InteractionRecorder::screenshot(const std::string& file) {
   Step step;
   step.kind = Step::Kind::Screenshot;
   step.text = file;
-  steps_.push_back(step);
+  add(step);
 }
 
 void InteractionRecorder::save(const std::filesystem::path& file) const {

@@ -15,7 +15,9 @@
 //   {"open": PATH}                 an evaluation folder or a session file (as File > Recent)
 //   {"inspect": {"image": F, "reference": F, "models": [A, B], "device": D}}
 //                                  File > Inspect one image (reference, B and device optional)
-// Coordinates are window pixels from the top left.
+// Coordinates are window pixels from the top left. A step starts once nothing is loading or
+// running, unless it carries "busy": true (a click on "cancel" while an evaluation runs):
+//   {"key": "Escape", "busy": true}
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -61,6 +63,7 @@ struct Step {
   // inspect: the image is `text`.
   std::string reference, device;
   std::vector<std::string> models;
+  bool busy = false;  // starts while a task runs, without waiting for it
 };
 
 // Parses a steps list; FormatError naming `source` and the step ("steps.json: step 3: ...").
@@ -87,6 +90,8 @@ class InteractionRecorder {
   void key(int key, int mods);  // a press (repeats included)
   void character(char32_t c);
   void screenshot(const std::string& file);
+  // Whether a task runs now: steps recorded meanwhile replay without waiting for tasks.
+  void setBusy(bool busy) { busy_ = busy; }
   [[nodiscard]] const std::vector<Step>& steps() const { return steps_; }
   // The steps as a JSON list, written atomically.
   void save(const std::filesystem::path& file) const;
@@ -96,7 +101,9 @@ class InteractionRecorder {
     MouseButton button;
     double x, y;
   };
+  void add(Step step);
   std::optional<Press> pressed_;
+  bool busy_ = false;
   std::vector<Step> steps_;
   double scroll_rest_ = 0;  // fractions of a notch (touchpads) until they add up to one
 };

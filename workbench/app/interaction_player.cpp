@@ -116,7 +116,9 @@ void InteractionPlayer::expand(const Step& step) {
 
 void InteractionPlayer::beforeFrame(ImGuiIO& io) {
   FrameInput input;  // no input while waiting
-  if (!finished_ && queued_ == queue_.size()) {
+  if (!finished_ && queued_ == queue_.size() && next_ < steps_.size() && steps_[next_].busy) {
+    expand(steps_[next_++]);  // no waiting for tasks
+  } else if (!finished_ && queued_ == queue_.size()) {
     if (hooks_.busy && hooks_.busy()) {
       settled_frames_ = 0;
       if (waiting_since_ < 0) waiting_since_ = now();

@@ -276,6 +276,7 @@ int main(int argc, char** argv) {
       g_input.seen = false;
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();
+      if (g_input.recorder) g_input.recorder->setBusy(app.busy());
       if (player)
         player->beforeFrame(ImGui::GetIO());
       else

@@ -435,6 +435,10 @@ void WorkbenchApp::drawRunDialog() {
 
 void WorkbenchApp::frame() {
   finishTask();
+  // Escape cancels the running task when no dialog is open (a dialog takes Escape for itself).
+  if (busy() && !ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId) &&
+      ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape)))
+    task_->cancel();
   drawMenu();
   const ImGuiViewport* viewport = ImGui::GetMainViewport();
   const float top = viewport->WorkPos.y, left = viewport->WorkPos.x;
@@ -1290,7 +1294,7 @@ void WorkbenchApp::drawStatusBar(float x, float y, float w, float h) {
       ImGui::ProgressBar(static_cast<float>(fraction), ImVec2(200, 0));
     }
     ImGui::SameLine();
-    if (ImGui::SmallButton("cancel")) task_->cancel();
+    if (ImGui::SmallButton("cancel (Esc)")) task_->cancel();
   } else if (!notice_.empty() && ImGui::GetTime() - notice_time_ < kNoticeSeconds) {
     ImGui::TextColored(ImVec4(0.5f, 0.9f, 0.5f, 1), "%s", notice_.c_str());
   } else if (const SavedCase* c = state_.currentCase()) {
