@@ -30,8 +30,11 @@ $gatescope render plot --report "$evaluation" --kind attention --label 2 --dpi 1
 "${display[@]}" $gatescope render 3d "${source[@]}" --gate attentionblock2 --camera anterior --size 600 \
   --dpi 110 --out "$out/render_3d.png"
 
-# The workbench on the demo (docs/workbench.md): the same case, and the A | B | difference mode.
-"${display[@]}" build/bin/gatescope-workbench --evaluation "$evaluation" --case "$case_id" --width 1600 --height 1000 \
-  --screenshot "$out/workbench_demo.png" --frames 4
-"${display[@]}" build/bin/gatescope-workbench --evaluation "$evaluation" --case "$case_id" --width 1600 --height 1000 \
-  --side-by-side --screenshot "$out/workbench_compare.png" --frames 4
+# The workbench on the demo (docs/workbench.md), by replaying scripts/workbench_tour.json: the case, the
+# A | B | difference mode, translucent fills, the open dialog's browser; and the layout at 1024x700.
+"${display[@]}" build/bin/gatescope-workbench --evaluation "$evaluation" --case "$case_id" \
+  --play scripts/workbench_tour.json
+echo '[{"screenshot": "docs/images/workbench_1024.png"}]' > "$out/.small.json"
+"${display[@]}" build/bin/gatescope-workbench --evaluation "$evaluation" --case "$case_id" --width 1024 --height 700 \
+  --play "$out/.small.json"
+rm -f "$out/.small.json"
