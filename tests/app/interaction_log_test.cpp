@@ -106,7 +106,7 @@ TEST_CASE("the recorder turns raw events into the steps a user took", "[app]") {
   r.character('l');
   r.character(U'\u00e9');  // UTF-8
   r.key(340, 0);           // shift alone: nothing
-  r.setBusy(true);  // a task runs: the next steps replay without waiting for it
+  r.setBusy(true);         // a task runs: the next steps replay without waiting for it
   r.key('Q', kModCtrl);
   r.setBusy(false);
   r.screenshot("shot.png");

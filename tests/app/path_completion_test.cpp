@@ -13,10 +13,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-//  root/ evaluation_a/ evaluation_b/ models/ .hidden/ scan.nii.gz scan.png notes.txt .secret.json model.json
+//  root/ evaluation_a/ evaluation_b/ models/ .hidden/ scan.nii.gz scan.png notes.txt .secret.json
+//  model.json
 fs::path tree() {
   const fs::path root = gatescope::test::scratchDir("path_completion");
-  for (const char* folder : {"evaluation_a", "evaluation_b", "models", ".hidden"}) fs::create_directories(root / folder);
+  for (const char* folder : {"evaluation_a", "evaluation_b", "models", ".hidden"})
+    fs::create_directories(root / folder);
   for (const char* file : {"scan.nii.gz", "scan.png", "notes.txt", ".secret.json", "model.json"})
     std::ofstream(root / file) << "x";
   return root;
@@ -30,11 +32,12 @@ std::vector<std::string> names(const std::vector<FolderEntry>& entries) {
 
 }  // namespace
 
-TEST_CASE("folders list folders first, then the files a browser asks for, without hidden ones", "[app]") {
+TEST_CASE("folders list folders first, then the files a browser asks for, without hidden ones",
+          "[app]") {
   const fs::path root = tree();
   CHECK(names(listFolder(root, PathKind::OpenFile)) ==
-        std::vector<std::string>{"evaluation_a/", "evaluation_b/", "models/", "model.json", "notes.txt", "scan.nii.gz",
-                                 "scan.png"});
+        std::vector<std::string>{"evaluation_a/", "evaluation_b/", "models/", "model.json",
+                                 "notes.txt", "scan.nii.gz", "scan.png"});
   CHECK(names(listFolder(root, PathKind::OpenFile, {".nii", ".nii.gz"})) ==
         std::vector<std::string>{"evaluation_a/", "evaluation_b/", "models/", "scan.nii.gz"});
   CHECK(names(listFolder(root, PathKind::Folder)) ==
@@ -58,17 +61,19 @@ TEST_CASE("Tab completes to the longest shared start, and a lone folder gets its
   const std::string base = root.string() + "/";
   CHECK(completePath(base + "ev", root, PathKind::Folder) == base + "evaluation_");
   CHECK(completePath(base + "evaluation_b", root, PathKind::Folder) == base + "evaluation_b/");
-  CHECK(completePath(base + "mo", root, PathKind::OpenFile) == base + "model");  // models/ and model.json
+  CHECK(completePath(base + "mo", root, PathKind::OpenFile) ==
+        base + "model");  // models/ and model.json
   CHECK(completePath(base + "mo", root, PathKind::Folder) == base + "models/");
   CHECK(completePath(base + "sc", root, PathKind::OpenFile, {".png"}) == base + "scan.png");
   CHECK(completePath(base + "zz", root, PathKind::OpenFile) == base + "zz");  // nothing matches
-  CHECK(completePath("ev", root, PathKind::Folder) == "evaluation_");         // relative stays relative
+  CHECK(completePath("ev", root, PathKind::Folder) == "evaluation_");  // relative stays relative
 }
 
 TEST_CASE("start places: the start folder, home and beside recent files, each once", "[app]") {
   const fs::path root = tree();
   setenv("HOME", (root / "models").c_str(), 1);
-  const auto places = startPlaces(root, {(root / "evaluation_a").string(), (root / "evaluation_b").string(),
-                                         "/nowhere/at/all/session.json"});
+  const auto places =
+      startPlaces(root, {(root / "evaluation_a").string(), (root / "evaluation_b").string(),
+                         "/nowhere/at/all/session.json"});
   CHECK(places == std::vector<fs::path>{root, root / "models"});  // both evaluations lie in root
 }

@@ -28,7 +28,8 @@ int completeOnTab(ImGuiInputTextCallbackData* data) {
   if (data->EventFlag != ImGuiInputTextFlags_CallbackCompletion) return 0;
   const auto* request = static_cast<const CompletionRequest*>(data->UserData);
   const std::string typed(data->Buf, static_cast<size_t>(data->BufTextLen));
-  const std::string completed = completePath(typed, startFolder(), request->kind, *request->extensions);
+  const std::string completed =
+      completePath(typed, startFolder(), request->kind, *request->extensions);
   if (completed != typed) {
     data->DeleteChars(0, data->BufTextLen);
     data->InsertChars(0, completed.c_str());
@@ -38,14 +39,15 @@ int completeOnTab(ImGuiInputTextCallbackData* data) {
 
 }  // namespace
 
-bool pathField(const char* label, std::string& path, PathKind kind, const std::vector<std::string>& extensions,
-               float width) {
+bool pathField(const char* label, std::string& path, PathKind kind,
+               const std::vector<std::string>& extensions, float width) {
   ImGui::PushID(label);
   CompletionRequest request{kind, &extensions};
   ImGui::SetNextItemWidth(width);
-  const bool entered = ImGui::InputText("##path", &path,
-                                        ImGuiInputTextFlags_CallbackCompletion | ImGuiInputTextFlags_EnterReturnsTrue,
-                                        completeOnTab, &request);
+  const bool entered = ImGui::InputText(
+      "##path", &path,
+      ImGuiInputTextFlags_CallbackCompletion | ImGuiInputTextFlags_EnterReturnsTrue, completeOnTab,
+      &request);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Tab completes the path");
   ImGui::SameLine();
   if (ImGui::Button("...")) ImGui::OpenPopup("browse");
@@ -55,15 +57,16 @@ bool pathField(const char* label, std::string& path, PathKind kind, const std::v
   }
   if (ImGui::BeginPopup("browse")) {
     if (fileBrowser("browser", path, kind, extensions)) ImGui::CloseCurrentPopup();
-    if (ImGui::Button(kind == PathKind::Folder ? "choose this folder" : "close")) ImGui::CloseCurrentPopup();
+    if (ImGui::Button(kind == PathKind::Folder ? "choose this folder" : "close"))
+      ImGui::CloseCurrentPopup();
     ImGui::EndPopup();
   }
   ImGui::PopID();
   return entered;
 }
 
-bool fileBrowser(const char* id, std::string& path, PathKind kind, const std::vector<std::string>& extensions,
-                 float height) {
+bool fileBrowser(const char* id, std::string& path, PathKind kind,
+                 const std::vector<std::string>& extensions, float height) {
   bool picked = false;
   ImGui::PushID(id);
   const TypedPath typed = splitTypedPath(path, startFolder());
@@ -72,7 +75,8 @@ bool fileBrowser(const char* id, std::string& path, PathKind kind, const std::ve
   ImGui::TextDisabled("places");
   for (const fs::path& place : startPlaces(startFolder(), recentFiles())) {
     const std::string name = place.filename().empty() ? place.string() : place.filename().string();
-    if (ImGui::Selectable((name + "##" + place.string()).c_str(), typed.folder == place)) path = place.string() + "/";
+    if (ImGui::Selectable((name + "##" + place.string()).c_str(), typed.folder == place))
+      path = place.string() + "/";
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", place.string().c_str());
   }
   ImGui::EndChild();
@@ -80,7 +84,8 @@ bool fileBrowser(const char* id, std::string& path, PathKind kind, const std::ve
   // The folder the typed path lies in, its entries that start with what was typed of a name.
   ImGui::BeginChild("entries", ImVec2(380, height), true);
   ImGui::TextDisabled("%s", typed.folder.string().c_str());
-  if (typed.folder.has_parent_path() && typed.folder != typed.folder.root_path() && ImGui::Selectable("../"))
+  if (typed.folder.has_parent_path() && typed.folder != typed.folder.root_path() &&
+      ImGui::Selectable("../"))
     path = typed.folder.parent_path().string() + "/";
   const std::vector<FolderEntry> entries = listFolder(typed.folder, kind, extensions);
   bool any = false;
@@ -94,7 +99,8 @@ bool fileBrowser(const char* id, std::string& path, PathKind kind, const std::ve
     }
   }
   if (!any && entries.empty())
-    ImGui::TextDisabled(kind == PathKind::Folder ? "(no folders here)" : "(no matching files or folders here)");
+    ImGui::TextDisabled(kind == PathKind::Folder ? "(no folders here)"
+                                                 : "(no matching files or folders here)");
   else if (!any)
     ImGui::TextDisabled("(nothing here starts with '%s')", typed.prefix.c_str());
   ImGui::EndChild();

@@ -12,12 +12,12 @@ namespace gatescope::workbench {
 
 // A path field with Tab completion and a "..." button that opens the browser in a popup. True
 // when Enter confirmed the path.
-bool pathField(const char* label, std::string& path, PathKind kind, const std::vector<std::string>& extensions = {},
-               float width = 420.0f);
+bool pathField(const char* label, std::string& path, PathKind kind,
+               const std::vector<std::string>& extensions = {}, float width = 420.0f);
 
 // The browser drawn in place, `height` pixels tall: a click on a folder opens it, on a file picks
 // it. True when a file was double-clicked (picked and confirmed).
-bool fileBrowser(const char* id, std::string& path, PathKind kind, const std::vector<std::string>& extensions,
-                 float height = 220.0f);
+bool fileBrowser(const char* id, std::string& path, PathKind kind,
+                 const std::vector<std::string>& extensions, float height = 220.0f);
 
 }  // namespace gatescope::workbench

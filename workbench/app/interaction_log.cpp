@@ -22,12 +22,12 @@ constexpr int kMaxFrames = 100000;
 
 // GLFW's key codes of the keys that have names (letters and digits are their ASCII codes).
 constexpr std::pair<const char*, int> kNamedKeys[] = {
-    {"Space", 32},     {"Escape", 256}, {"Enter", 257},  {"Tab", 258},      {"Backspace", 259},
-    {"Insert", 260},   {"Delete", 261}, {"Right", 262},  {"Left", 263},     {"Down", 264},
-    {"Up", 265},       {"PageUp", 266}, {"PageDown", 267}, {"Home", 268},   {"End", 269},
-    {"F1", 290},       {"F2", 291},     {"F3", 292},     {"F4", 293},       {"F5", 294},
-    {"F6", 295},       {"F7", 296},     {"F8", 297},     {"F9", 298},       {"F10", 299},
-    {"F11", 300},      {"F12", 301},
+    {"Space", 32},   {"Escape", 256}, {"Enter", 257},    {"Tab", 258},  {"Backspace", 259},
+    {"Insert", 260}, {"Delete", 261}, {"Right", 262},    {"Left", 263}, {"Down", 264},
+    {"Up", 265},     {"PageUp", 266}, {"PageDown", 267}, {"Home", 268}, {"End", 269},
+    {"F1", 290},     {"F2", 291},     {"F3", 292},       {"F4", 293},   {"F5", 294},
+    {"F6", 295},     {"F7", 296},     {"F8", 297},       {"F9", 298},   {"F10", 299},
+    {"F11", 300},    {"F12", 301},
 };
 constexpr std::pair<const char*, int> kModifiers[] = {
     {"Ctrl", kModCtrl}, {"Shift", kModShift}, {"Alt", kModAlt}, {"Super", kModSuper}};
@@ -79,10 +79,11 @@ class StepReader {
       step.text = string(argument, name);
       const auto chord = parseKeyName(step.text);
       if (!chord)
-        fail(fmt::format("unknown key '{}' (keys: letters, digits, Tab, Enter, Escape, Space, "
-                         "Backspace, Delete, Up, Down, Left, Right, Home, End, PageUp, PageDown, "
-                         "F1-F12, with Ctrl+, Shift+, Alt+)",
-                         step.text.substr(0, 40)));
+        fail(
+            fmt::format("unknown key '{}' (keys: letters, digits, Tab, Enter, Escape, Space, "
+                        "Backspace, Delete, Up, Down, Left, Right, Home, End, PageUp, PageDown, "
+                        "F1-F12, with Ctrl+, Shift+, Alt+)",
+                        step.text.substr(0, 40)));
       step.key = chord->key, step.mods = chord->mods;
     } else if (name == "text") {
       step.kind = Step::Kind::Text;
@@ -125,15 +126,17 @@ class StepReader {
       step.device = f.string("device", "auto");
       const Json& models = f.at("models");
       if (!models.is_array() || models.empty() || models.size() > 2)
-        fail(fmt::format("inspect.models takes a list of one or two model files, found {}", jsonExcerpt(models)));
+        fail(fmt::format("inspect.models takes a list of one or two model files, found {}",
+                         jsonExcerpt(models)));
       for (const auto& model : models) step.models.push_back(string(model, "inspect.models"));
     } else if (name == "set") {
       step.kind = Step::Kind::Set;
       step.settings = settings(argument);
     } else {
-      fail(fmt::format("unknown step '{}' (steps: select_case, key, text, click, drag, scroll, "
-                       "frames, screenshot, set, open, inspect)",
-                       name.substr(0, 40)));
+      fail(
+          fmt::format("unknown step '{}' (steps: select_case, key, text, click, drag, scroll, "
+                      "frames, screenshot, set, open, inspect)",
+                      name.substr(0, 40)));
     }
     return step;
   }
@@ -205,10 +208,14 @@ class StepReader {
     if (f.has("show_b")) s.show_prediction_b = f.boolean("show_b");
     if (f.has("plane")) {
       const std::string plane = f.string("plane");
-      if (plane == "axial") s.plane = Plane::Axial;
-      else if (plane == "coronal") s.plane = Plane::Coronal;
-      else if (plane == "sagittal") s.plane = Plane::Sagittal;
-      else f.fail("plane", "is \"axial\", \"coronal\" or \"sagittal\"");
+      if (plane == "axial")
+        s.plane = Plane::Axial;
+      else if (plane == "coronal")
+        s.plane = Plane::Coronal;
+      else if (plane == "sagittal")
+        s.plane = Plane::Sagittal;
+      else
+        f.fail("plane", "is \"axial\", \"coronal\" or \"sagittal\"");
     }
     return s;
   }
@@ -233,7 +240,8 @@ std::optional<KeyChord> parseKeyName(const std::string& name) {
       }
     }
   }
-  if (rest.size() == 1 && ((rest[0] >= 'A' && rest[0] <= 'Z') || (rest[0] >= '0' && rest[0] <= '9'))) {
+  if (rest.size() == 1 &&
+      ((rest[0] >= 'A' && rest[0] <= 'Z') || (rest[0] >= '0' && rest[0] <= '9'))) {
     chord.key = rest[0];
     return chord;
   }
@@ -251,7 +259,8 @@ std::optional<KeyChord> parseKeyName(const std::string& name) {
 
 std::string keyName(int key, int mods) {
   std::string base;
-  if ((key >= 'A' && key <= 'Z') || (key >= '0' && key <= '9')) base = std::string(1, static_cast<char>(key));
+  if ((key >= 'A' && key <= 'Z') || (key >= '0' && key <= '9'))
+    base = std::string(1, static_cast<char>(key));
   for (const auto& [name, code] : kNamedKeys)
     if (code == key) base = name;
   if (base.empty()) return {};
@@ -263,7 +272,8 @@ std::string keyName(int key, int mods) {
 
 std::vector<Step> parseSteps(const nlohmann::json& steps, const std::string& source) {
   if (!steps.is_array())
-    throw FormatError(fmt::format("{}: expected a list of steps, found {}", source, jsonKind(steps)));
+    throw FormatError(
+        fmt::format("{}: expected a list of steps, found {}", source, jsonKind(steps)));
   std::vector<Step> parsed;
   for (size_t i = 0; i < steps.size(); ++i)
     parsed.push_back(StepReader(steps[i], fmt::format("{}: step {}", source, i + 1)).read());

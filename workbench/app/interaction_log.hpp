@@ -32,7 +32,7 @@ namespace gatescope::workbench {
 
 // The settings a "set" step changes; unset fields stay as they are.
 struct ViewSettings {
-  std::optional<std::string> gate;          // a gate name or "mean"
+  std::optional<std::string> gate;  // a gate name or "mean"
   std::optional<ColormapName> colormap;
   std::optional<double> opacity;            // 0..1
   std::optional<double> threshold;          // 0..1
@@ -50,15 +50,27 @@ enum class MouseButton { Left = 0, Right = 1, Middle = 2 };  // Dear ImGui's ord
 inline constexpr int kModShift = 1, kModCtrl = 2, kModAlt = 4, kModSuper = 8;
 
 struct Step {
-  enum class Kind { SelectCase, Key, Text, Click, Drag, Scroll, Frames, Screenshot, Set, Open, Inspect };
+  enum class Kind {
+    SelectCase,
+    Key,
+    Text,
+    Click,
+    Drag,
+    Scroll,
+    Frames,
+    Screenshot,
+    Set,
+    Open,
+    Inspect
+  };
   Kind kind = Kind::Frames;
-  std::string text;        // case id, typed text, screenshot file, path; the key's name
-  double x0 = 0, y0 = 0;   // click, scroll, start of a drag
-  double x1 = 0, y1 = 0;   // end of a drag
+  std::string text;       // case id, typed text, screenshot file, path; the key's name
+  double x0 = 0, y0 = 0;  // click, scroll, start of a drag
+  double x1 = 0, y1 = 0;  // end of a drag
   MouseButton button = MouseButton::Left;
-  int key = 0;             // GLFW key code
-  int mods = 0;            // kMod* bits (key and scroll)
-  int count = 0;           // scroll notches, frames
+  int key = 0;    // GLFW key code
+  int mods = 0;   // kMod* bits (key and scroll)
+  int count = 0;  // scroll notches, frames
   ViewSettings settings;
   // inspect: the image is `text`.
   std::string reference, device;

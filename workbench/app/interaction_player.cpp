@@ -1,11 +1,11 @@
 #include "workbench/app/interaction_player.hpp"
 
+#include <fmt/format.h>
 #include <imgui.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <fmt/format.h>
 
 namespace gatescope::workbench {
 
@@ -23,8 +23,8 @@ double now() {
 }
 
 const char* kindName(Step::Kind kind) {
-  static const char* names[] = {"select_case", "key",        "text", "click", "drag",
-                                "scroll",      "frames",     "screenshot", "set", "open", "inspect"};
+  static const char* names[] = {"select_case", "key",        "text", "click", "drag",   "scroll",
+                                "frames",      "screenshot", "set",  "open",  "inspect"};
   return names[static_cast<int>(kind)];
 }
 
@@ -143,7 +143,8 @@ void InteractionPlayer::beforeFrame(ImGuiIO& io) {
   io.MouseWheel = input.wheel;
   io.MouseWheelH = 0;
   std::memset(io.KeysDown, 0, sizeof(io.KeysDown));
-  if (input.key > 0 && input.key < static_cast<int>(sizeof(io.KeysDown))) io.KeysDown[input.key] = true;
+  if (input.key > 0 && input.key < static_cast<int>(sizeof(io.KeysDown)))
+    io.KeysDown[input.key] = true;
   io.KeyCtrl = input.mods & kModCtrl;
   io.KeyShift = input.mods & kModShift;
   io.KeyAlt = input.mods & kModAlt;

@@ -11,7 +11,8 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return text;
 }
 
@@ -26,7 +27,8 @@ bool hasExtension(const std::string& name, const std::vector<std::string>& exten
 
 }  // namespace
 
-std::vector<FolderEntry> listFolder(const fs::path& folder, PathKind kind, const std::vector<std::string>& extensions) {
+std::vector<FolderEntry> listFolder(const fs::path& folder, PathKind kind,
+                                    const std::vector<std::string>& extensions) {
   std::vector<FolderEntry> folders, files;
   std::error_code error;
   fs::directory_iterator it(folder, fs::directory_options::skip_permission_denied, error);
@@ -57,7 +59,8 @@ TypedPath splitTypedPath(const std::string& typed, const fs::path& base) {
   if (path.is_relative()) path = base / path;
   if (typed.back() == '/' || typed == "~") {
     fs::path folder = path.lexically_normal();
-    if (folder.filename().empty() && folder != folder.root_path()) folder = folder.parent_path();  // "a/b/" -> "a/b"
+    if (folder.filename().empty() && folder != folder.root_path())
+      folder = folder.parent_path();  // "a/b/" -> "a/b"
     return {folder, ""};
   }
   return {path.parent_path().lexically_normal(), path.filename().string()};
@@ -91,7 +94,8 @@ std::vector<fs::path> startPlaces(const fs::path& start, const std::vector<std::
   };
   add(start);
   if (const char* home = std::getenv("HOME")) add(home);
-  for (const std::string& r : recent) add(fs::path(r).parent_path());  // beside an evaluation or session
+  for (const std::string& r : recent)
+    add(fs::path(r).parent_path());  // beside an evaluation or session
   return places;
 }
 

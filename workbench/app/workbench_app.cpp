@@ -742,7 +742,7 @@ void WorkbenchApp::drawCaseBrowser(float x, float y, float w, float h) {
         ImGui::PopStyleColor();
         if (ImGui::IsItemHovered())
           ImGui::SetTooltip("%s", row.status != "ok" ? row.status.c_str()
-                                                     : "no saved predictions (evaluate --save-predictions)");
+                                                     : "no saved predictions: File > Run an evaluation... saves every case's");
       }
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(number(row.dice_a).c_str());
