@@ -47,13 +47,25 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def wait_until_idle(pid, what, limit=120.0):
+    """Waits until the workbench has used under a tenth of a core for a second (loading is done)."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        c0 = cpu_seconds(pid)
+        time.sleep(1.0)
+        if cpu_seconds(pid) - c0 < 0.1:
+            return
+    raise RuntimeError(f"still busy {limit:.0f} s after {what}")
+
+
 recording = out / "recorded.json"
 proc = subprocess.Popen([workbench, "--evaluation", evaluation, "--case", "abdomen_041", "--record", recording],
                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 try:
-    time.sleep(8)  # the window opens and abdomen_041 loads
+    time.sleep(2)
     if proc.poll() is not None:
         raise RuntimeError(f"the workbench exited early ({proc.returncode}): {proc.stderr.read()[-1500:]}")
+    wait_until_idle(proc.pid, "the start")  # the window opens and abdomen_041 loads
     # At rest: a few seconds without input.
     t0, c0 = time.monotonic(), cpu_seconds(proc.pid)
     time.sleep(6)
@@ -68,7 +80,7 @@ try:
     xdo("windowfocus", "--sync", window)
     xdo("mousemove", 60, 236)   # abdomen_042's row in the case browser
     xdo("click", 1)
-    time.sleep(4)               # abdomen_042 loads
+    wait_until_idle(proc.pid, "selecting abdomen_042")
     xdo("key", "Tab")           # A | B | difference
     xdo("key", "Tab")           # and back
     xdo("mousemove", 520, 190)  # over the axial view
@@ -79,12 +91,21 @@ try:
         xdo("mousemove", x, y)
     xdo("mouseup", 3)
     xdo("key", "ctrl+q")
-    proc.wait(timeout=60)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        problems.append("Ctrl+Q did not close the workbench within 30 s")
+except RuntimeError as e:
+    problems.append(str(e))
 finally:
     if proc.poll() is None:
-        proc.kill()
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 stderr = proc.stderr.read()
-if proc.returncode != 0:
+if proc.returncode != 0 and not problems:
     problems.append(f"the recorded session exited {proc.returncode}: {stderr[-1500:]}")
 if not recording.exists():
     problems.append(f"--record wrote nothing: {stderr[-1500:]}")

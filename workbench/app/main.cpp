@@ -55,7 +55,8 @@ struct InputLog {
 InputLog g_input;
 
 // Between the backend's NewFrame and ImGui::NewFrame: a tap released before this frame is shown down
-// for this frame (with its modifiers), then up again.
+// for this frame, then up again; a key pressed since the last frame comes with the modifiers held
+// when it was pressed (Ctrl may be let go before the frame sees Q).
 void showQuickTaps(GLFWwindow* window, ImGuiIO& io) {
   for (const int key : g_input.tapped_last_frame)
     if (key >= 0 && key < IM_ARRAYSIZE(io.KeysDown)) io.KeysDown[key] = glfwGetKey(window, key) == GLFW_PRESS;
@@ -63,11 +64,13 @@ void showQuickTaps(GLFWwindow* window, ImGuiIO& io) {
   for (const auto& [key, mods] : g_input.taps) {
     if (key < 0 || key >= IM_ARRAYSIZE(io.KeysDown) || io.KeysDown[key]) continue;
     io.KeysDown[key] = true;
+    g_input.tapped_last_frame.push_back(key);
+  }
+  for (const auto& [key, mods] : g_input.pressed) {
     io.KeyCtrl = io.KeyCtrl || (mods & GLFW_MOD_CONTROL);
     io.KeyShift = io.KeyShift || (mods & GLFW_MOD_SHIFT);
     io.KeyAlt = io.KeyAlt || (mods & GLFW_MOD_ALT);
     io.KeySuper = io.KeySuper || (mods & GLFW_MOD_SUPER);
-    g_input.tapped_last_frame.push_back(key);
   }
   g_input.taps.clear();
   g_input.pressed.clear();
