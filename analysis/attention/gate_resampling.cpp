@@ -1,6 +1,8 @@
 #include "analysis/attention/gate_resampling.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <vector>
 
 #include "analysis/core/error.hpp"
@@ -91,6 +93,29 @@ Volume<float> interpolateLinear(const Volume<float>& source, const Index3& targe
       const float a = wk.w_lo[s], b = wk.w_hi[s];
       for (int64_t n = 0; n < plane_size; ++n) to[n] = a * lo[n] + b * hi[n];
     }
+  return out;
+}
+
+Volume<float> resampleNearest(const Volume<float>& source, const Geometry& target) {
+  const Geometry& grid = source.geometry();
+  // world -> source index, composed once: source index = inverse(L_source) (world - origin_source)
+  const Mat3 to_source = inverse(grid.linearPart());
+  Volume<float> out(target, 1, std::numeric_limits<float>::quiet_NaN());
+  for (int64_t k = 0; k < target.dims[2]; ++k)
+    for (int64_t j = 0; j < target.dims[1]; ++j)
+      for (int64_t i = 0; i < target.dims[0]; ++i) {
+        const Vec3 world =
+            target.indexToWorld({static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)});
+        Index3 nearest{};
+        bool inside = true;
+        for (int r = 0; r < 3; ++r) {
+          double at = 0.0;
+          for (int c = 0; c < 3; ++c) at += to_source[r][c] * (world[c] - grid.origin[c]);
+          nearest[r] = std::lround(at);
+          inside = inside && nearest[r] >= 0 && nearest[r] < grid.dims[r];
+        }
+        if (inside) out(i, j, k) = source(nearest[0], nearest[1], nearest[2]);
+      }
   return out;
 }
 

@@ -13,4 +13,10 @@ namespace gatescope {
 [[nodiscard]] Volume<float> interpolateLinear(const Volume<float>& source, const Index3& target, const Geometry& grid,
                                               bool align_corners);
 
+// Channel 0 of `source` brought onto `target` by nearest-neighbour sampling in world space: each
+// target voxel takes the source voxel nearest to its centre, NaN where that lies outside the
+// source grid. For showing a gate's native map on the image grid as the network computed it,
+// blocky.
+[[nodiscard]] Volume<float> resampleNearest(const Volume<float>& source, const Geometry& target);
+
 }  // namespace gatescope

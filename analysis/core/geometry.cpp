@@ -24,6 +24,38 @@ Vec3 Geometry::indexToWorld(const Vec3& ijk) const {
   return world;
 }
 
+Mat3 inverse(const Mat3& m) {
+  const double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+                     m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+                     m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+  Mat3 r{};
+  r[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / det;
+  r[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det;
+  r[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / det;
+  r[1][0] = (m[1][2] * m[2][0] - m[1][0] * m[2][2]) / det;
+  r[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det;
+  r[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / det;
+  r[2][0] = (m[1][0] * m[2][1] - m[1][1] * m[2][0]) / det;
+  r[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det;
+  r[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det;
+  return r;
+}
+
+Mat3 Geometry::linearPart() const {
+  Mat3 m{};
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) m[r][c] = direction[r][c] * spacing_mm[c];
+  return m;
+}
+
+Vec3 Geometry::worldToIndex(const Vec3& world) const {
+  const Mat3 to_index = inverse(linearPart());
+  Vec3 index{};
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) index[r] += to_index[r][c] * (world[c] - origin[c]);
+  return index;
+}
+
 Geometry Geometry::fromAffine(const Index3& dims, const Affine& affine) {
   Geometry g;
   g.dims = dims;

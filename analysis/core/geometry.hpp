@@ -14,6 +14,9 @@ using Mat3 = std::array<std::array<double, 3>, 3>;
 using Affine = std::array<std::array<double, 4>, 4>;
 
 [[nodiscard]] Mat3 identityMatrix();
+// The inverse of a 3x3 matrix by its adjugate; the caller makes sure it is invertible (a grid's
+// voxel-to-world matrix always is).
+[[nodiscard]] Mat3 inverse(const Mat3& m);
 
 // Where a voxel grid sits in the world. Voxel index (i, j, k) is the order stored in the file,
 // i varying fastest in memory. world = origin + direction * diag(spacing_mm) * (i, j, k).
@@ -27,6 +30,10 @@ struct Geometry {
   [[nodiscard]] bool is2D() const { return dims[2] == 1; }
   [[nodiscard]] Affine affine() const;
   [[nodiscard]] Vec3 indexToWorld(const Vec3& ijk) const;
+  // The linear part of indexToWorld: direction * diag(spacing_mm).
+  [[nodiscard]] Mat3 linearPart() const;
+  // Continuous voxel coordinates of a world point: the inverse of indexToWorld.
+  [[nodiscard]] Vec3 worldToIndex(const Vec3& world) const;
   // Spacing and direction from the columns of a voxel-to-world matrix (shears are not kept).
   [[nodiscard]] static Geometry fromAffine(const Index3& dims, const Affine& affine);
   // Same dims, and spacing, origin and direction equal within a relative tolerance.

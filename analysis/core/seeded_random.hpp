@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -14,6 +15,20 @@ class SeededRandom {
  public:
   explicit SeededRandom(uint64_t seed) {
     for (auto& word : state_) word = splitMix64(seed);
+  }
+  // A stream from a state its caller derived (four words, not all zero).
+  [[nodiscard]] static SeededRandom fromState(const std::array<uint64_t, 4>& state) {
+    SeededRandom random(0);
+    random.state_ = state;
+    return random;
+  }
+
+  // SplitMix64: advances `x` and returns the next word of its sequence.
+  [[nodiscard]] static uint64_t splitMix64(uint64_t& x) {
+    uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
   }
 
   [[nodiscard]] uint64_t next() {
@@ -50,14 +65,8 @@ class SeededRandom {
 
  private:
   static uint64_t rotateLeft(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  static uint64_t splitMix64(uint64_t& x) {
-    uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
 
-  uint64_t state_[4];
+  std::array<uint64_t, 4> state_;
 };
 
 }  // namespace gatescope

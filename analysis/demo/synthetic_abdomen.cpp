@@ -13,6 +13,7 @@
 
 #include "analysis/core/error.hpp"
 #include "analysis/core/image.hpp"
+#include "analysis/core/seeded_random.hpp"
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/nifti_io.hpp"
 
@@ -85,43 +86,21 @@ double hundredths(double value) {
   return std::round(value * 100.0) / 100.0 + 0.0;
 }
 
-uint64_t splitMix(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 // What a stream is used for, so that the anatomy, the appearance and each slice's noise of a case
 // are independent: drawing one more layout never shifts the noise.
 enum class Stream : uint64_t { Layout = 1, Appearance = 2, Noise = 3 };
 
-// xoshiro256** seeded through splitmix64 from (seed, case index, purpose, slice): each case draws
-// from its own stream, so it does not depend on how many cases are generated or in what order.
+// core/seeded_random's xoshiro256**, seeded through SplitMix64 from (seed, case index, purpose,
+// slice): each case draws from its own stream, so it does not depend on how many cases are
+// generated or in what order.
 class RandomStream {
  public:
-  RandomStream(uint64_t seed, int index, Stream purpose, int64_t slice = 0) {
-    uint64_t state = seed;
-    for (uint64_t key : {static_cast<uint64_t>(index), static_cast<uint64_t>(purpose),
-                         static_cast<uint64_t>(slice)})
-      state = splitMix(state) ^ key;
-    for (uint64_t& word : state_) word = splitMix(state);
-  }
+  RandomStream(uint64_t seed, int index, Stream purpose, int64_t slice = 0)
+      : random_(streamState(seed, index, purpose, slice)) {}
 
-  uint64_t next() {
-    const uint64_t result = rotateLeft(state_[1] * 5, 7) * 9;
-    const uint64_t shifted = state_[1] << 17;
-    state_[2] ^= state_[0];
-    state_[3] ^= state_[1];
-    state_[1] ^= state_[2];
-    state_[0] ^= state_[3];
-    state_[2] ^= shifted;
-    state_[3] = rotateLeft(state_[3], 45);
-    return result;
-  }
   // [0, 1) with 53 random bits.
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  double uniform(double low, double high) { return low + (high - low) * uniform(); }
+  double uniform() { return random_.uniform(); }
+  double uniform(double low, double high) { return random_.uniform(low, high); }
   int below(int n) { return static_cast<int>(uniform() * n); }
   // Standard normal by Marsaglia's polar method.
   double normal() {
@@ -142,8 +121,17 @@ class RandomStream {
   }
 
  private:
-  static uint64_t rotateLeft(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::array<uint64_t, 4> state_{};
+  static SeededRandom streamState(uint64_t seed, int index, Stream purpose, int64_t slice) {
+    uint64_t state = seed;
+    for (uint64_t key : {static_cast<uint64_t>(index), static_cast<uint64_t>(purpose),
+                         static_cast<uint64_t>(slice)})
+      state = SeededRandom::splitMix64(state) ^ key;
+    std::array<uint64_t, 4> words{};
+    for (uint64_t& word : words) word = SeededRandom::splitMix64(state);
+    return SeededRandom::fromState(words);
+  }
+
+  SeededRandom random_;
   bool has_spare_ = false;
   double spare_ = 0.0;
 };

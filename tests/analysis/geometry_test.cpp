@@ -5,6 +5,8 @@
 
 using gatescope::Affine;
 using gatescope::Geometry;
+using gatescope::Mat3;
+using gatescope::Vec3;
 
 TEST_CASE("affine is direction times spacing plus origin", "[volume]") {
   Geometry g;
@@ -65,4 +67,31 @@ TEST_CASE("sameGrid tolerates rounding but not real differences", "[volume]") {
   Geometry f = a;
   f.direction[0][0] = -1.0;
   CHECK_FALSE(a.sameGrid(f));
+}
+
+TEST_CASE("inverse undoes a matrix, worldToIndex undoes indexToWorld", "[volume]") {
+  const Mat3 m{{{2, 0, 0}, {0, 0, -3}, {0, 1, 0}}};
+  const Mat3 expected{{{0.5, 0, 0}, {0, 0, 1}, {0, -1.0 / 3.0, 0}}};  // worked out by hand
+  const Mat3 r = gatescope::inverse(m);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) CHECK(r[i][j] == Approx(expected[i][j]).margin(1e-12));
+
+  Geometry lps;  // reflected axes, anisotropic spacing
+  lps.dims = {20, 16, 8};
+  lps.spacing_mm = {1, 1, 2};
+  lps.origin = {10, 20, -5};
+  lps.direction = {{{-1, 0, 0}, {0, -1, 0}, {0, 0, 1}}};
+  const Vec3 world = lps.indexToWorld({3, 4, 5});
+  CHECK(world == Vec3{7, 16, 5});
+  const Vec3 back = lps.worldToIndex({7, 16, 5});
+  for (int a = 0; a < 3; ++a) CHECK(back[a] == Approx(Vec3{3, 4, 5}[a]));
+
+  Geometry rotated;  // voxel axis i along world y, j along -x
+  rotated.spacing_mm = {2, 3, 1};
+  rotated.origin = {1, 1, 1};
+  rotated.direction = {{{0, -1, 0}, {1, 0, 0}, {0, 0, 1}}};
+  const Vec3 at = rotated.worldToIndex({1 - 6, 1 + 2, 1});  // index (1, 2, 0): x -= 3 * 2, y += 2 * 1
+  CHECK(at[0] == Approx(1.0));
+  CHECK(at[1] == Approx(2.0));
+  CHECK(at[2] == Approx(0.0).margin(1e-12));
 }

@@ -55,3 +55,29 @@ TEST_CASE("gate resampling refuses a target smaller than what it keeps", "[atten
   grid.dims = {9, 8, 8};
   CHECK_THROWS_AS(interpolateLinear(Volume<float>(native), {8, 8, 8}, grid, false), GeometryError);
 }
+
+TEST_CASE("nearest resampling takes the source voxel nearest each target centre, NaN outside", "[attention]") {
+  // A 2x2 source of 2 mm voxels whose centres sit at 0.5 and 2.5 mm; a 5x4 target of 1 mm voxels
+  // from 0 mm. Target x = 0..3 falls on source 0, 0, 1, 1 (-0.25, 0.25, 0.75, 1.25 rounded); x = 4
+  // (source index 1.75 -> 2) lies outside.
+  Geometry source_grid;
+  source_grid.dims = {2, 2, 1};
+  source_grid.spacing_mm = {2, 2, 1};
+  source_grid.origin = {0.5, 0.5, 0};
+  Volume<float> source(source_grid);
+  for (int64_t j = 0; j < 2; ++j)
+    for (int64_t i = 0; i < 2; ++i) source(i, j, 0) = static_cast<float>(10 * i + j);
+  Geometry target;
+  target.dims = {5, 4, 1};
+  const Volume<float> out = resampleNearest(source, target);
+  CHECK(out.geometry().sameGrid(target));
+  const int nearest[] = {0, 0, 1, 1};
+  for (int64_t y = 0; y < 4; ++y)
+    for (int64_t x = 0; x < 5; ++x) {
+      INFO("x " << x << " y " << y);
+      if (x == 4)
+        CHECK(std::isnan(out(x, y, 0)));
+      else
+        CHECK(out(x, y, 0) == static_cast<float>(10 * nearest[x] + nearest[y]));
+    }
+}

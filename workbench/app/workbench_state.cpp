@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "analysis/attention/gate_resampling.hpp"
 #include "analysis/core/error.hpp"
 #include "analysis/evaluation/evaluation_report.hpp"
 #include "analysis/io/file_util.hpp"
@@ -75,39 +76,6 @@ double sortKey(const CaseRow& row, CaseSort sort) {
 
 bool sameWindow(const WindowLevel& a, const WindowLevel& b) {
   return a.center == b.center && a.width == b.width;
-}
-
-// The inverse of a 3x3 matrix (a voxel-to-world linear part: never singular for a valid grid).
-Mat3 inverse(const Mat3& m) {
-  const double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-                     m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-                     m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-  Mat3 r{};
-  r[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / det;
-  r[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det;
-  r[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / det;
-  r[1][0] = (m[1][2] * m[2][0] - m[1][0] * m[2][2]) / det;
-  r[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det;
-  r[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / det;
-  r[2][0] = (m[1][0] * m[2][1] - m[1][1] * m[2][0]) / det;
-  r[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det;
-  r[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det;
-  return r;
-}
-
-// Continuous voxel coordinates of a world point (the inverse of Geometry::indexToWorld).
-Vec3 worldToIndex(const Geometry& g, const Mat3& inverse_linear, const Vec3& world) {
-  Vec3 index{};
-  for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < 3; ++c) index[r] += inverse_linear[r][c] * (world[c] - g.origin[c]);
-  return index;
-}
-
-Mat3 linearPart(const Geometry& g) {
-  Mat3 m{};
-  for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < 3; ++c) m[r][c] = g.direction[r][c] * g.spacing_mm[c];
-  return m;
 }
 
 LabelLayer labelLayer(const Volume<int32_t>& labels, Rgba color, const LayerSettings& layers) {
@@ -381,29 +349,6 @@ bool WorkbenchState::hasNativeGate(int model, const std::string& gate) const {
                      [&](const auto& native) { return native.first == gate; });
 }
 
-Volume<float> WorkbenchState::nativeOnImageGrid(const Volume<float>& native) const {
-  const Geometry& image = case_->volumes.image.geometry();
-  const Geometry& grid = native.geometry();
-  const Mat3 to_native = inverse(linearPart(grid));
-  Volume<float> out(image, 1,
-                    std::numeric_limits<float>::quiet_NaN());  // NaN: outside the gate's grid
-  for (int64_t k = 0; k < image.dims[2]; ++k)
-    for (int64_t j = 0; j < image.dims[1]; ++j)
-      for (int64_t i = 0; i < image.dims[0]; ++i) {
-        const Vec3 world = image.indexToWorld(
-            {static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)});
-        const Vec3 at = worldToIndex(grid, to_native, world);
-        Index3 nearest{};
-        bool inside = true;
-        for (int a = 0; a < 3; ++a) {
-          nearest[a] = std::lround(at[a]);
-          inside = inside && nearest[a] >= 0 && nearest[a] < grid.dims[a];
-        }
-        if (inside) out(i, j, k) = native(nearest[0], nearest[1], nearest[2]);
-      }
-  return out;
-}
-
 const Volume<float>* WorkbenchState::overlayVolume(int model) const {
   if (!case_ || model < 0 || model >= static_cast<int>(case_->models.size())) return nullptr;
   const ModelOutputs& outputs = case_->models[model];
@@ -423,7 +368,7 @@ const Volume<float>* WorkbenchState::overlayVolume(int model) const {
   CachedVolume computed{case_generation_, gate, native, 0, {}};
   if (native) {
     for (const auto& [name, volume] : outputs.native_gates)
-      if (name == gate) computed.volume = nativeOnImageGrid(volume);
+      if (name == gate) computed.volume = resampleNearest(volume, case_->volumes.image.geometry());
   } else {
     computed.volume = meanOfGates(outputs.gates);
   }

@@ -230,7 +230,6 @@ class WorkbenchState {
   [[nodiscard]] SliceScene imageScene(Plane plane) const;
   [[nodiscard]] const SavedCase& requireCase() const;
   [[nodiscard]] PictureSettings pictureSettings() const;
-  [[nodiscard]] Volume<float> nativeOnImageGrid(const Volume<float>& native) const;
   // Both models have probabilities with a channel for the focus label.
   [[nodiscard]] bool differenceFromProbabilities() const;
 
