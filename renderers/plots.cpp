@@ -21,95 +21,6 @@ constexpr double kPointRadiusPt = 1.8;
 constexpr Rgba kNeutralColor{150, 150, 150, 255};
 constexpr Rgba kZeroLineColor{160, 160, 160, 255};
 
-const Json& emptyJson() {
-  static const Json empty = Json::object();
-  return empty;
-}
-
-const Json& child(const Json& parent, const std::string& key) {
-  if (!parent.is_object()) return emptyJson();
-  const auto it = parent.find(key);
-  return it == parent.end() ? emptyJson() : *it;
-}
-
-// Label keys sort by value ("2" before "10").
-bool labelBefore(const std::string& a, const std::string& b) {
-  const bool numeric = !a.empty() && !b.empty() && std::all_of(a.begin(), a.end(), ::isdigit) &&
-                       std::all_of(b.begin(), b.end(), ::isdigit);
-  if (numeric && a.size() != b.size()) return a.size() < b.size();
-  return a < b;
-}
-
-std::string joined(const std::vector<std::string>& items) {
-  std::string text;
-  for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
-  return text.empty() ? "none" : text;
-}
-
-void addUnique(std::vector<std::string>& list, const std::string& item) {
-  if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
-}
-
-std::vector<std::string> modelKeys(const Json& report) {
-  std::vector<std::string> keys;
-  for (const auto& [key, value] : child(report, "models").items()) keys.push_back(key);
-  return keys;
-}
-
-std::string modelName(const Json& report, const std::string& model) {
-  const Json& name = child(child(report, "models"), model).value("name", Json());
-  return name.is_string() ? name.get<std::string>() : model;
-}
-
-// The model's entry of a case when that model ran successfully on it (as the report's summary
-// counts it), else null.
-const Json* modelEntry(const Json& record, const std::string& model) {
-  const Json& entry = child(child(record, "models"), model);
-  if (entry.empty() || entry.value("status", "ok") != "ok") return nullptr;
-  return &entry;
-}
-
-std::optional<double> finiteNumber(const Json& value) {
-  const auto number = reportNumber(value);
-  if (!number || !std::isfinite(*number)) return std::nullopt;
-  return number;
-}
-
-const Json& cases(const Json& report) {
-  const Json& list = child(report, "cases");
-  static const Json empty = Json::array();
-  return list.is_array() ? list : empty;
-}
-
-ReportLabel resolveLabel(const Json& report, const std::string& report_name,
-                         const std::string& requested) {
-  std::vector<std::string> keys;
-  for (const auto& record : cases(report))
-    for (const auto& [model, entry] : child(record, "models").items()) {
-      for (const auto& [label, values] : child(entry, "labels").items()) addUnique(keys, label);
-      for (const auto& [gate, labels] : child(entry, "attention").items())
-        for (const auto& [label, values] : labels.items()) addUnique(keys, label);
-    }
-  std::sort(keys.begin(), keys.end(), labelBefore);
-  const Json& names = child(child(report, "dataset"), "labels");
-  const auto nameOf = [&](const std::string& key) {
-    const Json& name = child(names, key);
-    return name.is_string() ? name.get<std::string>() : key;
-  };
-  for (const auto& key : keys)
-    if (key == requested || nameOf(key) == requested) return {key, nameOf(key)};
-  std::vector<std::string> available;
-  for (const auto& key : keys)
-    available.push_back(nameOf(key) == key ? key : key + " (" + nameOf(key) + ")");
-  throw UsageError(report_name + ": no label '" + requested +
-                   "' in the report (available: " + joined(available) + ")");
-}
-
-std::optional<double> pValue(const Json& comparison) {
-  const auto p = reportNumber(child(comparison, "wilcoxon_p"));
-  return p && !std::isnan(*p) ? p : std::nullopt;
-}
-
 std::string countText(int64_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
@@ -239,138 +150,6 @@ std::string metricDisplayName(const std::string& key) {
   std::string text = key;
   std::replace(text.begin(), text.end(), '_', ' ');
   return text;
-}
-
-PairedMetricData pairedMetricData(const Json& report, const std::string& report_name,
-                                  const std::string& label, const std::string& metric) {
-  const std::vector<std::string> models = modelKeys(report);
-  for (const char* needed : {"A", "B"})
-    if (std::find(models.begin(), models.end(), needed) == models.end())
-      throw UsageError(report_name + ": a paired plot needs models A and B, the report has " +
-                       joined(models));
-  PairedMetricData data;
-  data.label = resolveLabel(report, report_name, label);
-  std::vector<std::string> metrics;
-  for (const auto& record : cases(report))
-    for (const char* model : {"A", "B"})
-      for (const auto& [key, value] :
-           child(child(child(child(record, "models"), model), "labels"), data.label.key).items())
-        if (reportNumber(value)) addUnique(metrics, key);
-  if (std::find(metrics.begin(), metrics.end(), metric) == metrics.end())
-    throw UsageError(report_name + ": no metric '" + metric + "' for label " + data.label.key +
-                     " (available: " + joined(metrics) + ")");
-  data.metric = metric;
-  data.model_a_name = modelName(report, "A");
-  data.model_b_name = modelName(report, "B");
-  data.higher_is_better = higherIsBetter(metric);
-  for (const auto& record : cases(report)) {
-    ++data.n_cases;
-    std::optional<double> values[2];
-    for (int m = 0; m < 2; ++m)
-      if (const Json* entry = modelEntry(record, m == 0 ? "A" : "B"))
-        values[m] = finiteNumber(child(child(child(*entry, "labels"), data.label.key), metric));
-    if (!values[0] || !values[1]) {
-      ++data.n_left_out;
-      continue;
-    }
-    data.case_ids.push_back(record.value("id", ""));
-    data.a.push_back(*values[0]);
-    data.b.push_back(*values[1]);
-  }
-  data.p_value = pValue(child(child(child(report, "comparison"), data.label.key), metric));
-  return data;
-}
-
-BlandAltmanData blandAltmanData(const Json& report, const std::string& report_name,
-                                const std::string& label) {
-  BlandAltmanData data;
-  data.label = resolveLabel(report, report_name, label);
-  const std::vector<std::string> models = modelKeys(report);
-  for (const auto& model : models) {
-    if (model != "A" && model != "B") continue;
-    BlandAltmanSeries series;
-    series.model = model;
-    series.model_name = modelName(report, model);
-    for (const auto& record : cases(report)) {
-      std::optional<double> reference, prediction;
-      if (const Json* entry = modelEntry(record, model)) {
-        const Json& values = child(child(*entry, "labels"), data.label.key);
-        reference = finiteNumber(child(values, "reference_volume_mm3"));
-        prediction = finiteNumber(child(values, "prediction_volume_mm3"));
-      }
-      if (!reference || !prediction) {
-        ++series.n_left_out;
-        continue;
-      }
-      series.case_ids.push_back(record.value("id", ""));
-      series.mean_ml.push_back((*reference + *prediction) / 2000.0);
-      series.difference_ml.push_back((*prediction - *reference) / 1000.0);
-    }
-    const Summary s = summarize(series.difference_ml);
-    if (s.n >= 1) series.bias_ml = s.mean;
-    if (s.n >= 2) series.sd_ml = s.std;
-    data.models.push_back(std::move(series));
-  }
-  if (data.models.empty())
-    throw UsageError(report_name + ": no model A or B in the report (models: " + joined(models) +
-                     ")");
-  data.n_cases = static_cast<int64_t>(cases(report).size());
-  return data;
-}
-
-GateStatisticsData gateStatisticsData(const Json& report, const std::string& report_name,
-                                      const std::string& label, const std::string& statistic,
-                                      const std::vector<std::string>& gates) {
-  GateStatisticsData data;
-  data.label = resolveLabel(report, report_name, label);
-  data.statistic = statistic;
-  data.higher_is_better = higherIsBetter(statistic);
-  data.n_cases = static_cast<int64_t>(cases(report).size());
-  std::vector<std::string> report_gates, statistics;
-  for (const auto& model : modelKeys(report)) {
-    if (model != "A" && model != "B") continue;
-    for (const auto& record : cases(report))
-      for (const auto& [gate, labels] :
-           child(child(child(record, "models"), model), "attention").items()) {
-        addUnique(report_gates, gate);
-        addUnique(data.models, model);
-        for (const auto& [key, value] : child(labels, data.label.key).items())
-          if (reportNumber(value)) addUnique(statistics, key);
-      }
-  }
-  if (report_gates.empty())
-    throw UsageError(report_name +
-                     ": the report has no attention statistics (no model with gates)");
-  if (std::find(statistics.begin(), statistics.end(), statistic) == statistics.end())
-    throw UsageError(report_name + ": no attention statistic '" + statistic + "' for label " +
-                     data.label.key + " (available: " + joined(statistics) + ")");
-  for (const auto& gate : gates)
-    if (std::find(report_gates.begin(), report_gates.end(), gate) == report_gates.end())
-      throw UsageError(report_name + ": no gate '" + gate +
-                       "' in the report (available: " + joined(report_gates) + ")");
-  data.gates = gates.empty() ? report_gates : gates;
-  std::sort(data.models.begin(), data.models.end());
-  for (const auto& gate : data.gates) {
-    for (const auto& model : data.models) {
-      GateStatisticSeries series{gate, model, modelName(report, model), {}, {}, 0};
-      for (const auto& record : cases(report)) {
-        std::optional<double> value;
-        if (const Json* entry = modelEntry(record, model))
-          value = finiteNumber(
-              child(child(child(child(*entry, "attention"), gate), data.label.key), statistic));
-        if (!value) {
-          ++series.n_left_out;
-          continue;
-        }
-        series.case_ids.push_back(record.value("id", ""));
-        series.values.push_back(*value);
-      }
-      data.series.push_back(std::move(series));
-    }
-    data.p_values.push_back(pValue(child(
-        child(child(child(report, "attention_comparison"), gate), data.label.key), statistic)));
-  }
-  return data;
 }
 
 PlotArea drawPairedMetricPlot(Canvas& canvas, const PairedMetricData& data, PlotBox box) {
@@ -672,6 +451,39 @@ PlotArea drawGateStatisticsPlot(Canvas& canvas, const GateStatisticsData& data, 
   drawCategoryAxis(canvas, area, categories, x_label);
   drawLegend(canvas, box, legend);
   return area;
+}
+
+std::optional<ReportPlotKind> parseReportPlotKind(const std::string& name) {
+  if (name == "paired") return ReportPlotKind::Paired;
+  if (name == "bland-altman") return ReportPlotKind::BlandAltman;
+  if (name == "attention") return ReportPlotKind::Attention;
+  return std::nullopt;
+}
+
+Canvas drawReportPlot(const ReportModel& report, const ReportPlotRequest& request) {
+  std::string label = request.label;
+  if (label.empty()) {
+    const std::vector<int> measured = report.measuredLabels();
+    if (measured.empty()) throw FormatError(report.source() + ": the report names no measured labels");
+    label = std::to_string(measured.front());
+  }
+  Canvas canvas(kColumnPlotWidthPt, kColumnPlotHeightPt);
+  switch (request.kind) {
+    case ReportPlotKind::Paired:
+      (void)drawPairedMetricPlot(canvas, pairedMetricData(report, label, request.metric));
+      break;
+    case ReportPlotKind::BlandAltman:
+      (void)drawBlandAltmanPlot(canvas, blandAltmanData(report, label));
+      break;
+    case ReportPlotKind::Attention: {
+      const GateStatisticsData data = gateStatisticsData(report, label, request.statistic);
+      const double boxes = static_cast<double>(data.gates.size() * data.models.size());
+      canvas = Canvas(std::max(kColumnPlotWidthPt, kColumnPlotWidthPt * boxes / 4.0), kColumnPlotHeightPt);
+      (void)drawGateStatisticsPlot(canvas, data);
+      break;
+    }
+  }
+  return canvas;
 }
 
 }  // namespace gatescope

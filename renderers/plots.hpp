@@ -2,96 +2,19 @@
 
 #include <cstdint>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "analysis/evaluation/report_series.hpp"
 #include "renderers/canvas.hpp"
 #include "renderers/plot_axes.hpp"
 
 namespace gatescope {
 
-// Plots of an evaluation report (analysis/evaluation, docs/report.schema.json): plain data
-// extracted from the report (the workbench draws or tabulates the same data), then drawn onto a
-// Canvas that the caller writes as PNG, PDF or SVG. Missing, failed, NaN and infinite values are
-// left out and counted; the figure says how many.
-//
-// The extractors take the report and its file name (for messages). `label` is a label value
-// ("1") or its name in report["dataset"]["labels"] ("liver"). Unknown labels, metrics, gates or
-// statistics throw UsageError naming the file and listing what the report has.
-
-struct ReportLabel {
-  std::string key;   // "1"
-  std::string name;  // "liver" (the key when the dataset names no labels)
-};
-
-// One metric of one label for models A and B, case by case.
-struct PairedMetricData {
-  std::string metric;  // report key, e.g. "dice", "hd95_mm"
-  ReportLabel label;
-  std::string model_a_name, model_b_name;
-  std::optional<bool> higher_is_better;  // none for counts and volumes
-  std::vector<std::string> case_ids;     // cases where both models have a finite value
-  std::vector<double> a, b;              // aligned with case_ids
-  int64_t n_cases = 0;                   // cases in the report
-  int64_t n_left_out = 0;                // cases without a finite value from both models
-  std::optional<double> p_value;         // Wilcoxon signed-rank p, report["comparison"]
-};
-
-// Volumes of one label for one model, in ml (mm3 / 1000).
-struct BlandAltmanSeries {
-  std::string model;  // "A", "B"
-  std::string model_name;
-  std::vector<std::string> case_ids;
-  std::vector<double> mean_ml;        // (reference + prediction) / 2
-  std::vector<double> difference_ml;  // prediction - reference
-  int64_t n_left_out = 0;
-  double bias_ml = std::numeric_limits<double>::quiet_NaN();  // mean difference
-  double sd_ml = std::numeric_limits<double>::quiet_NaN();  // sample SD (n - 1) of the differences
-
-  [[nodiscard]] double lowerLimit() const { return bias_ml - 1.96 * sd_ml; }
-  [[nodiscard]] double upperLimit() const { return bias_ml + 1.96 * sd_ml; }
-};
-
-struct BlandAltmanData {
-  ReportLabel label;
-  int64_t n_cases = 0;
-  std::vector<BlandAltmanSeries> models;  // A, then B when the report has it
-};
-
-// One attention statistic of one label at one gate of one model, case by case.
-struct GateStatisticSeries {
-  std::string gate;
-  std::string model;  // "A", "B"
-  std::string model_name;
-  std::vector<std::string> case_ids;
-  std::vector<double> values;
-  int64_t n_left_out = 0;  // cases without a finite value (failed, gate or label missing, NaN/inf)
-};
-
-struct GateStatisticsData {
-  std::string statistic;  // e.g. "mass_in_reference"
-  ReportLabel label;
-  std::optional<bool> higher_is_better;
-  std::vector<std::string> gates;               // report order
-  std::vector<std::string> models;              // the models with gates: "A", "B" or both
-  std::vector<GateStatisticSeries> series;      // gate by gate, models in `models` order
-  std::vector<std::optional<double>> p_values;  // per gate: Wilcoxon p from attention_comparison
-  int64_t n_cases = 0;
-};
-
-[[nodiscard]] PairedMetricData pairedMetricData(const nlohmann::ordered_json& report,
-                                                const std::string& report_name,
-                                                const std::string& label,
-                                                const std::string& metric);
-[[nodiscard]] BlandAltmanData blandAltmanData(const nlohmann::ordered_json& report,
-                                              const std::string& report_name,
-                                              const std::string& label);
-// `gates` empty: every gate of the report.
-[[nodiscard]] GateStatisticsData gateStatisticsData(
-    const nlohmann::ordered_json& report, const std::string& report_name, const std::string& label,
-    const std::string& statistic = "mass_in_reference", const std::vector<std::string>& gates = {});
+// Plots of an evaluation report: the data comes from analysis/evaluation/report_series (what a
+// plot shows, taken from a ReportModel), drawn onto a Canvas that the caller writes as PNG, PDF or
+// SVG. The figure says how many values were left out.
 
 // "Dice", "HD95 (mm)", "NSD 1 mm", "mass in reference": axis labels for report keys.
 [[nodiscard]] std::string metricDisplayName(const std::string& key);
@@ -118,5 +41,22 @@ PlotArea drawBlandAltmanPlot(Canvas& canvas, const BlandAltmanData& data, PlotBo
 // (offset by kGateModelOffset to the left for A and right for B when both have gates).
 inline constexpr double kGateModelOffset = 0.2;
 PlotArea drawGateStatisticsPlot(Canvas& canvas, const GateStatisticsData& data, PlotBox box = {});
+
+// --- the report plot recipe: what `gatescope render plot` writes and the workbench shows ---
+
+enum class ReportPlotKind { Paired, BlandAltman, Attention };
+// "paired", "bland-altman", "attention"; std::nullopt for anything else.
+[[nodiscard]] std::optional<ReportPlotKind> parseReportPlotKind(const std::string& name);
+
+struct ReportPlotRequest {
+  ReportPlotKind kind = ReportPlotKind::Paired;
+  std::string label;                           // key or name; empty: the first measured label
+  std::string metric = "dice";                 // paired
+  std::string statistic = "mass_in_reference";  // attention
+};
+
+// The plot on a paper column's canvas (wider for many gates: a column per four boxes). FormatError
+// when no label is given and the report names no measured labels; the extractors' UsageErrors.
+[[nodiscard]] Canvas drawReportPlot(const ReportModel& report, const ReportPlotRequest& request);
 
 }  // namespace gatescope

@@ -165,14 +165,19 @@ void drawCaseMetricTable(const char* id, const char* first_column, const std::ve
   const bool two = per_model.size() > 1;
   static constexpr std::pair<const char*, const char*> kMetrics[] = {
       {"dice", "Dice"}, {"hd95_mm", "HD95 mm"}, {"assd_mm", "ASSD mm"}, {"precision", "precision"}, {"recall", "recall"}};
-  const int rows = static_cast<int>(per_model[0].size()) * 6;
+  // Every label any model has values for (a model that failed on the case has none).
+  std::vector<std::string> labels;
+  for (const auto& model : per_model)
+    for (const auto& [label, _] : model.items())
+      if (std::find(labels.begin(), labels.end(), label) == labels.end()) labels.push_back(label);
+  const int rows = static_cast<int>(labels.size()) * 6;
   if (!beginPanelTable(id, two ? 4 : 2, rows)) return;
   ImGui::TableSetupScrollFreeze(1, 1);
   ImGui::TableSetupColumn(first_column);
   for (size_t m = 0; m < per_model.size() && m < 2; ++m) ImGui::TableSetupColumn(titles[m].c_str());
   if (two) ImGui::TableSetupColumn("A-B");
   ImGui::TableHeadersRow();
-  for (const auto& [label, _] : per_model[0].items()) {
+  for (const std::string& label : labels) {
     const int value = std::stoi(label);
     ImGui::TableNextRow();
     ImGui::TableNextColumn();
@@ -588,7 +593,7 @@ void WorkbenchApp::drawDialogs() {
             confirm("figure written to " + fs::absolute(*path).string());
             break;
           case 6:
-            writeFileAtomically(*path, state_.report()->dump(2) + "\n");
+            writeFileAtomically(*path, state_.report()->json().dump(2) + "\n");
             confirm("report written to " + fs::absolute(*path).string());
             break;
           case 7: screenshot_request_ = *path; break;
@@ -686,12 +691,9 @@ void WorkbenchApp::drawCaseBrowser(float x, float y, float w, float h) {
     shown = "..." + shown.substr(std::min(shown.size(), size_t{4}));
   ImGui::TextDisabled("%s", shown.c_str());
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", dir.c_str());
-  for (const char* key : {"A", "B"}) {
-    if (!report["models"].contains(key)) continue;
-    const auto& m = report["models"][key];
-    ImGui::TextColored(modelTextColor(key[0] == 'A' ? 0 : 1), "%s: %s", key, m.value("name", key).c_str());
-    ImGui::TextDisabled("  %s, %zu gates, %s", m.value("architecture", "?").c_str(),
-                        m.contains("gates") ? m["gates"].size() : size_t{0}, m.value("device", "?").c_str());
+  for (const ReportModel::Model& m : report.models()) {
+    ImGui::TextColored(modelTextColor(m.key == "A" ? 0 : 1), "%s: %s", m.key.c_str(), m.name.c_str());
+    ImGui::TextDisabled("  %s, %zu gates, %s", m.architecture.c_str(), m.gates.size(), m.device.c_str());
   }
   const auto& names = state_.labelNames();
   const std::string current = names.count(state_.browser_label) ? names.at(state_.browser_label) : std::to_string(state_.browser_label);
@@ -1116,29 +1118,30 @@ void WorkbenchApp::drawMetrics() {
     drawImageMetrics();
     return;
   }
-  const auto& report = *state_.report();
-  const std::string id = state_.currentCaseId();
-  const nlohmann::ordered_json* entry = nullptr;
-  for (const auto& c : report["cases"])
-    if (c.value("id", "") == id) entry = &c;
+  const ReportModel& report = *state_.report();
+  const nlohmann::ordered_json* entry = report.caseRecord(state_.currentCaseId());
   if (!entry) return;
-  const bool two = report["models"].contains("B");
+  const bool two = report.hasModel("B");
   const auto& names = state_.labelNames();
+  // Each model's values where it ran on this case (a failed model's column shows "-").
   std::vector<nlohmann::ordered_json> per_model;
-  for (const char* key : {"A", "B"})
-    if ((*entry)["models"].contains(key))
-      per_model.push_back((*entry)["models"][key].value("labels", nlohmann::ordered_json::object()));
+  for (const ReportModel::Model& m : report.models()) {
+    const nlohmann::ordered_json* result = ReportModel::modelResult(*entry, m.key);
+    per_model.push_back(result ? result->value("labels", nlohmann::ordered_json::object())
+                               : nlohmann::ordered_json::object());
+  }
   drawCaseMetricTable("case metrics", "this case", {"A", "B"}, per_model, names);
-  if (!two || !report.contains("comparison")) return;
+  const nlohmann::ordered_json* comparison = report.comparison();
+  if (!two || !comparison) return;
   ImGui::Spacing();
-  ImGui::TextDisabled("dataset, paired over %s cases (Wilcoxon)", number(reportValue(report["dataset"].value("cases", nlohmann::ordered_json(0))), "{:.0f}").c_str());
-  if (beginPanelTable("##comparison", 4, static_cast<int>(report["comparison"].size()))) {
+  ImGui::TextDisabled("dataset, paired over %zu cases (Wilcoxon)", report.caseCount());
+  if (beginPanelTable("##comparison", 4, static_cast<int>(comparison->size()))) {
     ImGui::TableSetupColumn("label");
     ImGui::TableSetupColumn("Dice A-B");
     ImGui::TableSetupColumn("p");
     ImGui::TableSetupColumn("better");
     ImGui::TableHeadersRow();
-    for (const auto& [label, metrics] : report["comparison"].items()) {
+    for (const auto& [label, metrics] : comparison->items()) {
       if (!metrics.contains("dice")) continue;
       const auto& d = metrics["dice"];
       const int value = std::stoi(label);
@@ -1166,15 +1169,13 @@ void WorkbenchApp::drawMetrics() {
   if (plot_key_ != key) {
     plot_key_ = key;
     try {
-      const std::string label = std::to_string(state_.browser_label);
-      Canvas canvas(kColumnPlotWidthPt, kColumnPlotHeightPt);
-      if (plot_kind_ <= 1)
-        (void)drawPairedMetricPlot(canvas, pairedMetricData(report, "report.json", label, plot_kind_ == 0 ? "dice" : "hd95_mm"));
-      else if (plot_kind_ == 2)
-        (void)drawBlandAltmanPlot(canvas, blandAltmanData(report, "report.json", label));
-      else
-        (void)drawGateStatisticsPlot(canvas, gateStatisticsData(report, "report.json", label));
-      plot_.upload(canvas.rasterize(86.0));
+      static const ReportPlotRequest kRequests[] = {{ReportPlotKind::Paired, "", "dice"},
+                                                    {ReportPlotKind::Paired, "", "hd95_mm"},
+                                                    {ReportPlotKind::BlandAltman},
+                                                    {ReportPlotKind::Attention}};
+      ReportPlotRequest request = kRequests[std::clamp(plot_kind_, 0, 3)];
+      request.label = std::to_string(state_.browser_label);
+      plot_.upload(drawReportPlot(report, request).rasterize(86.0));
       plot_error_.clear();
     } catch (const std::exception& e) {
       plot_error_ = e.what();  // e.g. a report without model B or without gates
@@ -1248,12 +1249,8 @@ void WorkbenchApp::drawGateExplorer(float x, float y, float w, float h) {
   }
   // Each gate's attention statistics for this case and the focus label (else the browser's label).
   const std::string label = std::to_string(label_value);
-  const nlohmann::ordered_json* attention = nullptr;
   const std::string key = model == 0 ? "A" : "B";
-  if (state_.report())
-    for (const auto& entry : (*state_.report())["cases"])
-    if (entry.value("id", "") == c->volumes.id && entry["models"].contains(key) && entry["models"][key].contains("attention"))
-      attention = &entry["models"][key]["attention"];
+  const nlohmann::ordered_json* record = state_.report() ? state_.report()->caseRecord(c->volumes.id) : nullptr;
   for (size_t g = 0; g < outputs.gates.size(); ++g) {
     if (g > 0) ImGui::SameLine(0, 16);
     ImGui::BeginGroup();
@@ -1262,11 +1259,13 @@ void WorkbenchApp::drawGateExplorer(float x, float y, float w, float h) {
     ImGui::Image(t.id(), ImVec2(tw, tile));
     // Short lines, each narrower than a tile: neighbours' statistics never run into each other.
     ImGui::TextUnformatted(outputs.gates[g].first.c_str());
-    if (attention && attention->contains(outputs.gates[g].first) && (*attention)[outputs.gates[g].first].contains(label)) {
-      const auto& s = (*attention)[outputs.gates[g].first][label];
-      ImGui::TextDisabled("mass %s", number(reportValue(s.value("mass_in_reference", nlohmann::ordered_json("nan")))).c_str());
+    if (record && ReportModel::attentionStatistics(*record, key, outputs.gates[g].first, label)) {
+      const auto statistic = [&](const char* name) {
+        return ReportModel::attentionStatistic(*record, key, outputs.gates[g].first, label, name).value_or(std::nan(""));
+      };
+      ImGui::TextDisabled("mass %s", number(statistic("mass_in_reference")).c_str());
       ImGui::SameLine();
-      ImGui::TextDisabled("contrast %s", number(reportValue(s.value("contrast", nlohmann::ordered_json("nan"))), "{:.2f}").c_str());
+      ImGui::TextDisabled("contrast %s", number(statistic("contrast"), "{:.2f}").c_str());
     }
     ImGui::EndGroup();
     ImGui::SameLine(0, 16);

@@ -11,7 +11,7 @@
 
 #include "analysis/attention/gate_resampling.hpp"
 #include "analysis/core/error.hpp"
-#include "analysis/evaluation/evaluation_report.hpp"
+#include "analysis/evaluation/report_model.hpp"
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/json_file.hpp"
 #include "renderers/figures.hpp"
@@ -24,7 +24,6 @@ using Json = nlohmann::ordered_json;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr const char* kModelKeys[] = {"A", "B"};
 constexpr size_t kMaxRecentFiles = 10;
 constexpr double kFillOpacity = 0.4;
 
@@ -32,28 +31,6 @@ std::string lowercase(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   return text;
-}
-
-// A case's metric for one model and label from the report; NaN when it has none.
-double caseMetric(const Json& c, const char* model, int label, const char* metric) {
-  const auto models = c.find("models");
-  if (models == c.end() || !models->contains(model)) return kNaN;
-  const Json& result = (*models)[model];
-  const auto labels = result.find("labels");
-  if (labels == result.end() || !labels->contains(std::to_string(label))) return kNaN;
-  const Json& values = (*labels)[std::to_string(label)];
-  const auto value = values.find(metric);
-  if (value == values.end()) return kNaN;
-  return reportNumber(*value).value_or(kNaN);
-}
-
-std::string caseStatus(const Json& c) {
-  if (c.value("status", "ok") != "ok") return c.value("error", std::string("error"));
-  if (const auto models = c.find("models"); models != c.end() && models->is_object())
-    for (const char* key : kModelKeys)
-      if (models->contains(key) && (*models)[key].value("status", "ok") != "ok")
-        return fmt::format("{}: {}", key, (*models)[key].value("error", std::string("error")));
-  return "ok";
 }
 
 double sortKey(const CaseRow& row, CaseSort sort) {
@@ -119,23 +96,13 @@ fs::path recentFilesPath() {
 // --- session ---
 
 void WorkbenchState::openEvaluation(const fs::path& dir) {
-  Json report = readEvaluationReport(dir);
-  if (!report["cases"].is_array())
-    throw FormatError((dir / "report.json").string() +
-                      ": \"cases\" is not a list (not a gatescope evaluation report)");
+  ReportModel report = ReportModel::read(dir);
   evaluation_dir_ = dir;
-  label_names_ = reportLabelNames(report);
-  const std::vector<std::string> saved = casesWithPredictions(dir, report);
+  label_names_ = report.labelNames();
+  const std::vector<std::string> saved = casesWithPredictions(dir, report.json());
   cases_with_predictions_ = {saved.begin(), saved.end()};
   // The browser shows a label the report has: its metric settings' labels, else the dataset's.
-  std::vector<int> labels;
-  const Json settings = report.value("settings", Json::object());
-  if (settings.contains("metrics") && settings["metrics"].contains("labels")) {
-    for (const auto& label : settings["metrics"]["labels"]) labels.push_back(label.get<int>());
-  } else {
-    for (const auto& [value, name] : label_names_)
-      if (value > 0) labels.push_back(value);
-  }
+  const std::vector<int> labels = report.metricLabels();
   if (!labels.empty() && std::find(labels.begin(), labels.end(), browser_label) == labels.end())
     browser_label = labels.front();
   report_ = std::move(report);
@@ -153,16 +120,20 @@ std::vector<CaseRow> WorkbenchState::caseRows(const std::string& filter, CaseSor
   std::vector<CaseRow> rows;
   if (!report_) return rows;
   const std::string needle = lowercase(filter);
-  for (const auto& c : (*report_)["cases"]) {
+  const std::string label = std::to_string(browser_label);
+  const auto value = [&](const Json& c, const char* model, const char* metric) {
+    return ReportModel::metric(c, model, label, metric).value_or(kNaN);
+  };
+  for (const auto& c : report_->cases()) {
     CaseRow row;
     row.id = c.value("id", std::string());
     if (lowercase(row.id).find(needle) == std::string::npos) continue;
-    row.status = caseStatus(c);
+    row.status = ReportModel::caseStatus(c);
     row.has_predictions = cases_with_predictions_.contains(row.id);
-    row.dice_a = caseMetric(c, "A", browser_label, "dice");
-    row.dice_b = caseMetric(c, "B", browser_label, "dice");
-    row.hd95_a = caseMetric(c, "A", browser_label, "hd95_mm");
-    row.hd95_b = caseMetric(c, "B", browser_label, "hd95_mm");
+    row.dice_a = value(c, "A", "dice");
+    row.dice_b = value(c, "B", "dice");
+    row.hd95_a = value(c, "A", "hd95_mm");
+    row.hd95_b = value(c, "B", "hd95_mm");
     row.dice_difference = row.dice_a - row.dice_b;  // NaN when either is
     rows.push_back(std::move(row));
   }

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "analysis/evaluation/report_model.hpp"
 #include "analysis/evaluation/saved_case.hpp"
 #include "workbench/app/interaction_log.hpp"
 #include "renderers/colormap.hpp"
@@ -98,7 +99,7 @@ class WorkbenchState {
   // such label.
   void openEvaluation(const std::filesystem::path& dir);
   [[nodiscard]] const std::filesystem::path& evaluationDir() const { return evaluation_dir_; }
-  [[nodiscard]] const std::optional<nlohmann::ordered_json>& report() const { return report_; }
+  [[nodiscard]] const std::optional<ReportModel>& report() const { return report_; }
   [[nodiscard]] const std::map<int, std::string>& labelNames() const { return label_names_; }
 
   // --- case browser ---
@@ -234,7 +235,7 @@ class WorkbenchState {
   [[nodiscard]] bool differenceFromProbabilities() const;
 
   std::filesystem::path evaluation_dir_;
-  std::optional<nlohmann::ordered_json> report_;
+  std::optional<ReportModel> report_;
   std::map<int, std::string> label_names_;
   std::set<std::string> cases_with_predictions_;
   std::optional<SavedCase> case_;

@@ -30,7 +30,7 @@ int runCompare(const CompareOptions& o) {
   if (ec || !fs::is_directory(o.out)) throw IoError(o.out + ": cannot create the output folder");
   writeFileAtomically(fs::path(o.out) / "report.json", report.dump(2) + "\n");
   writeFileAtomically(fs::path(o.out) / "cases.csv", reportCsv(report));
-  if (!o.quiet) printReportSummary(report, std::cout);
+  if (!o.quiet) printReportSummary(ReportModel(report, (fs::path(o.out) / "report.json").string()), std::cout);
   std::cout << fmt::format("wrote {} and {}\n", (fs::path(o.out) / "report.json").string(),
                            (fs::path(o.out) / "cases.csv").string());
   return 0;

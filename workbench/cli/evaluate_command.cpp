@@ -44,7 +44,7 @@ int runEvaluation(EvaluationOptions options, bool quiet, const std::string& resu
                              (options.out / "journal.jsonl").string(), resume_hint);
     return 130;
   }
-  if (!quiet) printReportSummary(result.report, std::cout);
+  if (!quiet) printReportSummary(ReportModel(result.report, (options.out / "report.json").string()), std::cout);
   std::cout << fmt::format("wrote {} and {}\n", (options.out / "report.json").string(),
                            (options.out / "cases.csv").string());
   for (const auto& record : result.report["cases"])

@@ -308,29 +308,10 @@ struct PlotOptions {
 };
 
 int runPlot(const PlotOptions& o) {
-  const nlohmann::ordered_json report = readEvaluationReport(o.report);
-  const std::string name = (fs::is_directory(o.report) ? fs::path(o.report) / "report.json" : fs::path(o.report)).string();
-  // Default label: the first one the report measured.
-  std::string label = o.label;
-  if (label.empty()) {
-    const auto& labels = report["settings"]["metrics"]["labels"];
-    if (!labels.is_array() || labels.empty()) throw FormatError(name + ": the report names no measured labels");
-    label = std::to_string(labels.front().get<int>());
-  }
-  Canvas canvas(kColumnPlotWidthPt, kColumnPlotHeightPt);
-  if (o.kind == "paired") {
-    (void)drawPairedMetricPlot(canvas, pairedMetricData(report, name, label, o.metric));
-  } else if (o.kind == "bland-altman") {
-    (void)drawBlandAltmanPlot(canvas, blandAltmanData(report, name, label));
-  } else if (o.kind == "attention") {
-    const GateStatisticsData data = gateStatisticsData(report, name, label, o.statistic);
-    // Wider for many gates: a column's width per four boxes.
-    const double boxes = static_cast<double>(data.gates.size() * data.models.size());
-    canvas = Canvas(std::max(kColumnPlotWidthPt, kColumnPlotWidthPt * boxes / 4.0), kColumnPlotHeightPt);
-    (void)drawGateStatisticsPlot(canvas, data);
-  } else {
-    throw UsageError("--kind is paired, bland-altman or attention");
-  }
+  const ReportModel report = ReportModel::read(o.report);
+  const auto kind = parseReportPlotKind(o.kind);
+  if (!kind) throw UsageError("--kind is paired, bland-altman or attention");
+  const Canvas canvas = drawReportPlot(report, {*kind, o.label, o.metric, o.statistic});
   writeCanvas(canvas, o.output);
   return 0;
 }

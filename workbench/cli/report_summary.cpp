@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "analysis/evaluation/evaluation_report.hpp"
+#include "analysis/evaluation/report_model.hpp"
 
 namespace gatescope::cli {
 
@@ -16,9 +17,9 @@ std::string number(const Json& value, const char* format = "{:.3f}") {
   return fmt::format(fmt::runtime(format), *v);
 }
 
-std::string labelName(const Json& report, const std::string& label) {
-  const Json& names = report["dataset"].value("labels", Json::object());
-  return names.contains(label) ? fmt::format("{} {}", label, names[label].get<std::string>()) : label;
+std::string labelName(const ReportModel& report, const std::string& label) {
+  const std::string name = report.labelName(label);
+  return name == label ? label : fmt::format("{} {}", label, name);
 }
 
 bool isLabel(const std::string& key) { return !key.empty() && std::isdigit(static_cast<unsigned char>(key[0])); }
@@ -32,10 +33,12 @@ std::string hdKey(const Json& per_label) {
 
 }  // namespace
 
-void printReportSummary(const Json& report, std::ostream& out) {
-  for (const auto& [model, description] : report["models"].items()) {
-    const Json& summary = report["summary"][model];
-    out << fmt::format("model {}: {} ({}), {} case(s), {} failed\n", model, description.value("name", ""),
+void printReportSummary(const ReportModel& report, std::ostream& out) {
+  for (const ReportModel::Model& model : report.models()) {
+    const Json* found = report.summary(model.key);
+    const Json& summary = found ? *found : Json::object();
+    const Json& description = report.json()["models"][model.key];
+    out << fmt::format("model {}: {} ({}), {} case(s), {} failed\n", model.key, description.value("name", ""),
                        description.value("architecture", ""), summary.value("n_cases", 0), summary.value("n_failed", 0));
     for (const auto& [label, metrics] : summary.items()) {
       if (!isLabel(label)) continue;
@@ -62,9 +65,10 @@ void printReportSummary(const Json& report, std::ostream& out) {
       }
     }
   }
-  if (!report.contains("comparison")) return;
+  const Json* comparison = report.comparison();
+  if (!comparison) return;
   out << "A vs B (paired over cases where both succeeded; difference = A - B):\n";
-  for (const auto& [label, metrics] : report["comparison"].items()) {
+  for (const auto& [label, metrics] : comparison->items()) {
     for (const auto& [key, c] : metrics.items()) {
       if (key != "dice" && !(key.starts_with("hd") && key != "hd_mm")) continue;
       out << fmt::format("  label {:<16} {:<8} {:>+8.4f} [{}, {}]  Wilcoxon p {}  n {}  better: {}\n",

@@ -4,10 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/evaluation/report_model.hpp"
+
 namespace gatescope::cli {
 
 // A short text summary of an evaluation report: per model and label mean Dice and HD95, failed
 // cases, the paired A-B comparison, and per gate the attention mass inside each label.
-void printReportSummary(const nlohmann::ordered_json& report, std::ostream& out);
+void printReportSummary(const ReportModel& report, std::ostream& out);
 
 }  // namespace gatescope::cli
