@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
+#include "renderers/scene_recipes.hpp"
 
 namespace gatescope {
 
@@ -266,15 +267,8 @@ std::vector<Plane> planesOf(const std::vector<SliceChoice>& slices) {
 }
 
 ScalarLayer attentionLayer(const Volume<float>& gate, const FigureStyle& style) {
-  ScalarLayer layer;
-  layer.volume = &gate;
-  layer.colormap = style.attention_colormap;
-  layer.lo = 0.0;
-  layer.hi = 1.0;
-  layer.opacity = style.attention_opacity;
-  if (style.attention_threshold > 0.0) layer.threshold = style.attention_threshold;
-  layer.interpolation = style.interpolation;
-  return layer;
+  return gatescope::attentionLayer(gate, {style.attention_colormap, style.attention_opacity,
+                                          style.attention_threshold, style.interpolation});
 }
 
 FigurePanel panelOf(const SliceScene& scene, const CaseVolumes& c) {
@@ -400,14 +394,7 @@ PanelGrid comparisonFigure(const CaseVolumes& c, const ModelOutputs& a, const Mo
       row.push_back(panelOf(scene, c));
     }
     SliceScene scene = baseScene(c, choice.plane, slice, style, resolution);
-    ScalarLayer layer;
-    layer.volume = &difference;
-    layer.colormap = ColormapName::Diverging;
-    layer.lo = -1.0;
-    layer.hi = 1.0;
-    layer.opacity = 0.85;
-    layer.interpolation = Interpolation::Nearest;  // NaN (agreement) must not bleed into neighbours
-    scene.overlays.push_back(layer);
+    scene.overlays.push_back(differenceLayer(difference));
     addContours(scene, c, nullptr, style, resolution);
     row.push_back(panelOf(scene, c));
   }

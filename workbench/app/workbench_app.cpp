@@ -17,6 +17,7 @@
 #include "analysis/io/file_util.hpp"
 #include "renderers/figures.hpp"
 #include "renderers/plots.hpp"
+#include "renderers/scene_recipes.hpp"
 #include "workbench/app/file_browser.hpp"
 #if GATESCOPE_HAVE_VTK
 #include "renderers/volume_view.hpp"
@@ -949,23 +950,23 @@ void WorkbenchApp::draw3dView(float x, float y, float w, float h) {
       (!inputs3d_ || !(*inputs3d_ == inputs) || rendered_azimuth_ != azimuth_ || rendered_elevation_ != elevation_)) {
     try {
       if (!renderer3d_) renderer3d_ = std::make_unique<VolumeRenderer>();
-      VolumeScene scene;
-      scene.image = &c->volumes.image;
-      scene.gate = gate;
-      scene.colormap = state_.layers.colormap;
-      scene.threshold = std::max(0.3, state_.layers.threshold);
+      // The 3D recipe `gatescope render 3d` uses, with the layers' settings.
+      GateVolumeRequest request;
+      request.image = &c->volumes.image;
+      request.gate = gate;
+      request.colormap = state_.layers.colormap;
+      request.threshold = std::max(0.3, state_.layers.threshold);
+      const ModelOutputs* shown = model < static_cast<int>(c->models.size()) ? &c->models[static_cast<size_t>(model)] : nullptr;
+      if (state_.layers.show_reference && c->volumes.reference) request.reference = &*c->volumes.reference;
+      if (shown && shown->prediction) request.prediction = &*shown->prediction;
+      request.prediction_color = kPredictionColors[static_cast<size_t>(std::clamp(model, 0, 1))];
+      request.label_names = state_.labelNames();
+      request.focus_label = state_.layers.focus_label;
+      VolumeScene scene = gateVolumeScene(request);
       scene.camera = CameraPreset::Oblique;
       scene.azimuth_deg = azimuth_;
       scene.elevation_deg = elevation_;
       scene.width = scene.height = size;
-      const int focus = state_.layers.focus_label;
-      for (const auto& [value, name] : state_.labelNames()) {
-        if (value <= 0 || (focus > 0 && value != focus)) continue;
-        if (state_.layers.show_reference && c->volumes.reference)
-          scene.surfaces.push_back({&*c->volumes.reference, value, {255, 255, 0, 255}, 0.3, false});
-        if (model < static_cast<int>(c->models.size()) && c->models[static_cast<size_t>(model)].prediction)
-          scene.surfaces.push_back({&*c->models[static_cast<size_t>(model)].prediction, value, {255, 0, 255, 255}, 0.3, false});
-      }
       const RgbaImage picture = renderer3d_->render(scene);
       restore_context_();  // VTK leaves its own context current: upload into ours
       view3d_.upload(picture);
@@ -1235,12 +1236,7 @@ void WorkbenchApp::drawGateExplorer(float x, float y, float w, float h) {
     const double pixel_mm = std::max(frame.columns * frame.spacing_x, frame.rows * frame.spacing_y) / std::max(tile, 32.0f);
     for (size_t g = 0; g < outputs.gates.size(); ++g) {
       SliceScene scene = state_.sliceScene(plane, model);
-      ScalarLayer layer;
-      layer.volume = &outputs.gates[g].second;
-      layer.colormap = state_.layers.colormap;
-      layer.opacity = state_.layers.opacity;
-      if (state_.layers.threshold > 0) layer.threshold = state_.layers.threshold;
-      scene.overlays = {layer};
+      scene.overlays = {attentionLayer(outputs.gates[g].second, state_.attentionLook())};
       scene.pixel_mm = pixel_mm;
       if (!gate_textures_[g]) gate_textures_[g] = std::make_unique<Texture>();
       gate_textures_[g]->upload(composeSlice(scene));

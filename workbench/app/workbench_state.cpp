@@ -283,15 +283,9 @@ SliceScene WorkbenchState::sliceScene(Plane plane, int model) const {
   const int overlay_model =
       side_by_side && layers.overlay_model >= 0 ? model : layers.overlay_model;
   if (const Volume<float>* overlay = overlay_model >= 0 ? overlayVolume(overlay_model) : nullptr) {
-    ScalarLayer layer;
-    layer.volume = overlay;
-    layer.colormap = layers.colormap;
-    layer.opacity = layers.opacity;
-    layer.threshold = layers.threshold;
     // A native gate is shown blocky, as the network computed it.
     const bool native = layers.native_gate && hasNativeGate(overlay_model, layers.overlay_gate);
-    layer.interpolation = native ? Interpolation::Nearest : Interpolation::Linear;
-    scene.overlays.push_back(layer);
+    scene.overlays.push_back(attentionLayer(*overlay, attentionLook(native)));
   }
   if (layers.show_reference && c.volumes.reference)
     scene.labels.push_back(labelLayer(*c.volumes.reference, kReferenceColor, layers));
@@ -383,16 +377,8 @@ std::string WorkbenchState::differenceDescription() const {
 SliceScene WorkbenchState::differenceScene(Plane plane) const {
   const SavedCase& c = requireCase();
   SliceScene scene = imageScene(plane);
-  if (const Volume<float>* difference = differenceVolume()) {
-    ScalarLayer layer;
-    layer.volume = difference;
-    layer.colormap = ColormapName::Diverging;
-    layer.lo = -1.0;
-    layer.hi = 1.0;
-    layer.opacity = 0.85;
-    layer.interpolation = Interpolation::Nearest;  // NaN (agreement) must not bleed into neighbours
-    scene.overlays.push_back(layer);
-  }
+  if (const Volume<float>* difference = differenceVolume())
+    scene.overlays.push_back(differenceLayer(*difference));
   if (layers.show_reference && c.volumes.reference)
     scene.labels.push_back(labelLayer(*c.volumes.reference, kReferenceColor, layers));
   return scene;
@@ -447,6 +433,11 @@ std::string WorkbenchState::whyNoAttention(int model) const {
   return fmt::format("{} has no attention gates (an ungated network: nothing weights its skip "
                      "connections)",
                      outputs.name);
+}
+
+AttentionLook WorkbenchState::attentionLook(bool native) const {
+  return {layers.colormap, layers.opacity, layers.threshold,
+          native ? Interpolation::Nearest : Interpolation::Linear};
 }
 
 // --- picture keys ---

@@ -20,6 +20,7 @@
 #include "workbench/app/interaction_log.hpp"
 #include "renderers/colormap.hpp"
 #include "renderers/plot_axes.hpp"
+#include "renderers/scene_recipes.hpp"
 #include "renderers/slice_compositor.hpp"
 #include "renderers/window_level.hpp"
 
@@ -174,6 +175,8 @@ class WorkbenchState {
   // such gate. Computed volumes are cached until the case or these settings change.
   [[nodiscard]] const Volume<float>* overlayVolume(int model) const;
   [[nodiscard]] std::vector<std::string> gateNames(int model) const;  // "mean" first when several
+  // The overlay's look from the layer settings (the gate explorer draws every gate with it).
+  [[nodiscard]] AttentionLook attentionLook(bool native = false) const;
   [[nodiscard]] bool hasNativeGate(int model, const std::string& gate) const;
   bool side_by_side = false;  // A | B | difference
   // What a "set" step asks for (docs/workbench.md): the settings given change, the others stay.

@@ -12,6 +12,7 @@
 #if GATESCOPE_HAVE_FIGURES
 #include "renderers/figures.hpp"
 #include "renderers/plots.hpp"
+#include "renderers/scene_recipes.hpp"
 #include "renderers/volume_view.hpp"
 #endif
 
@@ -252,31 +253,26 @@ int run3d(const Render3dOptions& o) {
   if (!camera) throw UsageError(fmt::format("--camera is one of {}", fmt::join(cameraPresetNames(), ", ")));
   Volume<float> mean;
   const Volume<float>* gate = &findGate(model, o.gate, mean);
-  VolumeScene scene;
-  scene.image = &loaded.volumes.image;
-  scene.gate = gate;
-  scene.colormap = style.attention_colormap;
-  scene.threshold = style.attention_threshold;
-  scene.max_opacity = o.max_opacity;
+  std::vector<LegendEntry> legend;
+  GateVolumeRequest request;
+  request.image = &loaded.volumes.image;
+  request.gate = gate;
+  request.colormap = style.attention_colormap;
+  request.threshold = style.attention_threshold;
+  request.max_opacity = o.max_opacity;
+  request.reference = loaded.volumes.reference ? &*loaded.volumes.reference : nullptr;
+  request.prediction = model.prediction ? &*model.prediction : nullptr;
+  request.reference_color = style.reference_color;
+  request.prediction_color = style.prediction_color;
+  request.label_names = loaded.label_names;
+  request.focus_label = style.focus_label;
+  request.focus_label_name = style.focus_label_name;
+  VolumeScene scene = gateVolumeScene(request, &legend);
   scene.camera = *camera;
   scene.azimuth_deg = o.azimuth;
   scene.elevation_deg = o.elevation;
   scene.zoom = o.zoom;
   scene.width = scene.height = o.size;
-  std::vector<LegendEntry> legend;
-  const int focus = style.focus_label;
-  auto addSurfaces = [&](const Volume<int32_t>& labels, Rgba color, double opacity, const std::string& what) {
-    bool any = false;
-    for (const auto& [value, name] : loaded.label_names)
-      if (value > 0 && (focus == 0 || value == focus)) {
-        scene.surfaces.push_back({&labels, value, color, opacity, false});
-        any = true;
-      }
-    if (loaded.label_names.empty()) scene.surfaces.push_back({&labels, focus > 0 ? focus : 1, color, opacity, false}), any = true;
-    if (any) legend.push_back({what + (style.focus_label_name.empty() ? "" : " (" + style.focus_label_name + ")"), color});
-  };
-  if (loaded.volumes.reference) addSurfaces(*loaded.volumes.reference, style.reference_color, 0.35, "reference surface");
-  if (model.prediction) addSurfaces(*model.prediction, style.prediction_color, 0.35, "prediction surface");
   const RgbaImage picture = renderVolume(scene);
   if (figureFormatOf(o.output.out) == FigureFormat::Png && o.style.title.empty() && o.style.no_letters) {
     writeRgbaPng(o.output.out, picture, o.output.dpi);
