@@ -707,3 +707,38 @@ TEST_CASE("set steps change the settings they name and refuse models and gates t
   CHECK(state.layers.overlay_model == -1);
   CHECK(state.whyNoAttention(0).empty());  // both models of this case have gates
 }
+
+TEST_CASE("a case read for an evaluation that is no longer open is dropped, not shown under another",
+          "[app]") {
+  const fs::path first = writeEvaluation("race_first"), second = writeEvaluation("race_second");
+  WorkbenchState state;
+  state.openEvaluation(first);
+  // A background task takes its request (by value) and reads ...
+  const WorkbenchState::CaseRequest request = state.requestCase(kSaved);
+  SavedCase loaded = WorkbenchState::readCase(request);
+  // ... while the user opens another evaluation; then the task finishes.
+  state.openEvaluation(second);
+  CHECK_FALSE(state.showRequestedCase(request, std::move(loaded)));
+  CHECK(state.currentCase() == nullptr);
+  CHECK(state.evaluationDir() == second);
+  // A request for the open evaluation is shown.
+  const WorkbenchState::CaseRequest current = state.requestCase(kSaved);
+  CHECK(current.evaluation == second);
+  CHECK(state.showRequestedCase(current, WorkbenchState::readCase(current)));
+  CHECK(state.currentCaseId() == kSaved);
+}
+
+TEST_CASE("the first case to look at is the saved case where A and B differ most", "[app]") {
+  const fs::path dir = writeEvaluation("most_different");
+  WorkbenchState state;
+  state.openEvaluation(dir);
+  CHECK(state.mostDifferentCase() == kSaved);  // the only saved case
+  for (const char* model : {"A", "B"})
+    fs::copy(dir / "predictions" / model / kSaved, dir / "predictions" / model / "abdomen_002",
+             fs::copy_options::recursive);
+  state.openEvaluation(dir);
+  // Liver Dice A - B: Abdomen_001 0.8 - 0.6 = 0.2; abdomen_002: B failed, no difference (0).
+  CHECK(state.mostDifferentCase() == kSaved);
+  state.browser_label = 2;  // kidney: 0.5 - 0.7 = -0.2 vs nothing
+  CHECK(state.mostDifferentCase() == kSaved);
+}

@@ -288,16 +288,7 @@ void WorkbenchApp::applySettings(const ViewSettings& settings) {
 void WorkbenchApp::openEvaluation(const std::string& dir, const std::string& case_id) {
   state_.openEvaluation(dir);
   rememberRecentFile(fs::absolute(dir).string());
-  std::string id = case_id;
-  if (id.empty()) {
-    // The saved case where the two models differ most is the one worth a first look.
-    double largest = -1.0;
-    for (const CaseRow& row : state_.caseRows())
-      if (row.has_predictions) {
-        const double d = std::isnan(row.dice_difference) ? 0.0 : std::abs(row.dice_difference);
-        if (d > largest) largest = d, id = row.id;
-      }
-  }
+  const std::string id = case_id.empty() ? state_.mostDifferentCase() : case_id;
   if (!id.empty()) openCase(id);
 }
 
@@ -305,11 +296,12 @@ void WorkbenchApp::openCase(const std::string& id) {
   if (busy()) return;
   auto result = std::make_shared<std::optional<SavedCase>>();
   loading_ = result;
-  loading_generation_ = state_.evaluationGeneration();
-  const WorkbenchState* state = &state_;
-  task_ = std::make_unique<Task>("open case " + id, [state, id, result](const Task::Reporter& reporter) {
+  // The task gets its inputs by value and reads nothing of the state while the UI changes it.
+  const WorkbenchState::CaseRequest request = state_.requestCase(id);
+  loading_request_ = request;
+  task_ = std::make_unique<Task>("open case " + id, [request, result](const Task::Reporter& reporter) {
     reporter.progress(-1.0, "reading the image, labels, probabilities and gate maps");
-    *result = state->readCase(id);
+    *result = WorkbenchState::readCase(request);
   });
 }
 
@@ -337,10 +329,7 @@ void WorkbenchApp::finishTask() {
     showError(task_->title() + ": " + task_->error());
   } else if (loading_ && loading_->has_value()) {
     // A case read for another evaluation than the one now open is dropped, not shown under it.
-    if (loading_generation_ == state_.evaluationGeneration()) {
-      state_.showCase(std::move(**loading_));
-      image_metrics_.clear();
-    }
+    if (state_.showRequestedCase(loading_request_, std::move(**loading_))) image_metrics_.clear();
   } else if (restoring_ && restoring_->has_value()) {
     state_ = std::move(**restoring_);
     image_metrics_.clear();

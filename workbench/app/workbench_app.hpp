@@ -108,7 +108,7 @@ class WorkbenchApp {
   std::function<void()> restore_context_;
   std::unique_ptr<Task> task_;
   std::shared_ptr<std::optional<SavedCase>> loading_;  // the case a task is reading
-  uint64_t loading_generation_ = 0;                    // ... for the evaluation open then
+  WorkbenchState::CaseRequest loading_request_;        // ... for the evaluation open then
   std::string session_file_;                           // the session a task is reading
   std::string evaluation_result_;                      // the folder a finished evaluation task wrote
   std::shared_ptr<std::optional<ImageInspection>> inspecting_;  // one image the models run on

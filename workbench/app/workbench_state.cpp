@@ -151,12 +151,35 @@ std::vector<CaseRow> WorkbenchState::caseRows(const std::string& filter, CaseSor
 
 // --- the loaded case ---
 
-SavedCase WorkbenchState::readCase(const std::string& id) const {
+SavedCase WorkbenchState::readCase(const std::string& id) const { return readCase(requestCase(id)); }
+
+WorkbenchState::CaseRequest WorkbenchState::requestCase(const std::string& id) const {
   if (!report_) throw UsageError(fmt::format("case '{}': no evaluation is open", id));
+  return {evaluation_dir_, id, evaluation_generation_};
+}
+
+SavedCase WorkbenchState::readCase(const CaseRequest& request) {
   SavedCaseSource source;
-  source.evaluation = evaluation_dir_.string();
-  source.case_id = id;
+  source.evaluation = request.evaluation.string();
+  source.case_id = request.case_id;
   return loadSavedCase(source, true);
+}
+
+bool WorkbenchState::showRequestedCase(const CaseRequest& request, SavedCase loaded) {
+  if (!report_ || request.evaluation_generation != evaluation_generation_) return false;
+  showCase(std::move(loaded));
+  return true;
+}
+
+std::string WorkbenchState::mostDifferentCase() const {
+  std::string id;
+  double largest = -1.0;
+  for (const CaseRow& row : caseRows())
+    if (row.has_predictions) {
+      const double d = std::isnan(row.dice_difference) ? 0.0 : std::abs(row.dice_difference);
+      if (d > largest) largest = d, id = row.id;
+    }
+  return id;
 }
 
 void WorkbenchState::showCase(SavedCase loaded) {

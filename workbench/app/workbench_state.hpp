@@ -111,9 +111,23 @@ class WorkbenchState {
   int browser_label = 1;  // the label whose Dice/HD95 the browser shows
 
   // --- the loaded case ---
-  // Reads the case's volumes with probabilities (slow: call from a task) ... UsageError without an
-  // evaluation, for an unknown case or one without saved predictions.
+  // Reads the case's volumes with probabilities (slow) ... UsageError without an evaluation, for an
+  // unknown case or one without saved predictions.
   [[nodiscard]] SavedCase readCase(const std::string& id) const;
+  // The same in the background: what a task needs, copied (the task never touches the state), and
+  // the evaluation it belongs to. showRequestedCase shows the result only when that evaluation is
+  // still the open one: a case that finishes after another evaluation was opened is dropped.
+  struct CaseRequest {
+    std::filesystem::path evaluation;
+    std::string case_id;
+    uint64_t evaluation_generation = 0;
+  };
+  [[nodiscard]] CaseRequest requestCase(const std::string& id) const;  // UsageError as readCase
+  [[nodiscard]] static SavedCase readCase(const CaseRequest& request);
+  bool showRequestedCase(const CaseRequest& request, SavedCase loaded);  // false: dropped
+  // The saved case where models A and B differ most in the browser label's Dice (the one worth a
+  // first look); empty without a saved case.
+  [[nodiscard]] std::string mostDifferentCase() const;
   // ... and shows them: the cursor goes to the focus label's centre (else the middle), the window
   // to the image's preset (CT or MR), views reset. Keeps layer settings.
   void showCase(SavedCase loaded);
