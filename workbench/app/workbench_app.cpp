@@ -616,42 +616,8 @@ void WorkbenchApp::drawDialogs() {
 }
 
 void WorkbenchApp::exportFigure(const std::string& path, bool gates) {
-  const SavedCase* c = state_.currentCase();
-  if (!c) throw UsageError("open a case first");
-  (void)figureFormatOf(path);
-  FigureStyle style;
-  style.window = state_.window;
-  style.attention_colormap = state_.layers.colormap;
-  style.attention_opacity = state_.layers.opacity;
-  style.attention_threshold = state_.layers.threshold;
-  style.focus_label = state_.layers.focus_label;
-  std::vector<SliceChoice> slices;
-  for (int p = 0; p < 3; ++p) slices.push_back({static_cast<Plane>(p), state_.slice(static_cast<Plane>(p))});
-  PanelGrid grid;
-  const int model = std::max(0, state_.layers.overlay_model);
-  if (gates) {
-    if (model >= static_cast<int>(c->models.size())) throw UsageError("the case has no model outputs");
-    grid = gateFigure(c->volumes, c->models[static_cast<size_t>(model)], slices, style);
-  } else {
-    grid.title = fmt::format("case {}", c->volumes.id);
-    for (int p = 0; p < 3; ++p) grid.column_titles.push_back(fmt::format("{} {}", kPlaneTitles[p], slices[p].slice));
-    auto& row = grid.rows.emplace_back();
-    for (int p = 0; p < 3; ++p) {
-      SliceScene scene = state_.sliceScene(static_cast<Plane>(p), model);
-      FigurePanel panel;
-      panel.picture = composeSlice(scene);
-      panel.pixel_mm = sliceMapping(c->volumes.image.geometry(), scene.plane, scene.slice, scene.pixel_mm).pixel_mm;
-      row.push_back(std::move(panel));
-    }
-    if (state_.overlayVolume(model))
-      grid.colorbars.push_back({state_.layers.colormap, 0.0, 1.0, "attention coefficient"});
-    const LayerSettings& l = state_.layers;
-    if (l.show_reference && c->volumes.reference) grid.legend.push_back({"reference", kReferenceColor});
-    for (size_t m = 0; m < c->models.size() && m < kPredictionColors.size(); ++m)
-      if ((m == 0 ? l.show_prediction_a : l.show_prediction_b) && c->models[m].prediction)
-        grid.legend.push_back({c->models[m].name, kPredictionColors[m]});
-  }
-  drawPanelGrid(grid).write(path, 200.0);
+  (void)figureFormatOf(path);  // an unknown extension fails before anything is drawn
+  drawPanelGrid(gates ? state_.gatePanelFigure() : state_.viewFigure()).write(path, 200.0);
 }
 
 // --- case browser ------------------------------------------------------------------------------
@@ -932,7 +898,8 @@ void WorkbenchApp::draw3dView(float x, float y, float w, float h) {
   const ImVec2 pos = ImGui::GetCursorScreenPos(), area = ImGui::GetContentRegionAvail();
   const int size = static_cast<int>(std::min(area.x, area.y));
 #if GATESCOPE_HAVE_VTK
-  const Volume<float>* gate = state_.overlayVolume(model);
+  const GateVolumeRequest request = state_.volumeRequest(model);
+  const Volume<float>* gate = request.gate;
   // Rendering under software OpenGL takes ~0.1 s: only when the scene or camera changed.
   const PictureInputs inputs{state_.volumeKey(model), static_cast<float>(size), 0, 0};
   if (size >= 32 && gate && error3d_.empty() &&
@@ -940,17 +907,6 @@ void WorkbenchApp::draw3dView(float x, float y, float w, float h) {
     try {
       if (!renderer3d_) renderer3d_ = std::make_unique<VolumeRenderer>();
       // The 3D recipe `gatescope render 3d` uses, with the layers' settings.
-      GateVolumeRequest request;
-      request.image = &c->volumes.image;
-      request.gate = gate;
-      request.colormap = state_.layers.colormap;
-      request.threshold = std::max(0.3, state_.layers.threshold);
-      const ModelOutputs* shown = model < static_cast<int>(c->models.size()) ? &c->models[static_cast<size_t>(model)] : nullptr;
-      if (state_.layers.show_reference && c->volumes.reference) request.reference = &*c->volumes.reference;
-      if (shown && shown->prediction) request.prediction = &*shown->prediction;
-      request.prediction_color = kPredictionColors[static_cast<size_t>(std::clamp(model, 0, 1))];
-      request.label_names = state_.labelNames();
-      request.focus_label = state_.layers.focus_label;
       VolumeScene scene = gateVolumeScene(request);
       scene.camera = CameraPreset::Oblique;
       scene.azimuth_deg = azimuth_;

@@ -449,6 +449,75 @@ void WorkbenchState::applySettings(const ViewSettings& s) {
   if (s.side_by_side) side_by_side = *s.side_by_side;
 }
 
+namespace {
+
+const char* const kPlaneNames[] = {"axial", "coronal", "sagittal"};
+
+}  // namespace
+
+FigureStyle WorkbenchState::figureStyle() const {
+  FigureStyle style;
+  style.window = window;
+  style.attention_colormap = layers.colormap;
+  style.attention_opacity = layers.opacity;
+  style.attention_threshold = layers.threshold;
+  style.focus_label = layers.focus_label;
+  return style;
+}
+
+std::vector<SliceChoice> WorkbenchState::cursorSlices() const {
+  std::vector<SliceChoice> slices;
+  for (int p = 0; p < 3; ++p) slices.push_back({static_cast<Plane>(p), slice(static_cast<Plane>(p))});
+  return slices;
+}
+
+PanelGrid WorkbenchState::viewFigure() const {
+  const SavedCase& c = requireCase();
+  const int model = std::max(0, layers.overlay_model);
+  const std::vector<SliceChoice> slices = cursorSlices();
+  PanelGrid grid;
+  grid.title = fmt::format("case {}", c.volumes.id);
+  for (int p = 0; p < 3; ++p) grid.column_titles.push_back(fmt::format("{} {}", kPlaneNames[p], slices[p].slice));
+  auto& row = grid.rows.emplace_back();
+  for (int p = 0; p < 3; ++p) {
+    const SliceScene scene = sliceScene(static_cast<Plane>(p), model);
+    FigurePanel panel;
+    panel.picture = composeSlice(scene);
+    panel.pixel_mm = sliceMapping(c.volumes.image.geometry(), scene.plane, scene.slice, scene.pixel_mm).pixel_mm;
+    row.push_back(std::move(panel));
+  }
+  if (overlayVolume(model)) grid.colorbars.push_back({layers.colormap, 0.0, 1.0, "attention coefficient"});
+  if (layers.show_reference && c.volumes.reference) grid.legend.push_back({"reference", kReferenceColor});
+  for (size_t m = 0; m < c.models.size() && m < kPredictionColors.size(); ++m)
+    if ((m == 0 ? layers.show_prediction_a : layers.show_prediction_b) && c.models[m].prediction)
+      grid.legend.push_back({c.models[m].name, kPredictionColors[m]});
+  return grid;
+}
+
+PanelGrid WorkbenchState::gatePanelFigure() const {
+  const SavedCase& c = requireCase();
+  const int model = std::max(0, layers.overlay_model);
+  if (model >= static_cast<int>(c.models.size())) throw UsageError("the case has no model outputs");
+  return gateFigure(c.volumes, c.models[static_cast<size_t>(model)], cursorSlices(), figureStyle());
+}
+
+GateVolumeRequest WorkbenchState::volumeRequest(int model) const {
+  const SavedCase& c = requireCase();
+  GateVolumeRequest request;
+  request.image = &c.volumes.image;
+  request.gate = overlayVolume(model);
+  request.colormap = layers.colormap;
+  request.threshold = std::max(0.3, layers.threshold);  // a volume needs a clearer floor than a slice
+  const ModelOutputs* shown =
+      model >= 0 && model < static_cast<int>(c.models.size()) ? &c.models[static_cast<size_t>(model)] : nullptr;
+  if (layers.show_reference && c.volumes.reference) request.reference = &*c.volumes.reference;
+  if (shown && shown->prediction) request.prediction = &*shown->prediction;
+  request.prediction_color = kPredictionColors[static_cast<size_t>(std::clamp(model, 0, 1))];
+  request.label_names = label_names_;
+  request.focus_label = layers.focus_label;
+  return request;
+}
+
 std::string WorkbenchState::whyNoAttention(int model) const {
   if (!case_ || model < 0 || model >= static_cast<int>(case_->models.size())) return {};
   const ModelOutputs& outputs = case_->models[static_cast<size_t>(model)];

@@ -19,6 +19,7 @@
 #include "analysis/evaluation/saved_case.hpp"
 #include "workbench/app/interaction_log.hpp"
 #include "renderers/colormap.hpp"
+#include "renderers/figures.hpp"
 #include "renderers/plot_axes.hpp"
 #include "renderers/scene_recipes.hpp"
 #include "renderers/slice_compositor.hpp"
@@ -197,6 +198,14 @@ class WorkbenchState {
   // attention_of is "A", "B", a model's name or "none"; UsageError naming a model the case lacks,
   // a model without gates or an unknown gate, with nothing changed.
   void applySettings(const ViewSettings& settings);
+  // File > Export view as figure: the three planes at the cursor with the layers as shown, the
+  // overlay's colour bar and a legend of the layers shown. Export gate panel: every gate of the
+  // overlay model (model A when none) at the cursor's slices. UsageError without a case.
+  [[nodiscard]] PanelGrid viewFigure() const;
+  [[nodiscard]] PanelGrid gatePanelFigure() const;
+  // The 3D view of `model`'s overlay gate: the recipe's request from the layer settings (gate null
+  // when the model has no overlay to show).
+  [[nodiscard]] GateVolumeRequest volumeRequest(int model) const;
   // Why `model` has no "attention of" entry: "baseline has no attention gates", or empty.
   [[nodiscard]] std::string whyNoAttention(int model) const;
 
@@ -248,6 +257,8 @@ class WorkbenchState {
   [[nodiscard]] SliceScene imageScene(Plane plane) const;
   [[nodiscard]] const SavedCase& requireCase() const;
   [[nodiscard]] PictureSettings pictureSettings() const;
+  [[nodiscard]] FigureStyle figureStyle() const;            // the figures' style from the layers
+  [[nodiscard]] std::vector<SliceChoice> cursorSlices() const;  // the three planes at the cursor
   // Both models have probabilities with a channel for the focus label.
   [[nodiscard]] bool differenceFromProbabilities() const;
 
