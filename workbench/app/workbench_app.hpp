@@ -1,8 +1,10 @@
 #pragma once
 
-// The workbench's windows: the case browser, the linked slice views and the 3D view, the layers,
-// cursor, metrics and gate explorer panels, background tasks and export. Everything it shows comes
-// from WorkbenchState and the renderers; this file only lays out, draws and dispatches.
+// The workbench's windows around a thin application loop: this class holds what the panels share
+// (the state, the running task, textures, dialog inputs); each panel or dialog draws in a file of its
+// own - workbench_app_<panel>.cpp: menu, dialogs, case_browser, views, view3d, inspector,
+// gate_explorer, status_bar - with the widgets they share in workbench_widgets. Everything shown
+// comes from WorkbenchState and the renderers; these files only lay out, draw and dispatch.
 #include <functional>
 #include <memory>
 #include <optional>
@@ -12,6 +14,7 @@
 #include "renderers/rgba_image.hpp"
 #include "renderers/slice_compositor.hpp"
 #include "workbench/app/image_inspection.hpp"
+#include "workbench/app/path_completion.hpp"
 #include "workbench/app/task.hpp"
 #include "workbench/app/texture.hpp"
 #include "workbench/app/workbench_state.hpp"
@@ -75,6 +78,18 @@ class WorkbenchApp {
     SliceMapping mapping;
     std::optional<PictureInputs> inputs;
   };
+
+  // The dialogs that ask for one path.
+  enum class Dialog { None, OpenEvaluation, OpenSession, SaveSession, ExportView, ExportGates, ExportReport, Screenshot };
+  struct PathDialog {
+    const char* title;
+    const char* text;
+    std::string* path;
+    PathKind kind;
+    const std::vector<std::string>* extensions;
+    std::function<void(const std::string&)> ok;
+  };
+  [[nodiscard]] PathDialog pathDialog(Dialog dialog);
 
   void drawMenu();
   void drawCaseBrowser(float x, float y, float w, float h);
@@ -145,7 +160,7 @@ class WorkbenchApp {
   std::string case_filter_;
   CaseSort sort_ = CaseSort::Id;
   bool sort_descending_ = false;
-  int open_dialog_ = 0;  // which path dialog to open this frame
+  Dialog open_dialog_ = Dialog::None;  // the path dialog to open this frame
   // The run dialog: models (manifest .json or TorchScript .pt), dataset, output folder, device.
   bool open_run_dialog_ = false;
   std::string run_model_a_, run_model_b_, run_dataset_, run_out_ = "gatescope-evaluation", run_device_ = "auto";
