@@ -17,9 +17,7 @@ namespace gatescope::workbench {
 namespace fs = std::filesystem;
 
 void WorkbenchApp::drawCaseBrowser(float x, float y, float w, float h) {
-  ImGui::SetNextWindowPos(ImVec2(x, y));
-  ImGui::SetNextWindowSize(ImVec2(w, h));
-  ImGui::Begin("Session and cases", nullptr, kPanelFlags);
+  beginPanel("Session and cases", x, y, w, h);
   if (!state_.report()) {
     if (const SavedCase* c = state_.currentCase()) {
       ImGui::Text("image %s (no evaluation)", c->volumes.id.c_str());

@@ -18,8 +18,6 @@ namespace gatescope::workbench {
 namespace fs = std::filesystem;
 
 void WorkbenchApp::drawGateExplorer(float x, float y, float w, float h) {
-  ImGui::SetNextWindowPos(ImVec2(x, y));
-  ImGui::SetNextWindowSize(ImVec2(w, h));
   const SavedCase* c = state_.currentCase();
   const int model = std::max(0, state_.layers.overlay_model);
   const Plane plane = state_.side_by_side ? active_plane_ : Plane::Axial;
@@ -29,7 +27,7 @@ void WorkbenchApp::drawGateExplorer(float x, float y, float w, float h) {
       has_model ? fmt::format("Gate explorer: {}, {} slice###gates", c->models[static_cast<size_t>(model)].name,
                               kPlaneTitles[static_cast<int>(plane)])
                 : std::string("Gate explorer###gates");
-  ImGui::Begin(title.c_str(), nullptr, kPanelFlags | ImGuiWindowFlags_HorizontalScrollbar);
+  beginPanel(title.c_str(), x, y, w, h, ImGuiWindowFlags_HorizontalScrollbar);
   if (!c || model >= static_cast<int>(c->models.size()) || c->models[static_cast<size_t>(model)].gates.empty()) {
     const std::string why = has_model ? state_.whyNoAttention(model) : std::string();
     ImGui::TextDisabled("%s", why.empty() ? "no gates to show" : why.c_str());

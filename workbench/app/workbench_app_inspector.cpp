@@ -18,9 +18,7 @@ namespace gatescope::workbench {
 namespace fs = std::filesystem;
 
 void WorkbenchApp::drawInspector(float x, float y, float w, float h) {
-  ImGui::SetNextWindowPos(ImVec2(x, y));
-  ImGui::SetNextWindowSize(ImVec2(w, h));
-  ImGui::Begin("Inspector", nullptr, kPanelFlags | ImGuiWindowFlags_HorizontalScrollbar);
+  beginPanel("Inspector", x, y, w, h, ImGuiWindowFlags_HorizontalScrollbar);
   if (!state_.currentCase()) {
     ImGui::TextDisabled("no case open");
     ImGui::End();

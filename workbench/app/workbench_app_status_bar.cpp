@@ -17,9 +17,7 @@ namespace gatescope::workbench {
 namespace fs = std::filesystem;
 
 void WorkbenchApp::drawStatusBar(float x, float y, float w, float h) {
-  ImGui::SetNextWindowPos(ImVec2(x, y));
-  ImGui::SetNextWindowSize(ImVec2(w, h));
-  ImGui::Begin("##status", nullptr, kPanelFlags | ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar);
+  beginPanel("##status", x, y, w, h, ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar);
   if (busy()) {
     const double fraction = task_->fraction();
     const double elapsed = task_->seconds();

@@ -17,9 +17,7 @@ namespace gatescope::workbench {
 namespace fs = std::filesystem;
 
 void WorkbenchApp::drawViews(float x, float y, float w, float h) {
-  ImGui::SetNextWindowPos(ImVec2(x, y));
-  ImGui::SetNextWindowSize(ImVec2(w, h));
-  ImGui::Begin("Views", nullptr, kPanelFlags | ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+  beginPanel("Views", x, y, w, h, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
   if (!state_.currentCase()) {
     ImGui::TextDisabled(busy() ? "loading ..." : "Select a case with saved predictions in the case browser.");
     ImGui::End();

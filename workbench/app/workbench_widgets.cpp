@@ -12,6 +12,12 @@
 
 namespace gatescope::workbench {
 
+void beginPanel(const char* title, float x, float y, float w, float h, ImGuiWindowFlags extra) {
+  ImGui::SetNextWindowPos(ImVec2(x, y));
+  ImGui::SetNextWindowSize(ImVec2(w, h));
+  ImGui::Begin(title, nullptr, kPanelFlags | extra);
+}
+
 ImVec4 toImVec4(Rgba c) { return ImVec4(c.r / 255.0f, c.g / 255.0f, c.b / 255.0f, c.a / 255.0f); }
 ImU32 toImU32(Rgba c) { return IM_COL32(c.r, c.g, c.b, c.a); }
 ImVec4 modelTextColor(int model) { return toImVec4(kPredictionColors[static_cast<size_t>(std::clamp(model, 0, 1))]); }

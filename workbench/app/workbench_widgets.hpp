@@ -31,6 +31,9 @@ inline constexpr float kFieldLabelWidth = 96.0f;
 inline constexpr double kNoticeSeconds = 8.0;
 inline constexpr const char* kPlaneTitles[3] = {"axial", "coronal", "sagittal"};
 
+// A fixed panel at (x, y), w x h pixels: ImGui::Begin with kPanelFlags and `extra` (End it).
+void beginPanel(const char* title, float x, float y, float w, float h, ImGuiWindowFlags extra = 0);
+
 [[nodiscard]] ImVec4 toImVec4(Rgba c);
 [[nodiscard]] ImU32 toImU32(Rgba c);
 // A model's colour for text on the dark theme: its contour colour.
