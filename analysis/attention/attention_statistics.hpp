@@ -16,7 +16,7 @@ struct AttentionOptions {
 };
 
 // Where one gate channel's attention coefficients (alpha, resampled to the input grid) put their
-// weight relative to a reference mask (spec/metrics.md). NaN values and status "reference_empty"
+// weight relative to a reference mask (docs/metrics.md). NaN values and status "reference_empty"
 // when the mask is empty; "no_attention" when alpha sums to zero.
 struct AttentionStatistics {
   double mass_in_reference = 0, mass_in_reference_dilated = 0, pointing_game = 0;

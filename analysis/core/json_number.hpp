@@ -7,7 +7,7 @@
 namespace gatescope {
 
 // JSON has no NaN or infinity: reports write them as the strings "nan", "inf", "-inf"
-// (spec/report.md); every other value stays a JSON number. Reports use ordered_json so keys
+// (docs/evaluation.md); every other value stays a JSON number. Reports use ordered_json so keys
 // keep the order they are written in.
 [[nodiscard]] inline nlohmann::ordered_json jsonNumber(double value) {
   if (std::isnan(value)) return "nan";

@@ -36,7 +36,7 @@ struct Dataset {
   std::vector<DatasetCase> cases;     // every split, sorted by split then id
 };
 
-// Opens DATASET as spec/cli.md describes it: a folder in the Medical Segmentation Decathlon /
+// Opens DATASET as docs/cli.md describes it: a folder in the Medical Segmentation Decathlon /
 // nnU-Net layout (dataset.json, imagesTr/, labelsTr/, optional imagesTs/ and labelsTs/), a
 // dataset.json file, or a folder with images/ and labels/ paired by case id. NIfTI and PNG (2D).
 // UsageError / FormatError naming the file for a path that is not a dataset, a malformed

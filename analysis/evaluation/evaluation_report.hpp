@@ -9,7 +9,7 @@
 
 namespace gatescope {
 
-// A report of `gatescope evaluate` / `gatescope compare` (spec/report.md, docs/report.schema.json)
+// A report of `gatescope evaluate` / `gatescope compare` (docs/evaluation.md, docs/report.schema.json)
 // is plain JSON: provenance, "models", "dataset" and one record per case. The summary and the
 // paired comparison are derived from the case records, so a report read back from disk can be
 // summarised and compared again.

@@ -34,7 +34,7 @@ struct LabelMetrics {
   std::vector<double> nsd;  // one per configured tolerance
 };
 
-// The metric keys of spec/report.md, in report order, with the value of each.
+// The metric keys of docs/evaluation.md, in report order, with the value of each.
 struct NamedValue {
   std::string key;
   double value;

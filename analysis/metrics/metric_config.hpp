@@ -9,7 +9,7 @@
 
 namespace gatescope {
 
-// Which library's definitions the numbers reproduce (spec/metrics.md, docs/metrics.md).
+// Which library's definitions the numbers reproduce (docs/metrics.md).
 enum class MetricPreset { Default, Monai, Medpy, DeepMind, Plastimatch, MetricsReloaded };
 
 [[nodiscard]] const char* presetName(MetricPreset preset);

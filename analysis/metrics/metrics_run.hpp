@@ -52,7 +52,7 @@ using CaseCallback = std::function<void(size_t done, size_t total, const CaseMet
                                        const NonFinitePolicy& nonfinite,
                                        const CaseCallback& progress = {});
 
-// spec/report.md "gatescope metrics --json".
+// docs/metrics.md "gatescope metrics --json".
 [[nodiscard]] nlohmann::ordered_json metricsReportJson(const MetricsReport& report);
 // One row per case and label: case_id, reference, prediction, label, status, error, metrics...
 [[nodiscard]] std::string metricsReportCsv(const MetricsReport& report);

@@ -14,7 +14,7 @@ struct Preprocessing {
   int pad_to_multiple = 16;          // pad each spatial axis up to a multiple, crop back after
 };
 
-// model.json (spec/models.md). Relative paths resolve against the manifest's folder.
+// model.json (docs/models.md). Relative paths resolve against the manifest's folder.
 struct ModelManifest {
   std::string name;
   std::string architecture;

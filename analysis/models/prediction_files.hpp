@@ -11,7 +11,7 @@
 
 namespace gatescope {
 
-// Writes a prediction as `gatescope infer` does (spec/cli.md) under `folder`/`prefix`:
+// Writes a prediction as `gatescope infer` does (docs/cli.md) under `folder`/`prefix`:
 // labels.nii.gz, probabilities.nii.gz, gates/<gate>.nii.gz on the input grid and
 // gates/<gate>_native.nii.gz at the gate's own resolution (and gates/<gate>_coarse.nii.gz where the
 // prediction holds the compatibility grid), each with the input's qform/sform codes.

@@ -1,4 +1,4 @@
-// gatescope compare: the paired comparison of two saved evaluation reports (spec/cli.md).
+// gatescope compare: the paired comparison of two saved evaluation reports (docs/cli.md).
 #include <iostream>
 #include <memory>
 

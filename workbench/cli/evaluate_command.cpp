@@ -1,5 +1,5 @@
 // gatescope evaluate: one or two models over a dataset, metrics, attention statistics, paired
-// comparison; report.json + cases.csv (spec/cli.md, spec/report.md).
+// comparison; report.json + cases.csv (docs/cli.md, docs/evaluation.md).
 #include <iostream>
 #include <memory>
 #include <optional>

@@ -1,5 +1,5 @@
 // gatescope infer: run a model on one image; write labels, probabilities, every gate's
-// coefficients (on the input grid and at their own resolution) and infer.json (spec/cli.md).
+// coefficients (on the input grid and at their own resolution) and infer.json (docs/cli.md).
 #include <chrono>
 #include <iostream>
 #include <memory>

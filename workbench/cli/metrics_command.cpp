@@ -1,4 +1,4 @@
-// gatescope metrics: overlap and surface metrics of label files or folders (spec/cli.md).
+// gatescope metrics: overlap and surface metrics of label files or folders (docs/cli.md).
 #include <cmath>
 #include <filesystem>
 #include <iostream>
