@@ -6,7 +6,6 @@ and the metrics panel, and saves a screenshot of itself once the case is loaded.
 Usage: workbench_case_test.py XVFB_RUN WORKBENCH DEMO_EVALUATION_DIR OUT_DIR
 """
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,9 +14,11 @@ import numpy as np
 from PIL import Image
 
 xvfb_run, workbench, demo, out = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
-shutil.rmtree(out, ignore_errors=True)
-out.mkdir(parents=True)
-problems = []
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from cli_test_support import CliTest  # noqa: E402
+
+cli = CliTest(workbench, out)
+problems = cli.failures
 width, height, side = 1400, 900, 330  # side columns: the case browser (left) and the inspector (right)
 
 shot = out / "case.png"
@@ -95,6 +96,4 @@ res = subprocess.run([workbench, "--demo"], capture_output=True, text=True, time
 if res.returncode != 1 or "gatescope demo" not in res.stderr:
     problems.append(f"--demo without a demo: exit {res.returncode}, {res.stderr!r}")
 
-for p in problems:
-    print("FAIL:", p)
-sys.exit(1 if problems else 0)
+cli.finish()

@@ -9,7 +9,6 @@ Usage: workbench_record_test.py XVFB_RUN WORKBENCH DEMO_DIR OUT_DIR
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -20,10 +19,12 @@ from PIL import Image
 
 xvfb_run, workbench = sys.argv[1], str(Path(sys.argv[2]).resolve())
 demo, out = Path(sys.argv[3]).resolve(), Path(sys.argv[4]).resolve()
-shutil.rmtree(out, ignore_errors=True)
-out.mkdir(parents=True)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from cli_test_support import CliTest  # noqa: E402
+
+cli = CliTest(workbench, out)
 evaluation = demo / "evaluation"
-problems = []
+problems = cli.failures
 IDLE_LIMIT = 0.05  # of one core
 
 if "--inner" not in sys.argv:
@@ -147,6 +148,4 @@ if steps:
         if differ > 0.002:
             problems.append(f"the replayed recording and the written steps differ in {differ:.4f} of the pixels")
 
-for p in problems:
-    print("FAIL:", p)
-sys.exit(1 if problems else 0)
+cli.finish()

@@ -21,10 +21,12 @@ from PIL import Image
 
 xvfb_run, workbench = sys.argv[1], str(Path(sys.argv[2]).resolve())
 demo, models, out = (Path(a).resolve() for a in sys.argv[3:6])
-shutil.rmtree(out, ignore_errors=True)
-out.mkdir(parents=True)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from cli_test_support import CliTest  # noqa: E402
+
+cli = CliTest(workbench, out)
 evaluation = (demo / "evaluation").resolve()
-problems = []
+problems = cli.failures
 WIDTH, HEIGHT = 1280, 800
 BROWSER, INSPECTOR, GATES, STATUS = 380, 315, 200, 26  # the layout's panels at 1280 px
 # The four views (the legend line above them left out: it names models, not pictures).
@@ -227,7 +229,4 @@ for size in ((1280, 800), (1024, 700)):
         if len(np.unique(region.reshape(-1, 3), axis=0)) < 8:
             problems.append(f"{name}: the {panel} is blank")
 
-for p in problems:
-    print("FAIL:", p)
-print(f"{len(problems)} problems")
-sys.exit(1 if problems else 0)
+cli.finish()

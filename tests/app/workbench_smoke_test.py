@@ -12,7 +12,10 @@ import numpy as np
 from PIL import Image
 
 xvfb_run, workbench, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-out.mkdir(parents=True, exist_ok=True)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from cli_test_support import CliTest  # noqa: E402
+
+cli = CliTest(workbench, out)
 
 
 def screenshot(name, *extra):
@@ -30,7 +33,7 @@ def screenshot(name, *extra):
     return np.asarray(Image.open(shot).convert("RGB")).astype(int)
 
 
-problems = []
+problems = cli.failures
 plain = screenshot("plain.png")
 about = screenshot("about.png", "--about")
 if plain is not None and about is not None:
@@ -46,6 +49,4 @@ if plain is not None and about is not None:
             problems.append(f"no About window in the centre ({changed:.3f} of its pixels changed)")
         if np.abs(about[100:200, 20:200] - plain[100:200, 20:200]).sum(axis=2).max() > 30:
             problems.append("the About window changed the panels outside the centre")
-for p in problems:
-    print("FAIL:", p)
-sys.exit(1 if problems else 0)
+cli.finish()

@@ -6,21 +6,15 @@ Usage: info_test.py GATESCOPE FIXTURES_DIR DEMO_DIR
 """
 import json
 import math
-import subprocess
 import sys
 from pathlib import Path
 
-gatescope, fixtures, demo = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-failures = []
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from cli_test_support import CliTest  # noqa: E402
 
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-
-
-def run(*args):
-    return subprocess.run([gatescope, *map(str, args)], capture_output=True, text=True, timeout=120)
+cli = CliTest(sys.argv[1])
+gatescope, check, run = cli.gatescope, cli.check, cli.run
+fixtures, demo = Path(sys.argv[2]), Path(sys.argv[3])
 
 
 def same(a, b, rel=1e-9, abs_=0.0):
@@ -96,7 +90,4 @@ demo_files = sorted(demo.glob("*.nii.gz")) + sorted(demo.glob("*.png"))
 check(len(demo_files) >= 2, "demo data present")
 check(run("info", *demo_files).returncode == 0, "info on the demo data")
 
-for f in failures:
-    print("FAIL:", f)
-print(f"{len(failures)} failures")
-sys.exit(1 if failures else 0)
+cli.finish()

@@ -24,13 +24,15 @@ import nibabel as nib
 import numpy as np
 import torch
 
-gatescope, zoo, ts_dir, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from cli_test_support import CliTest  # noqa: E402
+
+cli = CliTest(sys.argv[1], sys.argv[4])
+gatescope, out, failures = cli.gatescope, cli.out, cli.failures
+zoo, ts_dir = Path(sys.argv[2]), Path(sys.argv[3])
 only = set(sys.argv[5:])
-shutil.rmtree(out, ignore_errors=True)
-out.mkdir(parents=True)
 inputs = out / "inputs"
 inputs.mkdir()
-failures = []
 cases = []
 
 
@@ -391,7 +393,6 @@ for name, args, code, names, out_dir, timeout, contains in cases:
     if problems:
         failures.append(f"{name}: {'; '.join(problems)} -- stderr: {text[:400]!r}")
 
-for f in failures:
-    print("FAIL:", f)
-print(f"{ran} bad inputs, {len(failures)} failures")
-sys.exit(1 if failures or ran < (1 if only else 40) else 0)
+print(f"{ran} bad inputs")
+cli.check(ran >= (1 if only else 40), f"only {ran} bad inputs ran")
+cli.finish()

@@ -16,13 +16,15 @@ import nibabel as nib
 import numpy as np
 from scipy import ndimage
 
-gatescope, out = sys.argv[1], Path(sys.argv[2])
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from cli_test_support import CliTest  # noqa: E402
+
 plastimatch = shutil.which("plastimatch")
 if not plastimatch:
     print("FAIL: plastimatch is not installed (scripts/setup.sh installs it)")
     sys.exit(1)
-shutil.rmtree(out, ignore_errors=True)
-out.mkdir(parents=True)
+cli = CliTest(sys.argv[1], sys.argv[2])
+gatescope, out, run = cli.gatescope, cli.out, cli.run
 rng = np.random.default_rng(4)
 
 
@@ -50,7 +52,7 @@ e = np.zeros(shape, bool); e[3:6, 3:6, 2:4] = True; e[20:27, 15:22, 8:12] = True
 cases["two_components"] = (e, ellipsoid(shape, (22, 18, 10), (5, 5, 3)), (0.9, 0.9, 1.5))
 
 tolerance = 2e-6  # plastimatch prints %f
-failures = []
+failures = cli.failures
 for name, (ref, pred, spacing) in cases.items():
     affine = np.diag(spacing + (1.0,))
     affine[:3, 3] = (-12.0, 7.5, 3.0)
@@ -70,8 +72,8 @@ for name, (ref, pred, spacing) in cases.items():
             "masd_mm": value(r"^Avg average Hausdorff distance \(boundary\) = (\S+)")}
     max_avg = value(r"^Max average Hausdorff distance \(boundary\) = (\S+)")
     report = out / f"{name}.json"
-    result = subprocess.run([gatescope, "metrics", "--reference", rp, "--prediction", pp, "--preset",
-                             "plastimatch", "--json", report, "--quiet"], capture_output=True, text=True)
+    result = run("metrics", "--reference", rp, "--prediction", pp, "--preset", "plastimatch", "--json", report,
+                 "--quiet")
     if result.returncode != 0:
         failures.append(f"{name}: gatescope exit {result.returncode}: {result.stderr}")
         continue
@@ -84,7 +86,5 @@ for name, (ref, pred, spacing) in cases.items():
     directed_max = max(got["asd_prediction_to_reference_mm"], got["asd_reference_to_prediction_mm"])
     if max_avg is None or not math.isclose(directed_max, max_avg, rel_tol=1e-6, abs_tol=tolerance):
         failures.append(f"{name}: larger directed mean {directed_max} != plastimatch max average {max_avg}")
-for f in failures:
-    print("FAIL:", f)
-print(f"{len(failures)} failures in {len(cases)} mask pairs")
-sys.exit(1 if failures else 0)
+print(f"{len(cases)} mask pairs")
+cli.finish()

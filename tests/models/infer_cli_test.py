@@ -6,8 +6,6 @@ preprocessing (z-score, padding to a multiple of 16 and cropping back), and erro
 Usage: infer_cli_test.py GATESCOPE ZOO_DIR OUT_DIR
 """
 import json
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,22 +14,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+tests = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(tests / "fixtures"), str(tests / "support")]
 import zoo_reference  # noqa: E402
+from cli_test_support import CliTest  # noqa: E402
 
-gatescope, zoo, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-shutil.rmtree(out, ignore_errors=True)
-out.mkdir(parents=True)
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-
-
-def run(*args):
-    return subprocess.run([gatescope, *map(str, args)], capture_output=True, text=True, timeout=300)
+cli = CliTest(sys.argv[1], sys.argv[3])
+gatescope, out, check, run = cli.gatescope, cli.out, cli.check, cli.run
+zoo = Path(sys.argv[2])
 
 
 def close(a, b, what, tol=1e-5):
@@ -199,7 +189,4 @@ r = run("infer", "--model", out / "broken.json", "--input", out / "single3d_inpu
 check(r.returncode == 1 and "missing key" in r.stderr and len(r.stderr.strip().splitlines()) <= 2, f"broken checkpoint: {r.stderr}")
 check(not any((out / "bad").glob("*.nii.gz")), "no outputs after errors")
 
-for f in failures:
-    print("FAIL:", f)
-print(f"{len(failures)} failures")
-sys.exit(1 if failures else 0)
+cli.finish()

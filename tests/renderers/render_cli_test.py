@@ -8,7 +8,6 @@ Usage: render_cli_test.py GATESCOPE XVFB_RUN DEMO_EVALUATION_DIR OUT_DIR
 (DEMO_EVALUATION_DIR: written by tests/fixtures/make_demo_evaluation.py)
 """
 import os
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -18,15 +17,12 @@ import nibabel as nib
 import numpy as np
 from PIL import Image
 
-gatescope, xvfb_run, demo, out = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
-shutil.rmtree(out, ignore_errors=True)
-out.mkdir(parents=True)
-failures = []
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from cli_test_support import CliTest  # noqa: E402
 
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
+cli = CliTest(sys.argv[1], sys.argv[4])
+gatescope, out, check = cli.gatescope, cli.out, cli.check
+xvfb_run, demo = sys.argv[2], Path(sys.argv[3])
 
 
 def run(*args, display=False, timeout=600):
@@ -137,7 +133,4 @@ for what, (args, code, needle) in errors.items():
 res = run("render", "3d", *source, "--out", out / "error" / "nodisplay.png")
 check(res.returncode == 1 and "display" in res.stderr, f"3d without a display: {res.returncode} {res.stderr!r}")
 
-if failures:
-    print("\n".join(failures))
-    sys.exit(1)
-print("render writes every figure kind")
+cli.finish()

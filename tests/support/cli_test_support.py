@@ -7,10 +7,13 @@ from pathlib import Path
 
 
 class CliTest:
-    def __init__(self, gatescope, out):
-        self.gatescope, self.out = gatescope, Path(out)
-        shutil.rmtree(self.out, ignore_errors=True)
-        self.out.mkdir(parents=True)
+    """`out`: a folder made afresh for the test's files (None: the test writes none)."""
+
+    def __init__(self, gatescope, out=None):
+        self.gatescope, self.out = gatescope, Path(out) if out is not None else None
+        if self.out is not None:
+            shutil.rmtree(self.out, ignore_errors=True)
+            self.out.mkdir(parents=True)
         self.failures = []
 
     def check(self, condition, message):
