@@ -1,6 +1,6 @@
 // Entry point of the LibTorch plugin: registers everything this library provides.
-#include "analysis/plugin/registry.hpp"
 #include "analysis/core/error.hpp"
+#include "analysis/plugin/registry.hpp"
 #include "plugins/runtime/torch_errors.hpp"
 #include "plugins/runtime/torch_runtime.hpp"
 #include "plugins/torchscript/torchscript_adapter.hpp"
@@ -12,8 +12,8 @@ extern "C" __attribute__((visibility("default"))) void gatescope_register_plugin
   gatescope::initializeTorchRuntime();
   registry.addRuntime("libtorch", [] {
     const auto info = gatescope::torchRuntimeInfo();
-    gatescope::RuntimeDescription description{"LibTorch", info.torch_version, {"cpu"},
-                                              info.intra_op_threads};
+    gatescope::RuntimeDescription description{
+        "LibTorch", info.torch_version, {"cpu"}, info.intra_op_threads};
     for (int d = 0; d < info.cuda_device_count; ++d)
       description.devices.push_back("cuda:" + std::to_string(d) + " (" +
                                     info.cuda_device_names[static_cast<size_t>(d)] + ")");

@@ -1,6 +1,5 @@
 #include "renderers/colormap.hpp"
 
-
 #include "renderers/colormap_tables.hpp"
 
 namespace gatescope {
@@ -25,7 +24,9 @@ constexpr Entry kEntries[] = {
     {ColormapName::Diverging, "diverging", colormap_tables::kDiverging},
 };
 
-const Entry& entry(ColormapName name) { return kEntries[static_cast<int>(name)]; }
+const Entry& entry(ColormapName name) {
+  return kEntries[static_cast<int>(name)];
+}
 
 Colormap build(ColormapName name) {
   Colormap map{name, {}};
@@ -45,7 +46,9 @@ const Colormap& colormap(ColormapName name) {
   return maps[static_cast<int>(name)];
 }
 
-const char* colormapName(ColormapName name) { return entry(name).text; }
+const char* colormapName(ColormapName name) {
+  return entry(name).text;
+}
 
 std::optional<ColormapName> parseColormapName(std::string_view name) {
   for (const auto& e : kEntries)
@@ -59,7 +62,9 @@ std::vector<std::string> colormapNames() {
   return names;
 }
 
-int colormapIndex(double value, double lo, double hi) { return ColorScale(lo, hi).index(value); }
+int colormapIndex(double value, double lo, double hi) {
+  return ColorScale(lo, hi).index(value);
+}
 
 Rgba mapColor(const Colormap& map, double value, double lo, double hi) {
   return map.table[colormapIndex(value, lo, hi)];

@@ -35,7 +35,8 @@ struct Colormap {
 // colormapIndex with the division done once, for loops over pixels (same results).
 struct ColorScale {
   double lo = 0.0, hi = 1.0, to_index = 256.0;
-  ColorScale(double lo_, double hi_) : lo(lo_), hi(hi_), to_index(hi_ > lo_ ? 256.0 / (hi_ - lo_) : 0.0) {}
+  ColorScale(double lo_, double hi_)
+      : lo(lo_), hi(hi_), to_index(hi_ > lo_ ? 256.0 / (hi_ - lo_) : 0.0) {}
   [[nodiscard]] int index(double value) const {
     if (to_index == 0.0) return value >= hi ? 255 : 0;  // an empty window: a step at `hi`
     double position = (value - lo) * to_index;

@@ -1,10 +1,10 @@
 #include "renderers/figures.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 #include "renderers/scene_recipes.hpp"
@@ -29,9 +29,12 @@ double roundLength(double target) {
   return power;
 }
 
-double physicalWidth(const FigurePanel& panel) { return panel.picture.width * panel.pixel_mm; }
+double physicalWidth(const FigurePanel& panel) {
+  return panel.picture.width * panel.pixel_mm;
+}
 
-void drawScaleBar(Canvas& canvas, const FigurePanel& panel, double x, double y, double w, double h, double length_mm) {
+void drawScaleBar(Canvas& canvas, const FigurePanel& panel, double x, double y, double w, double h,
+                  double length_mm) {
   const double panel_mm = panel.picture.width * panel.pixel_mm;
   if (length_mm == 0.0) length_mm = roundLength(panel_mm / 4.0);
   const double bar = w * length_mm / panel_mm;
@@ -52,7 +55,8 @@ void outlinedText(Canvas& canvas, double x, double y, const std::string& text, d
 }  // namespace
 
 Canvas drawPanelGrid(const PanelGrid& grid) {
-  if (grid.rows.empty() || grid.rows.front().empty()) throw UsageError("a figure needs at least one panel");
+  if (grid.rows.empty() || grid.rows.front().empty())
+    throw UsageError("a figure needs at least one panel");
   // One physical scale for every panel: the widest picture gets panel_width_pt.
   double widest_mm = 0.0;
   size_t columns = 0;
@@ -64,11 +68,13 @@ Canvas drawPanelGrid(const PanelGrid& grid) {
   const double pt_per_mm = grid.panel_width_pt / widest_mm;
   auto panelWidth = [&](const FigurePanel& panel) { return physicalWidth(panel) * pt_per_mm; };
   auto panelHeight = [&](const FigurePanel& panel) {
-    return panel.picture.empty() ? 0.0 : panelWidth(panel) * panel.picture.height / panel.picture.width;
+    return panel.picture.empty() ? 0.0
+                                 : panelWidth(panel) * panel.picture.height / panel.picture.width;
   };
   std::vector<double> column_widths(columns, 0.0), column_left(columns, 0.0);
   for (const auto& row : grid.rows)
-    for (size_t c = 0; c < row.size(); ++c) column_widths[c] = std::max(column_widths[c], panelWidth(row[c]));
+    for (size_t c = 0; c < row.size(); ++c)
+      column_widths[c] = std::max(column_widths[c], panelWidth(row[c]));
   const double title_h = grid.title.empty() ? 0.0 : kTitleSize + 8.0;
   const double heading_h = grid.column_titles.empty() ? 0.0 : kHeadingSize + 6.0;
   const double row_title_w = grid.row_titles.empty() ? 0.0 : kHeadingSize + 6.0;
@@ -93,7 +99,8 @@ Canvas drawPanelGrid(const PanelGrid& grid) {
   const double bars_w = grid.colorbars.empty() ? 0.0 : kColorbarColumn + 6.0;
   const double legend_h = grid.legend.empty() ? 0.0 : 16.0;
   // A title wider than the panels widens the page; the panels stay centred under it.
-  const double title_w = grid.title.empty() ? 0.0 : Canvas(1, 1).textWidth(grid.title, kTitleSize, true);
+  const double title_w =
+      grid.title.empty() ? 0.0 : Canvas(1, 1).textWidth(grid.title, kTitleSize, true);
   const double content_w = row_title_w + grid_w + bars_w;
   const double width = kMargin * 2 + std::max(content_w, title_w);
   const double height = kMargin * 2 + title_h + heading_h + grid_h + legend_h;
@@ -102,18 +109,18 @@ Canvas drawPanelGrid(const PanelGrid& grid) {
   const double left = kMargin + row_title_w + std::max(0.0, (title_w - content_w) / 2.0);
   const double top = kMargin + title_h + heading_h;
   if (!grid.title.empty())
-    canvas.text(width / 2.0, kMargin + kTitleSize, grid.title, kTitleSize, {0, 0, 0, 255}, TextAlign::Center, 0.0,
-                true);
+    canvas.text(width / 2.0, kMargin + kTitleSize, grid.title, kTitleSize, {0, 0, 0, 255},
+                TextAlign::Center, 0.0, true);
   for (size_t c = 0; c < grid.column_titles.size() && c < columns; ++c)
-    canvas.text(left + column_left[c] + column_widths[c] / 2.0, top - 5.0, grid.column_titles[c], kHeadingSize,
-                {0, 0, 0, 255}, TextAlign::Center);
+    canvas.text(left + column_left[c] + column_widths[c] / 2.0, top - 5.0, grid.column_titles[c],
+                kHeadingSize, {0, 0, 0, 255}, TextAlign::Center);
   double y = top;
   int letter = 0;
   bool scale_bar_drawn = grid.scale_bar_mm < 0.0;
   for (size_t r = 0; r < grid.rows.size(); ++r) {
     if (r < grid.row_titles.size())
-      canvas.text(left - row_title_w + kHeadingSize, y + row_heights[r] / 2.0, grid.row_titles[r], kHeadingSize, {0, 0, 0, 255},
-                  TextAlign::Center, 90.0);
+      canvas.text(left - row_title_w + kHeadingSize, y + row_heights[r] / 2.0, grid.row_titles[r],
+                  kHeadingSize, {0, 0, 0, 255}, TextAlign::Center, 90.0);
     for (size_t c = 0; c < grid.rows[r].size(); ++c) {
       const FigurePanel& panel = grid.rows[r][c];
       const double w = panelWidth(panel), h = panelHeight(panel);
@@ -121,14 +128,15 @@ Canvas drawPanelGrid(const PanelGrid& grid) {
       if (panel.picture.empty()) continue;
       canvas.image(panel.picture, x, y, w, h, false);
       if (grid.panel_letters && letter < 26)
-        outlinedText(canvas, x + 3.0, y + 11.0, std::string(1, static_cast<char>('a' + letter++)), 9.0);
+        outlinedText(canvas, x + 3.0, y + 11.0, std::string(1, static_cast<char>('a' + letter++)),
+                     9.0);
       if (!scale_bar_drawn) {
         drawScaleBar(canvas, panel, x, y, w, h, grid.scale_bar_mm);
         scale_bar_drawn = true;
       }
       if (!panel.caption.empty())
-        canvas.text(x + w / 2.0, y + h + kCaptionSize + 1.5, panel.caption, kCaptionSize, {60, 60, 60, 255},
-                    TextAlign::Center);
+        canvas.text(x + w / 2.0, y + h + kCaptionSize + 1.5, panel.caption, kCaptionSize,
+                    {60, 60, 60, 255}, TextAlign::Center);
     }
     y += row_heights[r] + kGap;
   }
@@ -139,7 +147,8 @@ Canvas drawPanelGrid(const PanelGrid& grid) {
       const ColorbarSpec& spec = grid.colorbars[b];
       const double bar_h = std::min(slot - 12.0, 150.0);
       const double bar_y = top + static_cast<double>(b) * slot + (slot - bar_h) / 2.0;
-      drawColorbar(canvas, bar_x, bar_y, kColorbarWidth, bar_h, spec.colormap, spec.lo, spec.hi, spec.label, true);
+      drawColorbar(canvas, bar_x, bar_y, kColorbarWidth, bar_h, spec.colormap, spec.lo, spec.hi,
+                   spec.label, true);
     }
   }
   if (!grid.legend.empty()) {
@@ -159,7 +168,8 @@ std::optional<Vec3> labelCentre(const Volume<int32_t>& labels, int label) {
       for (int64_t i = 0; i < d[0]; ++i) {
         const int32_t value = labels(i, j, k);
         if (label == 0 ? value == 0 : value != label) continue;
-        sum[0] += static_cast<double>(i), sum[1] += static_cast<double>(j), sum[2] += static_cast<double>(k);
+        sum[0] += static_cast<double>(i), sum[1] += static_cast<double>(j),
+            sum[2] += static_cast<double>(k);
         ++count;
       }
   if (count == 0) return std::nullopt;
@@ -170,8 +180,8 @@ int64_t resolveSlice(const SliceChoice& choice, const CaseVolumes& c, int focus_
   const SliceFrame frame = sliceFrame(c.image.geometry(), choice.plane);
   if (choice.slice >= 0) {
     if (choice.slice >= frame.slices)
-      throw UsageError(fmt::format("{} slice {} is out of range (0 to {})", planeName(choice.plane), choice.slice,
-                                   frame.slices - 1));
+      throw UsageError(fmt::format("{} slice {} is out of range (0 to {})", planeName(choice.plane),
+                                   choice.slice, frame.slices - 1));
     return choice.slice;
   }
   if (c.reference && focus_label > 0)
@@ -180,7 +190,8 @@ int64_t resolveSlice(const SliceChoice& choice, const CaseVolumes& c, int focus_
   return frame.slices / 2;
 }
 
-const Volume<float>& findGate(const ModelOutputs& model, const std::string& gate, Volume<float>& mean) {
+const Volume<float>& findGate(const ModelOutputs& model, const std::string& gate,
+                              Volume<float>& mean) {
   if (gate == "mean" && !model.gates.empty()) {
     mean = meanOfGates(model.gates);
     return mean;
@@ -190,7 +201,8 @@ const Volume<float>& findGate(const ModelOutputs& model, const std::string& gate
     if (name == gate) return volume;
     known += (known.empty() ? "" : ", ") + name;
   }
-  throw UsageError(fmt::format("{} has no gate '{}' (gates: {})", model.name, gate, known.empty() ? "none" : known + ", mean"));
+  throw UsageError(fmt::format("{} has no gate '{}' (gates: {})", model.name, gate,
+                               known.empty() ? "none" : known + ", mean"));
 }
 
 Volume<float> meanOfGates(const std::vector<std::pair<std::string, Volume<float>>>& gates) {
@@ -199,8 +211,8 @@ Volume<float> meanOfGates(const std::vector<std::pair<std::string, Volume<float>
   auto out = mean.values();
   for (const auto& [name, gate] : gates) {
     if (!gate.geometry().sameGrid(mean.geometry()))
-      throw GeometryError(fmt::format("gate {} lies on {}, the first gate on {}", name, gate.geometry().describe(),
-                                      mean.geometry().describe()));
+      throw GeometryError(fmt::format("gate {} lies on {}, the first gate on {}", name,
+                                      gate.geometry().describe(), mean.geometry().describe()));
     const auto values = gate.channel(0);
     for (size_t v = 0; v < out.size(); ++v) out[v] += values[v];
   }
@@ -222,7 +234,8 @@ struct Resolution {
   int contour_px = 1;
 };
 
-Resolution figureResolution(const CaseVolumes& c, const std::vector<Plane>& planes, const FigureStyle& style) {
+Resolution figureResolution(const CaseVolumes& c, const std::vector<Plane>& planes,
+                            const FigureStyle& style) {
   if (style.resolution_dpi <= 0.0) return {};
   double widest = 0.0, finest = std::numeric_limits<double>::infinity();
   for (Plane plane : planes) {
@@ -250,14 +263,17 @@ SliceScene baseScene(const CaseVolumes& c, Plane plane, int64_t slice, const Fig
   return scene;
 }
 
-void addContours(SliceScene& scene, const CaseVolumes& c, const ModelOutputs* model, const FigureStyle& style,
-                 const Resolution& resolution) {
+void addContours(SliceScene& scene, const CaseVolumes& c, const ModelOutputs* model,
+                 const FigureStyle& style, const Resolution& resolution) {
   std::vector<int> only;
   if (style.focus_label > 0) only.push_back(style.focus_label);
   const int width = resolution.contour_px;
-  if (c.reference) scene.labels.push_back({&*c.reference, LabelStyle::Contour, style.reference_color, only, 1.0, width});
+  if (c.reference)
+    scene.labels.push_back(
+        {&*c.reference, LabelStyle::Contour, style.reference_color, only, 1.0, width});
   if (model && model->prediction)
-    scene.labels.push_back({&*model->prediction, LabelStyle::Contour, style.prediction_color, only, 1.0, width});
+    scene.labels.push_back(
+        {&*model->prediction, LabelStyle::Contour, style.prediction_color, only, 1.0, width});
 }
 
 std::vector<Plane> planesOf(const std::vector<SliceChoice>& slices) {
@@ -274,13 +290,16 @@ ScalarLayer attentionLayer(const Volume<float>& gate, const FigureStyle& style) 
 FigurePanel panelOf(const SliceScene& scene, const CaseVolumes& c) {
   FigurePanel panel;
   panel.picture = composeSlice(scene);
-  panel.pixel_mm = sliceMapping(c.image.geometry(), scene.plane, scene.slice, scene.pixel_mm).pixel_mm;
+  panel.pixel_mm =
+      sliceMapping(c.image.geometry(), scene.plane, scene.slice, scene.pixel_mm).pixel_mm;
   return panel;
 }
 
-std::vector<LegendEntry> contourLegend(const CaseVolumes& c, bool prediction, const FigureStyle& style) {
+std::vector<LegendEntry> contourLegend(const CaseVolumes& c, bool prediction,
+                                       const FigureStyle& style) {
   std::vector<LegendEntry> legend;
-  const std::string label = style.focus_label_name.empty() ? "" : " (" + style.focus_label_name + ")";
+  const std::string label =
+      style.focus_label_name.empty() ? "" : " (" + style.focus_label_name + ")";
   if (c.reference) legend.push_back({"reference" + label, style.reference_color});
   if (prediction) legend.push_back({"prediction" + label, style.prediction_color});
   return legend;
@@ -292,8 +311,8 @@ ColorbarSpec attentionColorbar(const FigureStyle& style) {
 
 }  // namespace
 
-PanelGrid gateFigure(const CaseVolumes& c, const ModelOutputs& model, const std::vector<SliceChoice>& slices,
-                     const FigureStyle& style) {
+PanelGrid gateFigure(const CaseVolumes& c, const ModelOutputs& model,
+                     const std::vector<SliceChoice>& slices, const FigureStyle& style) {
   if (model.gates.empty()) throw UsageError(model.name + " has no attention gates to show");
   std::vector<std::pair<std::string, const Volume<float>*>> rows;
   for (const auto& [name, gate] : model.gates) rows.emplace_back(name, &gate);
@@ -303,7 +322,8 @@ PanelGrid gateFigure(const CaseVolumes& c, const ModelOutputs& model, const std:
     rows.emplace_back("mean of gates", &mean);
   }
   PanelGrid grid;
-  grid.title = style.title.empty() ? fmt::format("{}: attention gates, case {}", model.name, c.id) : style.title;
+  grid.title = style.title.empty() ? fmt::format("{}: attention gates, case {}", model.name, c.id)
+                                   : style.title;
   grid.panel_width_pt = style.panel_width_pt;
   std::vector<int64_t> resolved;
   for (const auto& choice : slices) {
@@ -330,10 +350,12 @@ PanelGrid gateFigure(const CaseVolumes& c, const ModelOutputs& model, const std:
 // where the two agree within 0.05 so that agreement shows the image.
 Volume<float> probabilityDifference(const Volume<float>& a, const Volume<float>& b, int label) {
   if (!a.geometry().sameGrid(b.geometry()) || a.channels() != b.channels())
-    throw GeometryError(fmt::format("the two models' probabilities differ in grid or classes ({}, {} vs {}, {})",
-                                    a.geometry().describe(), a.channels(), b.geometry().describe(), b.channels()));
+    throw GeometryError(
+        fmt::format("the two models' probabilities differ in grid or classes ({}, {} vs {}, {})",
+                    a.geometry().describe(), a.channels(), b.geometry().describe(), b.channels()));
   if (label >= a.channels())
-    throw UsageError(fmt::format("label {} has no probability channel ({} classes)", label, a.channels()));
+    throw UsageError(
+        fmt::format("label {} has no probability channel ({} classes)", label, a.channels()));
   Volume<float> out(a.geometry());
   auto dst = out.values();
   const auto pa = a.channel(label), pb = b.channel(label);
@@ -346,7 +368,8 @@ Volume<float> probabilityDifference(const Volume<float>& a, const Volume<float>&
 }
 
 // +1 where only A predicts the focus label (any label for 0), -1 where only B does, NaN elsewhere.
-Volume<float> predictionDisagreement(const Volume<int32_t>& a, const Volume<int32_t>& b, int label) {
+Volume<float> predictionDisagreement(const Volume<int32_t>& a, const Volume<int32_t>& b,
+                                     int label) {
   if (!a.geometry().sameGrid(b.geometry()))
     throw GeometryError("the two models' predictions lie on different grids");
   Volume<float> out(a.geometry());
@@ -364,7 +387,11 @@ PanelGrid comparisonFigure(const CaseVolumes& c, const ModelOutputs& a, const Mo
                            const std::vector<SliceChoice>& slices, const FigureStyle& style) {
   Volume<float> difference;
   std::string difference_label;
-  const std::string label_text = style.focus_label > 0 ? (style.focus_label_name.empty() ? fmt::format("label {}", style.focus_label) : style.focus_label_name) : "foreground";
+  const std::string label_text =
+      style.focus_label > 0
+          ? (style.focus_label_name.empty() ? fmt::format("label {}", style.focus_label)
+                                            : style.focus_label_name)
+          : "foreground";
   if (a.probabilities && b.probabilities) {
     difference = probabilityDifference(*a.probabilities, *b.probabilities, style.focus_label);
     difference_label = "P(" + label_text + "): A - B";
@@ -379,9 +406,11 @@ PanelGrid comparisonFigure(const CaseVolumes& c, const ModelOutputs& a, const Mo
   if (!b.gates.empty()) mean_b = meanOfGates(b.gates);
 
   PanelGrid grid;
-  grid.title = style.title.empty() ? fmt::format("case {}: {} vs {}", c.id, a.name, b.name) : style.title;
+  grid.title =
+      style.title.empty() ? fmt::format("case {}: {} vs {}", c.id, a.name, b.name) : style.title;
   grid.panel_width_pt = style.panel_width_pt;
-  grid.column_titles = {a.name + (mean_a ? " (gate mean)" : ""), b.name + (mean_b ? " (gate mean)" : ""), "difference"};
+  grid.column_titles = {a.name + (mean_a ? " (gate mean)" : ""),
+                        b.name + (mean_b ? " (gate mean)" : ""), "difference"};
   const Resolution resolution = figureResolution(c, planesOf(slices), style);
   for (const auto& choice : slices) {
     const int64_t slice = resolveSlice(choice, c, style.focus_label);
@@ -404,23 +433,28 @@ PanelGrid comparisonFigure(const CaseVolumes& c, const ModelOutputs& a, const Mo
   return grid;
 }
 
-PanelGrid montageFigure(const CaseVolumes& c, const ModelOutputs* model, const std::string& gate, Plane plane,
-                        int64_t first, int64_t last, int64_t step, int columns, const FigureStyle& style) {
+PanelGrid montageFigure(const CaseVolumes& c, const ModelOutputs* model, const std::string& gate,
+                        Plane plane, int64_t first, int64_t last, int64_t step, int columns,
+                        const FigureStyle& style) {
   const SliceFrame frame = sliceFrame(c.image.geometry(), plane);
   if (first < 0 || last >= frame.slices || first > last || step < 1)
-    throw UsageError(fmt::format("{} slices {} to {} step {}: the image has slices 0 to {}", planeName(plane), first,
-                                 last, step, frame.slices - 1));
+    throw UsageError(fmt::format("{} slices {} to {} step {}: the image has slices 0 to {}",
+                                 planeName(plane), first, last, step, frame.slices - 1));
   if (columns < 1) throw UsageError("a montage needs at least one column");
   Volume<float> mean;
   const Volume<float>* overlay = model && !gate.empty() ? &findGate(*model, gate, mean) : nullptr;
   PanelGrid grid;
-  grid.title = style.title.empty() ? fmt::format("case {}: {} slices {}-{}{}", c.id, planeName(plane), first, last,
-                                                 overlay ? ", " + model->name + ", " + (gate == "mean" ? "mean of gates" : gate) : "")
-                                   : style.title;
+  grid.title = style.title.empty()
+                   ? fmt::format("case {}: {} slices {}-{}{}", c.id, planeName(plane), first, last,
+                                 overlay ? ", " + model->name + ", " +
+                                               (gate == "mean" ? "mean of gates" : gate)
+                                         : "")
+                   : style.title;
   grid.panel_width_pt = style.panel_width_pt;
   const Resolution resolution = figureResolution(c, {plane}, style);
   for (int64_t slice = first; slice <= last; slice += step) {
-    if (grid.rows.empty() || static_cast<int>(grid.rows.back().size()) == columns) grid.rows.emplace_back();
+    if (grid.rows.empty() || static_cast<int>(grid.rows.back().size()) == columns)
+      grid.rows.emplace_back();
     SliceScene scene = baseScene(c, plane, slice, style, resolution);
     if (overlay) scene.overlays.push_back(attentionLayer(*overlay, style));
     addContours(scene, c, model, style, resolution);

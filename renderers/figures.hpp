@@ -75,36 +75,45 @@ struct FigureStyle {
 // Where a label's voxels are centred (voxel coordinates), or nullopt when it is absent.
 [[nodiscard]] std::optional<Vec3> labelCentre(const Volume<int32_t>& labels, int label);
 // The slice index a choice resolves to for this case (the label's centre, else the middle).
-[[nodiscard]] int64_t resolveSlice(const SliceChoice& choice, const CaseVolumes& c, int focus_label);
+[[nodiscard]] int64_t resolveSlice(const SliceChoice& choice, const CaseVolumes& c,
+                                   int focus_label);
 
 // Rows = the model's gates (plus their mean when it has several), columns = the slices; each panel
 // the image with the gate's coefficients over it and the reference and prediction contours.
 [[nodiscard]] PanelGrid gateFigure(const CaseVolumes& c, const ModelOutputs& model,
-                                   const std::vector<SliceChoice>& slices, const FigureStyle& style);
+                                   const std::vector<SliceChoice>& slices,
+                                   const FigureStyle& style);
 
 // Rows = the slices, columns = model A (its gate mean over the image), model B (its gates, if any)
 // and their difference: the focus label's probability A - B on the diverging map (or, without
 // probabilities, where the two predictions disagree), with reference and prediction contours.
-[[nodiscard]] PanelGrid comparisonFigure(const CaseVolumes& c, const ModelOutputs& a, const ModelOutputs& b,
-                                         const std::vector<SliceChoice>& slices, const FigureStyle& style);
+[[nodiscard]] PanelGrid comparisonFigure(const CaseVolumes& c, const ModelOutputs& a,
+                                         const ModelOutputs& b,
+                                         const std::vector<SliceChoice>& slices,
+                                         const FigureStyle& style);
 
 // A lightbox: slices first..last (step) of one plane in `columns` columns, each with the gate (when
 // given) and the contours.
-[[nodiscard]] PanelGrid montageFigure(const CaseVolumes& c, const ModelOutputs* model, const std::string& gate,
-                                      Plane plane, int64_t first, int64_t last, int64_t step, int columns,
+[[nodiscard]] PanelGrid montageFigure(const CaseVolumes& c, const ModelOutputs* model,
+                                      const std::string& gate, Plane plane, int64_t first,
+                                      int64_t last, int64_t step, int columns,
                                       const FigureStyle& style);
 
 // The gate called `gate` ("mean": the mean of the model's gates, computed into `mean`); UsageError
 // listing the model's gates when it has no such gate.
-[[nodiscard]] const Volume<float>& findGate(const ModelOutputs& model, const std::string& gate, Volume<float>& mean);
+[[nodiscard]] const Volume<float>& findGate(const ModelOutputs& model, const std::string& gate,
+                                            Volume<float>& mean);
 
 // The label's probability A - B (for label 0: the foreground's, 1 - P(background)), NaN where the
 // two agree within 0.05 so that agreement shows the image below.
-[[nodiscard]] Volume<float> probabilityDifference(const Volume<float>& a, const Volume<float>& b, int label);
+[[nodiscard]] Volume<float> probabilityDifference(const Volume<float>& a, const Volume<float>& b,
+                                                  int label);
 // +1 where only A predicts the label (any label for 0), -1 where only B does, NaN elsewhere.
-[[nodiscard]] Volume<float> predictionDisagreement(const Volume<int32_t>& a, const Volume<int32_t>& b, int label);
+[[nodiscard]] Volume<float> predictionDisagreement(const Volume<int32_t>& a,
+                                                   const Volume<int32_t>& b, int label);
 
 // The mean of several gates' coefficients (all on one grid).
-[[nodiscard]] Volume<float> meanOfGates(const std::vector<std::pair<std::string, Volume<float>>>& gates);
+[[nodiscard]] Volume<float> meanOfGates(
+    const std::vector<std::pair<std::string, Volume<float>>>& gates);
 
 }  // namespace gatescope

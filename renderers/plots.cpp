@@ -464,7 +464,8 @@ Canvas drawReportPlot(const ReportModel& report, const ReportPlotRequest& reques
   std::string label = request.label;
   if (label.empty()) {
     const std::vector<int> measured = report.measuredLabels();
-    if (measured.empty()) throw FormatError(report.source() + ": the report names no measured labels");
+    if (measured.empty())
+      throw FormatError(report.source() + ": the report names no measured labels");
     label = std::to_string(measured.front());
   }
   Canvas canvas(kColumnPlotWidthPt, kColumnPlotHeightPt);
@@ -478,7 +479,8 @@ Canvas drawReportPlot(const ReportModel& report, const ReportPlotRequest& reques
     case ReportPlotKind::Attention: {
       const GateStatisticsData data = gateStatisticsData(report, label, request.statistic);
       const double boxes = static_cast<double>(data.gates.size() * data.models.size());
-      canvas = Canvas(std::max(kColumnPlotWidthPt, kColumnPlotWidthPt * boxes / 4.0), kColumnPlotHeightPt);
+      canvas = Canvas(std::max(kColumnPlotWidthPt, kColumnPlotWidthPt * boxes / 4.0),
+                      kColumnPlotHeightPt);
       (void)drawGateStatisticsPlot(canvas, data);
       break;
     }

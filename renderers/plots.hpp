@@ -50,8 +50,8 @@ enum class ReportPlotKind { Paired, BlandAltman, Attention };
 
 struct ReportPlotRequest {
   ReportPlotKind kind = ReportPlotKind::Paired;
-  std::string label;                           // key or name; empty: the first measured label
-  std::string metric = "dice";                 // paired
+  std::string label;                            // key or name; empty: the first measured label
+  std::string metric = "dice";                  // paired
   std::string statistic = "mass_in_reference";  // attention
 };
 

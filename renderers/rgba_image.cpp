@@ -5,7 +5,8 @@
 
 namespace gatescope {
 
-RgbaImage::RgbaImage(int w, int h, Rgba fill) : width(w), height(h), pixels(static_cast<size_t>(w) * h * 4) {
+RgbaImage::RgbaImage(int w, int h, Rgba fill)
+    : width(w), height(h), pixels(static_cast<size_t>(w) * h * 4) {
   if (w < 0 || h < 0) throw UsageError("image size must not be negative");
   for (size_t p = 0; p < pixels.size(); p += 4) {
     pixels[p] = fill.r, pixels[p + 1] = fill.g, pixels[p + 2] = fill.b, pixels[p + 3] = fill.a;
@@ -39,7 +40,8 @@ RgbaImage readRgbaPng(const std::filesystem::path& path) {
   const int64_t n = g.voxelCount();
   for (int64_t v = 0; v < n; ++v)
     for (int c = 0; c < 3; ++c)
-      out.pixels[static_cast<size_t>(v) * 4 + c] = volume->channel(volume->channels() == 1 ? 0 : c)[v];
+      out.pixels[static_cast<size_t>(v) * 4 + c] =
+          volume->channel(volume->channels() == 1 ? 0 : c)[v];
   return out;
 }
 

@@ -33,8 +33,8 @@ struct RgbaImage {
   }
 };
 
-// Writes the image as an 8-bit PNG, RGB when every pixel is opaque, else RGBA (atomically; `dpi` > 0
-// adds a pHYs chunk).
+// Writes the image as an 8-bit PNG, RGB when every pixel is opaque, else RGBA (atomically; `dpi` >
+// 0 adds a pHYs chunk).
 void writeRgbaPng(const std::filesystem::path& path, const RgbaImage& image, double dpi = 0.0);
 // Reads an 8-bit gray, RGB or RGBA PNG (baseline images in tests) as opaque RGBA (alpha dropped).
 [[nodiscard]] RgbaImage readRgbaPng(const std::filesystem::path& path);

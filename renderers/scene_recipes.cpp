@@ -46,10 +46,13 @@ VolumeScene gateVolumeScene(const GateVolumeRequest& request, std::vector<Legend
     }
     if (any && legend)
       legend->push_back(
-          {what + (request.focus_label_name.empty() ? "" : " (" + request.focus_label_name + ")"), color});
+          {what + (request.focus_label_name.empty() ? "" : " (" + request.focus_label_name + ")"),
+           color});
   };
-  if (request.reference) addSurfaces(*request.reference, request.reference_color, "reference surface");
-  if (request.prediction) addSurfaces(*request.prediction, request.prediction_color, "prediction surface");
+  if (request.reference)
+    addSurfaces(*request.reference, request.reference_color, "reference surface");
+  if (request.prediction)
+    addSurfaces(*request.prediction, request.prediction_color, "prediction surface");
   return scene;
 }
 

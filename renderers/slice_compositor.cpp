@@ -1,12 +1,12 @@
 #include "renderers/slice_compositor.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 
@@ -19,8 +19,8 @@ constexpr std::array<const char*, 3> kPlaneNames{"axial", "coronal", "sagittal"}
 // Which voxel axis runs along each world axis (RAS), and in which direction: the assignment of
 // voxel axes to world axes that keeps the most of the direction matrix.
 struct AxisMatch {
-  std::array<int, 3> voxel_axis{};   // per world axis
-  std::array<bool, 3> positive{};    // the voxel index grows towards +world
+  std::array<int, 3> voxel_axis{};  // per world axis
+  std::array<bool, 3> positive{};   // the voxel index grows towards +world
 };
 
 AxisMatch matchAxes(const Mat3& direction) {
@@ -46,7 +46,8 @@ struct AxisSamples {
   std::vector<float> weight;
 };
 
-AxisSamples axisSamples(int pixels, double pixel_mm, double spacing, int64_t voxels, bool flip, int64_t stride) {
+AxisSamples axisSamples(int pixels, double pixel_mm, double spacing, int64_t voxels, bool flip,
+                        int64_t stride) {
   AxisSamples s;
   s.nearest.resize(pixels), s.below.resize(pixels), s.above.resize(pixels), s.weight.resize(pixels);
   const double ratio = pixel_mm / spacing;  // exactly 1 when pixels are voxels
@@ -55,7 +56,8 @@ AxisSamples axisSamples(int pixels, double pixel_mm, double spacing, int64_t vox
     if (flip) u = static_cast<double>(voxels - 1) - u;
     // Within rounding of a voxel centre: on it (keeps the no-interpolation path for such rows).
     if (std::abs(u - std::round(u)) < 1e-9) u = std::round(u);
-    const auto nearest = std::clamp<int64_t>(static_cast<int64_t>(std::floor(u + 0.5)), 0, voxels - 1);
+    const auto nearest =
+        std::clamp<int64_t>(static_cast<int64_t>(std::floor(u + 0.5)), 0, voxels - 1);
     auto below = static_cast<int64_t>(std::floor(u));
     double w = u - static_cast<double>(below);
     if (below < 0) below = 0, w = 0.0;
@@ -95,16 +97,18 @@ inline void blend(uint8_t* pixel, Rgba color, int alpha) {
   pixel[2] = static_cast<uint8_t>((pixel[2] * (256 - alpha) + color.b * alpha) >> 8);
 }
 
-inline int alphaOf(double opacity) { return static_cast<int>(std::lround(std::clamp(opacity, 0.0, 1.0) * 256.0)); }
+inline int alphaOf(double opacity) {
+  return static_cast<int>(std::lround(std::clamp(opacity, 0.0, 1.0) * 256.0));
+}
 
 const float* layerData(const ScalarLayer& layer, const Geometry& grid, const std::string& what) {
   if (!layer.volume) throw UsageError(what + " has no volume");
   if (!layer.volume->geometry().sameGrid(grid))
-    throw GeometryError(fmt::format("{} lies on {}, the image on {}", what, layer.volume->geometry().describe(),
-                                    grid.describe()));
+    throw GeometryError(fmt::format("{} lies on {}, the image on {}", what,
+                                    layer.volume->geometry().describe(), grid.describe()));
   if (layer.channel < 0 || layer.channel >= layer.volume->channels())
-    throw UsageError(fmt::format("{} has {} channel(s), channel {} asked for", what, layer.volume->channels(),
-                                 layer.channel));
+    throw UsageError(fmt::format("{} has {} channel(s), channel {} asked for", what,
+                                 layer.volume->channels(), layer.channel));
   return layer.volume->channel(layer.channel).data();
 }
 
@@ -117,7 +121,8 @@ void drawScalarRows(RgbaImage& out, const ScalarLayer& layer, const float* data,
   const Colormap& map = colormap(layer.colormap);
   const ColorScale scale(layer.lo, layer.hi);
   // Values below the threshold (and NaN, which fails every comparison) are hidden.
-  const float threshold = layer.threshold ? static_cast<float>(*layer.threshold) : -std::numeric_limits<float>::infinity();
+  const float threshold = layer.threshold ? static_cast<float>(*layer.threshold)
+                                          : -std::numeric_limits<float>::infinity();
   const int alpha = alphaOf(layer.opacity);
   // The base layer stores whole pixels: the table as opaque RGBA words.
   std::array<uint32_t, 256> packed{};
@@ -130,7 +135,8 @@ void drawScalarRows(RgbaImage& out, const ScalarLayer& layer, const float* data,
     const Rgba b{background.r, background.g, background.b, 255};
     std::memcpy(&packed_background, &b, 4);
   }
-  const bool x_exact = std::all_of(s.x.weight.begin(), s.x.weight.end(), [](float w) { return w == 0.0f; });
+  const bool x_exact =
+      std::all_of(s.x.weight.begin(), s.x.weight.end(), [](float w) { return w == 0.0f; });
   const int64_t* xn = kLinear ? s.x.below.data() : s.x.nearest.data();
   const int64_t* xa = s.x.above.data();
   const float* wx = s.x.weight.data();
@@ -164,8 +170,8 @@ void drawScalarRows(RgbaImage& out, const ScalarLayer& layer, const float* data,
   }
 }
 
-void drawScalar(RgbaImage& out, const ScalarLayer& layer, const float* data, const Sampling& s, bool base,
-                Rgba background) {
+void drawScalar(RgbaImage& out, const ScalarLayer& layer, const float* data, const Sampling& s,
+                bool base, Rgba background) {
   const bool linear = layer.interpolation == Interpolation::Linear;
   if (base)
     linear ? drawScalarRows<true, true>(out, layer, data, s, background)
@@ -175,11 +181,13 @@ void drawScalar(RgbaImage& out, const ScalarLayer& layer, const float* data, con
            : drawScalarRows<false, false>(out, layer, data, s, background);
 }
 
-void drawLabels(RgbaImage& out, const LabelLayer& layer, const Sampling& s, std::vector<int32_t>& picture) {
+void drawLabels(RgbaImage& out, const LabelLayer& layer, const Sampling& s,
+                std::vector<int32_t>& picture) {
   const int32_t* data = layer.labels->data();
   const int w = out.width, h = out.height;
   const auto wanted = [&](int32_t label) {
-    return label != 0 && (layer.only.empty() || std::find(layer.only.begin(), layer.only.end(), label) != layer.only.end());
+    return label != 0 && (layer.only.empty() || std::find(layer.only.begin(), layer.only.end(),
+                                                          label) != layer.only.end());
   };
   const int64_t* xn = s.x.nearest.data();
 #pragma omp parallel for schedule(static) if (kParallel)
@@ -224,12 +232,15 @@ void drawLabels(RgbaImage& out, const LabelLayer& layer, const Sampling& s, std:
       if (contour) {
         // One pixel wide, inside the picture: the four neighbours decide (the common case, fast).
         if (thickness == 1 && inner_row && x > 0 && x + 1 < w) {
-          if (line[x - 1] == label && line[x + 1] == label && line[x - w] == label && line[x + w] == label) continue;
+          if (line[x - 1] == label && line[x + 1] == label && line[x - w] == label &&
+              line[x + w] == label)
+            continue;
         } else if (!onContour(x, y, label)) {
           continue;
         }
       }
-      if (label != cached_label) cached_label = label, cached_color = layer.color.value_or(labelColor(label));
+      if (label != cached_label)
+        cached_label = label, cached_color = layer.color.value_or(labelColor(label));
       blend(pixel + static_cast<size_t>(x) * 4, cached_color, alpha);
     }
   }
@@ -237,7 +248,9 @@ void drawLabels(RgbaImage& out, const LabelLayer& layer, const Sampling& s, std:
 
 }  // namespace
 
-const char* planeName(Plane plane) { return kPlaneNames[static_cast<int>(plane)]; }
+const char* planeName(Plane plane) {
+  return kPlaneNames[static_cast<int>(plane)];
+}
 
 std::optional<Plane> parsePlane(std::string_view name) {
   for (int p = 0; p < 3; ++p)
@@ -249,7 +262,8 @@ SliceFrame sliceFrame(const Geometry& geometry, Plane plane) {
   SliceFrame f;
   if (geometry.is2D()) {
     if (plane != Plane::Axial)
-      throw UsageError(fmt::format("a 2D image ({}) has no {} plane", geometry.describe(), planeName(plane)));
+      throw UsageError(
+          fmt::format("a 2D image ({}) has no {} plane", geometry.describe(), planeName(plane)));
   } else {
     const AxisMatch m = matchAxes(geometry.direction);
     // World axes (RAS) the picture's columns and rows run against: radiological views.
@@ -295,20 +309,32 @@ SliceMapping sliceMapping(const Geometry& geometry, Plane plane, int64_t slice, 
   m.frame = sliceFrame(geometry, plane);
   m.slice = slice < 0 ? m.frame.slices / 2 : slice;
   if (m.slice >= m.frame.slices)
-    throw UsageError(fmt::format("{} slice {} is out of range (0 to {})", planeName(plane), slice, m.frame.slices - 1));
+    throw UsageError(fmt::format("{} slice {} is out of range (0 to {})", planeName(plane), slice,
+                                 m.frame.slices - 1));
   m.pixel_mm = pixel_mm > 0 ? pixel_mm : std::min(m.frame.spacing_x, m.frame.spacing_y);
-  m.width = std::max(1, static_cast<int>(std::lround(m.frame.columns * m.frame.spacing_x / m.pixel_mm)));
-  m.height = std::max(1, static_cast<int>(std::lround(m.frame.rows * m.frame.spacing_y / m.pixel_mm)));
+  m.width =
+      std::max(1, static_cast<int>(std::lround(m.frame.columns * m.frame.spacing_x / m.pixel_mm)));
+  m.height =
+      std::max(1, static_cast<int>(std::lround(m.frame.rows * m.frame.spacing_y / m.pixel_mm)));
   if (static_cast<int64_t>(m.width) * m.height > (int64_t{1} << 28))
-    throw UsageError(fmt::format("a {:.3g} mm pixel makes a {}x{} picture: too large", m.pixel_mm, m.width, m.height));
+    throw UsageError(fmt::format("a {:.3g} mm pixel makes a {}x{} picture: too large", m.pixel_mm,
+                                 m.width, m.height));
   return m;
 }
 
 Rgba labelColor(int label) {
-  static constexpr std::array<Rgba, 12> kTable{{{255, 0, 0, 255},     {0, 255, 0, 255},     {0, 0, 255, 255},
-                                                {255, 255, 0, 255},   {0, 255, 255, 255},   {255, 0, 255, 255},
-                                                {255, 128, 0, 255},   {128, 0, 255, 255},   {0, 128, 255, 255},
-                                                {128, 255, 0, 255},   {255, 0, 128, 255},   {0, 255, 128, 255}}};
+  static constexpr std::array<Rgba, 12> kTable{{{255, 0, 0, 255},
+                                                {0, 255, 0, 255},
+                                                {0, 0, 255, 255},
+                                                {255, 255, 0, 255},
+                                                {0, 255, 255, 255},
+                                                {255, 0, 255, 255},
+                                                {255, 128, 0, 255},
+                                                {128, 0, 255, 255},
+                                                {0, 128, 255, 255},
+                                                {128, 255, 0, 255},
+                                                {255, 0, 128, 255},
+                                                {0, 255, 128, 255}}};
   if (label <= 0) return {0, 0, 0, 255};
   return kTable[static_cast<size_t>(label - 1) % kTable.size()];
 }
@@ -337,10 +363,12 @@ void composeSlice(const SliceScene& scene, RgbaImage& out) {
   // Every pixel is written by the base layer; the buffer is reused when it is large enough.
   out.width = m.width, out.height = m.height;
   out.pixels.resize(static_cast<size_t>(m.width) * m.height * 4);
-  drawScalar(out, scene.image, layerData(scene.image, grid, "the image"), s, true, scene.background);
+  drawScalar(out, scene.image, layerData(scene.image, grid, "the image"), s, true,
+             scene.background);
   for (size_t n = 0; n < scene.overlays.size(); ++n) {
     const ScalarLayer& layer = scene.overlays[n];
-    drawScalar(out, layer, layerData(layer, grid, fmt::format("overlay {}", n + 1)), s, false, scene.background);
+    drawScalar(out, layer, layerData(layer, grid, fmt::format("overlay {}", n + 1)), s, false,
+               scene.background);
   }
   // The labels under each picture pixel: scratch kept per thread, so scrolling allocates nothing.
   thread_local std::vector<int32_t> picture;
@@ -349,8 +377,8 @@ void composeSlice(const SliceScene& scene, RgbaImage& out) {
     const std::string what = fmt::format("label layer {}", n + 1);
     if (!layer.labels) throw UsageError(what + " has no volume");
     if (!layer.labels->geometry().sameGrid(grid))
-      throw GeometryError(fmt::format("{} lies on {}, the image on {}", what, layer.labels->geometry().describe(),
-                                      grid.describe()));
+      throw GeometryError(fmt::format("{} lies on {}, the image on {}", what,
+                                      layer.labels->geometry().describe(), grid.describe()));
     picture.resize(static_cast<size_t>(m.width) * m.height);
     drawLabels(out, layer, s, picture);
   }

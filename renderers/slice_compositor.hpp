@@ -31,9 +31,10 @@ enum class Interpolation { Nearest, Linear };
 
 // How a plane's picture lies on the voxel grid.
 struct SliceFrame {
-  int axis_x = 0, axis_y = 1, axis_normal = 2;  // voxel axes along the columns, down the rows, through
-  bool flip_x = false, flip_y = false;          // the picture runs against the voxel index
-  int64_t columns = 1, rows = 1, slices = 1;    // voxel counts along those axes
+  int axis_x = 0, axis_y = 1,
+      axis_normal = 2;                  // voxel axes along the columns, down the rows, through
+  bool flip_x = false, flip_y = false;  // the picture runs against the voxel index
+  int64_t columns = 1, rows = 1, slices = 1;                      // voxel counts along those axes
   double spacing_x = 1.0, spacing_y = 1.0, spacing_normal = 1.0;  // mm
 };
 [[nodiscard]] SliceFrame sliceFrame(const Geometry& geometry, Plane plane);
@@ -43,7 +44,7 @@ struct SliceFrame {
 // (x + 0.5, y + 0.5); continuous voxel coordinates have voxel centres at integer indices.
 struct SliceMapping {
   SliceFrame frame;
-  int64_t slice = 0;     // voxel index along frame.axis_normal
+  int64_t slice = 0;  // voxel index along frame.axis_normal
   double pixel_mm = 1.0;
   int width = 1, height = 1;
   // Continuous voxel coordinates (i, j, k) of a picture point (pixel centres at x + 0.5).
@@ -71,8 +72,8 @@ struct ScalarLayer {
 enum class LabelStyle { Contour, Fill };
 
 // A label volume drawn as contours (the label's pixels that touch another label or the picture's
-// edge, `thickness` pixels wide) or fills, in one colour for every label (to tell a reference from a
-// prediction) or the label lookup table. Label 0 is never drawn. Sampled by nearest neighbour.
+// edge, `thickness` pixels wide) or fills, in one colour for every label (to tell a reference from
+// a prediction) or the label lookup table. Label 0 is never drawn. Sampled by nearest neighbour.
 struct LabelLayer {
   const Volume<int32_t>* labels = nullptr;
   LabelStyle style = LabelStyle::Contour;

@@ -73,7 +73,8 @@ class GatescopeVtkOutput : public vtkOutputWindow {
     // VTK prefixes "ERROR: In file, line N\nvtkClass (0x...): message": keep the message.
     const auto last = message.find_last_of('\n', message.find_last_not_of("\n "));
     if (last != std::string::npos) message = message.substr(last + 1);
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+      message.pop_back();
     if (!message.empty()) std::cerr << "gatescope: VTK: " << message << "\n";
   }
 };

@@ -12,8 +12,8 @@ namespace {
 struct PresetEntry {
   const char* name;
   const char* description;
-  double center, width;      // fixed windows
-  double lower, upper;       // percentile windows (when width == 0)
+  double center, width;  // fixed windows
+  double lower, upper;   // percentile windows (when width == 0)
 };
 
 constexpr PresetEntry kPresets[] = {
@@ -37,17 +37,21 @@ std::vector<WindowPreset> windowPresets() {
 
 WindowLevel windowFromPreset(std::string_view name, const Volume<float>& image) {
   for (const auto& p : kPresets)
-    if (name == p.name) return p.width > 0 ? WindowLevel{p.center, p.width} : percentileWindow(image, p.lower, p.upper);
+    if (name == p.name)
+      return p.width > 0 ? WindowLevel{p.center, p.width}
+                         : percentileWindow(image, p.lower, p.upper);
   std::string known;
   for (const auto& p : kPresets) known += (known.empty() ? "" : ", ") + std::string(p.name);
   throw UsageError("unknown window preset '" + std::string(name) + "' (presets: " + known + ")");
 }
 
 WindowLevel defaultWindow(const Volume<float>& image) {
-  return windowFromPreset(percentileWindow(image, 1.0, 99.0).lo() < -500.0 ? "ct-abdomen" : "mr-auto", image);
+  return windowFromPreset(
+      percentileWindow(image, 1.0, 99.0).lo() < -500.0 ? "ct-abdomen" : "mr-auto", image);
 }
 
-WindowLevel percentileWindow(const Volume<float>& image, double lower, double upper, int64_t channel) {
+WindowLevel percentileWindow(const Volume<float>& image, double lower, double upper,
+                             int64_t channel) {
   if (!(lower >= 0 && lower < upper && upper <= 100))
     throw UsageError("percentile window needs 0 <= lower < upper <= 100");
   const auto values = image.channel(channel);
@@ -61,10 +65,12 @@ WindowLevel percentileWindow(const Volume<float>& image, double lower, double up
   auto percentile = [&](double q) {
     const double position = q / 100.0 * static_cast<double>(sample.size() - 1);
     const auto below = static_cast<size_t>(std::floor(position));
-    std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(below), sample.end());
+    std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(below),
+                     sample.end());
     const double a = sample[below];
     if (below + 1 >= sample.size()) return a;
-    const double b = *std::min_element(sample.begin() + static_cast<std::ptrdiff_t>(below) + 1, sample.end());
+    const double b =
+        *std::min_element(sample.begin() + static_cast<std::ptrdiff_t>(below) + 1, sample.end());
     return a + (position - static_cast<double>(below)) * (b - a);
   };
   const double lo = percentile(lower), hi = percentile(upper);

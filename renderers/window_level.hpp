@@ -14,7 +14,9 @@ struct WindowLevel {
   double width = 1.0;
   [[nodiscard]] double lo() const { return center - width / 2.0; }
   [[nodiscard]] double hi() const { return center + width / 2.0; }
-  [[nodiscard]] static WindowLevel fromRange(double lo, double hi) { return {(lo + hi) / 2.0, hi - lo}; }
+  [[nodiscard]] static WindowLevel fromRange(double lo, double hi) {
+    return {(lo + hi) / 2.0, hi - lo};
+  }
   friend bool operator==(const WindowLevel&, const WindowLevel&) = default;
 };
 
@@ -36,6 +38,7 @@ struct WindowPreset {
 // The `lower`..`upper` percentiles (0-100) of the finite values of one channel, from at most about
 // a million evenly spaced voxels (exact for smaller volumes). A constant image gives a window of
 // width 1 around its value.
-[[nodiscard]] WindowLevel percentileWindow(const Volume<float>& image, double lower, double upper, int64_t channel = 0);
+[[nodiscard]] WindowLevel percentileWindow(const Volume<float>& image, double lower, double upper,
+                                           int64_t channel = 0);
 
 }  // namespace gatescope

@@ -1,9 +1,9 @@
 #include "analysis/attention/attention_statistics.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "analysis/core/json_number.hpp"
 #include "analysis/metrics/distance_transform.hpp"
@@ -18,7 +18,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 std::vector<uint8_t> dilate(const Volume<uint8_t>& mask, double margin_mm) {
   std::vector<uint8_t> out(mask.values().begin(), mask.values().end());
   if (margin_mm <= 0.0) return out;
-  const auto squared = squaredDistanceTransform(mask.values(), mask.dims(), mask.geometry().spacing_mm);
+  const auto squared =
+      squaredDistanceTransform(mask.values(), mask.dims(), mask.geometry().spacing_mm);
   const double limit = margin_mm * margin_mm;
   for (size_t v = 0; v < out.size(); ++v) out[v] = squared[v] <= limit;
   return out;
@@ -55,8 +56,10 @@ std::vector<AttentionStatistics> attentionStatistics(const Volume<float>& alpha,
     for (size_t v = 0; v < a.size(); ++v) {
       const double x = a[v];
       if (!std::isfinite(x) || x < 0)
-        throw Error(fmt::format("attention coefficients must be finite and non-negative; found {} "
-                                "at voxel {} of channel {}", x, v, c));
+        throw Error(
+            fmt::format("attention coefficients must be finite and non-negative; found {} "
+                        "at voxel {} of channel {}",
+                        x, v, c));
       total += x;
       if (mask[v]) inside += x;
       if (dilated[v]) in_dilated += x;
@@ -88,11 +91,13 @@ std::vector<AttentionStatistics> attentionStatistics(const Volume<float>& alpha,
     s.pointing_game = total > 0 ? (pointing_zone[peak_at] ? 1.0 : 0.0) : kNaN;
     s.mean_inside = inside / static_cast<double>(inside_count);
     s.mean_outside = outside_count > 0 ? (total - inside) / outside_count : kNaN;
-    s.contrast = s.mean_outside > 0 ? s.mean_inside / s.mean_outside : (s.mean_inside > 0 ? HUGE_VAL : kNaN);
+    s.contrast =
+        s.mean_outside > 0 ? s.mean_inside / s.mean_outside : (s.mean_inside > 0 ? HUGE_VAL : kNaN);
     s.entropy = total > 0 ? entropy : kNaN;
     s.entropy_normalized = total > 0 && voxels > 1 ? entropy / std::log(voxels) : kNaN;
     s.coverage_reference = static_cast<double>(above_inside) / static_cast<double>(inside_count);
-    s.precision_above_threshold = above > 0 ? static_cast<double>(above_inside) / static_cast<double>(above) : kNaN;
+    s.precision_above_threshold =
+        above > 0 ? static_cast<double>(above_inside) / static_cast<double>(above) : kNaN;
     if (total == 0) s.status = "no_attention";
     out.push_back(s);
   }

@@ -1,9 +1,8 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "analysis/core/volume.hpp"
 
@@ -28,9 +27,9 @@ struct AttentionStatistics {
 
 // One entry per channel of `alpha`. `reference` is a binary mask (non-zero = inside) on the same
 // grid (GeometryError otherwise); alpha must be finite and non-negative (Error otherwise).
-[[nodiscard]] std::vector<AttentionStatistics> attentionStatistics(const Volume<float>& alpha,
-                                                                   const Volume<uint8_t>& reference,
-                                                                   const AttentionOptions& options = {});
+[[nodiscard]] std::vector<AttentionStatistics> attentionStatistics(
+    const Volume<float>& alpha, const Volume<uint8_t>& reference,
+    const AttentionOptions& options = {});
 
 [[nodiscard]] nlohmann::ordered_json toJson(const AttentionStatistics& s);
 

@@ -41,14 +41,15 @@ AxisWeights axisWeights(int64_t in, int64_t out, int64_t keep, bool align_corner
 
 }  // namespace
 
-Volume<float> interpolateLinear(const Volume<float>& source, const Index3& target, const Geometry& grid,
-                                bool align_corners) {
+Volume<float> interpolateLinear(const Volume<float>& source, const Index3& target,
+                                const Geometry& grid, bool align_corners) {
   const Index3 in = source.dims();
   const Index3 keep = grid.dims;
   for (size_t a = 0; a < 3; ++a)
     if (target[a] < 1 || keep[a] > target[a] || in[a] < 1)
       throw GeometryError("interpolateLinear: cannot keep " + std::to_string(keep[a]) + " of " +
-                          std::to_string(target[a]) + " voxels interpolated from " + std::to_string(in[a]));
+                          std::to_string(target[a]) + " voxels interpolated from " +
+                          std::to_string(in[a]));
   const AxisWeights wi = axisWeights(in[0], target[0], keep[0], align_corners);
   const AxisWeights wj = axisWeights(in[1], target[1], keep[1], align_corners);
   const AxisWeights wk = axisWeights(in[2], target[2], keep[2], align_corners);
@@ -104,8 +105,8 @@ Volume<float> resampleNearest(const Volume<float>& source, const Geometry& targe
   for (int64_t k = 0; k < target.dims[2]; ++k)
     for (int64_t j = 0; j < target.dims[1]; ++j)
       for (int64_t i = 0; i < target.dims[0]; ++i) {
-        const Vec3 world =
-            target.indexToWorld({static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)});
+        const Vec3 world = target.indexToWorld(
+            {static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)});
         Index3 nearest{};
         bool inside = true;
         for (int r = 0; r < 3; ++r) {

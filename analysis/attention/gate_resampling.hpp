@@ -10,8 +10,8 @@ namespace gatescope {
 // followed by cropping gives. Axes where source and target sizes agree are copied. The result
 // carries `grid`. Separable: three passes of two reads per output voxel instead of eight, written
 // straight into volume order.
-[[nodiscard]] Volume<float> interpolateLinear(const Volume<float>& source, const Index3& target, const Geometry& grid,
-                                              bool align_corners);
+[[nodiscard]] Volume<float> interpolateLinear(const Volume<float>& source, const Index3& target,
+                                              const Geometry& grid, bool align_corners);
 
 // Channel 0 of `source` brought onto `target` by nearest-neighbour sampling in world space: each
 // target voxel takes the source voxel nearest to its centre, NaN where that lies outside the

@@ -1,11 +1,14 @@
 #include "analysis/core/geometry.hpp"
 
-#include <cmath>
 #include <fmt/format.h>
+
+#include <cmath>
 
 namespace gatescope {
 
-Mat3 identityMatrix() { return {{{1.0, 0.0, 0.0}, {0.0, 1.0, 0.0}, {0.0, 0.0, 1.0}}}; }
+Mat3 identityMatrix() {
+  return {{{1.0, 0.0, 0.0}, {0.0, 1.0, 0.0}, {0.0, 0.0, 1.0}}};
+}
 
 Affine Geometry::affine() const {
   Affine a{};
@@ -81,7 +84,8 @@ bool Geometry::sameGrid(const Geometry& other, double tolerance) const {
   // Origins are compared relative to the grid's extent so that a far-away origin is not held to
   // sub-micrometre agreement.
   double extent = 0.0;
-  for (int c = 0; c < 3; ++c) extent = std::max(extent, spacing_mm[c] * static_cast<double>(dims[c]));
+  for (int c = 0; c < 3; ++c)
+    extent = std::max(extent, spacing_mm[c] * static_cast<double>(dims[c]));
   for (int c = 0; c < 3; ++c) {
     if (!close(spacing_mm[c], other.spacing_mm[c], tolerance, 0.0)) return false;
     if (!close(origin[c], other.origin[c], tolerance, tolerance * extent)) return false;
@@ -92,12 +96,15 @@ bool Geometry::sameGrid(const Geometry& other, double tolerance) const {
 }
 
 std::string Geometry::difference(const Geometry& other, double tolerance) const {
-  const auto triple = [](const auto& v) { return fmt::format("({:.9g}, {:.9g}, {:.9g})", v[0], v[1], v[2]); };
+  const auto triple = [](const auto& v) {
+    return fmt::format("({:.9g}, {:.9g}, {:.9g})", v[0], v[1], v[2]);
+  };
   if (dims != other.dims)
-    return fmt::format("dims {}x{}x{} vs {}x{}x{}", dims[0], dims[1], dims[2], other.dims[0], other.dims[1],
-                       other.dims[2]);
+    return fmt::format("dims {}x{}x{} vs {}x{}x{}", dims[0], dims[1], dims[2], other.dims[0],
+                       other.dims[1], other.dims[2]);
   double extent = 0.0;
-  for (int c = 0; c < 3; ++c) extent = std::max(extent, spacing_mm[c] * static_cast<double>(dims[c]));
+  for (int c = 0; c < 3; ++c)
+    extent = std::max(extent, spacing_mm[c] * static_cast<double>(dims[c]));
   std::string out;
   const auto add = [&](const std::string& part) { out += (out.empty() ? "" : "; ") + part; };
   for (int c = 0; c < 3; ++c)
@@ -113,8 +120,10 @@ std::string Geometry::difference(const Geometry& other, double tolerance) const 
   for (int c = 0; c < 3; ++c)
     for (int r = 0; r < 3; ++r)
       if (!close(direction[r][c], other.direction[r][c], 0.0, tolerance)) {
-        add(fmt::format("direction column {} {} vs {}", c, triple(std::array{direction[0][c], direction[1][c], direction[2][c]}),
-                        triple(std::array{other.direction[0][c], other.direction[1][c], other.direction[2][c]})));
+        add(fmt::format("direction column {} {} vs {}", c,
+                        triple(std::array{direction[0][c], direction[1][c], direction[2][c]}),
+                        triple(std::array{other.direction[0][c], other.direction[1][c],
+                                          other.direction[2][c]})));
         r = 3;
         c = 3;
       }

@@ -7,13 +7,20 @@ namespace gatescope {
 
 const char* dataTypeName(DataType type) {
   switch (type) {
-    case DataType::UInt8: return "uint8";
-    case DataType::Int8: return "int8";
-    case DataType::Int16: return "int16";
-    case DataType::UInt16: return "uint16";
-    case DataType::Int32: return "int32";
-    case DataType::Float32: return "float32";
-    case DataType::Float64: return "float64";
+    case DataType::UInt8:
+      return "uint8";
+    case DataType::Int8:
+      return "int8";
+    case DataType::Int16:
+      return "int16";
+    case DataType::UInt16:
+      return "uint16";
+    case DataType::Int32:
+      return "int32";
+    case DataType::Float32:
+      return "float32";
+    case DataType::Float64:
+      return "float64";
   }
   return "unknown";
 }
@@ -25,28 +32,36 @@ bool isIntegerType(DataType type) {
 int bytesPerValue(DataType type) {
   switch (type) {
     case DataType::UInt8:
-    case DataType::Int8: return 1;
+    case DataType::Int8:
+      return 1;
     case DataType::Int16:
-    case DataType::UInt16: return 2;
+    case DataType::UInt16:
+      return 2;
     case DataType::Int32:
-    case DataType::Float32: return 4;
-    case DataType::Float64: return 8;
+    case DataType::Float32:
+      return 4;
+    case DataType::Float64:
+      return 8;
   }
   return 0;
 }
 
 const char* imageFormatName(ImageFormat format) {
   switch (format) {
-    case ImageFormat::Nifti1: return "nifti1";
-    case ImageFormat::Nifti2: return "nifti2";
-    case ImageFormat::Png: return "png";
+    case ImageFormat::Nifti1:
+      return "nifti1";
+    case ImageFormat::Nifti2:
+      return "nifti2";
+    case ImageFormat::Png:
+      return "png";
   }
   return "unknown";
 }
 
 DataType Image::dataType() const {
-  return std::visit([](const auto& v) { return dataTypeOf<typename std::decay_t<decltype(v)>::value_type>(); },
-                    voxels);
+  return std::visit(
+      [](const auto& v) { return dataTypeOf<typename std::decay_t<decltype(v)>::value_type>(); },
+      voxels);
 }
 
 const Geometry& Image::geometry() const {
@@ -78,8 +93,12 @@ Volume<Real> scaledVolume(const Image& image) {
 }
 }  // namespace
 
-Volume<float> toFloatVolume(const Image& image) { return scaledVolume<float>(image); }
-Volume<double> toDoubleVolume(const Image& image) { return scaledVolume<double>(image); }
+Volume<float> toFloatVolume(const Image& image) {
+  return scaledVolume<float>(image);
+}
+Volume<double> toDoubleVolume(const Image& image) {
+  return scaledVolume<double>(image);
+}
 
 Volume<int32_t> toLabelVolume(const Image& image, const std::string& source) {
   if (isIntegerType(image.dataType()) && image.header.scaling.isIdentity())

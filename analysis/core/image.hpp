@@ -22,13 +22,34 @@ using AnyVolume = std::variant<Volume<uint8_t>, Volume<int8_t>, Volume<int16_t>,
 
 template <typename T>
 [[nodiscard]] constexpr DataType dataTypeOf();
-template <> constexpr DataType dataTypeOf<uint8_t>() { return DataType::UInt8; }
-template <> constexpr DataType dataTypeOf<int8_t>() { return DataType::Int8; }
-template <> constexpr DataType dataTypeOf<int16_t>() { return DataType::Int16; }
-template <> constexpr DataType dataTypeOf<uint16_t>() { return DataType::UInt16; }
-template <> constexpr DataType dataTypeOf<int32_t>() { return DataType::Int32; }
-template <> constexpr DataType dataTypeOf<float>() { return DataType::Float32; }
-template <> constexpr DataType dataTypeOf<double>() { return DataType::Float64; }
+template <>
+constexpr DataType dataTypeOf<uint8_t>() {
+  return DataType::UInt8;
+}
+template <>
+constexpr DataType dataTypeOf<int8_t>() {
+  return DataType::Int8;
+}
+template <>
+constexpr DataType dataTypeOf<int16_t>() {
+  return DataType::Int16;
+}
+template <>
+constexpr DataType dataTypeOf<uint16_t>() {
+  return DataType::UInt16;
+}
+template <>
+constexpr DataType dataTypeOf<int32_t>() {
+  return DataType::Int32;
+}
+template <>
+constexpr DataType dataTypeOf<float>() {
+  return DataType::Float32;
+}
+template <>
+constexpr DataType dataTypeOf<double>() {
+  return DataType::Float64;
+}
 
 // Stored value -> real value: slope * stored + intercept (NIfTI scl_slope / scl_inter).
 struct Scaling {

@@ -1,11 +1,11 @@
 #include "analysis/core/image_statistics.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <limits>
 #include <type_traits>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 
@@ -87,17 +87,18 @@ void checkFiniteValues(const Image& image, const std::string& source) {
         }
       },
       image.voxels);
-  // Integer data is finite; scaling by a finite slope and intercept (checked on reading) keeps it so,
-  // short of an overflow to infinity in float.
+  // Integer data is finite; scaling by a finite slope and intercept (checked on reading) keeps it
+  // so, short of an overflow to infinity in float.
   if (bad == 0 && !image.header.scaling.isIdentity() && image.dataType() != DataType::Float32 &&
       image.dataType() != DataType::Float64) {
     const Volume<float> real = toFloatVolume(image);
     for (const float v : real.values()) bad += std::isfinite(v) ? 0 : 1;
   }
   if (bad > 0)
-    throw FormatError(fmt::format("{}: {} of {} voxel value(s) are NaN or infinite; gatescope does not guess values "
-                                  "for them (fill or mask them first)",
-                                  source, bad, total));
+    throw FormatError(fmt::format(
+        "{}: {} of {} voxel value(s) are NaN or infinite; gatescope does not guess values "
+        "for them (fill or mask them first)",
+        source, bad, total));
 }
 
 void normalizeZScore(Volume<float>& volume) {

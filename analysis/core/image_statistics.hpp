@@ -1,9 +1,8 @@
 #pragma once
 
-#include <string>
-
 #include <cstdint>
 #include <map>
+#include <string>
 
 #include "analysis/core/image.hpp"
 
@@ -11,7 +10,7 @@ namespace gatescope {
 
 // Value summary of an image's real (scaled) values, as `gatescope info` reports it.
 struct ImageStatistics {
-  double min = 0.0;   // over finite values; NaN when there are none
+  double min = 0.0;  // over finite values; NaN when there are none
   double max = 0.0;
   double mean = 0.0;
   int64_t n_nan = 0;

@@ -151,7 +151,8 @@ DatasetCase caseFromFiles(const std::string& id, const CaseFiles& files, const f
 
 [[noreturn]] void wrongType(const std::string& source, const std::string& what, const json& value,
                             std::string_view expected) {
-  throw FormatError(fmt::format("{}: {} must be {}, not {}", source, what, expected, jsonExcerpt(value)));
+  throw FormatError(
+      fmt::format("{}: {} must be {}, not {}", source, what, expected, jsonExcerpt(value)));
 }
 
 std::string stringField(const json& j, const char* key, const std::string& fallback,

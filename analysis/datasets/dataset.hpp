@@ -27,13 +27,13 @@ struct DatasetCase {
 
 struct Dataset {
   std::filesystem::path root;  // the folder
-  std::string layout;          // "msd" (dataset.json: MSD or nnU-Net v2) or "folders" (images/ + labels/)
-  std::string name;            // dataset.json "name", else the folder name
+  std::string layout;  // "msd" (dataset.json: MSD or nnU-Net v2) or "folders" (images/ + labels/)
+  std::string name;    // dataset.json "name", else the folder name
   std::map<int, std::string> labels;  // label value -> name, background 0 included when known
   // Input channels the dataset declares (modality/channel_names); for images/ + labels/ the
   // number of channel files per case (<id>_0000, <id>_0001, ...), else 1.
   int channels = 1;
-  std::vector<DatasetCase> cases;     // every split, sorted by split then id
+  std::vector<DatasetCase> cases;  // every split, sorted by split then id
 };
 
 // Opens DATASET as docs/cli.md describes it: a folder in the Medical Segmentation Decathlon /
@@ -46,7 +46,8 @@ struct Dataset {
 // The cases of one split: "training", "test", or "all". "auto" is "test" when the test split has
 // reference labels, else "training" (or "test" when there is no training split). UsageError for
 // an unknown split name or a split without cases.
-[[nodiscard]] std::vector<DatasetCase> selectSplit(const Dataset& dataset, const std::string& split);
+[[nodiscard]] std::vector<DatasetCase> selectSplit(const Dataset& dataset,
+                                                   const std::string& split);
 // The split "auto" resolves to.
 [[nodiscard]] std::string resolveSplit(const Dataset& dataset, const std::string& split);
 
@@ -56,6 +57,7 @@ struct Dataset {
 [[nodiscard]] Image readCaseImage(const DatasetCase& c);
 // The reference labels (readImage), checked to lie on the image grid `image_geometry`
 // (GeometryError naming the file otherwise). Error when the case has no reference.
-[[nodiscard]] Volume<int32_t> readCaseReference(const DatasetCase& c, const Geometry& image_geometry);
+[[nodiscard]] Volume<int32_t> readCaseReference(const DatasetCase& c,
+                                                const Geometry& image_geometry);
 
 }  // namespace gatescope

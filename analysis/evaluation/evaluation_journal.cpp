@@ -20,7 +20,9 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-std::string systemError() { return std::strerror(errno); }
+std::string systemError() {
+  return std::strerror(errno);
+}
 
 // The first top-level key whose value differs, for the error message.
 std::string firstDifference(const Json& stored, const Json& wanted) {
@@ -34,7 +36,8 @@ std::string firstDifference(const Json& stored, const Json& wanted) {
 constexpr const char* kJournalFormat = "gatescope.evaluation/2";
 
 std::string recordChecksum(const std::string& record_text) {
-  return sha256Hex(std::span(reinterpret_cast<const uint8_t*>(record_text.data()), record_text.size()));
+  return sha256Hex(
+      std::span(reinterpret_cast<const uint8_t*>(record_text.data()), record_text.size()));
 }
 
 // {"case": RECORD, "sha256": hex of RECORD's JSON text}
@@ -47,9 +50,11 @@ std::string journalLine(const Json& record) {
 std::optional<Json> verifiedRecord(std::string_view line) {
   try {
     const Json parsed = parseOrderedJson(line, "journal");
-    if (!parsed.is_object() || !parsed.contains("case") || !parsed.contains("sha256")) return std::nullopt;
+    if (!parsed.is_object() || !parsed.contains("case") || !parsed.contains("sha256"))
+      return std::nullopt;
     const Json& record = parsed["case"];
-    if (!record.is_object() || !record.contains("id") || !record["id"].is_string()) return std::nullopt;
+    if (!record.is_object() || !record.contains("id") || !record["id"].is_string())
+      return std::nullopt;
     if (parsed["sha256"] != recordChecksum(record.dump())) return std::nullopt;
     return record;
   } catch (const FormatError&) {
@@ -59,13 +64,16 @@ std::optional<Json> verifiedRecord(std::string_view line) {
 
 }  // namespace
 
-EvaluationJournal::EvaluationJournal(const fs::path& path, const Json& identity, bool resume) : path_(path) {
+EvaluationJournal::EvaluationJournal(const fs::path& path, const Json& identity, bool resume)
+    : path_(path) {
   const bool exists = fs::exists(path);
   if (exists && !resume)
     throw UsageError(path.parent_path().string() +
-                     " already holds an evaluation (journal.jsonl): add --resume to continue or re-summarise it, "
+                     " already holds an evaluation (journal.jsonl): add --resume to continue or "
+                     "re-summarise it, "
                      "or choose another --out");
-  const std::string header = Json{{"journal", kJournalFormat}, {"identity", identity}}.dump() + "\n";
+  const std::string header =
+      Json{{"journal", kJournalFormat}, {"identity", identity}}.dump() + "\n";
   if (!exists) {
     writeFileAtomically(path, header);
   } else {
@@ -77,12 +85,14 @@ EvaluationJournal::EvaluationJournal(const fs::path& path, const Json& identity,
       if (first_end == std::string::npos) throw FormatError("no first line");
       first = parseOrderedJson(std::string_view(text).substr(0, first_end), path.string());
     } catch (const FormatError&) {
-      throw FormatError(path.string() + ": the journal's first line is damaged; remove the folder and start again");
+      throw FormatError(path.string() +
+                        ": the journal's first line is damaged; remove the folder and start again");
     }
     if (!first.is_object() || !first.contains("identity"))
       throw FormatError(path.string() + ": not an evaluation journal (first line has no identity)");
     if (!first.contains("journal") || first["journal"] != kJournalFormat)
-      throw UsageError(path.parent_path().string() + " holds an evaluation journal of another gatescope version (" +
+      throw UsageError(path.parent_path().string() +
+                       " holds an evaluation journal of another gatescope version (" +
                        jsonExcerpt(first.contains("journal") ? first["journal"] : Json()) +
                        "): start again in another --out");
     if (first["identity"] != identity)
@@ -133,7 +143,8 @@ std::map<std::string, Json> EvaluationJournal::records() const {
   const std::vector<uint8_t> bytes = readWholeFile(path_);
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   std::map<std::string, Json> out;
-  for (size_t start = text.find('\n'); start != std::string_view::npos && start + 1 < text.size();) {
+  for (size_t start = text.find('\n');
+       start != std::string_view::npos && start + 1 < text.size();) {
     const size_t end = text.find('\n', start + 1);
     if (end == std::string_view::npos) break;
     if (std::optional<Json> record = verifiedRecord(text.substr(start + 1, end - start - 1))) {

@@ -2,10 +2,9 @@
 
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace gatescope {
 
@@ -19,13 +18,16 @@ class EvaluationJournal {
   // resume = false: the journal must not exist yet (UsageError saying to use --resume or another
   // folder). resume = true: an existing journal must carry the same identity (UsageError naming
   // what differs); a missing one is started.
-  EvaluationJournal(const std::filesystem::path& path, const nlohmann::ordered_json& identity, bool resume);
+  EvaluationJournal(const std::filesystem::path& path, const nlohmann::ordered_json& identity,
+                    bool resume);
   ~EvaluationJournal();
   EvaluationJournal(const EvaluationJournal&) = delete;
   EvaluationJournal& operator=(const EvaluationJournal&) = delete;
 
   // Whether the journal holds the case's record.
-  [[nodiscard]] bool finished(const std::string& case_id) const { return finished_.contains(case_id); }
+  [[nodiscard]] bool finished(const std::string& case_id) const {
+    return finished_.contains(case_id);
+  }
   [[nodiscard]] size_t finishedCount() const { return finished_.size(); }
   // Every case record in the journal, by case id, read back from the file: records are not kept in
   // memory while a run goes on, so a long evaluation's memory does not grow with its cases.

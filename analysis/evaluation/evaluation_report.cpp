@@ -1,5 +1,7 @@
 #include "analysis/evaluation/evaluation_report.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -7,8 +9,6 @@
 #include <set>
 #include <sstream>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 #include "analysis/core/json_number.hpp"
@@ -48,21 +48,26 @@ struct Column {
   std::vector<double> values;
   std::vector<bool> present;
 };
-using Table = std::map<std::string, std::map<std::string, std::map<std::string, Column>, decltype(&keyBefore)>,
+using Table = std::map<std::string,
+                       std::map<std::string, std::map<std::string, Column>, decltype(&keyBefore)>,
                        decltype(&keyBefore)>;
 
-Table makeTable() { return Table(&keyBefore); }
+Table makeTable() {
+  return Table(&keyBefore);
+}
 
 // Collects, for one model, the numbers under record[models][model][section][group][item][key]
 // ("labels": group = label, one level less) for every case, aligned by case index.
-void collect(const Json& cases, const std::string& model, const std::string& section, Table& table) {
+void collect(const Json& cases, const std::string& model, const std::string& section,
+             Table& table) {
   const size_t n = cases.size();
   for (size_t c = 0; c < n; ++c) {
     if (!modelOk(cases[c], model)) continue;
     const Json& entry = cases[c]["models"][model];
     if (!entry.contains(section)) continue;
     for (const auto& group_entry : entry[section].items()) {
-      const std::string group = group_entry.key();  // named: lambdas cannot capture structured bindings in clang 14
+      const std::string group =
+          group_entry.key();  // named: lambdas cannot capture structured bindings in clang 14
       const Json& inner = group_entry.value();
       const auto add = [&](const std::string& item, const Json& stats) {
         for (const auto& [key, value] : stats.items()) {
@@ -162,8 +167,14 @@ std::optional<bool> higherIsBetter(const std::string& key) {
       // attention statistics: weight on the reference region
       "mass_in_reference", "mass_in_reference_dilated", "pointing_game", "mean_inside", "contrast",
       "coverage_reference", "precision_above_threshold"};
-  static const std::set<std::string> lower = {"fp", "fn", "assd_mm", "masd_mm", "asd_prediction_to_reference_mm",
-                                              "asd_reference_to_prediction_mm", "mean_outside", "entropy",
+  static const std::set<std::string> lower = {"fp",
+                                              "fn",
+                                              "assd_mm",
+                                              "masd_mm",
+                                              "asd_prediction_to_reference_mm",
+                                              "asd_reference_to_prediction_mm",
+                                              "mean_outside",
+                                              "entropy",
                                               "entropy_normalized"};
   if (higher.count(key) || key.starts_with("nsd_")) return true;
   if (lower.count(key) || (key.starts_with("hd") && key.ends_with("_mm"))) return false;
@@ -242,18 +253,24 @@ std::string reportCsv(const Json& report) {
   for (const auto& record : report["cases"]) {
     const std::string id = record.value("id", "");
     for (const auto& model : models) {
-      const Json* entry = record.contains("models") && record["models"].contains(model) ? &record["models"][model] : nullptr;
+      const Json* entry = record.contains("models") && record["models"].contains(model)
+                              ? &record["models"][model]
+                              : nullptr;
       const bool ok = modelOk(record, model);
       if (!ok || !entry->contains("labels") || (*entry)["labels"].empty()) {
-        std::string error = entry && entry->contains("error") ? (*entry)["error"].get<std::string>() : record.value("error", "");
+        std::string error = entry && entry->contains("error") ? (*entry)["error"].get<std::string>()
+                                                              : record.value("error", "");
         csv += csvField(id) + "," + model + ",,error," + csvField(error) + ",";
         csv += std::string(metric_keys.size() + attention_keys.size(), ',') + "\n";
         continue;
       }
       for (const auto& [label, values] : (*entry)["labels"].items()) {
-        csv += csvField(id) + "," + model + "," + label + "," + csvValue(values.value("status", Json("ok"))) + "," +
-               csvValue(values.value("error", Json(""))) + "," + csvValue(entry->value("seconds", Json(nullptr)));
-        for (const auto& key : metric_keys) csv += "," + (values.contains(key) ? csvValue(values[key]) : "");
+        csv += csvField(id) + "," + model + "," + label + "," +
+               csvValue(values.value("status", Json("ok"))) + "," +
+               csvValue(values.value("error", Json(""))) + "," +
+               csvValue(entry->value("seconds", Json(nullptr)));
+        for (const auto& key : metric_keys)
+          csv += "," + (values.contains(key) ? csvValue(values[key]) : "");
         for (const auto& column : attention_keys) {
           const auto colon = column.rfind(':');
           const std::string gate = column.substr(0, colon), key = column.substr(colon + 1);
@@ -287,7 +304,8 @@ class ReportChecker {
       fail(where, "must be a number or \"nan\", \"inf\", \"-inf\", not " + jsonExcerpt(value));
   }
   // "status" one of `allowed` and "error" a string, where present.
-  void status(const Json& record, const std::string& where, std::initializer_list<const char*> allowed) const {
+  void status(const Json& record, const std::string& where,
+              std::initializer_list<const char*> allowed) const {
     if (record.contains("error") && !record["error"].is_string())
       fail(where + ".error", "must be a string, not " + jsonExcerpt(record["error"]));
     if (!record.contains("status")) return;
@@ -316,8 +334,10 @@ class ReportChecker {
         const std::string at = where + "." + gate + "." + label;
         isObject(statistics, at);
         for (const auto& [key, value] : statistics.items()) {
-          if (key != "status" && key != "error") isNumber(value, at + "." + key);
-          else if (!value.is_string()) fail(at + "." + key, "must be a string, not " + jsonExcerpt(value));
+          if (key != "status" && key != "error")
+            isNumber(value, at + "." + key);
+          else if (!value.is_string())
+            fail(at + "." + key, "must be a string, not " + jsonExcerpt(value));
         }
       }
     }
@@ -337,23 +357,27 @@ void validateReport(const Json& report, const std::string& source) {
   check.isObject(report["models"], "\"models\"");
   if (!report["models"].contains("A")) check.fail("\"models\"", "has no model A");
   for (const auto& [key, model] : report["models"].items()) {
-    if (key != "A" && key != "B") check.fail("\"models\"", "has a model \"" + key.substr(0, 20) + "\" (only A and B)");
+    if (key != "A" && key != "B")
+      check.fail("\"models\"", "has a model \"" + key.substr(0, 20) + "\" (only A and B)");
     check.isObject(model, "models." + key);
   }
-  if (!report.contains("cases") || !report["cases"].is_array()) check.fail("\"cases\"", "must be an array of case records");
+  if (!report.contains("cases") || !report["cases"].is_array())
+    check.fail("\"cases\"", "must be an array of case records");
   std::map<std::string, size_t> seen;
   const Json& cases = report["cases"];
   for (size_t n = 0; n < cases.size(); ++n) {
     const Json& record = cases[n];
     std::string where = fmt::format("cases[{}]", n);
     check.isObject(record, where);
-    if (!record.contains("id") || !record["id"].is_string() || record["id"].get<std::string>().empty())
+    if (!record.contains("id") || !record["id"].is_string() ||
+        record["id"].get<std::string>().empty())
       check.fail(where + ".id", "must be a non-empty string");
     const std::string id = record["id"].get<std::string>();
     const auto [previous, inserted] = seen.emplace(id, n);
     if (!inserted)
-      check.fail(where, fmt::format("repeats case id \"{}\" (also cases[{}]): each case must appear once",
-                                    id.substr(0, 60), previous->second));
+      check.fail(where,
+                 fmt::format("repeats case id \"{}\" (also cases[{}]): each case must appear once",
+                             id.substr(0, 60), previous->second));
     where += " (" + id.substr(0, 60) + ")";
     check.status(record, where, {"ok", "error"});
     if (!record.contains("models")) continue;

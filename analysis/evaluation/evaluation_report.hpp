@@ -1,18 +1,17 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "analysis/stats/paired.hpp"
 
 namespace gatescope {
 
-// A report of `gatescope evaluate` / `gatescope compare` (docs/evaluation.md, docs/report.schema.json)
-// is plain JSON: provenance, "models", "dataset" and one record per case. The summary and the
-// paired comparison are derived from the case records, so a report read back from disk can be
-// summarised and compared again.
+// A report of `gatescope evaluate` / `gatescope compare` (docs/evaluation.md,
+// docs/report.schema.json) is plain JSON: provenance, "models", "dataset" and one record per case.
+// The summary and the paired comparison are derived from the case records, so a report read back
+// from disk can be summarised and compared again.
 
 // The direction of a metric or attention statistic: true when higher is better, false when lower
 // is better, nullopt when it has none (voxel counts, volumes).

@@ -1,17 +1,17 @@
-#include <algorithm>
 #include "analysis/evaluation/evaluator.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <condition_variable>
+#include <ctime>
 #include <deque>
 #include <functional>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
-#include <map>
-
-#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 #include "analysis/core/image_statistics.hpp"
@@ -36,7 +36,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+double since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 struct LoadedModel {
   std::string key;  // "A", "B"
@@ -46,7 +48,8 @@ struct LoadedModel {
 
 Json describeModel(const fs::path& path, const ModelInfo& info) {
   const fs::path absolute = fs::absolute(path);
-  Json d = {{"name", info.name}, {"architecture", info.architecture}, {"manifest", absolute.string()}};
+  Json d = {
+      {"name", info.name}, {"architecture", info.architecture}, {"manifest", absolute.string()}};
   if (hasExtension(path, ".json")) {
     const ModelManifest manifest = readModelManifest(path);
     d["manifest_sha256"] = sha256File(path);
@@ -87,7 +90,9 @@ Json metricSettings(const MetricConfig& c) {
 }
 
 Json attentionSettings(const AttentionOptions& a) {
-  return {{"dilation_mm", a.dilation_mm}, {"pointing_tolerance_mm", a.pointing_tolerance_mm}, {"threshold", a.threshold}};
+  return {{"dilation_mm", a.dilation_mm},
+          {"pointing_tolerance_mm", a.pointing_tolerance_mm},
+          {"threshold", a.threshold}};
 }
 
 // What one case needs from inference: the input, the reference and each model's prediction.
@@ -159,7 +164,8 @@ class SerialWorker {
   std::thread thread_;  // last: starts once everything it uses exists
 };
 
-CaseInference inferCase(const DatasetCase& c, std::vector<LoadedModel>& models, const PredictOptions& predict) {
+CaseInference inferCase(const DatasetCase& c, std::vector<LoadedModel>& models,
+                        const PredictOptions& predict) {
   CaseInference result;
   const auto start = Clock::now();
   try {
@@ -167,9 +173,10 @@ CaseInference inferCase(const DatasetCase& c, std::vector<LoadedModel>& models, 
     result.image = readCaseImage(c);
     checkFiniteValues(result.image, c.images.empty() ? c.id : c.images.front().string());
     if (!c.reference)
-      throw Error(fmt::format("no reference labels for {}: the dataset has no label file for case {} (test cases "
-                              "take theirs from labelsTs/ beside imagesTs/)",
-                              c.images.empty() ? c.id : c.images.front().string(), c.id));
+      throw Error(fmt::format(
+          "no reference labels for {}: the dataset has no label file for case {} (test cases "
+          "take theirs from labelsTs/ beside imagesTs/)",
+          c.images.empty() ? c.id : c.images.front().string(), c.id));
     result.reference = readCaseReference(c, result.image.geometry());
   } catch (const std::exception& e) {
     result.error = messageOf(e);
@@ -194,9 +201,11 @@ Json attentionRecord(const Prediction& prediction, const std::map<int64_t, Volum
   for (const GatePrediction& gate : prediction.gates) {
     const int64_t channels = gate.resampled.channels();
     for (const auto& [label, mask] : masks) {
-      const std::vector<AttentionStatistics> stats = attentionStatistics(gate.resampled, mask, options);
+      const std::vector<AttentionStatistics> stats =
+          attentionStatistics(gate.resampled, mask, options);
       for (int64_t ch = 0; ch < channels; ++ch) {
-        const std::string name = channels == 1 ? gate.name : fmt::format("{}.channel_{}", gate.name, ch);
+        const std::string name =
+            channels == 1 ? gate.name : fmt::format("{}.channel_{}", gate.name, ch);
         out[name][std::to_string(label)] = toJson(stats[static_cast<size_t>(ch)]);
       }
     }
@@ -208,12 +217,17 @@ struct Timings {
   double read = 0, inference = 0, analysis = 0;
 };
 
-Json analyseCase(const DatasetCase& c, CaseInference& inference, const std::vector<LoadedModel>& models,
-                 const std::vector<int64_t>& labels, const EvaluationOptions& options, Timings& timings) {
+Json analyseCase(const DatasetCase& c, CaseInference& inference,
+                 const std::vector<LoadedModel>& models, const std::vector<int64_t>& labels,
+                 const EvaluationOptions& options, Timings& timings) {
   Json images = Json::array();
   for (const auto& path : c.images) images.push_back(path.string());
-  Json record = {{"id", c.id}, {"split", c.split}, {"status", "ok"}, {"images", images},
-                 {"reference", c.reference ? Json(c.reference->string()) : Json(nullptr)}, {"models", Json::object()}};
+  Json record = {{"id", c.id},
+                 {"split", c.split},
+                 {"status", "ok"},
+                 {"images", images},
+                 {"reference", c.reference ? Json(c.reference->string()) : Json(nullptr)},
+                 {"models", Json::object()}};
   if (!inference.error.empty()) {
     record["status"] = "error";
     record["error"] = inference.error;
@@ -239,18 +253,20 @@ Json analyseCase(const DatasetCase& c, CaseInference& inference, const std::vect
       const Prediction& p = *run.prediction;
       timings.inference += p.seconds;
       const std::string reference_name = c.reference->string();
-      const std::vector<LabelMetrics> measured =
-          computeMetrics(makeImage(Volume<int32_t>(inference.reference)), makeImage(Volume<uint8_t>(p.labels)),
-                         options.metrics, reference_name, "the prediction of model " + model.key);
+      const std::vector<LabelMetrics> measured = computeMetrics(
+          makeImage(Volume<int32_t>(inference.reference)), makeImage(Volume<uint8_t>(p.labels)),
+          options.metrics, reference_name, "the prediction of model " + model.key);
       Json per_label = Json::object();
-      for (const LabelMetrics& lm : measured) per_label[std::to_string(lm.label)] = toJson(lm, options.metrics);
+      for (const LabelMetrics& lm : measured)
+        per_label[std::to_string(lm.label)] = toJson(lm, options.metrics);
       entry = {{"status", "ok"}, {"labels", per_label}};
       const Json attention = attentionRecord(p, masks, options.attention);
       if (!attention.empty()) entry["attention"] = attention;
       entry["seconds"] = p.seconds;
-      if (options.save_predictions && (options.save_cases.empty() || std::find(options.save_cases.begin(),
-                                                                                 options.save_cases.end(), c.id) !=
-                                                                       options.save_cases.end())) {
+      if (options.save_predictions &&
+          (options.save_cases.empty() ||
+           std::find(options.save_cases.begin(), options.save_cases.end(), c.id) !=
+               options.save_cases.end())) {
         StagedFolder folder(options.out / "predictions" / model.key / c.id);
         (void)writePredictionFiles(folder, "", p, inference.image.header);
         folder.commit();
@@ -292,9 +308,11 @@ Json reportPreamble() {
   return {{"schema", "gatescope.report/1"}, {"gatescope_version", kVersion}, {"created", created}};
 }
 
-EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry, const EvaluationCallback& progress) {
+EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
+                          const EvaluationCallback& progress) {
   const auto start = Clock::now();
-  if (options.models.empty() || options.models.size() > 2) throw UsageError("evaluate takes one or two models");
+  if (options.models.empty() || options.models.size() > 2)
+    throw UsageError("evaluate takes one or two models");
   for (const auto& path : options.models)
     if (!fs::exists(path)) throw UsageError(path.string() + ": no such model file");
   const Dataset dataset = openDataset(options.dataset);
@@ -305,12 +323,13 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry, 
   std::vector<LoadedModel> models;
   const char* keys[] = {"A", "B"};
   for (size_t m = 0; m < options.models.size(); ++m) {
-    LoadedModel model{keys[m], registry.loadModel(options.models[m], LoadOptions{options.device}), {}};
+    LoadedModel model{
+        keys[m], registry.loadModel(options.models[m], LoadOptions{options.device}), {}};
     const ModelInfo& info = model.adapter->info();
     if (dataset.layout == "msd" && dataset.channels != info.in_channels)
-      throw UsageError(fmt::format("{}: the model takes {} input channel(s), the dataset {} declares {}",
-                                   options.models[m].string(), info.in_channels, dataset.root.string(),
-                                   dataset.channels));
+      throw UsageError(fmt::format(
+          "{}: the model takes {} input channel(s), the dataset {} declares {}",
+          options.models[m].string(), info.in_channels, dataset.root.string(), dataset.channels));
     model.description = describeModel(options.models[m], info);
     models.push_back(std::move(model));
   }
@@ -330,7 +349,8 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry, 
   }
   identity["metrics"] = metricSettings(metrics);
   identity["attention"] = attentionSettings(options.attention);
-  identity["predict"] = {{"window", options.predict.window}, {"overlap", options.predict.overlap},
+  identity["predict"] = {{"window", options.predict.window},
+                         {"overlap", options.predict.overlap},
                          {"precision", options.predict.precision}};
   identity["save_predictions"] = options.save_predictions;
   if (!options.save_cases.empty()) identity["save_cases"] = options.save_cases;
@@ -338,7 +358,8 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry, 
   std::error_code ec;
   fs::create_directories(options.out, ec);
   if (ec || !fs::is_directory(options.out))
-    throw IoError(options.out.string() + ": cannot create the output folder" + (ec ? ": " + ec.message() : ""));
+    throw IoError(options.out.string() + ": cannot create the output folder" +
+                  (ec ? ": " + ec.message() : ""));
   EvaluationJournal journal(options.out / "journal.jsonl", identity, options.resume);
 
   EvaluationResult result;
@@ -385,8 +406,10 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry, 
   for (const auto& c : cases) {
     const auto found = journaled.find(c.id);
     if (found == journaled.end())
-      throw IoError(fmt::format("{}: the record of case {} is no longer in the journal (was the file changed during "
-                                "the run?)", (options.out / "journal.jsonl").string(), c.id));
+      throw IoError(fmt::format(
+          "{}: the record of case {} is no longer in the journal (was the file changed during "
+          "the run?)",
+          (options.out / "journal.jsonl").string(), c.id));
     records.push_back(std::move(found->second));
   }
   Json report = reportPreamble();
@@ -396,8 +419,11 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry, 
   report["models"] = model_descriptions;
   Json label_names = Json::object();
   for (const auto& [value, name] : dataset.labels) label_names[std::to_string(value)] = name;
-  report["dataset"] = {{"path", fs::absolute(dataset.root).string()}, {"name", dataset.name},
-                       {"layout", dataset.layout}, {"split", split}, {"cases", cases.size()},
+  report["dataset"] = {{"path", fs::absolute(dataset.root).string()},
+                       {"name", dataset.name},
+                       {"layout", dataset.layout},
+                       {"split", split},
+                       {"cases", cases.size()},
                        {"labels", label_names}};
   report["settings"] = {{"metrics", metricSettings(metrics)},
                         {"attention", attentionSettings(options.attention)},
@@ -406,8 +432,11 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry, 
   summarizeReport(report, options.paired);
   for (const auto& record : report["cases"]) result.failed += record["status"] == "ok" ? 0 : 1;
   const double total = since(start);
-  report["timings_s"] = {{"total", total}, {"read", timings.read}, {"inference", timings.inference},
-                         {"analysis", timings.analysis}, {"cases_run", todo.size()}};
+  report["timings_s"] = {{"total", total},
+                         {"read", timings.read},
+                         {"inference", timings.inference},
+                         {"analysis", timings.analysis},
+                         {"cases_run", todo.size()}};
   writeFileAtomically(options.out / "report.json", report.dump(2) + "\n");
   writeFileAtomically(options.out / "cases.csv", reportCsv(report));
   result.report = std::move(report);

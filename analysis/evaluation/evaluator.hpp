@@ -4,11 +4,10 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "analysis/attention/attention_statistics.hpp"
 #include "analysis/metrics/metric_config.hpp"
@@ -32,8 +31,10 @@ struct EvaluationOptions {
   PredictOptions predict;  // capture_gates is always on
   bool resume = false;
   bool save_predictions = false;
-  std::vector<std::string> save_cases;  // with save_predictions: only these case ids (empty: every case)
-  bool overlap = true;  // infer case n+1 while case n is measured (off: one after the other, for benchmarks)
+  std::vector<std::string>
+      save_cases;  // with save_predictions: only these case ids (empty: every case)
+  bool overlap =
+      true;  // infer case n+1 while case n is measured (off: one after the other, for benchmarks)
   std::optional<size_t> limit;
   const std::atomic<bool>* cancel = nullptr;  // checked between cases
 };
@@ -50,7 +51,8 @@ using EvaluationCallback = std::function<void(const EvaluationProgress&)>;
 struct EvaluationResult {
   nlohmann::ordered_json report;
   size_t cases = 0, resumed = 0, failed = 0;
-  size_t journal_rejected = 0;  // journal lines dropped on --resume (torn or damaged): their cases ran again
+  size_t journal_rejected =
+      0;  // journal lines dropped on --resume (torn or damaged): their cases ran again
   bool cancelled = false;  // stopped early: no report written, the journal holds what finished
 };
 

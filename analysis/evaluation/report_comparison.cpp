@@ -1,8 +1,8 @@
 #include "analysis/evaluation/report_comparison.hpp"
 
-#include <map>
-
 #include <fmt/format.h>
+
+#include <map>
 
 #include "analysis/core/error.hpp"
 #include "analysis/evaluation/evaluation_report.hpp"
@@ -21,14 +21,17 @@ Json readReport(const ReportModelRef& ref) {
   validateReport(report, ref.report.string());
   if (!report["models"].contains(ref.model)) {
     std::string known;
-    for (const auto& [key, value] : report["models"].items()) known += (known.empty() ? "" : ", ") + key;
-    throw UsageError(fmt::format("{}: the report has no model {} (it has {})", ref.report.string(), ref.model, known));
+    for (const auto& [key, value] : report["models"].items())
+      known += (known.empty() ? "" : ", ") + key;
+    throw UsageError(fmt::format("{}: the report has no model {} (it has {})", ref.report.string(),
+                                 ref.model, known));
   }
   return report;
 }
 
 Json metricSettingsOf(const Json& report) {
-  if (report.contains("settings") && report["settings"].contains("metrics")) return report["settings"]["metrics"];
+  if (report.contains("settings") && report["settings"].contains("metrics"))
+    return report["settings"]["metrics"];
   return {{"preset", report.value("preset", "")}};
 }
 
@@ -36,7 +39,8 @@ Json metricSettingsOf(const Json& report) {
 
 ReportModelRef parseReportModelRef(const std::string& text) {
   const auto colon = text.rfind(':');
-  if (colon != std::string::npos && colon + 2 == text.size() && (text.back() == 'A' || text.back() == 'B'))
+  if (colon != std::string::npos && colon + 2 == text.size() &&
+      (text.back() == 'A' || text.back() == 'B'))
     return {text.substr(0, colon), std::string(1, text.back())};
   return {text, "A"};
 }
@@ -45,9 +49,10 @@ Json compareReports(const ReportModelRef& a, const ReportModelRef& b, const Pair
   const Json ra = readReport(a), rb = readReport(b);
   const Json sa = metricSettingsOf(ra), sb = metricSettingsOf(rb);
   if (sa != sb)
-    throw UsageError(fmt::format("{} and {} were measured with different metric settings ({} vs {}): evaluate both "
-                                 "with the same --preset, labels, percentile and tolerances",
-                                 a.report.string(), b.report.string(), sa.dump(), sb.dump()));
+    throw UsageError(fmt::format(
+        "{} and {} were measured with different metric settings ({} vs {}): evaluate both "
+        "with the same --preset, labels, percentile and tolerances",
+        a.report.string(), b.report.string(), sa.dump(), sb.dump()));
   std::map<std::string, const Json*> cases_b;
   for (const auto& record : rb["cases"]) cases_b[record.value("id", "")] = &record;
 
@@ -55,7 +60,8 @@ Json compareReports(const ReportModelRef& a, const ReportModelRef& b, const Pair
   report["preset"] = ra.value("preset", "");
   const std::string device_a = ra.value("device", ""), device_b = rb.value("device", "");
   report["device"] = device_a == device_b ? device_a : "A: " + device_a + "; B: " + device_b;
-  const std::string torch_a = ra.value("torch_version", ""), torch_b = rb.value("torch_version", "");
+  const std::string torch_a = ra.value("torch_version", ""),
+                    torch_b = rb.value("torch_version", "");
   report["torch_version"] = torch_a == torch_b ? torch_a : "A: " + torch_a + "; B: " + torch_b;
   Json model_a = ra["models"][a.model], model_b = rb["models"][b.model];
   model_a["report"] = fs::absolute(a.report).string();
@@ -88,7 +94,8 @@ Json compareReports(const ReportModelRef& a, const ReportModelRef& b, const Pair
     for (const char* key : {"A", "B"})
       if (record["models"][key].value("status", "ok") != "ok") {
         record["status"] = "error";
-        record["error"] = fmt::format("model {}: {}", key, record["models"][key].value("error", ""));
+        record["error"] =
+            fmt::format("model {}: {}", key, record["models"][key].value("error", ""));
         break;
       }
     if (in_a && in_b) ++paired_cases;
@@ -103,7 +110,8 @@ Json compareReports(const ReportModelRef& a, const ReportModelRef& b, const Pair
   for (const auto& record : rb["cases"])
     if (!seen.count(record.value("id", ""))) combine(record.value("id", ""), nullptr, &record);
   if (paired_cases == 0)
-    throw UsageError(fmt::format("{} and {} share no case id: nothing to compare", a.report.string(), b.report.string()));
+    throw UsageError(fmt::format("{} and {} share no case id: nothing to compare",
+                                 a.report.string(), b.report.string()));
   report["dataset"]["cases"] = cases.size();
   report["cases"] = std::move(cases);
   summarizeReport(report, paired);

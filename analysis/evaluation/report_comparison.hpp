@@ -1,9 +1,8 @@
 #pragma once
 
 #include <filesystem>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "analysis/stats/paired.hpp"
 
@@ -21,7 +20,8 @@ struct ReportModelRef {
 // settings (their numbers would not be comparable) or share no case; FormatError naming the file
 // for a file that is not a gatescope report. A case only one report has stays, recorded as a
 // failure of the other model.
-[[nodiscard]] nlohmann::ordered_json compareReports(const ReportModelRef& a, const ReportModelRef& b,
+[[nodiscard]] nlohmann::ordered_json compareReports(const ReportModelRef& a,
+                                                    const ReportModelRef& b,
                                                     const PairedOptions& paired = {});
 
 }  // namespace gatescope

@@ -41,7 +41,8 @@ std::string text(const Json& value, const std::string& fallback) {
 // Label keys sort by value ("2" before "10").
 bool labelBefore(const std::string& a, const std::string& b) {
   const auto digits = [](const std::string& s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
   };
   if (digits(a) && digits(b) && a.size() != b.size()) return a.size() < b.size();
   return a < b;
@@ -53,13 +54,17 @@ void addUnique(std::vector<std::string>& list, const std::string& item) {
 
 }  // namespace
 
-ReportModel::ReportModel(Json report, std::string source) : report_(std::move(report)), source_(std::move(source)) {
+ReportModel::ReportModel(Json report, std::string source)
+    : report_(std::move(report)), source_(std::move(source)) {
   validateReport(report_, source_);
   for (const char* key : {"A", "B"}) {
     const Json* model = childOrNull(report_["models"], key);
     if (!model) continue;
-    Model m{key, text(child(*model, "name"), key), text(child(*model, "architecture"), "?"),
-            text(child(*model, "device"), "?"), {}};
+    Model m{key,
+            text(child(*model, "name"), key),
+            text(child(*model, "architecture"), "?"),
+            text(child(*model, "device"), "?"),
+            {}};
     for (const auto& gate : child(*model, "gates"))
       if (gate.is_string()) m.gates.push_back(gate.get<std::string>());
     models_.push_back(std::move(m));
@@ -68,7 +73,8 @@ ReportModel::ReportModel(Json report, std::string source) : report_(std::move(re
 }
 
 ReportModel ReportModel::read(const std::filesystem::path& path) {
-  const std::filesystem::path file = std::filesystem::is_directory(path) ? path / "report.json" : path;
+  const std::filesystem::path file =
+      std::filesystem::is_directory(path) ? path / "report.json" : path;
   return ReportModel(readEvaluationReport(path), file.string());
 }
 
@@ -125,14 +131,18 @@ ReportLabel ReportModel::resolveLabel(const std::string& requested) const {
   for (const auto& key : keys)
     if (key == requested || labelName(key) == requested) return {key, labelName(key)};
   std::vector<std::string> available;
-  for (const auto& key : keys) available.push_back(labelName(key) == key ? key : key + " (" + labelName(key) + ")");
-  throw UsageError(fmt::format("{}: no label '{}' in the report (available: {})", source_, requested,
-                               available.empty() ? "none" : fmt::format("{}", fmt::join(available, ", "))));
+  for (const auto& key : keys)
+    available.push_back(labelName(key) == key ? key : key + " (" + labelName(key) + ")");
+  throw UsageError(
+      fmt::format("{}: no label '{}' in the report (available: {})", source_, requested,
+                  available.empty() ? "none" : fmt::format("{}", fmt::join(available, ", "))));
 }
 
 // --- cases ---
 
-const Json& ReportModel::cases() const { return report_["cases"]; }
+const Json& ReportModel::cases() const {
+  return report_["cases"];
+}
 
 const Json* ReportModel::caseRecord(const std::string& id) const {
   for (const auto& record : cases())
@@ -156,26 +166,28 @@ const Json* ReportModel::modelResult(const Json& record, const std::string& mode
   return result;
 }
 
-const Json* ReportModel::labelMetrics(const Json& record, const std::string& model, const std::string& label) {
+const Json* ReportModel::labelMetrics(const Json& record, const std::string& model,
+                                      const std::string& label) {
   const Json* result = modelResult(record, model);
   return result ? childOrNull(child(*result, "labels"), label) : nullptr;
 }
 
-std::optional<double> ReportModel::metric(const Json& record, const std::string& model, const std::string& label,
-                                          const std::string& metric) {
+std::optional<double> ReportModel::metric(const Json& record, const std::string& model,
+                                          const std::string& label, const std::string& metric) {
   const Json* values = labelMetrics(record, model, label);
   const Json* value = values ? childOrNull(*values, metric) : nullptr;
   return value ? reportNumber(*value) : std::nullopt;
 }
 
-const Json* ReportModel::attentionStatistics(const Json& record, const std::string& model, const std::string& gate,
-                                             const std::string& label) {
+const Json* ReportModel::attentionStatistics(const Json& record, const std::string& model,
+                                             const std::string& gate, const std::string& label) {
   const Json* result = modelResult(record, model);
   return result ? childOrNull(child(child(*result, "attention"), gate), label) : nullptr;
 }
 
 std::optional<double> ReportModel::attentionStatistic(const Json& record, const std::string& model,
-                                                      const std::string& gate, const std::string& label,
+                                                      const std::string& gate,
+                                                      const std::string& label,
                                                       const std::string& statistic) {
   const Json* values = attentionStatistics(record, model, gate, label);
   const Json* value = values ? childOrNull(*values, statistic) : nullptr;
@@ -188,7 +200,9 @@ const Json* ReportModel::summary(const std::string& model) const {
   return childOrNull(child(report_, "summary"), model);
 }
 
-const Json* ReportModel::comparison() const { return childOrNull(report_, "comparison"); }
+const Json* ReportModel::comparison() const {
+  return childOrNull(report_, "comparison");
+}
 
 const Json* ReportModel::comparison(const std::string& label, const std::string& metric) const {
   return childOrNull(child(child(report_, "comparison"), label), metric);

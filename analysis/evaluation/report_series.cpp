@@ -27,7 +27,9 @@ std::optional<double> finite(std::optional<double> value) {
   return value && std::isfinite(*value) ? value : std::nullopt;
 }
 
-std::string caseId(const Json& record) { return record.value("id", ""); }
+std::string caseId(const Json& record) {
+  return record.value("id", "");
+}
 
 // A model's part of a case record, failed or not (an empty object when absent).
 const Json& modelPart(const Json& record, const std::string& model, const char* part) {
@@ -41,7 +43,8 @@ const Json& modelPart(const Json& record, const std::string& model, const char* 
 
 }  // namespace
 
-PairedMetricData pairedMetricData(const ReportModel& report, const std::string& label, const std::string& metric) {
+PairedMetricData pairedMetricData(const ReportModel& report, const std::string& label,
+                                  const std::string& metric) {
   for (const char* needed : {"A", "B"})
     if (!report.hasModel(needed))
       throw UsageError(report.source() + ": a paired plot needs models A and B, the report has " +
@@ -88,8 +91,10 @@ BlandAltmanData blandAltmanData(const ReportModel& report, const std::string& la
     series.model = model.key;
     series.model_name = model.name;
     for (const auto& record : report.cases()) {
-      const auto reference = finite(ReportModel::metric(record, model.key, data.label.key, "reference_volume_mm3"));
-      const auto prediction = finite(ReportModel::metric(record, model.key, data.label.key, "prediction_volume_mm3"));
+      const auto reference =
+          finite(ReportModel::metric(record, model.key, data.label.key, "reference_volume_mm3"));
+      const auto prediction =
+          finite(ReportModel::metric(record, model.key, data.label.key, "prediction_volume_mm3"));
       if (!reference || !prediction) {
         ++series.n_left_out;
         continue;
@@ -107,7 +112,8 @@ BlandAltmanData blandAltmanData(const ReportModel& report, const std::string& la
   return data;
 }
 
-GateStatisticsData gateStatisticsData(const ReportModel& report, const std::string& label, const std::string& statistic,
+GateStatisticsData gateStatisticsData(const ReportModel& report, const std::string& label,
+                                      const std::string& statistic,
                                       const std::vector<std::string>& gates) {
   GateStatisticsData data;
   data.label = report.resolveLabel(label);
@@ -127,21 +133,23 @@ GateStatisticsData gateStatisticsData(const ReportModel& report, const std::stri
       }
     }
   if (report_gates.empty())
-    throw UsageError(report.source() + ": the report has no attention statistics (no model with gates)");
+    throw UsageError(report.source() +
+                     ": the report has no attention statistics (no model with gates)");
   if (std::find(statistics.begin(), statistics.end(), statistic) == statistics.end())
-    throw UsageError(report.source() + ": no attention statistic '" + statistic + "' for label " + data.label.key +
-                     " (available: " + joined(statistics) + ")");
+    throw UsageError(report.source() + ": no attention statistic '" + statistic + "' for label " +
+                     data.label.key + " (available: " + joined(statistics) + ")");
   for (const auto& gate : gates)
     if (std::find(report_gates.begin(), report_gates.end(), gate) == report_gates.end())
-      throw UsageError(report.source() + ": no gate '" + gate + "' in the report (available: " + joined(report_gates) +
-                       ")");
+      throw UsageError(report.source() + ": no gate '" + gate +
+                       "' in the report (available: " + joined(report_gates) + ")");
   data.gates = gates.empty() ? report_gates : gates;
   std::sort(data.models.begin(), data.models.end());
   for (const auto& gate : data.gates) {
     for (const auto& model : data.models) {
       GateStatisticSeries series{gate, model, report.modelName(model), {}, {}, 0};
       for (const auto& record : report.cases()) {
-        const auto value = finite(ReportModel::attentionStatistic(record, model, gate, data.label.key, statistic));
+        const auto value =
+            finite(ReportModel::attentionStatistic(record, model, gate, data.label.key, statistic));
         if (!value) {
           ++series.n_left_out;
           continue;
@@ -151,7 +159,8 @@ GateStatisticsData gateStatisticsData(const ReportModel& report, const std::stri
       }
       data.series.push_back(std::move(series));
     }
-    data.p_values.push_back(ReportModel::pValue(report.attentionComparison(gate, data.label.key, statistic)));
+    data.p_values.push_back(
+        ReportModel::pValue(report.attentionComparison(gate, data.label.key, statistic)));
   }
   return data;
 }

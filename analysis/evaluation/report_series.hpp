@@ -73,8 +73,8 @@ struct GateStatisticsData {
                                                 const std::string& metric);
 [[nodiscard]] BlandAltmanData blandAltmanData(const ReportModel& report, const std::string& label);
 // `gates` empty: every gate of the report.
-[[nodiscard]] GateStatisticsData gateStatisticsData(const ReportModel& report, const std::string& label,
-                                                    const std::string& statistic = "mass_in_reference",
-                                                    const std::vector<std::string>& gates = {});
+[[nodiscard]] GateStatisticsData gateStatisticsData(
+    const ReportModel& report, const std::string& label,
+    const std::string& statistic = "mass_in_reference", const std::vector<std::string>& gates = {});
 
 }  // namespace gatescope

@@ -1,8 +1,8 @@
 #include "analysis/evaluation/saved_case.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "analysis/core/error.hpp"
 #include "analysis/evaluation/evaluation_report.hpp"
@@ -17,10 +17,12 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-void requireGrid(const Geometry& geometry, const Geometry& image, const fs::path& file, const fs::path& image_file) {
+void requireGrid(const Geometry& geometry, const Geometry& image, const fs::path& file,
+                 const fs::path& image_file) {
   if (!geometry.sameGrid(image))
-    throw GeometryError(fmt::format("{}: lies on a different grid than the image {}: {}", file.string(),
-                                    image_file.string(), geometry.difference(image)));
+    throw GeometryError(fmt::format("{}: lies on a different grid than the image {}: {}",
+                                    file.string(), image_file.string(),
+                                    geometry.difference(image)));
 }
 
 Volume<int32_t> readLabels(const fs::path& file, const CaseVolumes& c, const fs::path& image_file) {
@@ -38,12 +40,14 @@ Volume<float> readScalars(const fs::path& file, const CaseVolumes& c, const fs::
 
 // An infer/evaluate prediction folder: labels.nii.gz, probabilities.nii.gz, gates/<gate>.nii.gz.
 // Gate names come from `gates` when given (the report's order), else from the folder.
-ModelOutputs readPredictionFolder(const fs::path& dir, const std::string& name, std::vector<std::string> gates,
-                                  const CaseVolumes& c, const fs::path& image_file, bool want_probabilities) {
+ModelOutputs readPredictionFolder(const fs::path& dir, const std::string& name,
+                                  std::vector<std::string> gates, const CaseVolumes& c,
+                                  const fs::path& image_file, bool want_probabilities) {
   if (!fs::is_directory(dir)) throw IoError(dir.string() + ": no such prediction folder");
   ModelOutputs model;
   model.name = name;
-  if (fs::exists(dir / "labels.nii.gz")) model.prediction = readLabels(dir / "labels.nii.gz", c, image_file);
+  if (fs::exists(dir / "labels.nii.gz"))
+    model.prediction = readLabels(dir / "labels.nii.gz", c, image_file);
   if (want_probabilities && fs::exists(dir / "probabilities.nii.gz"))
     model.probabilities = readScalars(dir / "probabilities.nii.gz", c, image_file);
   if (gates.empty() && fs::is_directory(dir / "gates")) {
@@ -55,13 +59,16 @@ ModelOutputs readPredictionFolder(const fs::path& dir, const std::string& name, 
   }
   for (const auto& gate : gates) {
     const fs::path file = dir / "gates" / (gate + ".nii.gz");
-    if (!fs::exists(file)) throw IoError(file.string() + ": gate map missing from the prediction folder");
+    if (!fs::exists(file))
+      throw IoError(file.string() + ": gate map missing from the prediction folder");
     model.gates.emplace_back(gate, readScalars(file, c, image_file));
     const fs::path native_file = dir / "gates" / (gate + "_native.nii.gz");
-    if (fs::exists(native_file)) model.native_gates.emplace_back(gate, toFloatVolume(readImage(native_file)));
+    if (fs::exists(native_file))
+      model.native_gates.emplace_back(gate, toFloatVolume(readImage(native_file)));
   }
   if (!model.prediction && model.gates.empty())
-    throw IoError(dir.string() + ": holds neither labels.nii.gz nor gates/ (an infer or evaluate output folder?)");
+    throw IoError(dir.string() +
+                  ": holds neither labels.nii.gz nor gates/ (an infer or evaluate output folder?)");
   return model;
 }
 
@@ -77,14 +84,16 @@ fs::path locate(const std::string& recorded, const fs::path& dataset) {
     for (size_t n = first; n < parts.size(); ++n) rest /= parts[n];
     if (fs::exists(dataset / rest)) return dataset / rest;
   }
-  throw IoError(recorded + ": the case's file is not there (nor under the report's dataset " + dataset.string() + ")");
+  throw IoError(recorded + ": the case's file is not there (nor under the report's dataset " +
+                dataset.string() + ")");
 }
 
 }  // namespace
 
 Json readEvaluationReport(const fs::path& path) {
   const fs::path file = fs::is_directory(path) ? path / "report.json" : path;
-  if (!fs::exists(file)) throw IoError(file.string() + ": no report.json (the output of gatescope evaluate)");
+  if (!fs::exists(file))
+    throw IoError(file.string() + ": no report.json (the output of gatescope evaluate)");
   Json report = readOrderedJsonFile(file, "evaluation report");
   validateReport(report, file.string());
   return report;
@@ -94,58 +103,68 @@ SavedCase loadSavedCase(const SavedCaseSource& source, bool want_probabilities) 
   SavedCase loaded;
   if (!source.evaluation.empty()) {
     if (!source.image.empty() || !source.prediction_dirs.empty())
-      throw UsageError("give either --evaluation (with --case) or --image with --prediction-dir, not both");
+      throw UsageError(
+          "give either --evaluation (with --case) or --image with --prediction-dir, not both");
     const fs::path dir = source.evaluation;
     Json report = readEvaluationReport(dir);
     loaded.label_names = reportLabelNames(report);
     const std::vector<std::string> saved = casesWithPredictions(dir, report);
     if (source.case_id.empty())
-      throw UsageError(fmt::format("--case is required with --evaluation (cases with saved predictions: {})",
-                                   saved.empty() ? "none" : fmt::format("{}", fmt::join(saved, ", "))));
+      throw UsageError(
+          fmt::format("--case is required with --evaluation (cases with saved predictions: {})",
+                      saved.empty() ? "none" : fmt::format("{}", fmt::join(saved, ", "))));
     const Json* entry = nullptr;
     for (const auto& c : report["cases"])
       if (c["id"] == source.case_id) entry = &c;
-    if (!entry) throw UsageError(fmt::format("{}: no case '{}' in the report", (dir / "report.json").string(), source.case_id));
+    if (!entry)
+      throw UsageError(fmt::format("{}: no case '{}' in the report", (dir / "report.json").string(),
+                                   source.case_id));
     if (std::find(saved.begin(), saved.end(), source.case_id) == saved.end())
-      throw UsageError(fmt::format("{}: case '{}' has no saved predictions (run evaluate with --save-predictions; "
-                                   "cases with predictions: {})",
-                                   dir.string(), source.case_id, saved.empty() ? "none" : fmt::format("{}", fmt::join(saved, ", "))));
+      throw UsageError(fmt::format(
+          "{}: case '{}' has no saved predictions (run evaluate with --save-predictions; "
+          "cases with predictions: {})",
+          dir.string(), source.case_id,
+          saved.empty() ? "none" : fmt::format("{}", fmt::join(saved, ", "))));
     const fs::path dataset = report["dataset"].value("path", "");
     const fs::path image_file = locate((*entry)["images"].at(0).get<std::string>(), dataset);
     loaded.volumes.id = source.case_id;
     loaded.volumes.image = toFloatVolume(readImage(image_file));
     if (entry->contains("reference") && (*entry)["reference"].is_string())
-      loaded.volumes.reference = readLabels(locate((*entry)["reference"], dataset), loaded.volumes, image_file);
+      loaded.volumes.reference =
+          readLabels(locate((*entry)["reference"], dataset), loaded.volumes, image_file);
     for (const char* key : {"A", "B"}) {
       if (!report["models"].contains(key)) continue;
       const Json& model = report["models"][key];
       std::vector<std::string> gates;
       for (const auto& g : model.value("gates", Json::array())) gates.push_back(g);
-      loaded.models.push_back(readPredictionFolder(dir / "predictions" / key / source.case_id,
-                                                   fmt::format("{}: {}", key, model.value("name", key)), gates,
-                                                   loaded.volumes, image_file, want_probabilities));
+      loaded.models.push_back(
+          readPredictionFolder(dir / "predictions" / key / source.case_id,
+                               fmt::format("{}: {}", key, model.value("name", key)), gates,
+                               loaded.volumes, image_file, want_probabilities));
     }
     loaded.report = std::move(report);
     return loaded;
   }
-  if (source.image.empty()) throw UsageError("give --evaluation DIR --case ID, or --image FILE with --prediction-dir");
+  if (source.image.empty())
+    throw UsageError("give --evaluation DIR --case ID, or --image FILE with --prediction-dir");
   if (!source.case_id.empty()) throw UsageError("--case goes with --evaluation");
   const fs::path image_file = source.image;
   loaded.volumes.id = stripImageExtension(image_file);
   loaded.volumes.image = toFloatVolume(readImage(image_file));
-  if (!source.reference.empty()) loaded.volumes.reference = readLabels(source.reference, loaded.volumes, image_file);
+  if (!source.reference.empty())
+    loaded.volumes.reference = readLabels(source.reference, loaded.volumes, image_file);
   const char* keys[] = {"A", "B"};
   for (size_t n = 0; n < source.prediction_dirs.size(); ++n) {
     const fs::path dir = source.prediction_dirs[n];
     std::string name = dir.filename().string();
     if (fs::exists(dir / "infer.json")) {
       const Json infer = readOrderedJsonFile(dir / "infer.json", "infer.json");
-      if (infer.contains("model") && infer["model"].is_object() && infer["model"].contains("name") &&
-          infer["model"]["name"].is_string())
+      if (infer.contains("model") && infer["model"].is_object() &&
+          infer["model"].contains("name") && infer["model"]["name"].is_string())
         name = infer["model"]["name"].get<std::string>();
     }
-    loaded.models.push_back(readPredictionFolder(dir, fmt::format("{}: {}", keys[n], name), {}, loaded.volumes,
-                                                 image_file, want_probabilities));
+    loaded.models.push_back(readPredictionFolder(dir, fmt::format("{}: {}", keys[n], name), {},
+                                                 loaded.volumes, image_file, want_probabilities));
   }
   return loaded;
 }
@@ -161,7 +180,8 @@ int parseLabel(const std::string& text, const std::map<int, std::string>& names)
   } catch (const std::exception&) {
   }
   std::string known;
-  for (const auto& [value, name] : names) known += fmt::format("{}{} ({})", known.empty() ? "" : ", ", value, name);
+  for (const auto& [value, name] : names)
+    known += fmt::format("{}{} ({})", known.empty() ? "" : ", ", value, name);
   throw UsageError(fmt::format("--label '{}' is neither a label value nor a label name{}", text,
                                known.empty() ? "" : " (labels: " + known + ")"));
 }

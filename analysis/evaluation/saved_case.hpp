@@ -5,12 +5,11 @@
 // volumes that figures and the workbench draw.
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "analysis/core/volume.hpp"
 
@@ -27,7 +26,7 @@ struct CaseVolumes {
 struct ModelOutputs {
   std::string name;  // "A: gated"
   std::optional<Volume<int32_t>> prediction;
-  std::optional<Volume<float>> probabilities;       // classes as channels
+  std::optional<Volume<float>> probabilities;                // classes as channels
   std::vector<std::pair<std::string, Volume<float>>> gates;  // resampled to the image grid
   // gates/<gate>_native.nii.gz where saved: each gate at its own (coarser) resolution, on its own
   // grid (dims, spacing, origin, direction), not the image's.

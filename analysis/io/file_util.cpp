@@ -1,6 +1,7 @@
 #include "analysis/io/file_util.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,15 +11,15 @@
 #include <random>
 #include <utility>
 
-#include <fmt/format.h>
-
 #include "analysis/core/error.hpp"
 
 namespace gatescope {
 namespace fs = std::filesystem;
 
 namespace {
-std::string systemError() { return std::strerror(errno); }
+std::string systemError() {
+  return std::strerror(errno);
+}
 
 class FileDescriptor {
  public:
@@ -41,7 +42,8 @@ OpenedFile openForReading(const fs::path& path) {
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) throw IoError(path.string() + ": cannot open: " + systemError());
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) throw IoError(path.string() + ": cannot read its size: " + systemError());
+  if (::fstat(fd.get(), &st) != 0)
+    throw IoError(path.string() + ": cannot read its size: " + systemError());
   if (S_ISDIR(st.st_mode)) throw IoError(path.string() + ": is a folder, not a file");
   if (!S_ISREG(st.st_mode)) {
     const char* kind = S_ISFIFO(st.st_mode)   ? "a FIFO (named pipe)"
@@ -56,7 +58,9 @@ OpenedFile openForReading(const fs::path& path) {
   return {fd.release(), static_cast<uint64_t>(st.st_size)};
 }
 
-void checkReadable(const fs::path& path) { FileDescriptor(openForReading(path).fd); }
+void checkReadable(const fs::path& path) {
+  FileDescriptor(openForReading(path).fd);
+}
 
 std::vector<uint8_t> readWholeFile(const fs::path& path) {
   const OpenedFile opened = openForReading(path);
@@ -112,8 +116,8 @@ void writeFileAtomically(const fs::path& path, std::span<const uint8_t> bytes) {
 }
 
 void writeFileAtomically(const fs::path& path, const std::string& text) {
-  writeFileAtomically(path, std::span<const uint8_t>(
-                                reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  writeFileAtomically(
+      path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
 bool hasExtension(const fs::path& path, std::string_view suffix) {

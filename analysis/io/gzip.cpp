@@ -1,13 +1,12 @@
 #include "analysis/io/gzip.hpp"
 
+#include <fmt/format.h>
 #include <libdeflate.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <memory>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 
@@ -17,7 +16,9 @@ bool isGzip(std::span<const uint8_t> bytes) {
   return bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
 }
 
-uint64_t gzipExpansionBound(uint64_t compressed_bytes) { return compressed_bytes * 1032 + 4096; }
+uint64_t gzipExpansionBound(uint64_t compressed_bytes) {
+  return compressed_bytes * 1032 + 4096;
+}
 
 namespace {
 
@@ -31,8 +32,8 @@ struct CompressorDeleter {
 // zlib streaming: fills `out`. With `verify` it then decodes the rest of the stream into a scratch
 // buffer so that zlib checks every member's CRC-32 and length (a flipped byte in the deflate data
 // can decode to plausible but wrong values); without, it stops as soon as `out` is full.
-size_t zlibPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out, const std::string& source,
-                  bool verify) {
+size_t zlibPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out,
+                  const std::string& source, bool verify) {
   z_stream stream{};
   if (inflateInit2(&stream, 15 + 32) != Z_OK) throw Error(source + ": cannot start zlib");
   std::vector<uint8_t> scratch;
@@ -48,7 +49,8 @@ size_t zlibPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out, c
     if (full && !verify) break;
     if (full && scratch.empty()) scratch.resize(1u << 16);
     const size_t in_chunk = std::min<size_t>(compressed.size() - consumed, 1u << 30);
-    const size_t out_chunk = full ? scratch.size() : std::min<size_t>(out.size() - produced, 1u << 30);
+    const size_t out_chunk =
+        full ? scratch.size() : std::min<size_t>(out.size() - produced, 1u << 30);
     stream.next_in = const_cast<Bytef*>(compressed.data() + consumed);
     stream.avail_in = static_cast<uInt>(in_chunk);
     stream.next_out = full ? scratch.data() : out.data() + produced;
@@ -67,13 +69,16 @@ size_t zlibPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out, c
     if (status == Z_BUF_ERROR && consumed == compressed.size()) {  // input ran out
       // Short of the data: the caller reports how much is there. With the data but no end: the
       // stream was cut, and its checksum could not be verified.
-      if (verify && produced >= out.size()) fail("truncated gzip stream (the end of the last member is missing)");
+      if (verify && produced >= out.size())
+        fail("truncated gzip stream (the end of the last member is missing)");
       break;
     }
     if (status != Z_OK) {
       const std::string message = stream.msg ? stream.msg : "zlib error";
       if (message.find("check") != std::string::npos)
-        fail(fmt::format("corrupt gzip data: {} (CRC-32 or length of a member does not match its contents)", message));
+        fail(fmt::format(
+            "corrupt gzip data: {} (CRC-32 or length of a member does not match its contents)",
+            message));
       fail(fmt::format("corrupt gzip data after {} bytes ({})", produced, message));
     }
   }
@@ -83,28 +88,32 @@ size_t zlibPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out, c
 
 }  // namespace
 
-size_t gunzipPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out, const std::string& source) {
+size_t gunzipPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out,
+                    const std::string& source) {
   if (!isGzip(compressed)) throw FormatError(source + ": not a gzip file");
   return zlibPrefix(compressed, out, source, false);
 }
 
-size_t gunzipVerified(std::span<const uint8_t> compressed, std::span<uint8_t> out, const std::string& source) {
+size_t gunzipVerified(std::span<const uint8_t> compressed, std::span<uint8_t> out,
+                      const std::string& source) {
   if (!isGzip(compressed)) throw FormatError(source + ": not a gzip file");
   // libdeflate decodes whole members and checks their CRC-32 and length, several times faster than
   // zlib; zlib takes over for a member that holds more than `out` still needs and for damaged data
   // (it reports how much decodes before the damage).
-  std::unique_ptr<libdeflate_decompressor, DecompressorDeleter> decompressor(libdeflate_alloc_decompressor());
+  std::unique_ptr<libdeflate_decompressor, DecompressorDeleter> decompressor(
+      libdeflate_alloc_decompressor());
   size_t consumed = 0;
   size_t produced = 0;
   while (consumed < compressed.size()) {
     if (!isGzip(compressed.subspan(consumed))) break;  // trailing bytes after the last member
     size_t member_in = 0;
     size_t member_out = 0;
-    const auto result = libdeflate_gzip_decompress_ex(decompressor.get(), compressed.data() + consumed,
-                                                      compressed.size() - consumed, out.data() + produced,
-                                                      out.size() - produced, &member_in, &member_out);
+    const auto result = libdeflate_gzip_decompress_ex(
+        decompressor.get(), compressed.data() + consumed, compressed.size() - consumed,
+        out.data() + produced, out.size() - produced, &member_in, &member_out);
     if (result != LIBDEFLATE_SUCCESS)
-      return produced + zlibPrefix(compressed.subspan(consumed), out.subspan(produced), source, true);
+      return produced +
+             zlibPrefix(compressed.subspan(consumed), out.subspan(produced), source, true);
     consumed += member_in;
     produced += member_out;
   }

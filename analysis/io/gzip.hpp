@@ -21,7 +21,8 @@ size_t gunzipPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out,
 // As gunzipPrefix, but decodes the whole stream and verifies every member's CRC-32 and length
 // before returning; bytes beyond out.size() are decoded and dropped. FormatError on a checksum
 // mismatch or a stream cut after the data. Use it for data that will be used.
-size_t gunzipVerified(std::span<const uint8_t> compressed, std::span<uint8_t> out, const std::string& source);
+size_t gunzipVerified(std::span<const uint8_t> compressed, std::span<uint8_t> out,
+                      const std::string& source);
 
 // Largest size `compressed` can expand to: deflate cannot exceed about 1032:1. Used to reject
 // headers that promise more data than a file can hold, before allocating for it.

@@ -21,22 +21,30 @@ Kind kindOf(const fs::path& path) {
 }
 }  // namespace
 
-bool isSupportedImageName(const fs::path& path) { return kindOf(path) != Kind::Unknown; }
+bool isSupportedImageName(const fs::path& path) {
+  return kindOf(path) != Kind::Unknown;
+}
 
 Image readImage(const fs::path& path) {
   switch (kindOf(path)) {
-    case Kind::Nifti: return readNifti(path);
-    case Kind::Png: return readPng(path);
-    case Kind::Unknown: break;
+    case Kind::Nifti:
+      return readNifti(path);
+    case Kind::Png:
+      return readPng(path);
+    case Kind::Unknown:
+      break;
   }
   unsupported(path);
 }
 
 void writeImage(const fs::path& path, const Image& image) {
   switch (kindOf(path)) {
-    case Kind::Nifti: return writeNifti(path, image);
-    case Kind::Png: return writePng(path, image);
-    case Kind::Unknown: break;
+    case Kind::Nifti:
+      return writeNifti(path, image);
+    case Kind::Png:
+      return writePng(path, image);
+    case Kind::Unknown:
+      break;
   }
   unsupported(path);
 }

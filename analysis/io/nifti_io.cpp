@@ -1,6 +1,7 @@
 #include "analysis/io/nifti_io.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <nifti2_io.h>
 #include <unistd.h>
 
@@ -9,8 +10,6 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/gzip.hpp"
@@ -37,26 +36,41 @@ void quietNiftiLibrary() {
 
 std::optional<DataType> fromNiftiType(int code) {
   switch (code) {
-    case NIFTI_TYPE_UINT8: return DataType::UInt8;
-    case NIFTI_TYPE_INT8: return DataType::Int8;
-    case NIFTI_TYPE_INT16: return DataType::Int16;
-    case NIFTI_TYPE_UINT16: return DataType::UInt16;
-    case NIFTI_TYPE_INT32: return DataType::Int32;
-    case NIFTI_TYPE_FLOAT32: return DataType::Float32;
-    case NIFTI_TYPE_FLOAT64: return DataType::Float64;
-    default: return std::nullopt;
+    case NIFTI_TYPE_UINT8:
+      return DataType::UInt8;
+    case NIFTI_TYPE_INT8:
+      return DataType::Int8;
+    case NIFTI_TYPE_INT16:
+      return DataType::Int16;
+    case NIFTI_TYPE_UINT16:
+      return DataType::UInt16;
+    case NIFTI_TYPE_INT32:
+      return DataType::Int32;
+    case NIFTI_TYPE_FLOAT32:
+      return DataType::Float32;
+    case NIFTI_TYPE_FLOAT64:
+      return DataType::Float64;
+    default:
+      return std::nullopt;
   }
 }
 
 int toNiftiType(DataType type) {
   switch (type) {
-    case DataType::UInt8: return NIFTI_TYPE_UINT8;
-    case DataType::Int8: return NIFTI_TYPE_INT8;
-    case DataType::Int16: return NIFTI_TYPE_INT16;
-    case DataType::UInt16: return NIFTI_TYPE_UINT16;
-    case DataType::Int32: return NIFTI_TYPE_INT32;
-    case DataType::Float32: return NIFTI_TYPE_FLOAT32;
-    case DataType::Float64: return NIFTI_TYPE_FLOAT64;
+    case DataType::UInt8:
+      return NIFTI_TYPE_UINT8;
+    case DataType::Int8:
+      return NIFTI_TYPE_INT8;
+    case DataType::Int16:
+      return NIFTI_TYPE_INT16;
+    case DataType::UInt16:
+      return NIFTI_TYPE_UINT16;
+    case DataType::Int32:
+      return NIFTI_TYPE_INT32;
+    case DataType::Float32:
+      return NIFTI_TYPE_FLOAT32;
+    case DataType::Float64:
+      return NIFTI_TYPE_FLOAT64;
   }
   return 0;
 }
@@ -110,7 +124,8 @@ struct StoredLayout {
 // a different image than the file describes, so the stored values are checked first.
 // libnifti also casts a NIfTI-1 vox_offset to int, so 3e9 becomes negative and then 352: the
 // stored value is used instead.
-StoredLayout checkRawLayout(std::span<const uint8_t> bytes, int version, const std::string& source) {
+StoredLayout checkRawLayout(std::span<const uint8_t> bytes, int version,
+                            const std::string& source) {
   std::array<int64_t, 8> dim{};
   double vox_offset = 0.0;
   size_t minimum_offset = 0;
@@ -119,9 +134,12 @@ StoredLayout checkRawLayout(std::span<const uint8_t> bytes, int version, const s
     // The NIfTI-1 rule for detecting the other byte order: dim[0] outside 1..7.
     const int16_t native_rank = storedValue<int16_t>(bytes, 40, false);
     const bool swap = native_rank < 1 || native_rank > 7;
-    const bool header_swapped = storedValue<int32_t>(bytes, 0, false) != static_cast<int32_t>(kNifti1HeaderBytes);
+    const bool header_swapped =
+        storedValue<int32_t>(bytes, 0, false) != static_cast<int32_t>(kNifti1HeaderBytes);
     if (swap != header_swapped)
-      throw FormatError(source + ": sizeof_hdr and dim[0] disagree about the byte order (corrupt NIfTI-1 header)");
+      throw FormatError(
+          source +
+          ": sizeof_hdr and dim[0] disagree about the byte order (corrupt NIfTI-1 header)");
     for (size_t d = 0; d < 8; ++d) dim[d] = storedValue<int16_t>(bytes, 40 + 2 * d, swap);
     vox_offset = storedValue<float>(bytes, 108, swap);
     scaling = {storedValue<float>(bytes, 112, swap), storedValue<float>(bytes, 116, swap)};
@@ -133,9 +151,12 @@ StoredLayout checkRawLayout(std::span<const uint8_t> bytes, int version, const s
     const bool swap = native_rank < 1 || native_rank > 7;
     // libnifti decides a NIfTI-2 header's byte order from sizeof_hdr: both must say the same, or
     // it reads every size byte-swapped (and ran off its stack on such a file).
-    const bool header_swapped = storedValue<int32_t>(bytes, 0, false) != static_cast<int32_t>(kNifti2HeaderBytes);
+    const bool header_swapped =
+        storedValue<int32_t>(bytes, 0, false) != static_cast<int32_t>(kNifti2HeaderBytes);
     if (swap != header_swapped)
-      throw FormatError(source + ": sizeof_hdr and dim[0] disagree about the byte order (corrupt NIfTI-2 header)");
+      throw FormatError(
+          source +
+          ": sizeof_hdr and dim[0] disagree about the byte order (corrupt NIfTI-2 header)");
     for (size_t d = 0; d < 8; ++d) dim[d] = storedValue<int64_t>(bytes, 16 + 8 * d, swap);
     vox_offset = static_cast<double>(storedValue<int64_t>(bytes, 168, swap));
     scaling = {storedValue<double>(bytes, 176, swap), storedValue<double>(bytes, 184, swap)};
@@ -150,19 +171,21 @@ StoredLayout checkRawLayout(std::span<const uint8_t> bytes, int version, const s
   int64_t voxels = 1;
   for (int64_t d = 1; d <= dim[0]; ++d) {
     if (dim[d] < 1)
-      throw FormatError(fmt::format("{}: invalid size {} along dimension {} (dim[{}])", source,
-                                    dim[d], d, d));
-    if (dim[d] > kMaxAxisSize || __builtin_mul_overflow(voxels, dim[d], &voxels) || voxels > kMaxVoxels)
-      throw FormatError(fmt::format("{}: size {} along dimension {} (dim[{}]) is beyond any image", source, dim[d],
-                                    d, d));
+      throw FormatError(
+          fmt::format("{}: invalid size {} along dimension {} (dim[{}])", source, dim[d], d, d));
+    if (dim[d] > kMaxAxisSize || __builtin_mul_overflow(voxels, dim[d], &voxels) ||
+        voxels > kMaxVoxels)
+      throw FormatError(fmt::format("{}: size {} along dimension {} (dim[{}]) is beyond any image",
+                                    source, dim[d], d, d));
   }
   if (!(vox_offset >= static_cast<double>(minimum_offset)))
     throw FormatError(fmt::format("{}: vox_offset {} lies inside the {}-byte header", source,
                                   vox_offset, minimum_offset));
   if (!fromNiftiType(scaling.datatype))
-    throw FormatError(fmt::format(
-        "{}: unsupported NIfTI datatype {} ({}); supported: uint8, int8, int16, uint16, int32, float32, float64",
-        source, scaling.datatype, nifti_datatype_to_string(scaling.datatype)));
+    throw FormatError(
+        fmt::format("{}: unsupported NIfTI datatype {} ({}); supported: uint8, int8, int16, "
+                    "uint16, int32, float32, float64",
+                    source, scaling.datatype, nifti_datatype_to_string(scaling.datatype)));
   // 2^53: beyond any file, and every such offset is exact in a double.
   if (!(vox_offset <= 9007199254740992.0))
     throw FormatError(fmt::format("{}: vox_offset {} lies beyond any file", source, vox_offset));
@@ -196,8 +219,9 @@ ParsedHeader parseHeader(std::span<const uint8_t> bytes, const std::string& sour
     nifti_1_header h1;
     std::memcpy(&h1, bytes.data(), sizeof h1);
     if (std::memcmp(h1.magic, "ni1", 4) == 0)
-      throw FormatError(source + ": NIfTI-1 header/image pairs (.hdr/.img) are not supported; "
-                                 "convert to a single .nii or .nii.gz file");
+      throw FormatError(source +
+                        ": NIfTI-1 header/image pairs (.hdr/.img) are not supported; "
+                        "convert to a single .nii or .nii.gz file");
     if (std::memcmp(h1.magic, "n+1", 4) != 0)
       throw FormatError(source + ": not a NIfTI file (bad magic in the NIfTI-1 header)");
     nim.reset(nifti_convert_n1hdr2nim(h1, source.c_str()));
@@ -209,15 +233,17 @@ ParsedHeader parseHeader(std::span<const uint8_t> bytes, const std::string& sour
     nifti_2_header h2;
     std::memcpy(&h2, bytes.data(), sizeof h2);
     if (std::memcmp(h2.magic, "ni2", 4) == 0)
-      throw FormatError(source + ": NIfTI-2 header/image pairs (.hdr/.img) are not supported; "
-                                 "convert to a single .nii or .nii.gz file");
+      throw FormatError(source +
+                        ": NIfTI-2 header/image pairs (.hdr/.img) are not supported; "
+                        "convert to a single .nii or .nii.gz file");
     if (std::memcmp(h2.magic, "n+2", 4) != 0)
       throw FormatError(source + ": not a NIfTI file (bad magic in the NIfTI-2 header)");
     nim.reset(nifti_convert_n2hdr2nim(h2, source.c_str()));
     parsed.header.format = ImageFormat::Nifti2;
   } else if (version == 0) {
-    throw FormatError(source + ": not a NIfTI file: bad magic (ANALYZE 7.5 headers are not "
-                               "supported)");
+    throw FormatError(source +
+                      ": not a NIfTI file: bad magic (ANALYZE 7.5 headers are not "
+                      "supported)");
   } else {
     throw FormatError(source + ": not a NIfTI file (no valid NIfTI-1 or NIfTI-2 header)");
   }
@@ -231,8 +257,9 @@ ParsedHeader parseHeader(std::span<const uint8_t> bytes, const std::string& sour
         source, nim->datatype, nifti_datatype_to_string(nim->datatype)));
   parsed.type = *type;
   if (nim->nbyper != bytesPerValue(*type) || stored.bitpix != 8 * bytesPerValue(*type))
-    throw FormatError(fmt::format("{}: header bitpix {} disagrees with datatype {} ({} bits)", source, stored.bitpix,
-                                  dataTypeName(*type), 8 * bytesPerValue(*type)));
+    throw FormatError(fmt::format("{}: header bitpix {} disagrees with datatype {} ({} bits)",
+                                  source, stored.bitpix, dataTypeName(*type),
+                                  8 * bytesPerValue(*type)));
 
   const int64_t ndim = nim->dim[0];  // dims were range-checked by checkRawLayout
   uint64_t voxels = 1;
@@ -250,17 +277,18 @@ ParsedHeader parseHeader(std::span<const uint8_t> bytes, const std::string& sour
 
   parsed.vox_offset = stored.vox_offset;
   uint64_t end = 0;
-  if (__builtin_add_overflow(parsed.vox_offset, parsed.data_bytes, &end) || end > (uint64_t{1} << 62))
-    throw FormatError(fmt::format("{}: vox_offset {} plus {} bytes of voxels lies beyond any file", source,
-                                  parsed.vox_offset, parsed.data_bytes));
+  if (__builtin_add_overflow(parsed.vox_offset, parsed.data_bytes, &end) ||
+      end > (uint64_t{1} << 62))
+    throw FormatError(fmt::format("{}: vox_offset {} plus {} bytes of voxels lies beyond any file",
+                                  source, parsed.vox_offset, parsed.data_bytes));
   parsed.swap_bytes = nim->byteorder != nifti_short_order();
 
   // As nibabel: a zero or non-finite slope means unscaled; a valid slope needs a finite intercept.
   const double slope = stored.slope, intercept = stored.intercept;
   if (slope != 0.0 && std::isfinite(slope)) {
     if (!std::isfinite(intercept))
-      throw FormatError(fmt::format("{}: scl_slope {} is valid but scl_inter is {}", source, slope,
-                                    intercept));
+      throw FormatError(
+          fmt::format("{}: scl_slope {} is valid but scl_inter is {}", source, slope, intercept));
     parsed.header.scaling = {slope, intercept};
   }
 
@@ -272,8 +300,8 @@ ParsedHeader parseHeader(std::span<const uint8_t> bytes, const std::string& sour
   for (const auto& row : parsed.header.affine)
     for (double v : row)
       if (!std::isfinite(v)) throw FormatError(source + ": voxel-to-world matrix is not finite");
-  parsed.geometry = Geometry::fromAffine({nim->nx, ndim >= 2 ? nim->ny : 1, ndim >= 3 ? nim->nz : 1},
-                                         parsed.header.affine);
+  parsed.geometry = Geometry::fromAffine(
+      {nim->nx, ndim >= 2 ? nim->ny : 1, ndim >= 3 ? nim->nz : 1}, parsed.header.affine);
   parsed.channels = ndim >= 4 ? nim->nt : 1;
   parsed.header.time_step = ndim >= 4 ? nim->dt : 0.0;
   parsed.header.description = std::string(nim->descrip, strnlen(nim->descrip, sizeof nim->descrip));
@@ -308,8 +336,8 @@ class InputFile {
   size_t readAt(uint64_t offset, std::span<uint8_t> out) const {
     size_t done = 0;
     while (done < out.size()) {
-      const ssize_t n = ::pread(fd_, out.data() + done, out.size() - done,
-                                static_cast<off_t>(offset + done));
+      const ssize_t n =
+          ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) throw IoError(path_.string() + ": read failed: " + std::strerror(errno));
       if (n == 0) break;
@@ -347,15 +375,14 @@ AnyVolume readVoxels(const ParsedHeader& p, const InputFile& file,
     auto* bytes = reinterpret_cast<uint8_t*>(values.data());
     const size_t got = gunzipVerified(compressed, std::span<uint8_t>(bytes, needed), source);
     if (got != needed)
-      throw FormatError(fmt::format(
-          "{}: truncated: header declares {} voxels ({} bytes from offset {}) but the "
-          "decompressed file holds {} bytes",
-          source, describeSize(p), p.data_bytes, p.vox_offset, got));
+      throw FormatError(
+          fmt::format("{}: truncated: header declares {} voxels ({} bytes from offset {}) but the "
+                      "decompressed file holds {} bytes",
+                      source, describeSize(p), p.data_bytes, p.vox_offset, got));
     std::memmove(bytes, bytes + p.vox_offset, p.data_bytes);
     values.resize(p.data_bytes / sizeof(T));
   }
-  if (p.swap_bytes)
-    swapBytes(reinterpret_cast<uint8_t*>(values.data()), values.size(), sizeof(T));
+  if (p.swap_bytes) swapBytes(reinterpret_cast<uint8_t*>(values.data()), values.size(), sizeof(T));
   return Volume<T>(p.geometry, p.channels, std::move(values));
 }
 
@@ -407,13 +434,27 @@ Image readNifti(const fs::path& path) {
   const ParsedHeader& p = loaded.parsed;
   Image image{Volume<uint8_t>(), p.header};
   switch (p.type) {
-    case DataType::UInt8: image.voxels = readVoxels<uint8_t>(p, file, loaded.compressed, source); break;
-    case DataType::Int8: image.voxels = readVoxels<int8_t>(p, file, loaded.compressed, source); break;
-    case DataType::Int16: image.voxels = readVoxels<int16_t>(p, file, loaded.compressed, source); break;
-    case DataType::UInt16: image.voxels = readVoxels<uint16_t>(p, file, loaded.compressed, source); break;
-    case DataType::Int32: image.voxels = readVoxels<int32_t>(p, file, loaded.compressed, source); break;
-    case DataType::Float32: image.voxels = readVoxels<float>(p, file, loaded.compressed, source); break;
-    case DataType::Float64: image.voxels = readVoxels<double>(p, file, loaded.compressed, source); break;
+    case DataType::UInt8:
+      image.voxels = readVoxels<uint8_t>(p, file, loaded.compressed, source);
+      break;
+    case DataType::Int8:
+      image.voxels = readVoxels<int8_t>(p, file, loaded.compressed, source);
+      break;
+    case DataType::Int16:
+      image.voxels = readVoxels<int16_t>(p, file, loaded.compressed, source);
+      break;
+    case DataType::UInt16:
+      image.voxels = readVoxels<uint16_t>(p, file, loaded.compressed, source);
+      break;
+    case DataType::Int32:
+      image.voxels = readVoxels<int32_t>(p, file, loaded.compressed, source);
+      break;
+    case DataType::Float32:
+      image.voxels = readVoxels<float>(p, file, loaded.compressed, source);
+      break;
+    case DataType::Float64:
+      image.voxels = readVoxels<double>(p, file, loaded.compressed, source);
+      break;
   }
   return image;
 }
@@ -435,8 +476,8 @@ void writeNifti(const fs::path& path, const Image& image) {
       ndim = static_cast<int64_t>(file_dims.size());
   }
   const int64_t dims[8] = {ndim, g.dims[0], g.dims[1], g.dims[2], channels, 1, 1, 1};
-  const bool nifti2 = image.header.format == ImageFormat::Nifti2 ||
-                      *std::max_element(dims + 1, dims + 5) > 32767;
+  const bool nifti2 =
+      image.header.format == ImageFormat::Nifti2 || *std::max_element(dims + 1, dims + 5) > 32767;
 
   NimPtr nim(nifti_make_new_nim(dims, toNiftiType(image.dataType()), 0));
   if (!nim) throw Error(target + ": cannot build a NIfTI header");
@@ -453,7 +494,8 @@ void writeNifti(const fs::path& path, const Image& image) {
   for (int r = 0; r < 4; ++r)
     for (int c = 0; c < 4; ++c) m.m[r][c] = a[r][c];
   nim->sto_xyz = m;
-  nim->sform_code = image.header.sform_code > 0 ? image.header.sform_code : NIFTI_XFORM_ALIGNED_ANAT;
+  nim->sform_code =
+      image.header.sform_code > 0 ? image.header.sform_code : NIFTI_XFORM_ALIGNED_ANAT;
   double dx = 0, dy = 0, dz = 0;
   nifti_dmat44_to_quatern(m, &nim->quatern_b, &nim->quatern_c, &nim->quatern_d, &nim->qoffset_x,
                           &nim->qoffset_y, &nim->qoffset_z, &dx, &dy, &dz, &nim->qfac);
@@ -473,11 +515,13 @@ void writeNifti(const fs::path& path, const Image& image) {
   std::vector<uint8_t> head(nim->iname_offset, 0);
   if (nifti2) {
     nifti_2_header h2{};
-    if (nifti_convert_nim2n2hdr(nim.get(), &h2) != 0) throw Error(target + ": cannot build a NIfTI-2 header");
+    if (nifti_convert_nim2n2hdr(nim.get(), &h2) != 0)
+      throw Error(target + ": cannot build a NIfTI-2 header");
     std::memcpy(head.data(), &h2, sizeof h2);
   } else {
     nifti_1_header h1{};
-    if (nifti_convert_nim2n1hdr(nim.get(), &h1) != 0) throw Error(target + ": cannot build a NIfTI-1 header");
+    if (nifti_convert_nim2n1hdr(nim.get(), &h1) != 0)
+      throw Error(target + ": cannot build a NIfTI-1 header");
     std::memcpy(head.data(), &h1, sizeof h1);
   }
   const auto voxels = std::visit(

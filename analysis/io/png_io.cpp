@@ -1,12 +1,11 @@
 #include "analysis/io/png_io.hpp"
 
+#include <fmt/format.h>
 #include <png.h>
 
 #include <cmath>
 #include <csetjmp>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "analysis/io/file_util.hpp"
 
@@ -41,8 +40,8 @@ void ignoreWarning(png_structp, png_const_charp) {}
 struct RawPng {
   uint32_t width = 0;
   uint32_t height = 0;
-  int bit_depth = 0;  // 8 or 16 after transforms
-  int channels = 0;   // stored per pixel after transforms: 1 or 3, plus alpha
+  int bit_depth = 0;   // 8 or 16 after transforms
+  int channels = 0;    // stored per pixel after transforms: 1 or 3, plus alpha
   bool alpha = false;  // the last stored channel is alpha (dropped when deinterleaving)
   double pixels_per_metre_x = 0;
   double pixels_per_metre_y = 0;
@@ -55,7 +54,8 @@ int decodePng(const uint8_t* data, size_t size, RawPng* out, char* message) {
     std::snprintf(message, 256, "not a PNG file (bad signature)");
     return 1;
   }
-  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, message, storeMessage, ignoreWarning);
+  png_structp png =
+      png_create_read_struct(PNG_LIBPNG_VER_STRING, message, storeMessage, ignoreWarning);
   png_infop info = png_create_info_struct(png);
   PngMemoryReader reader{data, size, 0};
   // volatile: set after setjmp and read after the longjmp of an error.
@@ -73,8 +73,10 @@ int decodePng(const uint8_t* data, size_t size, RawPng* out, char* message) {
   const int color_type = png_get_color_type(png, info);
   int bit_depth = png_get_bit_depth(png, info);
   if (bit_depth < 8) {
-    if (color_type == PNG_COLOR_TYPE_GRAY) png_set_expand_gray_1_2_4_to_8(png);
-    else png_set_packing(png);  // palette indices as one byte each
+    if (color_type == PNG_COLOR_TYPE_GRAY)
+      png_set_expand_gray_1_2_4_to_8(png);
+    else
+      png_set_packing(png);  // palette indices as one byte each
     bit_depth = 8;
   }
   // 16-bit samples stay big-endian and alpha stays in the rows: deinterleave() swaps and drops it.
@@ -111,7 +113,8 @@ Volume<T> deinterleave(const RawPng& raw, const Geometry& geometry) {
   const int64_t n = geometry.voxelCount();
   for (int64_t v = 0; v < n; ++v)
     for (int c = 0; c < kept; ++c) {
-      const png_byte* sample = raw.pixels + (v * raw.channels + c) * static_cast<int64_t>(sizeof(T));
+      const png_byte* sample =
+          raw.pixels + (v * raw.channels + c) * static_cast<int64_t>(sizeof(T));
       if constexpr (sizeof(T) == 2)
         volume.channel(c)[v] = static_cast<T>((sample[0] << 8) | sample[1]);
       else
@@ -133,7 +136,8 @@ void flushNothing(png_structp) {}
 int encodePng(const uint8_t* interleaved, uint32_t width, uint32_t height, int bit_depth,
               int channels, double pixels_per_metre_x, double pixels_per_metre_y,
               PngMemoryWriter* writer, char* message) {
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, message, storeMessage, ignoreWarning);
+  png_structp png =
+      png_create_write_struct(PNG_LIBPNG_VER_STRING, message, storeMessage, ignoreWarning);
   png_infop info = png_create_info_struct(png);
   // volatile: set after setjmp and read after the longjmp of an error.
   png_bytepp volatile rows = nullptr;
@@ -144,8 +148,10 @@ int encodePng(const uint8_t* interleaved, uint32_t width, uint32_t height, int b
   }
   png_set_write_fn(png, writer, writeToMemory, flushNothing);
   png_set_IHDR(png, info, width, height, bit_depth,
-               channels == 4 ? PNG_COLOR_TYPE_RGBA : channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
-               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+               channels == 4   ? PNG_COLOR_TYPE_RGBA
+               : channels == 3 ? PNG_COLOR_TYPE_RGB
+                               : PNG_COLOR_TYPE_GRAY,
+               PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   if (pixels_per_metre_x > 0 && pixels_per_metre_y > 0)
     png_set_pHYs(png, info, static_cast<png_uint_32>(std::lround(pixels_per_metre_x)),
                  static_cast<png_uint_32>(std::lround(pixels_per_metre_y)), PNG_RESOLUTION_METER);
@@ -191,8 +197,9 @@ Image readPng(const fs::path& path) {
 
   Geometry geometry;
   geometry.dims = {raw.width, raw.height, 1};
-  Image image = raw.bit_depth == 16 ? makeImage(deinterleave<uint16_t>(raw, geometry), ImageFormat::Png)
-                                    : makeImage(deinterleave<uint8_t>(raw, geometry), ImageFormat::Png);
+  Image image = raw.bit_depth == 16
+                    ? makeImage(deinterleave<uint16_t>(raw, geometry), ImageFormat::Png)
+                    : makeImage(deinterleave<uint8_t>(raw, geometry), ImageFormat::Png);
   image.header.file_dims = {raw.width, raw.height};
   if (colours == 3) image.header.file_dims.push_back(3);
   image.header.qform_code = image.header.sform_code = 0;
@@ -206,8 +213,9 @@ void writePng(const fs::path& path, const Image& image) {
   if (g.dims[2] != 1)
     throw UsageError(fmt::format("{}: PNG holds one slice, the image has {}", target, g.dims[2]));
   if (image.channels() != 1 && image.channels() != 3 && image.channels() != 4)
-    throw UsageError(fmt::format("{}: PNG holds 1 (gray), 3 (RGB) or 4 (RGBA) channels, the image has {}",
-                                 target, image.channels()));
+    throw UsageError(
+        fmt::format("{}: PNG holds 1 (gray), 3 (RGB) or 4 (RGBA) channels, the image has {}",
+                    target, image.channels()));
   const DataType type = image.dataType();
   if (type != DataType::UInt8 && type != DataType::UInt16)
     throw UsageError(fmt::format("{}: PNG holds uint8 or uint16 values, the image is {}", target,
@@ -227,7 +235,8 @@ void writePng(const fs::path& path, const Image& image) {
   char message[256] = {0};
   if (encodePng(pixels.data(), static_cast<uint32_t>(g.dims[0]), static_cast<uint32_t>(g.dims[1]),
                 type == DataType::UInt16 ? 16 : 8, static_cast<int>(image.channels()),
-                image.header.png_dpi / 0.0254, image.header.png_dpi / 0.0254, &writer, message) != 0)
+                image.header.png_dpi / 0.0254, image.header.png_dpi / 0.0254, &writer,
+                message) != 0)
     throw IoError(target + ": cannot write PNG: " + message);
   writeFileAtomically(path, writer.bytes);
 }

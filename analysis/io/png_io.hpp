@@ -12,8 +12,8 @@ namespace gatescope {
 // density is a display resolution - often a default 72 dpi - and goes to header.png_dpi).
 [[nodiscard]] Image readPng(const std::filesystem::path& path);
 
-// Writes a one-slice uint8/uint16 volume with 1 (gray), 3 (RGB) or 4 (RGBA) channels, atomically, with a
-// pHYs chunk when header.png_dpi is set (figures).
+// Writes a one-slice uint8/uint16 volume with 1 (gray), 3 (RGB) or 4 (RGBA) channels, atomically,
+// with a pHYs chunk when header.png_dpi is set (figures).
 void writePng(const std::filesystem::path& path, const Image& image);
 
 }  // namespace gatescope

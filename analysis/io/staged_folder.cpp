@@ -12,10 +12,12 @@ StagedFolder::StagedFolder(const fs::path& target) : target_(target) {
   std::error_code ec;
   fs::create_directories(target_, ec);
   if (ec || !fs::is_directory(target_))
-    throw IoError(target_.string() + ": cannot create the output folder" + (ec ? ": " + ec.message() : ""));
+    throw IoError(target_.string() + ": cannot create the output folder" +
+                  (ec ? ": " + ec.message() : ""));
   staging_ = target_ / (".staging-" + std::to_string(std::random_device{}()));
   fs::create_directories(staging_, ec);
-  if (ec) throw IoError(target_.string() + ": cannot write into the output folder: " + ec.message());
+  if (ec)
+    throw IoError(target_.string() + ": cannot write into the output folder: " + ec.message());
 }
 
 StagedFolder::~StagedFolder() {
@@ -38,7 +40,8 @@ void StagedFolder::commit() {
     std::error_code ec;
     fs::create_directories(to.parent_path(), ec);
     fs::rename(staging_ / relative, to, ec);
-    if (ec) throw IoError(to.string() + ": cannot move the finished file into place: " + ec.message());
+    if (ec)
+      throw IoError(to.string() + ": cannot move the finished file into place: " + ec.message());
   }
   files_.clear();
 }

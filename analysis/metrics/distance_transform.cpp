@@ -23,8 +23,10 @@ struct Envelope {
   std::vector<double> numerator, denominator;
   std::vector<double> line;
   explicit Envelope(int64_t n)
-      : vertex(static_cast<size_t>(n)), numerator(static_cast<size_t>(n)),
-        denominator(static_cast<size_t>(n)), line(static_cast<size_t>(n)) {}
+      : vertex(static_cast<size_t>(n)),
+        numerator(static_cast<size_t>(n)),
+        denominator(static_cast<size_t>(n)),
+        line(static_cast<size_t>(n)) {}
 };
 
 // In place along one line of n values f[q * stride]:
@@ -96,18 +98,21 @@ void transformStridedLines(double* f, int64_t n, int64_t stride, double spacing,
         for (int64_t b = 0; b < lanes && !any; ++b) any = wanted(g, b0 + b);
         if (!any) continue;
         for (int64_t q = 0; q < n; ++q)
-          for (int64_t b = 0; b < lanes; ++b) block[static_cast<size_t>(b * n + q)] = base[q * stride + b0 + b];
+          for (int64_t b = 0; b < lanes; ++b)
+            block[static_cast<size_t>(b * n + q)] = base[q * stride + b0 + b];
         for (int64_t b = 0; b < lanes; ++b)
           if (wanted(g, b0 + b)) transformLine(block.data() + b * n, n, 1, spacing, e);
         for (int64_t q = 0; q < n; ++q)
-          for (int64_t b = 0; b < lanes; ++b) base[q * stride + b0 + b] = block[static_cast<size_t>(b * n + q)];
+          for (int64_t b = 0; b < lanes; ++b)
+            base[q * stride + b0 + b] = block[static_cast<size_t>(b * n + q)];
       }
     }
   }
 }
 
 // Squared distance along each i-row to the nearest feature in that row: two linear scans.
-void rowDistances(std::span<const uint8_t> feature, double* f, int64_t nx, int64_t rows, double spacing) {
+void rowDistances(std::span<const uint8_t> feature, double* f, int64_t nx, int64_t rows,
+                  double spacing) {
 #pragma omp parallel for schedule(static)
   for (int64_t row = 0; row < rows; ++row) {
     const uint8_t* in = feature.data() + row * nx;
@@ -136,10 +141,12 @@ void transform(std::span<const uint8_t> feature, const std::array<int64_t, 3>& d
   rowDistances(feature, f, nx, ny * nz, spacing_mm[0]);
   const auto every = [](int64_t, int64_t) { return true; };
   if (ny > 1)
-    transformStridedLines(f, ny, nx, spacing_mm[1], nz, nx, [&](int64_t k) { return k * nx * ny; }, every);
+    transformStridedLines(
+        f, ny, nx, spacing_mm[1], nz, nx, [&](int64_t k) { return k * nx * ny; }, every);
   if (nz > 1)
-    transformStridedLines(f, nz, nx * ny, spacing_mm[2], ny, nx, [&](int64_t j) { return j * nx; },
-                          [&](int64_t j, int64_t i) { return wanted_column(i, j); });
+    transformStridedLines(
+        f, nz, nx * ny, spacing_mm[2], ny, nx, [&](int64_t j) { return j * nx; },
+        [&](int64_t j, int64_t i) { return wanted_column(i, j); });
 }
 
 }  // namespace
@@ -148,12 +155,15 @@ std::vector<double> squaredDistanceTransform(std::span<const uint8_t> feature,
                                              const std::array<int64_t, 3>& dims,
                                              const std::array<double, 3>& spacing_mm) {
   std::vector<double> field(feature.size());
-  transform(feature, dims, spacing_mm, [](int64_t, int64_t) { return true; }, field.data());
+  transform(
+      feature, dims, spacing_mm, [](int64_t, int64_t) { return true; }, field.data());
   return field;
 }
 
 DistanceWorkspace::DistanceWorkspace() = default;
-DistanceWorkspace::~DistanceWorkspace() { std::free(data_); }
+DistanceWorkspace::~DistanceWorkspace() {
+  std::free(data_);
+}
 
 double* DistanceWorkspace::field(size_t n) {
   if (n > capacity_) {
@@ -171,17 +181,20 @@ double* DistanceWorkspace::field(size_t n) {
   return data_;
 }
 
-std::vector<double> distancesToFeature(std::span<const uint8_t> feature, std::span<const uint8_t> query,
+std::vector<double> distancesToFeature(std::span<const uint8_t> feature,
+                                       std::span<const uint8_t> query,
                                        const std::array<int64_t, 3>& dims,
                                        const std::array<double, 3>& spacing_mm,
                                        DistanceWorkspace& workspace) {
   const int64_t nx = dims[0], ny = dims[1], nz = dims[2];
   std::vector<uint8_t> column(static_cast<size_t>(nx * ny), 0);  // (i, j) columns holding queries
   for (int64_t k = 0; k < nz; ++k)
-    for (int64_t ji = 0; ji < nx * ny; ++ji) column[static_cast<size_t>(ji)] |= query[static_cast<size_t>(k * nx * ny + ji)];
+    for (int64_t ji = 0; ji < nx * ny; ++ji)
+      column[static_cast<size_t>(ji)] |= query[static_cast<size_t>(k * nx * ny + ji)];
   double* squared = workspace.field(feature.size());
-  transform(feature, dims, spacing_mm,
-            [&](int64_t i, int64_t j) { return column[static_cast<size_t>(j * nx + i)] != 0; }, squared);
+  transform(
+      feature, dims, spacing_mm,
+      [&](int64_t i, int64_t j) { return column[static_cast<size_t>(j * nx + i)] != 0; }, squared);
   std::vector<double> out;
   for (size_t v = 0; v < query.size(); ++v)
     if (query[v]) out.push_back(std::sqrt(squared[v]));

@@ -1,10 +1,10 @@
 #include "analysis/metrics/label_masks.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "analysis/metrics/distance_transform.hpp"
 
@@ -12,13 +12,13 @@ namespace gatescope {
 
 int64_t largestLabel(const Image& image, const std::string& name) {
   if (image.channels() != 1)
-    throw FormatError(fmt::format("{}: a label image has one channel, this one has {}", name,
-                                  image.channels()));
+    throw FormatError(
+        fmt::format("{}: a label image has one channel, this one has {}", name, image.channels()));
   const Scaling scaling = image.header.scaling;
   const auto fail = [&](int64_t index, double value) {
     throw FormatError(fmt::format(
-        "{}: not a label image: voxel {} holds {} (labels are integers 0..65535; datatype {})", name,
-        index, value, dataTypeName(image.dataType())));
+        "{}: not a label image: voxel {} holds {} (labels are integers 0..65535; datatype {})",
+        name, index, value, dataTypeName(image.dataType())));
   };
   return std::visit(
       [&](const auto& volume) -> int64_t {
@@ -36,7 +36,8 @@ int64_t largestLabel(const Image& image, const std::string& name) {
             if (n == 0) return 0;
             if (lo < 0 || static_cast<int64_t>(hi) > 65535) {
               const T bad = lo < 0 ? lo : hi;
-              fail(std::find(values.begin(), values.end(), bad) - values.begin(), static_cast<double>(bad));
+              fail(std::find(values.begin(), values.end(), bad) - values.begin(),
+                   static_cast<double>(bad));
             }
             return static_cast<int64_t>(hi);
           }
@@ -55,7 +56,8 @@ int64_t largestLabel(const Image& image, const std::string& name) {
 
 template <typename T>
 LabelBuffer<T>::LabelBuffer(const Image& image) {
-  if (const auto* same = std::get_if<Volume<T>>(&image.voxels); same && image.header.scaling.isIdentity()) {
+  if (const auto* same = std::get_if<Volume<T>>(&image.voxels);
+      same && image.header.scaling.isIdentity()) {
     data_ = same->data();
     return;
   }
@@ -65,8 +67,9 @@ LabelBuffer<T>::LabelBuffer(const Image& image) {
         const auto values = volume.values();
         owned_.resize(values.size());
         for (size_t n = 0; n < values.size(); ++n)
-          owned_[n] = static_cast<T>(s.isIdentity() ? static_cast<double>(values[n])
-                                                    : s.slope * static_cast<double>(values[n]) + s.intercept);
+          owned_[n] = static_cast<T>(s.isIdentity()
+                                         ? static_cast<double>(values[n])
+                                         : s.slope * static_cast<double>(values[n]) + s.intercept);
       },
       image.voxels);
   data_ = owned_.data();
@@ -82,7 +85,8 @@ LabelMasks extractMasks(const T* reference, const T* prediction, const Index3& i
   masks.two_d = image_dims[2] == 1;
   masks.box_dims = box.size();
   const int64_t margin_k = masks.two_d ? 0 : 1;
-  masks.padded_dims = {masks.box_dims[0] + 2, masks.box_dims[1] + 2, masks.box_dims[2] + 2 * margin_k};
+  masks.padded_dims = {masks.box_dims[0] + 2, masks.box_dims[1] + 2,
+                       masks.box_dims[2] + 2 * margin_k};
   const auto& pd = masks.padded_dims;
   const size_t n = static_cast<size_t>(pd[0] * pd[1] * pd[2]);
   masks.reference.assign(n, 0);
@@ -151,10 +155,10 @@ DirectedDistances borderDistances(LabelMasks masks, const Vec3& spacing_mm,
   masks.reference = {};
   masks.prediction = {};
   DirectedDistances d;
-  d.prediction_to_reference =
-      distancesToFeature(reference_border, prediction_border, masks.box_dims, spacing_mm, workspace);
-  d.reference_to_prediction =
-      distancesToFeature(prediction_border, reference_border, masks.box_dims, spacing_mm, workspace);
+  d.prediction_to_reference = distancesToFeature(reference_border, prediction_border,
+                                                 masks.box_dims, spacing_mm, workspace);
+  d.reference_to_prediction = distancesToFeature(prediction_border, reference_border,
+                                                 masks.box_dims, spacing_mm, workspace);
   return d;
 }
 

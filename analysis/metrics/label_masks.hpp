@@ -26,7 +26,9 @@ struct Box {
     add(other.lo[0], other.lo[1], other.lo[2]);
     add(other.hi[0], other.hi[1], other.hi[2]);
   }
-  [[nodiscard]] Index3 size() const { return {hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1}; }
+  [[nodiscard]] Index3 size() const {
+    return {hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1};
+  }
   [[nodiscard]] static Box whole(const Index3& dims) {
     Box b;
     b.lo = {0, 0, 0};
@@ -66,8 +68,9 @@ struct LabelMasks {
 };
 
 template <typename T>
-[[nodiscard]] LabelMasks extractMasks(const T* reference, const T* prediction, const Index3& image_dims,
-                                      const Box& box, T label, uint8_t outside);
+[[nodiscard]] LabelMasks extractMasks(const T* reference, const T* prediction,
+                                      const Index3& image_dims, const Box& box, T label,
+                                      uint8_t outside);
 
 // Border voxels (mask voxels with at least one neighbour outside the mask), on the box grid.
 [[nodiscard]] std::vector<uint8_t> borderOf(const std::vector<uint8_t>& padded_mask,
@@ -81,6 +84,7 @@ struct DirectedDistances {
 
 // Consumes the masks: they are freed once their borders are extracted.
 [[nodiscard]] DirectedDistances borderDistances(LabelMasks masks, const Vec3& spacing_mm,
-                                                Connectivity connectivity, DistanceWorkspace& workspace);
+                                                Connectivity connectivity,
+                                                DistanceWorkspace& workspace);
 
 }  // namespace gatescope

@@ -6,10 +6,14 @@ namespace gatescope {
 
 const char* emptyStatusName(EmptyStatus status) {
   switch (status) {
-    case EmptyStatus::Ok: return "ok";
-    case EmptyStatus::BothEmpty: return "both_empty";
-    case EmptyStatus::ReferenceEmpty: return "reference_empty";
-    case EmptyStatus::PredictionEmpty: return "prediction_empty";
+    case EmptyStatus::Ok:
+      return "ok";
+    case EmptyStatus::BothEmpty:
+      return "both_empty";
+    case EmptyStatus::ReferenceEmpty:
+      return "reference_empty";
+    case EmptyStatus::PredictionEmpty:
+      return "prediction_empty";
   }
   return "unknown";
 }
@@ -45,7 +49,8 @@ nlohmann::ordered_json toJson(const LabelMetrics& m, const MetricConfig& config)
   nlohmann::ordered_json out;
   for (const auto& v : namedValues(m, config)) {
     const bool count = v.key == "tp" || v.key == "fp" || v.key == "fn" || v.key == "tn";
-    out[v.key] = count ? nlohmann::ordered_json(static_cast<int64_t>(v.value)) : jsonNumber(v.value);
+    out[v.key] =
+        count ? nlohmann::ordered_json(static_cast<int64_t>(v.value)) : jsonNumber(v.value);
   }
   out["status"] = emptyStatusName(m.status);
   if (!m.error.empty()) out["error"] = m.error;

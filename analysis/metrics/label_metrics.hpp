@@ -2,10 +2,9 @@
 
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "analysis/metrics/metric_config.hpp"
 
@@ -40,7 +39,8 @@ struct NamedValue {
   double value;
   bool higher_is_better;
 };
-[[nodiscard]] std::vector<NamedValue> namedValues(const LabelMetrics& m, const MetricConfig& config);
+[[nodiscard]] std::vector<NamedValue> namedValues(const LabelMetrics& m,
+                                                  const MetricConfig& config);
 
 // {"dice": 0.8, ..., "status": "ok"} with non-finite values as "nan"/"inf" strings.
 [[nodiscard]] nlohmann::ordered_json toJson(const LabelMetrics& m, const MetricConfig& config);

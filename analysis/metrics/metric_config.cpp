@@ -8,13 +8,18 @@ namespace gatescope {
 
 namespace {
 constexpr std::pair<MetricPreset, const char*> kPresets[] = {
-    {MetricPreset::Default, "default"},         {MetricPreset::Monai, "monai"},
-    {MetricPreset::Medpy, "medpy"},             {MetricPreset::DeepMind, "deepmind"},
-    {MetricPreset::Plastimatch, "plastimatch"}, {MetricPreset::MetricsReloaded, "metricsreloaded"},
+    {MetricPreset::Default, "default"},
+    {MetricPreset::Monai, "monai"},
+    {MetricPreset::Medpy, "medpy"},
+    {MetricPreset::DeepMind, "deepmind"},
+    {MetricPreset::Plastimatch, "plastimatch"},
+    {MetricPreset::MetricsReloaded, "metricsreloaded"},
 };
 
 // 95 -> "95", 99.5 -> "99.5", 2.25 -> "2.25": shortest form that reads back exactly.
-std::string shortNumber(double value) { return fmt::format("{}", value); }
+std::string shortNumber(double value) {
+  return fmt::format("{}", value);
+}
 }  // namespace
 
 const char* presetName(MetricPreset preset) {
@@ -37,7 +42,11 @@ std::vector<std::string> presetNames() {
   return names;
 }
 
-std::string percentileKey(double percentile) { return "hd" + shortNumber(percentile) + "_mm"; }
-std::string toleranceKey(double tolerance_mm) { return "nsd_" + shortNumber(tolerance_mm) + "mm"; }
+std::string percentileKey(double percentile) {
+  return "hd" + shortNumber(percentile) + "_mm";
+}
+std::string toleranceKey(double tolerance_mm) {
+  return "nsd_" + shortNumber(tolerance_mm) + "mm";
+}
 
 }  // namespace gatescope

@@ -1,13 +1,13 @@
 #include "analysis/metrics/metric_suite.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
 #include <limits>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "analysis/metrics/label_masks.hpp"
 #include "analysis/metrics/plastimatch_preset.hpp"
@@ -32,7 +32,10 @@ struct LabelCensus {
   std::vector<Box> reference_box, prediction_box;
 
   explicit LabelCensus(size_t values)
-      : reference(values), prediction(values), both(values), reference_box(values),
+      : reference(values),
+        prediction(values),
+        both(values),
+        reference_box(values),
         prediction_box(values) {}
 
   void merge(const LabelCensus& other) {
@@ -118,9 +121,9 @@ void setOverlap(LabelMetrics& m, int64_t ref_count, int64_t pred_count, int64_t 
   m.reference_volume_mm3 = static_cast<double>(ref_count) * voxel_volume_mm3;
   m.prediction_volume_mm3 = static_cast<double>(pred_count) * voxel_volume_mm3;
   m.status = ref_count == 0 && pred_count == 0 ? EmptyStatus::BothEmpty
-             : ref_count == 0                   ? EmptyStatus::ReferenceEmpty
-             : pred_count == 0                  ? EmptyStatus::PredictionEmpty
-                                                : EmptyStatus::Ok;
+             : ref_count == 0                  ? EmptyStatus::ReferenceEmpty
+             : pred_count == 0                 ? EmptyStatus::PredictionEmpty
+                                               : EmptyStatus::Ok;
 }
 
 template <typename T>
@@ -133,7 +136,8 @@ std::vector<LabelMetrics> computeTyped(const T* reference, const T* prediction, 
     labels = *config.labels;
   } else {
     for (size_t v = config.include_background ? 0 : 1; v < census.reference.size(); ++v)
-      if (census.reference[v] > 0 || census.prediction[v] > 0) labels.push_back(static_cast<int64_t>(v));
+      if (census.reference[v] > 0 || census.prediction[v] > 0)
+        labels.push_back(static_cast<int64_t>(v));
   }
   const PresetRules rules = presetRules(config);
   const double voxel_volume = g.spacing_mm[0] * g.spacing_mm[1] * g.spacing_mm[2];
@@ -167,7 +171,8 @@ std::vector<LabelMetrics> computeTyped(const T* reference, const T* prediction, 
   std::vector<LabelMasks> masks;
   if (crop_first) {
     for (const auto& [index, box] : surfaces)
-      masks.push_back(extractMasks(reference, prediction, g.dims, box, static_cast<T>(out[index].label), outside));
+      masks.push_back(extractMasks(reference, prediction, g.dims, box,
+                                   static_cast<T>(out[index].label), outside));
     release_inputs();
   }
   DistanceWorkspace workspace;
@@ -184,9 +189,10 @@ std::vector<LabelMetrics> computeTyped(const T* reference, const T* prediction, 
     if (rules.surface == SurfaceModel::Surfels)
       setSurfelDistanceMetrics(out[index], std::move(label_masks), g.spacing_mm, config, workspace);
     else
-      setDistanceMetrics(out[index],
-                         borderDistances(std::move(label_masks), g.spacing_mm, rules.connectivity, workspace),
-                         config, rules);
+      setDistanceMetrics(
+          out[index],
+          borderDistances(std::move(label_masks), g.spacing_mm, rules.connectivity, workspace),
+          config, rules);
   }
   for (LabelMetrics& m : out) applyEmptyPolicy(m, config, rules);
   return out;
@@ -194,16 +200,17 @@ std::vector<LabelMetrics> computeTyped(const T* reference, const T* prediction, 
 
 }  // namespace
 
-std::vector<LabelMetrics> computeMetrics(Image reference, Image prediction, const MetricConfig& config,
+std::vector<LabelMetrics> computeMetrics(Image reference, Image prediction,
+                                         const MetricConfig& config,
                                          const std::string& reference_name,
                                          const std::string& prediction_name) {
   const Geometry gr = reference.geometry();
   const Geometry& gp = prediction.geometry();
   if (!gr.sameGrid(gp))
-    throw GeometryError(fmt::format("{} and {} are on different grids: {}", reference_name, prediction_name,
-                                    gr.difference(gp)));
-  const int64_t largest = std::max(largestLabel(reference, reference_name),
-                                   largestLabel(prediction, prediction_name));
+    throw GeometryError(fmt::format("{} and {} are on different grids: {}", reference_name,
+                                    prediction_name, gr.difference(gp)));
+  const int64_t largest =
+      std::max(largestLabel(reference, reference_name), largestLabel(prediction, prediction_name));
   const auto run = [&]<typename T>() {
     auto r = std::make_unique<LabelBuffer<T>>(reference);
     auto p = std::make_unique<LabelBuffer<T>>(prediction);

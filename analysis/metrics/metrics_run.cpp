@@ -1,13 +1,13 @@
 #include "analysis/metrics/metrics_run.hpp"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cmath>
 #include <future>
 #include <map>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "analysis/core/json_number.hpp"
 #include "analysis/io/file_util.hpp"
@@ -28,7 +28,8 @@ std::map<std::string, fs::path> imagesById(const fs::path& folder) {
     const std::string id = stripImageExtension(entry.path());
     if (const auto [it, inserted] = images.emplace(id, entry.path()); !inserted)
       throw UsageError(fmt::format("{}: two files for case '{}': {} and {}", folder.string(), id,
-                                   it->second.filename().string(), entry.path().filename().string()));
+                                   it->second.filename().string(),
+                                   entry.path().filename().string()));
   }
   return images;
 }
@@ -48,9 +49,11 @@ CaseMetrics measureCase(const CasePair& pair, const MetricConfig& config) {
   const auto start = std::chrono::steady_clock::now();
   try {
     if (pair.reference.empty())
-      throw IoError(fmt::format("case {}: no reference file for prediction {}", pair.id, pair.prediction.string()));
+      throw IoError(fmt::format("case {}: no reference file for prediction {}", pair.id,
+                                pair.prediction.string()));
     if (pair.prediction.empty())
-      throw IoError(fmt::format("case {}: no prediction file for reference {}", pair.id, pair.reference.string()));
+      throw IoError(fmt::format("case {}: no prediction file for reference {}", pair.id,
+                                pair.reference.string()));
     // Decompressing the two files is the slowest part of small cases: do both at once.
     auto prediction = std::async(std::launch::async, [&] { return readImage(pair.prediction); });
     Image reference = readImage(pair.reference);
@@ -76,8 +79,9 @@ std::vector<CasePair> pairCases(const fs::path& reference, const fs::path& predi
     if (!fs::exists(p, ec)) throw UsageError(p.string() + ": no such file or folder");
   const bool ref_folder = fs::is_directory(reference), pred_folder = fs::is_directory(prediction);
   if (ref_folder != pred_folder)
-    throw UsageError(fmt::format("--reference {} and --prediction {} must both be files or both be folders",
-                                 reference.string(), prediction.string()));
+    throw UsageError(
+        fmt::format("--reference {} and --prediction {} must both be files or both be folders",
+                    reference.string(), prediction.string()));
   if (!ref_folder) return {{stripImageExtension(reference), reference, prediction}};
 
   const auto refs = imagesById(reference);
@@ -91,7 +95,8 @@ std::vector<CasePair> pairCases(const fs::path& reference, const fs::path& predi
   for (const auto& id : ids) {
     const auto r = refs.find(id);
     const auto p = preds.find(id);
-    cases.push_back({id, r == refs.end() ? fs::path() : r->second, p == preds.end() ? fs::path() : p->second});
+    cases.push_back(
+        {id, r == refs.end() ? fs::path() : r->second, p == preds.end() ? fs::path() : p->second});
   }
   return cases;
 }
@@ -126,7 +131,8 @@ std::map<int64_t, std::map<std::string, std::vector<double>>> valuesByLabel(
         double value = v.value;
         if (std::isinf(value) && value > 0 && isDistanceKey(v.key)) {
           if (report.nonfinite.mode == NonFinitePolicy::Mode::Diagonal) value = c.diagonal_mm;
-          if (report.nonfinite.mode == NonFinitePolicy::Mode::Value) value = report.nonfinite.value_mm;
+          if (report.nonfinite.mode == NonFinitePolicy::Mode::Value)
+            value = report.nonfinite.value_mm;
         }
         values[m.label][v.key].push_back(value);
       }
@@ -148,7 +154,7 @@ nlohmann::ordered_json metricsReportJson(const MetricsReport& report) {
   out["include_background"] = report.config.include_background;
   const char* policy = report.nonfinite.mode == NonFinitePolicy::Mode::Skip       ? "skip"
                        : report.nonfinite.mode == NonFinitePolicy::Mode::Diagonal ? "diagonal"
-                                                                                 : "value";
+                                                                                  : "value";
   out["nonfinite"] = {{"policy", policy}, {"value_mm", report.nonfinite.value_mm}};
   json cases = json::array();
   int64_t failed = 0;
@@ -162,7 +168,8 @@ nlohmann::ordered_json metricsReportJson(const MetricsReport& report) {
       entry["error"] = c.error;
     } else {
       json labels = json::object();
-      for (const LabelMetrics& m : c.labels) labels[std::to_string(m.label)] = toJson(m, report.config);
+      for (const LabelMetrics& m : c.labels)
+        labels[std::to_string(m.label)] = toJson(m, report.config);
       entry["labels"] = labels;
     }
     entry["seconds"] = c.seconds;

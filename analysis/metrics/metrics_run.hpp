@@ -26,7 +26,7 @@ struct CasePair {
 struct CaseMetrics {
   CasePair pair;
   bool ok = false;
-  std::string error;  // one line, naming the file, when !ok
+  std::string error;         // one line, naming the file, when !ok
   double diagonal_mm = 0.0;  // of the image grid, for worst-case substitution
   std::vector<LabelMetrics> labels;
   double seconds = 0.0;
@@ -48,8 +48,8 @@ struct MetricsReport {
 using CaseCallback = std::function<void(size_t done, size_t total, const CaseMetrics& last)>;
 
 // Measures every case; a case that fails is recorded with its error and the run goes on.
-[[nodiscard]] MetricsReport runMetrics(const std::vector<CasePair>& cases, const MetricConfig& config,
-                                       const NonFinitePolicy& nonfinite,
+[[nodiscard]] MetricsReport runMetrics(const std::vector<CasePair>& cases,
+                                       const MetricConfig& config, const NonFinitePolicy& nonfinite,
                                        const CaseCallback& progress = {});
 
 // docs/metrics.md "gatescope metrics --json".

@@ -60,7 +60,8 @@ class Propagation {
   void propagate(size_t from, size_t to, int axis) {
     if (offsets_[3 * from] == FLT_MAX) return;
     if (offsets_[3 * to] != FLT_MAX && !(squared(from, axis) < squared(to, -1))) return;
-    for (int a = 0; a < 3; ++a) offsets_[3 * to + static_cast<size_t>(a)] = offsets_[3 * from + static_cast<size_t>(a)];
+    for (int a = 0; a < 3; ++a)
+      offsets_[3 * to + static_cast<size_t>(a)] = offsets_[3 * from + static_cast<size_t>(a)];
     offsets_[3 * to + static_cast<size_t>(axis)] += 1.0f;
   }
   void sweepRow(int64_t j, int64_t k) {
@@ -129,7 +130,8 @@ void setPlastimatchDistanceMetrics(LabelMetrics& m, const T* reference, const T*
   // loses its last slice (a single-slice axis keeps its one slice here; plastimatch aborts).
   Box box = union_box;
   for (int a = 0; a < 3; ++a)
-    if (image_dims[static_cast<size_t>(a)] > 1 && box.hi[a] - box.lo[a] + 1 > image_dims[static_cast<size_t>(a)] - 1)
+    if (image_dims[static_cast<size_t>(a)] > 1 &&
+        box.hi[a] - box.lo[a] + 1 > image_dims[static_cast<size_t>(a)] - 1)
       box.hi[a] = box.lo[a] + image_dims[static_cast<size_t>(a)] - 2;
   const Index3 n = box.size();
   const size_t voxels = static_cast<size_t>(n[0] * n[1] * n[2]);
@@ -137,7 +139,8 @@ void setPlastimatchDistanceMetrics(LabelMetrics& m, const T* reference, const T*
   for (int64_t k = 0; k < n[2]; ++k)
     for (int64_t j = 0; j < n[1]; ++j)
       for (int64_t i = 0; i < n[0]; ++i) {
-        const int64_t v = ((box.lo[2] + k) * image_dims[1] + box.lo[1] + j) * image_dims[0] + box.lo[0] + i;
+        const int64_t v =
+            ((box.lo[2] + k) * image_dims[1] + box.lo[1] + j) * image_dims[0] + box.lo[0] + i;
         const size_t c = static_cast<size_t>((k * n[1] + j) * n[0] + i);
         in_reference[c] = reference[v] == label;
         in_prediction[c] = prediction[v] == label;
@@ -157,8 +160,9 @@ void setPlastimatchDistanceMetrics(LabelMetrics& m, const T* reference, const T*
             for (int s = -1; s <= 1 && !out[c]; s += 2) {
               const int64_t q = pos[a] + s;
               const bool outside = q < 0 || q >= n[static_cast<size_t>(a)];
-              const bool neighbour_in = outside ? n[static_cast<size_t>(a)] == 1
-                                                : mask[static_cast<size_t>(static_cast<int64_t>(c) + s * step[a])] != 0;
+              const bool neighbour_in =
+                  outside ? n[static_cast<size_t>(a)] == 1
+                          : mask[static_cast<size_t>(static_cast<int64_t>(c) + s * step[a])] != 0;
               if (!neighbour_in) out[c] = 1;
             }
         }
@@ -184,17 +188,18 @@ void setPlastimatchDistanceMetrics(LabelMetrics& m, const T* reference, const T*
   m.nsd.clear();
   for (const double tau : config.tolerances_mm) {
     const auto within = [tau](double x) { return x <= tau; };
-    m.nsd.push_back(static_cast<double>(std::count_if(a.distances.begin(), a.distances.end(), within) +
-                                        std::count_if(b.distances.begin(), b.distances.end(), within)) /
-                    total);
+    m.nsd.push_back(
+        static_cast<double>(std::count_if(a.distances.begin(), a.distances.end(), within) +
+                            std::count_if(b.distances.begin(), b.distances.end(), within)) /
+        total);
   }
 }
 
 template void setPlastimatchDistanceMetrics<uint8_t>(LabelMetrics&, const uint8_t*, const uint8_t*,
-                                                     const Index3&, const Box&, uint8_t, const Vec3&,
-                                                     const MetricConfig&);
-template void setPlastimatchDistanceMetrics<uint16_t>(LabelMetrics&, const uint16_t*, const uint16_t*,
-                                                      const Index3&, const Box&, uint16_t, const Vec3&,
-                                                      const MetricConfig&);
+                                                     const Index3&, const Box&, uint8_t,
+                                                     const Vec3&, const MetricConfig&);
+template void setPlastimatchDistanceMetrics<uint16_t>(LabelMetrics&, const uint16_t*,
+                                                      const uint16_t*, const Index3&, const Box&,
+                                                      uint16_t, const Vec3&, const MetricConfig&);
 
 }  // namespace gatescope

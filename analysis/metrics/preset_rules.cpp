@@ -15,7 +15,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double mean(const std::vector<double>& v) {
-  return v.empty() ? kNaN : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  return v.empty() ? kNaN
+                   : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
 }
 double maximum(const std::vector<double>& v) {
   return v.empty() ? kNaN : *std::max_element(v.begin(), v.end());
@@ -54,8 +55,8 @@ void setDistanceMetrics(LabelMetrics& m, const DirectedDistances& d, const Metri
   m.hd_mm = std::max(maximum(a), maximum(b));
   switch (rules.percentile) {
     case PercentileRule::MaxOfDirectedLinear:
-      m.hd_percentile_mm = std::max(linearPercentile(a, config.percentile),
-                                    linearPercentile(b, config.percentile));
+      m.hd_percentile_mm =
+          std::max(linearPercentile(a, config.percentile), linearPercentile(b, config.percentile));
       break;
     case PercentileRule::PooledLinear: {
       std::vector<double> pooled(a);
@@ -68,7 +69,8 @@ void setDistanceMetrics(LabelMetrics& m, const DirectedDistances& d, const Metri
   m.asd_reference_to_prediction_mm = mean(b);
   m.masd_mm = 0.5 * (m.asd_prediction_to_reference_mm + m.asd_reference_to_prediction_mm);
   const double total = static_cast<double>(a.size() + b.size());
-  m.assd_mm = (std::accumulate(a.begin(), a.end(), 0.0) + std::accumulate(b.begin(), b.end(), 0.0)) / total;
+  m.assd_mm =
+      (std::accumulate(a.begin(), a.end(), 0.0) + std::accumulate(b.begin(), b.end(), 0.0)) / total;
   m.nsd.clear();
   for (const double tau : config.tolerances_mm) {
     const auto within = [tau](double x) { return x <= tau; };

@@ -15,10 +15,20 @@ namespace {
 using Point = std::array<double, 3>;
 
 // Unit-cube corner positions and edges in the triangulation table's numbering.
-constexpr std::array<Point, 8> kCorners = {{{0, 0, 0}, {1, 0, 0}, {1, 1, 0}, {0, 1, 0},
-                                           {0, 0, 1}, {1, 0, 1}, {1, 1, 1}, {0, 1, 1}}};
-constexpr std::array<std::array<int, 2>, 12> kEdges = {
-    {{0, 1}, {1, 2}, {2, 3}, {3, 0}, {4, 5}, {5, 6}, {6, 7}, {7, 4}, {0, 4}, {1, 5}, {2, 6}, {3, 7}}};
+constexpr std::array<Point, 8> kCorners = {
+    {{0, 0, 0}, {1, 0, 0}, {1, 1, 0}, {0, 1, 0}, {0, 0, 1}, {1, 0, 1}, {1, 1, 1}, {0, 1, 1}}};
+constexpr std::array<std::array<int, 2>, 12> kEdges = {{{0, 1},
+                                                        {1, 2},
+                                                        {2, 3},
+                                                        {3, 0},
+                                                        {4, 5},
+                                                        {5, 6},
+                                                        {6, 7},
+                                                        {7, 4},
+                                                        {0, 4},
+                                                        {1, 5},
+                                                        {2, 6},
+                                                        {3, 7}}};
 
 int cornerIndex(const Point& p) {
   for (int v = 0; v < 8; ++v)
@@ -99,8 +109,8 @@ std::array<double, 256> surfelAreaTable(const Vec3& s) {
 
 std::array<double, 16> contourLengthTable(const Vec3& s) {
   const double diagonal = 0.5 * std::sqrt(s[0] * s[0] + s[1] * s[1]);
-  return {0.0,      diagonal, diagonal,       s[1],     diagonal, s[0],     2 * diagonal, diagonal,
-          diagonal, 2 * diagonal, s[0],       diagonal, s[1],     diagonal, diagonal,     0.0};
+  return {0.0,      diagonal,     diagonal, s[1],     diagonal, s[0],     2 * diagonal, diagonal,
+          diagonal, 2 * diagonal, s[0],     diagonal, s[1],     diagonal, diagonal,     0.0};
 }
 
 void setSurfelDistanceMetrics(LabelMetrics& m, LabelMasks masks, const Vec3& spacing_mm,
@@ -124,7 +134,9 @@ void setSurfelDistanceMetrics(LabelMetrics& m, LabelMasks masks, const Vec3& spa
         for (int64_t i = 0; i < grid[0]; ++i) {
           int code = 0;
           if (two_d) {
-            const auto at = [&](int64_t a, int64_t b) { return mask[static_cast<size_t>(b * pd[0] + a)]; };
+            const auto at = [&](int64_t a, int64_t b) {
+              return mask[static_cast<size_t>(b * pd[0] + a)];
+            };
             code = 8 * at(i, j) + 4 * at(i, j + 1) + 2 * at(i + 1, j) + at(i + 1, j + 1);
           } else {
             for (int b = 0; b < 8; ++b) {
@@ -151,10 +163,12 @@ void setSurfelDistanceMetrics(LabelMetrics& m, LabelMasks masks, const Vec3& spa
       if (border[p]) out.push_back(area[p]);
     return out;
   };
-  DirectedSurfels r2p{distancesToFeature(prediction_border, reference_border, grid, spacing_mm, workspace),
-                      collect(reference_border, reference_area)};
-  DirectedSurfels p2r{distancesToFeature(reference_border, prediction_border, grid, spacing_mm, workspace),
-                      collect(prediction_border, prediction_area)};
+  DirectedSurfels r2p{
+      distancesToFeature(prediction_border, reference_border, grid, spacing_mm, workspace),
+      collect(reference_border, reference_area)};
+  DirectedSurfels p2r{
+      distancesToFeature(reference_border, prediction_border, grid, spacing_mm, workspace),
+      collect(prediction_border, prediction_area)};
 
   m.asd_reference_to_prediction_mm = weightedMean(r2p);
   m.asd_prediction_to_reference_mm = weightedMean(p2r);
@@ -168,7 +182,8 @@ void setSurfelDistanceMetrics(LabelMetrics& m, LabelMasks masks, const Vec3& spa
   m.assd_mm = weighted / total;
   m.hd_mm = std::max(*std::max_element(r2p.distances.begin(), r2p.distances.end()),
                      *std::max_element(p2r.distances.begin(), p2r.distances.end()));
-  m.hd_percentile_mm = std::max(areaPercentile(r2p, config.percentile), areaPercentile(p2r, config.percentile));
+  m.hd_percentile_mm =
+      std::max(areaPercentile(r2p, config.percentile), areaPercentile(p2r, config.percentile));
   m.nsd.clear();
   for (const double tau : config.tolerances_mm)
     m.nsd.push_back((areaWithin(r2p, tau) + areaWithin(p2r, tau)) / total);

@@ -21,10 +21,12 @@ struct TensorData {
 };
 
 struct GateInfo {
-  std::string name;              // module name: attentionblock2, ...
-  std::array<int64_t, 3> stride;  // of the gate's map (its skip connection's grid) relative to the input grid;
-                                  // 0 where a TorchScript export does not declare it (taken from the map)
-  std::array<int64_t, 3> coarse_stride = {0, 0, 0};  // of its compatibility grid; 0: the model has none
+  std::string name;  // module name: attentionblock2, ...
+  std::array<int64_t, 3>
+      stride;  // of the gate's map (its skip connection's grid) relative to the input grid;
+               // 0 where a TorchScript export does not declare it (taken from the map)
+  std::array<int64_t, 3> coarse_stride = {0, 0,
+                                          0};  // of its compatibility grid; 0: the model has none
 };
 
 struct ModelInfo {
@@ -37,14 +39,16 @@ struct ModelInfo {
   std::map<int, std::string> labels;
   Preprocessing preprocessing;
   std::array<int64_t, 3> size_multiple = {16, 16, 16};  // every input axis is padded to a multiple
-  std::string device;  // where it runs: "cpu", "cuda:0"
+  std::string device;                                   // where it runs: "cpu", "cuda:0"
   std::string source;  // the file it was loaded from (model.json or the TorchScript file)
 };
 
 struct ForwardResult {
   TensorData logits;
-  std::vector<std::pair<std::string, TensorData>> gates;   // each gate's map at its own (skip) resolution
-  std::vector<std::pair<std::string, TensorData>> coarse;  // compatibility grids, where the model has them
+  std::vector<std::pair<std::string, TensorData>>
+      gates;  // each gate's map at its own (skip) resolution
+  std::vector<std::pair<std::string, TensorData>>
+      coarse;  // compatibility grids, where the model has them
 };
 
 struct LoadOptions {
@@ -53,16 +57,17 @@ struct LoadOptions {
 
 struct PredictOptions {
   bool capture_gates = true;
-  bool capture_coarse = false;  // also each gate's compatibility grid (GatePrediction::coarse)
-  std::vector<int64_t> window;  // sliding-window size per axis; empty: the whole volume at once
-  double overlap = 0.5;         // fraction of a window shared with its neighbour
+  bool capture_coarse = false;     // also each gate's compatibility grid (GatePrediction::coarse)
+  std::vector<int64_t> window;     // sliding-window size per axis; empty: the whole volume at once
+  double overlap = 0.5;            // fraction of a window shared with its neighbour
   std::string precision = "fp32";  // fp32, or fp16 / bf16 autocast (CUDA only)
 };
 
 // A gate's map is what the gate multiplies into its skip connection (docs/models.md).
 struct GatePrediction {
   std::string name;
-  Volume<float> native;     // the gate's own grid (its skip connection's), with its own spacing and origin
+  Volume<float>
+      native;  // the gate's own grid (its skip connection's), with its own spacing and origin
   Volume<float> resampled;  // on the input image's grid, interpolated from `native`
   Volume<float> coarse;     // the compatibility grid before upsampling; empty unless asked for
 };

@@ -1,8 +1,8 @@
 #include "analysis/models/model_manifest.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "analysis/core/error.hpp"
 #include "analysis/io/json_file.hpp"
@@ -20,15 +20,17 @@ constexpr int64_t kMaxSubSample = 64;
 ModelManifest parseModelManifest(const json& j, const fs::path& path) {
   const std::string source = path.string();
   const JsonFields f(j, source);
-  f.onlyKeys({"name", "architecture", "tensor_dim", "weights", "in_channels", "n_classes", "feature_scale",
-              "attention_dsample", "nonlocal_mode", "upsample_align_corners", "preprocessing", "labels"});
+  f.onlyKeys({"name", "architecture", "tensor_dim", "weights", "in_channels", "n_classes",
+              "feature_scale", "attention_dsample", "nonlocal_mode", "upsample_align_corners",
+              "preprocessing", "labels"});
   ModelManifest m;
   m.source = path;
   m.architecture = f.string("architecture");
   if (m.architecture.empty()) f.fail("architecture", "must name an architecture");
   m.name = f.string("name", path.stem().string());
   m.tensor_dim = f.string("tensor_dim", "3D");
-  if (m.tensor_dim != "2D" && m.tensor_dim != "3D") f.fail("tensor_dim", "must be \"2D\" or \"3D\"");
+  if (m.tensor_dim != "2D" && m.tensor_dim != "3D")
+    f.fail("tensor_dim", "must be \"2D\" or \"3D\"");
   const std::string weights = f.string("weights");
   if (weights.empty()) f.fail("weights", "must name the checkpoint file");
   m.weights = fs::path(weights).is_absolute() ? fs::path(weights) : path.parent_path() / weights;
@@ -37,7 +39,8 @@ ModelManifest parseModelManifest(const json& j, const fs::path& path) {
   m.feature_scale = static_cast<int>(f.integer("feature_scale", 1, 64, 4));
   if (64 % m.feature_scale != 0)
     f.fail("feature_scale", fmt::format("must divide 64, not {}", m.feature_scale));
-  const auto dsample = f.integers("attention_dsample", 1, kMaxSubSample, 2, 3, std::vector<int64_t>{2, 2, 2});
+  const auto dsample =
+      f.integers("attention_dsample", 1, kMaxSubSample, 2, 3, std::vector<int64_t>{2, 2, 2});
   for (size_t a = 0; a < 3; ++a) m.attention_dsample[a] = a < dsample.size() ? dsample[a] : 1;
   m.nonlocal_mode = f.string("nonlocal_mode", "concatenation");
   m.upsample_align_corners = f.boolean("upsample_align_corners", false);
@@ -52,8 +55,9 @@ ModelManifest parseModelManifest(const json& j, const fs::path& path) {
   if (f.has("labels")) {
     const JsonFields labels = f.object("labels");
     for (const auto& [key, value] : labels.raw().items()) {
-      const bool digits = !key.empty() && key.size() < 4 &&
-                          std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
+      const bool digits =
+          !key.empty() && key.size() < 4 &&
+          std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
       if (!digits || std::stoi(key) >= kMaxClasses)
         labels.fail(key, fmt::format("is not a label value (0 to {})", kMaxClasses - 1));
       m.labels[std::stoi(key)] = labels.string(key);
@@ -62,7 +66,9 @@ ModelManifest parseModelManifest(const json& j, const fs::path& path) {
   return m;
 }
 
-ModelManifest readModelManifest(const fs::path& path) { return parseModelManifest(readJsonFile(path, "model manifest"), path); }
+ModelManifest readModelManifest(const fs::path& path) {
+  return parseModelManifest(readJsonFile(path, "model manifest"), path);
+}
 
 nlohmann::ordered_json toJson(const ModelManifest& m) {
   nlohmann::ordered_json labels = nlohmann::ordered_json::object();
@@ -77,7 +83,9 @@ nlohmann::ordered_json toJson(const ModelManifest& m) {
           {"attention_dsample", m.attention_dsample},
           {"nonlocal_mode", m.nonlocal_mode},
           {"upsample_align_corners", m.upsample_align_corners},
-          {"preprocessing", {{"normalize", m.preprocessing.normalize}, {"pad_to_multiple", m.preprocessing.pad_to_multiple}}},
+          {"preprocessing",
+           {{"normalize", m.preprocessing.normalize},
+            {"pad_to_multiple", m.preprocessing.pad_to_multiple}}},
           {"labels", labels}};
 }
 

@@ -3,9 +3,8 @@
 #include <array>
 #include <filesystem>
 #include <map>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace gatescope {
 
@@ -34,7 +33,8 @@ struct ModelManifest {
 // Reads and validates a manifest: unknown keys are an error listing the known ones, missing keys
 // take the documented defaults, wrong types and values name the key. FormatError naming the file.
 [[nodiscard]] ModelManifest readModelManifest(const std::filesystem::path& path);
-[[nodiscard]] ModelManifest parseModelManifest(const nlohmann::json& json, const std::filesystem::path& source);
+[[nodiscard]] ModelManifest parseModelManifest(const nlohmann::json& json,
+                                               const std::filesystem::path& source);
 [[nodiscard]] nlohmann::ordered_json toJson(const ModelManifest& manifest);
 
 }  // namespace gatescope

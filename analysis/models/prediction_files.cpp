@@ -14,11 +14,13 @@ nlohmann::ordered_json writePredictionFiles(StagedFolder& folder, const std::str
   };
   const std::string base = prefix.empty() ? "" : prefix + "/";
   writeImage(folder.stage(base + "labels.nii.gz"), withInputCodes(makeImage(prediction.labels)));
-  writeImage(folder.stage(base + "probabilities.nii.gz"), withInputCodes(makeImage(prediction.probabilities)));
+  writeImage(folder.stage(base + "probabilities.nii.gz"),
+             withInputCodes(makeImage(prediction.probabilities)));
   nlohmann::ordered_json gates = nlohmann::ordered_json::array();
   for (const GatePrediction& g : prediction.gates) {
     if (wanted && !wanted(g.name)) continue;
-    const std::string file = "gates/" + g.name + ".nii.gz", native_file = "gates/" + g.name + "_native.nii.gz";
+    const std::string file = "gates/" + g.name + ".nii.gz",
+                      native_file = "gates/" + g.name + "_native.nii.gz";
     writeImage(folder.stage(base + file), withInputCodes(makeImage(g.resampled)));
     writeImage(folder.stage(base + native_file), withInputCodes(makeImage(g.native)));
     nlohmann::ordered_json entry = {{"name", g.name},

@@ -51,7 +51,8 @@ std::vector<fs::path> loadPlugins(Registry& registry) {
       if (seen) continue;
       void* handle = ::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
       if (!handle) throw Error(library.string() + ": cannot load plugin: " + ::dlerror());
-      auto* entry = reinterpret_cast<void (*)(Registry&)>(::dlsym(handle, "gatescope_register_plugin"));
+      auto* entry =
+          reinterpret_cast<void (*)(Registry&)>(::dlsym(handle, "gatescope_register_plugin"));
       if (!entry)
         throw Error(library.string() + ": not a gatescope plugin (no gatescope_register_plugin)");
       entry(registry);

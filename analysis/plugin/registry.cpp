@@ -21,17 +21,21 @@ void Registry::addModelLoader(const std::string& kind, ModelLoader loader) {
 std::unique_ptr<ModelAdapter> Registry::loadModel(const std::filesystem::path& path,
                                                   const LoadOptions& options) const {
   const std::string name = path.filename().string();
-  const std::string kind = name.ends_with(".json") ? "manifest"
-                           : name.ends_with(".pt") || name.ends_with(".ts") ? "torchscript" : "";
+  const std::string kind = name.ends_with(".json")                          ? "manifest"
+                           : name.ends_with(".pt") || name.ends_with(".ts") ? "torchscript"
+                                                                            : "";
   if (kind.empty())
     throw UsageError(path.string() + ": a model is a manifest (.json) or a TorchScript file (.pt)");
   const auto it = loaders_.find(kind);
   if (it == loaders_.end())
-    throw Error(path.string() + ": no plugin loads " + kind + " models (is libgatescope_torch_plugin.so installed?)");
+    throw Error(path.string() + ": no plugin loads " + kind +
+                " models (is libgatescope_torch_plugin.so installed?)");
   return it->second(path, options);
 }
 
-void Registry::setTrainer(Trainer trainer) { trainer_ = std::move(trainer); }
+void Registry::setTrainer(Trainer trainer) {
+  trainer_ = std::move(trainer);
+}
 
 TrainingResult Registry::train(const TrainingRequest& request, const TrainingData& data,
                                const TrainingObserver& observer) const {

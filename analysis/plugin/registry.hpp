@@ -14,8 +14,8 @@ namespace gatescope {
 
 // What a compute backend (LibTorch) reports about itself and this machine.
 struct RuntimeDescription {
-  std::string name;     // "LibTorch"
-  std::string version;  // "1.13.0"
+  std::string name;                  // "LibTorch"
+  std::string version;               // "1.13.0"
   std::vector<std::string> devices;  // "cpu", "cuda:0 (NVIDIA H100)"
   int threads = 1;
 };
@@ -25,10 +25,10 @@ struct RuntimeDescription {
 class Registry {
  public:
   using RuntimeProbe = std::function<RuntimeDescription()>;
-  using ModelLoader =
-      std::function<std::unique_ptr<ModelAdapter>(const std::filesystem::path&, const LoadOptions&)>;
-  using Trainer =
-      std::function<TrainingResult(const TrainingRequest&, const TrainingData&, const TrainingObserver&)>;
+  using ModelLoader = std::function<std::unique_ptr<ModelAdapter>(const std::filesystem::path&,
+                                                                  const LoadOptions&)>;
+  using Trainer = std::function<TrainingResult(const TrainingRequest&, const TrainingData&,
+                                               const TrainingObserver&)>;
 
   void addRuntime(const std::string& name, RuntimeProbe probe);
   [[nodiscard]] std::vector<RuntimeDescription> runtimes() const;

@@ -17,7 +17,8 @@ namespace {
 constexpr int64_t kExactLimit = 25;
 
 // Average ranks (1-based) of |d|, ties sharing their mean rank; also the sizes of tie groups.
-std::vector<double> averageRanks(const std::vector<double>& values, std::vector<int64_t>& tie_sizes) {
+std::vector<double> averageRanks(const std::vector<double>& values,
+                                 std::vector<int64_t>& tie_sizes) {
   std::vector<size_t> order(values.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return values[a] < values[b]; });
@@ -34,7 +35,9 @@ std::vector<double> averageRanks(const std::vector<double>& values, std::vector<
 }
 
 // Standard normal upper tail.
-double normalSurvival(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
+double normalSurvival(double z) {
+  return 0.5 * std::erfc(z / std::sqrt(2.0));
+}
 
 // Two-sided exact p of W+ = w for n untied, non-zero differences.
 double exactPValue(int64_t n, double w_plus) {
@@ -42,7 +45,8 @@ double exactPValue(int64_t n, double w_plus) {
   std::vector<double> counts(static_cast<size_t>(max_sum) + 1, 0.0);
   counts[0] = 1.0;
   for (int64_t rank = 1; rank <= n; ++rank)
-    for (int64_t s = max_sum; s >= rank; --s) counts[static_cast<size_t>(s)] += counts[static_cast<size_t>(s - rank)];
+    for (int64_t s = max_sum; s >= rank; --s)
+      counts[static_cast<size_t>(s)] += counts[static_cast<size_t>(s - rank)];
   const double total = std::ldexp(1.0, static_cast<int>(n));
   const auto w = static_cast<int64_t>(std::llround(w_plus));
   double tail = 0.0;
@@ -116,8 +120,8 @@ WilcoxonResult wilcoxonSignedRank(const std::vector<double>& differences, ZeroMe
   return result;
 }
 
-std::pair<double, double> bootstrapMeanInterval(const std::vector<double>& values, double confidence,
-                                                int resamples, uint64_t seed) {
+std::pair<double, double> bootstrapMeanInterval(const std::vector<double>& values,
+                                                double confidence, int resamples, uint64_t seed) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   if (values.empty() || resamples < 1) return {nan, nan};
   std::mt19937_64 rng(seed);
@@ -158,7 +162,8 @@ PairedComparison comparePaired(const std::vector<double>& a, const std::vector<d
     c.better = "equal";
     return c;
   }
-  c.mean_difference = std::accumulate(differences.begin(), differences.end(), 0.0) / static_cast<double>(c.n);
+  c.mean_difference =
+      std::accumulate(differences.begin(), differences.end(), 0.0) / static_cast<double>(c.n);
   double squares = 0.0;
   for (double d : differences) squares += (d - c.mean_difference) * (d - c.mean_difference);
   c.std_difference = c.n > 1 ? std::sqrt(squares / static_cast<double>(c.n - 1)) : nan;

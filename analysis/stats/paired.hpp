@@ -1,11 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace gatescope {
 
@@ -18,7 +17,8 @@ struct WilcoxonResult {
   double p_value = 1;    // two-sided
   int64_t n = 0;         // pairs that entered the ranking (after dropping zeros for wilcox)
   int64_t n_zero = 0;
-  bool exact = false;    // exact null distribution (n <= 25, no ties, no zeros) or normal approximation
+  bool exact =
+      false;  // exact null distribution (n <= 25, no ties, no zeros) or normal approximation
 };
 
 // Wilcoxon signed-rank test of differences d (a - b), two-sided. Exact p for n <= 25 without ties
@@ -53,7 +53,8 @@ struct PairedComparison {
 };
 
 // Compares model A against model B over the same cases (a[i] and b[i] belong to case i).
-[[nodiscard]] PairedComparison comparePaired(const std::vector<double>& a, const std::vector<double>& b,
+[[nodiscard]] PairedComparison comparePaired(const std::vector<double>& a,
+                                             const std::vector<double>& b,
                                              const PairedOptions& options);
 [[nodiscard]] nlohmann::ordered_json toJson(const PairedComparison& c);
 

@@ -11,7 +11,8 @@ double linearPercentile(std::vector<double> values, double percentile) {
   const double position = percentile / 100.0 * static_cast<double>(values.size() - 1);
   const size_t below = static_cast<size_t>(std::floor(position));
   const size_t above = std::min(below + 1, values.size() - 1);
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(below), values.end());
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(below),
+                   values.end());
   const double a = values[below];
   double b = a;
   if (above != below)

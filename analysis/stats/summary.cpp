@@ -13,9 +13,12 @@ Summary summarize(const std::vector<double>& values) {
   Summary s;
   std::vector<double> finite;
   for (double v : values) {
-    if (std::isnan(v)) ++s.n_nan;
-    else if (std::isinf(v)) ++s.n_inf;
-    else finite.push_back(v);
+    if (std::isnan(v))
+      ++s.n_nan;
+    else if (std::isinf(v))
+      ++s.n_inf;
+    else
+      finite.push_back(v);
   }
   s.n = static_cast<int64_t>(finite.size());
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -40,12 +43,11 @@ Summary summarize(const std::vector<double>& values) {
 }
 
 nlohmann::ordered_json toJson(const Summary& s) {
-  return {{"mean", jsonNumber(s.mean)}, {"std", jsonNumber(s.std)},
-          {"median", jsonNumber(s.median)}, {"q1", jsonNumber(s.q1)},
-          {"q3", jsonNumber(s.q3)},       {"iqr", jsonNumber(s.iqr)},
-          {"min", jsonNumber(s.min)},     {"max", jsonNumber(s.max)},
-          {"n", s.n},                     {"n_nan", s.n_nan},
-          {"n_inf", s.n_inf}};
+  return {
+      {"mean", jsonNumber(s.mean)}, {"std", jsonNumber(s.std)}, {"median", jsonNumber(s.median)},
+      {"q1", jsonNumber(s.q1)},     {"q3", jsonNumber(s.q3)},   {"iqr", jsonNumber(s.iqr)},
+      {"min", jsonNumber(s.min)},   {"max", jsonNumber(s.max)}, {"n", s.n},
+      {"n_nan", s.n_nan},           {"n_inf", s.n_inf}};
 }
 
 }  // namespace gatescope

@@ -1,12 +1,12 @@
 #include "plugins/checkpoint/checkpoint_file.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <climits>
 #include <cstring>
 #include <map>
 #include <numeric>
-
-#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 #include "analysis/io/file_util.hpp"
@@ -43,7 +43,8 @@ PersistentLoader storageLoader(const std::string& source) {
     if (!kind || *kind != "storage" || !type || !key || !location || !numel) fail();
     const auto found = storageTypes().find(type->name);
     if (found == storageTypes().end())
-      throw FormatError(fmt::format("{}: unsupported tensor storage type {}.{}", source, type->module, type->name));
+      throw FormatError(fmt::format("{}: unsupported tensor storage type {}.{}", source,
+                                    type->module, type->name));
     auto value = std::make_shared<PickleValue>();
     value->value = StorageRef{*key, found->second.first, *location, *numel};
     return value;
@@ -73,14 +74,16 @@ std::vector<uint8_t> gather(const TensorRef& t, std::span<const uint8_t> storage
   int64_t end = 0;
   if (__builtin_add_overflow(last, 1, &end) || __builtin_mul_overflow(end, element, &end) ||
       end > static_cast<int64_t>(storage.size()))
-    throw FormatError(fmt::format("{}: tensor '{}' reaches past its storage ({} bytes): truncated file?",
-                                  source, name, storage.size()));
+    throw FormatError(
+        fmt::format("{}: tensor '{}' reaches past its storage ({} bytes): truncated file?", source,
+                    name, storage.size()));
   std::vector<uint8_t> out(static_cast<size_t>(bytes));
   std::vector<int64_t> index(t.shape.size(), 0);
   for (int64_t n = 0; n < numel; ++n) {
     int64_t at = t.offset;
     for (size_t d = 0; d < index.size(); ++d) at += index[d] * t.stride[d];
-    std::memcpy(out.data() + n * element, storage.data() + at * element, static_cast<size_t>(element));
+    std::memcpy(out.data() + n * element, storage.data() + at * element,
+                static_cast<size_t>(element));
     for (size_t d = index.size(); d-- > 0;) {
       if (++index[d] < t.shape[d]) break;
       index[d] = 0;
@@ -89,7 +92,9 @@ std::vector<uint8_t> gather(const TensorRef& t, std::span<const uint8_t> storage
   return out;
 }
 
-const PickleValue::Dict* asDict(const PicklePtr& p) { return std::get_if<PickleValue::Dict>(&p->value); }
+const PickleValue::Dict* asDict(const PicklePtr& p) {
+  return std::get_if<PickleValue::Dict>(&p->value);
+}
 
 bool holdsTensors(const PickleValue::Dict& dict) {
   for (const auto& [key, value] : dict)
@@ -98,9 +103,12 @@ bool holdsTensors(const PickleValue::Dict& dict) {
 }
 
 // The dictionary of tensors: at the top, or under a conventional key.
-const PickleValue::Dict& findStateDict(const PicklePtr& root, std::string& nested_under, const std::string& source) {
+const PickleValue::Dict& findStateDict(const PicklePtr& root, std::string& nested_under,
+                                       const std::string& source) {
   const auto* top = asDict(root);
-  if (!top) throw FormatError(source + ": the checkpoint holds a " + describePickleValue(*root) + ", not a dictionary of tensors");
+  if (!top)
+    throw FormatError(source + ": the checkpoint holds a " + describePickleValue(*root) +
+                      ", not a dictionary of tensors");
   if (holdsTensors(*top)) return *top;
   for (const char* key : {"state_dict", "model_state_dict", "model", "net", "network"})
     for (const auto& [k, v] : *top)
@@ -111,10 +119,12 @@ const PickleValue::Dict& findStateDict(const PicklePtr& root, std::string& neste
         }
   std::string keys;
   for (const auto& [k, v] : *top) keys += (keys.empty() ? "" : ", ") + describePickleValue(*k);
-  throw FormatError(source + ": no tensors at the top level or under state_dict/model (keys: " + keys + ")");
+  throw FormatError(source +
+                    ": no tensors at the top level or under state_dict/model (keys: " + keys + ")");
 }
 
-Checkpoint collect(const PicklePtr& root, const std::map<std::string, std::span<const uint8_t>>& storages,
+Checkpoint collect(const PicklePtr& root,
+                   const std::map<std::string, std::span<const uint8_t>>& storages,
                    const std::string& source) {
   Checkpoint checkpoint;
   const PickleValue::Dict& dict = findStateDict(root, checkpoint.nested_under, source);
@@ -124,12 +134,14 @@ Checkpoint collect(const PicklePtr& root, const std::map<std::string, std::span<
     if (!name || !tensor) continue;  // e.g. a stray non-tensor entry
     const auto storage = storages.find(tensor->storage.key);
     if (storage == storages.end())
-      throw FormatError(fmt::format("{}: tensor '{}' refers to missing storage {}", source, *name, tensor->storage.key));
+      throw FormatError(fmt::format("{}: tensor '{}' refers to missing storage {}", source, *name,
+                                    tensor->storage.key));
     const int64_t element = dtypeSize(tensor->storage.dtype);
-    checkpoint.tensors.push_back(
-        {*name, tensor->storage.dtype, tensor->shape, gather(*tensor, storage->second, element, source, *name)});
+    checkpoint.tensors.push_back({*name, tensor->storage.dtype, tensor->shape,
+                                  gather(*tensor, storage->second, element, source, *name)});
   }
-  const bool all_prefixed = !checkpoint.tensors.empty() &&
+  const bool all_prefixed =
+      !checkpoint.tensors.empty() &&
       std::all_of(checkpoint.tensors.begin(), checkpoint.tensors.end(),
                   [](const CheckpointTensor& t) { return t.name.starts_with("module."); });
   if (all_prefixed) {
@@ -143,11 +155,14 @@ Checkpoint readZip(const std::vector<uint8_t>& bytes, const std::string& source)
   const ZipArchive zip(bytes, source);
   std::string prefix;
   for (const auto& name : zip.names()) {
-    if (name.ends_with("/constants.pkl") || name.ends_with("/code/") || name.find("/code/") != std::string::npos)
-      throw FormatError(source + ": this is a TorchScript model, not a state dict; pass it as --model");
+    if (name.ends_with("/constants.pkl") || name.ends_with("/code/") ||
+        name.find("/code/") != std::string::npos)
+      throw FormatError(source +
+                        ": this is a TorchScript model, not a state dict; pass it as --model");
     if (name.ends_with("/data.pkl")) prefix = name.substr(0, name.size() - 8);
   }
-  if (prefix.empty()) throw FormatError(source + ": zip archive without data.pkl: not a torch.save file");
+  if (prefix.empty())
+    throw FormatError(source + ": zip archive without data.pkl: not a torch.save file");
   std::map<std::string, std::span<const uint8_t>> storages;
   const std::string data_folder = prefix + "data/";
   for (const auto& name : zip.names())
@@ -172,12 +187,15 @@ Checkpoint readLegacy(const std::vector<uint8_t>& bytes, const std::string& sour
   (void)readPickle(bytes, offset, {}, source);  // sys_info
   std::map<std::string, StorageRef> declared;
   const PersistentLoader base = storageLoader(source);
-  const PicklePtr root = readPickle(bytes, offset, [&](const PicklePtr& id) {
-    PicklePtr storage = base(id);
-    const auto& ref = std::get<StorageRef>(storage->value);
-    declared[ref.key] = ref;
-    return storage;
-  }, source);
+  const PicklePtr root = readPickle(
+      bytes, offset,
+      [&](const PicklePtr& id) {
+        PicklePtr storage = base(id);
+        const auto& ref = std::get<StorageRef>(storage->value);
+        declared[ref.key] = ref;
+        return storage;
+      },
+      source);
   const PicklePtr keys = readPickle(bytes, offset, {}, source);
   const auto* list = std::get_if<PickleValue::Sequence>(&keys->value);
   if (!list) throw FormatError(source + ": not a readable torch.save file: no storage key list");
@@ -186,16 +204,20 @@ Checkpoint readLegacy(const std::vector<uint8_t>& bytes, const std::string& sour
     const auto* key = std::get_if<std::string>(&item->value);
     if (!key) throw FormatError(source + ": not a readable torch.save file: bad storage key");
     int64_t numel = 0;
-    if (offset + 8 > bytes.size()) throw FormatError(source + ": truncated: storage " + *key + " is missing");
+    if (offset + 8 > bytes.size())
+      throw FormatError(source + ": truncated: storage " + *key + " is missing");
     std::memcpy(&numel, bytes.data() + offset, 8);
     offset += 8;
     const auto found = declared.find(*key);
     const int64_t element = found == declared.end() ? 1 : dtypeSize(found->second.dtype);
     uint64_t size = 0;
-    if (numel < 0 || __builtin_mul_overflow(static_cast<uint64_t>(numel), static_cast<uint64_t>(element), &size) ||
+    if (numel < 0 ||
+        __builtin_mul_overflow(static_cast<uint64_t>(numel), static_cast<uint64_t>(element),
+                               &size) ||
         size > bytes.size() - offset)
-      throw FormatError(fmt::format("{}: truncated: storage {} declares {} elements beyond the end of the file",
-                                    source, *key, numel));
+      throw FormatError(
+          fmt::format("{}: truncated: storage {} declares {} elements beyond the end of the file",
+                      source, *key, numel));
     storages[*key] = std::span<const uint8_t>(bytes.data() + offset, size);
     offset += size;
   }
@@ -265,11 +287,13 @@ std::vector<int64_t> contiguousStrides(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
-void writeCheckpoint(const std::filesystem::path& path, const std::vector<CheckpointTensor>& tensors) {
+void writeCheckpoint(const std::filesystem::path& path,
+                     const std::vector<CheckpointTensor>& tensors) {
   PickleWriter p;
   // Magic number 0x1950a86a20f9469cfc6c, protocol version 1001, sys_info.
   p.protocol();
-  p.bytes().insert(p.bytes().end(), {0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19});
+  p.bytes().insert(p.bytes().end(),
+                   {0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19});
   p.stop();
   p.protocol();
   p.integer(1001);
@@ -302,8 +326,8 @@ void writeCheckpoint(const std::filesystem::path& path, const std::vector<Checkp
   for (size_t n = 0; n < tensors.size(); ++n) {
     const CheckpointTensor& t = tensors[n];
     if (static_cast<int64_t>(t.data.size()) != t.numel() * dtypeSize(t.dtype))
-      throw Error(fmt::format("tensor '{}' holds {} bytes, its shape needs {}", t.name, t.data.size(),
-                              t.numel() * dtypeSize(t.dtype)));
+      throw Error(fmt::format("tensor '{}' holds {} bytes, its shape needs {}", t.name,
+                              t.data.size(), t.numel() * dtypeSize(t.dtype)));
     p.text(t.name);
     p.global("torch._utils", "_rebuild_tensor_v2");
     p.mark();
@@ -362,7 +386,8 @@ Checkpoint readCheckpoint(const std::filesystem::path& path) {
   if (bytes.size() >= 2 && bytes[0] == 0x80 && bytes[1] == 0x02) return readLegacy(bytes, source);
   if (bytes.size() >= 262 && std::memcmp(bytes.data() + 257, "ustar", 5) == 0)
     throw FormatError(source + ": tar-format torch.save file (PyTorch < 0.1.10): not supported");
-  throw FormatError(source + ": not a torch.save checkpoint (neither the zip nor the legacy format)");
+  throw FormatError(source +
+                    ": not a torch.save checkpoint (neither the zip nor the legacy format)");
 }
 
 }  // namespace gatescope

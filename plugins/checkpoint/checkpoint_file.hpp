@@ -38,6 +38,7 @@ struct Checkpoint {
 // Writes tensors as torch.save(dict, path, _use_new_zipfile_serialization=False) would: the
 // legacy format, which every PyTorch version loads (the original Attention-Gated-Networks code ran
 // on PyTorch 0.3/0.4). Written atomically.
-void writeCheckpoint(const std::filesystem::path& path, const std::vector<CheckpointTensor>& tensors);
+void writeCheckpoint(const std::filesystem::path& path,
+                     const std::vector<CheckpointTensor>& tensors);
 
 }  // namespace gatescope

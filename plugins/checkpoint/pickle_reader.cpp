@@ -1,9 +1,9 @@
 #include "plugins/checkpoint/pickle_reader.hpp"
 
+#include <fmt/format.h>
+
 #include <cstring>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 
@@ -28,27 +28,57 @@ class Unpickler {
       const size_t at = pos_;
       const uint8_t op = byte();
       switch (op) {
-        case 0x80: byte(); break;                        // PROTO
-        case 0x95: skip(8); break;                       // FRAME
-        case '.': {                                      // STOP
+        case 0x80:
+          byte();
+          break;  // PROTO
+        case 0x95:
+          skip(8);
+          break;     // FRAME
+        case '.': {  // STOP
           if (stack_.empty()) fail(at, "STOP with an empty stack");
           offset_ = pos_;
           return stack_.back();
         }
-        case '(': marks_.push_back(stack_.size()); break;  // MARK
-        case '0': pop(at); break;                        // POP
-        case '1': popMark(at); break;                    // POP_MARK
-        case '2': push(top(at)); break;                  // DUP
-        case 'N': push(make(PickleValue::None{})); break;
-        case 0x88: push(make(true)); break;              // NEWTRUE
-        case 0x89: push(make(false)); break;             // NEWFALSE
-        case 'J': push(make(static_cast<int64_t>(little<int32_t>()))); break;   // BININT
-        case 'K': push(make(static_cast<int64_t>(byte()))); break;             // BININT1
-        case 'M': push(make(static_cast<int64_t>(little<uint16_t>()))); break;  // BININT2
-        case 0x8a: push(make(longInteger(byte(), at))); break;                 // LONG1
-        case 0x8b: push(make(longInteger(little<uint32_t>(), at))); break;     // LONG4
-        case 'I': push(make(textInteger(line(), at))); break;                  // INT
-        case 'L': {                                                             // LONG
+        case '(':
+          marks_.push_back(stack_.size());
+          break;  // MARK
+        case '0':
+          pop(at);
+          break;  // POP
+        case '1':
+          popMark(at);
+          break;  // POP_MARK
+        case '2':
+          push(top(at));
+          break;  // DUP
+        case 'N':
+          push(make(PickleValue::None{}));
+          break;
+        case 0x88:
+          push(make(true));
+          break;  // NEWTRUE
+        case 0x89:
+          push(make(false));
+          break;  // NEWFALSE
+        case 'J':
+          push(make(static_cast<int64_t>(little<int32_t>())));
+          break;  // BININT
+        case 'K':
+          push(make(static_cast<int64_t>(byte())));
+          break;  // BININT1
+        case 'M':
+          push(make(static_cast<int64_t>(little<uint16_t>())));
+          break;  // BININT2
+        case 0x8a:
+          push(make(longInteger(byte(), at)));
+          break;  // LONG1
+        case 0x8b:
+          push(make(longInteger(little<uint32_t>(), at)));
+          break;  // LONG4
+        case 'I':
+          push(make(textInteger(line(), at)));
+          break;     // INT
+        case 'L': {  // LONG
           std::string text = line();
           if (!text.empty() && text.back() == 'L') text.pop_back();
           push(make(textInteger(text, at)));
@@ -62,29 +92,61 @@ class Unpickler {
           push(make(v));
           break;
         }
-        case 'F': push(make(textFloat(line(), at))); break;  // FLOAT
-        case 'X': push(make(text(little<uint32_t>()))); break;   // BINUNICODE
-        case 0x8c: push(make(text(byte()))); break;              // SHORT_BINUNICODE
-        case 0x8d: push(make(text(little<uint64_t>()))); break;  // BINUNICODE8
-        case 'T': push(make(text(little<uint32_t>()))); break;   // BINSTRING
-        case 'U': push(make(text(byte()))); break;               // SHORT_BINSTRING
-        case 'B': push(make(text(little<uint32_t>()))); break;   // BINBYTES
-        case 'C': push(make(text(byte()))); break;               // SHORT_BINBYTES
-        case 0x8e: push(make(text(little<uint64_t>()))); break;  // BINBYTES8
-        case 'S': {                                              // STRING (quoted repr)
+        case 'F':
+          push(make(textFloat(line(), at)));
+          break;  // FLOAT
+        case 'X':
+          push(make(text(little<uint32_t>())));
+          break;  // BINUNICODE
+        case 0x8c:
+          push(make(text(byte())));
+          break;  // SHORT_BINUNICODE
+        case 0x8d:
+          push(make(text(little<uint64_t>())));
+          break;  // BINUNICODE8
+        case 'T':
+          push(make(text(little<uint32_t>())));
+          break;  // BINSTRING
+        case 'U':
+          push(make(text(byte())));
+          break;  // SHORT_BINSTRING
+        case 'B':
+          push(make(text(little<uint32_t>())));
+          break;  // BINBYTES
+        case 'C':
+          push(make(text(byte())));
+          break;  // SHORT_BINBYTES
+        case 0x8e:
+          push(make(text(little<uint64_t>())));
+          break;     // BINBYTES8
+        case 'S': {  // STRING (quoted repr)
           std::string s = line();
           if (s.size() >= 2) s = s.substr(1, s.size() - 2);
           push(make(s));
           break;
         }
-        case ')': push(make(PickleValue::Sequence{{}, true})); break;  // EMPTY_TUPLE
-        case 0x85: tupleOf(1, at); break;                              // TUPLE1
-        case 0x86: tupleOf(2, at); break;                              // TUPLE2
-        case 0x87: tupleOf(3, at); break;                              // TUPLE3
-        case 't': push(sequenceOf(popMark(at), true, at)); break;  // TUPLE
-        case ']': push(make(PickleValue::Sequence{{}, false})); break;  // EMPTY_LIST
-        case 'l': push(sequenceOf(popMark(at), false, at)); break;  // LIST
-        case 'a': {                                                     // APPEND
+        case ')':
+          push(make(PickleValue::Sequence{{}, true}));
+          break;  // EMPTY_TUPLE
+        case 0x85:
+          tupleOf(1, at);
+          break;  // TUPLE1
+        case 0x86:
+          tupleOf(2, at);
+          break;  // TUPLE2
+        case 0x87:
+          tupleOf(3, at);
+          break;  // TUPLE3
+        case 't':
+          push(sequenceOf(popMark(at), true, at));
+          break;  // TUPLE
+        case ']':
+          push(make(PickleValue::Sequence{{}, false}));
+          break;  // EMPTY_LIST
+        case 'l':
+          push(sequenceOf(popMark(at), false, at));
+          break;     // LIST
+        case 'a': {  // APPEND
           PicklePtr item = pop(at);
           const PicklePtr list = top(at);
           auto& items = sequence(list, at).items;
@@ -100,11 +162,14 @@ class Unpickler {
           list.insert(list.end(), items.begin(), items.end());
           break;
         }
-        case '}': push(make(PickleValue::Dict{})); break;  // EMPTY_DICT
-        case 'd': {                                         // DICT
+        case '}':
+          push(make(PickleValue::Dict{}));
+          break;     // EMPTY_DICT
+        case 'd': {  // DICT
           auto items = popMark(at);
           PickleValue::Dict dict;
-          for (size_t n = 0; n + 1 < items.size(); n += 2) dict.emplace_back(items[n], items[n + 1]);
+          for (size_t n = 0; n + 1 < items.size(); n += 2)
+            dict.emplace_back(items[n], items[n + 1]);
           PicklePtr made = make(std::move(dict));
           for (const auto& item : items) adopt(*made, item, at);
           push(std::move(made));
@@ -119,12 +184,20 @@ class Unpickler {
         case 'u': {  // SETITEMS
           auto items = popMark(at);
           PicklePtr target = top(at);
-          for (size_t n = 0; n + 1 < items.size(); n += 2) setItem(target, items[n], items[n + 1], at);
+          for (size_t n = 0; n + 1 < items.size(); n += 2)
+            setItem(target, items[n], items[n + 1], at);
           break;
         }
-        case 0x8f: push(make(PickleValue::Opaque{"set"})); break;  // EMPTY_SET
-        case 0x90: popMark(at); break;                             // ADDITEMS
-        case 0x91: push(make(PickleValue::Opaque{"frozenset"})); popMark(at); break;  // FROZENSET
+        case 0x8f:
+          push(make(PickleValue::Opaque{"set"}));
+          break;  // EMPTY_SET
+        case 0x90:
+          popMark(at);
+          break;  // ADDITEMS
+        case 0x91:
+          push(make(PickleValue::Opaque{"frozenset"}));
+          popMark(at);
+          break;     // FROZENSET
         case 'c': {  // GLOBAL
           std::string module = line();
           std::string name = line();
@@ -149,16 +222,36 @@ class Unpickler {
           push(reduce(cls, args, at));
           break;
         }
-        case 'b': pop(at); break;  // BUILD: state is not applied to anything (nothing is executed)
-        case 'p': memo_[static_cast<uint32_t>(textInteger(line(), at))] = top(at); break;  // PUT
-        case 'q': memo_[byte()] = top(at); break;                                     // BINPUT
-        case 'r': memo_[little<uint32_t>()] = top(at); break;                         // LONG_BINPUT
-        case 0x94: memo_[static_cast<uint32_t>(memo_.size())] = top(at); break;       // MEMOIZE
-        case 'g': push(memo(static_cast<uint32_t>(textInteger(line(), at)), at)); break;  // GET
-        case 'h': push(memo(byte(), at)); break;                                      // BINGET
-        case 'j': push(memo(little<uint32_t>(), at)); break;                          // LONG_BINGET
-        case 'Q': push(persistentLoad(pop(at), at)); break;                           // BINPERSID
-        case 'P': push(persistentLoad(make(line()), at)); break;                      // PERSID
+        case 'b':
+          pop(at);
+          break;  // BUILD: state is not applied to anything (nothing is executed)
+        case 'p':
+          memo_[static_cast<uint32_t>(textInteger(line(), at))] = top(at);
+          break;  // PUT
+        case 'q':
+          memo_[byte()] = top(at);
+          break;  // BINPUT
+        case 'r':
+          memo_[little<uint32_t>()] = top(at);
+          break;  // LONG_BINPUT
+        case 0x94:
+          memo_[static_cast<uint32_t>(memo_.size())] = top(at);
+          break;  // MEMOIZE
+        case 'g':
+          push(memo(static_cast<uint32_t>(textInteger(line(), at)), at));
+          break;  // GET
+        case 'h':
+          push(memo(byte(), at));
+          break;  // BINGET
+        case 'j':
+          push(memo(little<uint32_t>(), at));
+          break;  // LONG_BINGET
+        case 'Q':
+          push(persistentLoad(pop(at), at));
+          break;  // BINPERSID
+        case 'P':
+          push(persistentLoad(make(line()), at));
+          break;  // PERSID
         default:
           fail(at, fmt::format("unsupported pickle opcode 0x{:02x}", op));
       }
@@ -167,7 +260,8 @@ class Unpickler {
 
  private:
   [[noreturn]] void fail(size_t at, const std::string& what) const {
-    throw FormatError(fmt::format("{}: not a readable torch.save file: {} at byte {}", source_, what, at));
+    throw FormatError(
+        fmt::format("{}: not a readable torch.save file: {} at byte {}", source_, what, at));
   }
   void need(size_t n) const {
     if (pos_ + n > bytes_.size()) fail(pos_, "unexpected end of data (truncated file?)");
@@ -238,7 +332,8 @@ class Unpickler {
   }
   void push(PicklePtr v) { stack_.push_back(std::move(v)); }
   PicklePtr pop(size_t at) {
-    if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back())) fail(at, "stack underflow");
+    if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back()))
+      fail(at, "stack underflow");
     PicklePtr v = stack_.back();
     stack_.pop_back();
     return v;
@@ -274,7 +369,8 @@ class Unpickler {
   // A value placed in a container: nesting is bounded, and a container that is inside another
   // never changes again, so every depth stays exact and no value can contain itself.
   void adopt(PickleValue& parent, const PicklePtr& child, size_t at) const {
-    if (child.get() == &parent) fail(at, "a container that contains itself (a self-referencing pickle)");
+    if (child.get() == &parent)
+      fail(at, "a container that contains itself (a self-referencing pickle)");
     if (child->depth >= kPickleDepthLimit)
       fail(at, fmt::format("values nested deeper than {} levels", kPickleDepthLimit));
     parent.depth = std::max(parent.depth, child->depth + 1);
@@ -282,7 +378,8 @@ class Unpickler {
   }
   void changing(const PickleValue& container, size_t at) const {
     if (container.contained)
-      fail(at, "a container changes after it was placed in another one (a self-referencing pickle)");
+      fail(at,
+           "a container changes after it was placed in another one (a self-referencing pickle)");
   }
   PicklePtr sequenceOf(PickleValue::List items, bool tuple, size_t at) const {
     PicklePtr made = make(PickleValue::Sequence{items, tuple});
@@ -331,7 +428,8 @@ class Unpickler {
       if (arguments && !arguments->items.empty())
         if (const auto* pairs = std::get_if<PickleValue::Sequence>(&arguments->items[0]->value))
           for (const auto& pair : pairs->items)
-            if (const auto* kv = std::get_if<PickleValue::Sequence>(&pair->value); kv && kv->items.size() == 2)
+            if (const auto* kv = std::get_if<PickleValue::Sequence>(&pair->value);
+                kv && kv->items.size() == 2)
               dict.emplace_back(kv->items[0], kv->items[1]);
       PicklePtr made = make(std::move(dict));
       for (const auto& [key, value] : std::get<PickleValue::Dict>(made->value)) {
@@ -366,8 +464,8 @@ class Unpickler {
 
 }  // namespace
 
-PicklePtr readPickle(std::span<const uint8_t> bytes, size_t& offset, const PersistentLoader& persistent,
-                     const std::string& source) {
+PicklePtr readPickle(std::span<const uint8_t> bytes, size_t& offset,
+                     const PersistentLoader& persistent, const std::string& source) {
   return Unpickler(bytes, offset, persistent, source).run();
 }
 
@@ -375,17 +473,28 @@ std::string describePickleValue(const PickleValue& value) {
   return std::visit(
       [](const auto& v) -> std::string {
         using V = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<V, PickleValue::None>) return "None";
-        else if constexpr (std::is_same_v<V, bool>) return v ? "True" : "False";
-        else if constexpr (std::is_same_v<V, int64_t>) return std::to_string(v);
-        else if constexpr (std::is_same_v<V, double>) return fmt::format("{}", v);
-        else if constexpr (std::is_same_v<V, std::string>) return v;
-        else if constexpr (std::is_same_v<V, PickleValue::Sequence>) return v.tuple ? "tuple" : "list";
-        else if constexpr (std::is_same_v<V, PickleValue::Dict>) return "dict";
-        else if constexpr (std::is_same_v<V, PickleGlobal>) return v.module + "." + v.name;
-        else if constexpr (std::is_same_v<V, StorageRef>) return "storage " + v.key;
-        else if constexpr (std::is_same_v<V, TensorRef>) return "tensor";
-        else return "object " + v.what;
+        if constexpr (std::is_same_v<V, PickleValue::None>)
+          return "None";
+        else if constexpr (std::is_same_v<V, bool>)
+          return v ? "True" : "False";
+        else if constexpr (std::is_same_v<V, int64_t>)
+          return std::to_string(v);
+        else if constexpr (std::is_same_v<V, double>)
+          return fmt::format("{}", v);
+        else if constexpr (std::is_same_v<V, std::string>)
+          return v;
+        else if constexpr (std::is_same_v<V, PickleValue::Sequence>)
+          return v.tuple ? "tuple" : "list";
+        else if constexpr (std::is_same_v<V, PickleValue::Dict>)
+          return "dict";
+        else if constexpr (std::is_same_v<V, PickleGlobal>)
+          return v.module + "." + v.name;
+        else if constexpr (std::is_same_v<V, StorageRef>)
+          return "storage " + v.key;
+        else if constexpr (std::is_same_v<V, TensorRef>)
+          return "tensor";
+        else
+          return "object " + v.what;
       },
       value.value);
 }

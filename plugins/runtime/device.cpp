@@ -11,7 +11,9 @@ torch::Device resolveDevice(const std::string& name) {
   if (name == "auto") return cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   if (name == "cpu") return torch::Device(torch::kCPU);
   if (name == "cuda" || name.starts_with("cuda:")) {
-    if (!cuda) throw UsageError("--device " + name + ": LibTorch sees no CUDA device here (use cpu or auto)");
+    if (!cuda)
+      throw UsageError("--device " + name +
+                       ": LibTorch sees no CUDA device here (use cpu or auto)");
     int index = 0;
     if (name.size() > 5) {
       try {

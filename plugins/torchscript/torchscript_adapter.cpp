@@ -1,12 +1,11 @@
 #include "plugins/torchscript/torchscript_adapter.hpp"
 
-#include <torch/script.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
+#include <torch/script.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "analysis/core/error.hpp"
 #include "analysis/io/file_util.hpp"
@@ -19,10 +18,10 @@ namespace gatescope {
 
 namespace {
 
-
 class TorchScriptAdapter : public ModelAdapter {
  public:
-  TorchScriptAdapter(const std::filesystem::path& path, const LoadOptions& options) : source_(path.string()) {
+  TorchScriptAdapter(const std::filesystem::path& path, const LoadOptions& options)
+      : source_(path.string()) {
     device_ = resolveDevice(options.device);
     torch::jit::ExtraFilesMap extra{{"gatescope.json", ""}};
     checkReadable(path);
@@ -40,7 +39,8 @@ class TorchScriptAdapter : public ModelAdapter {
     info_.size_multiple = {16, 16, 16};
     info_.n_classes = 0;  // unknown until gatescope.json or the first forward says
     if (!extra["gatescope.json"].empty())
-      readTorchScriptMetadata(extra["gatescope.json"], source_ + ": gatescope.json", info_, align_corners_);
+      readTorchScriptMetadata(extra["gatescope.json"], source_ + ": gatescope.json", info_,
+                              align_corners_);
     classes_declared_ = info_.n_classes > 0;
     if (!classes_declared_) info_.n_classes = 2;
   }
@@ -51,13 +51,14 @@ class TorchScriptAdapter : public ModelAdapter {
     torch::InferenceMode inference;
     const zoo::NetworkOutput out = run(toTensor(input).to(device_), capture_gates);
     ForwardResult result{toTensorData(out.logits), {}, {}};
-    for (const auto& gate : out.gates) result.gates.emplace_back(gate.name, toTensorData(gate.alpha));
+    for (const auto& gate : out.gates)
+      result.gates.emplace_back(gate.name, toTensorData(gate.alpha));
     return result;
   }
 
   Prediction predict(const Image& image, const PredictOptions& options) override {
-    return runPrediction([this](const torch::Tensor& x, bool capture) { return run(x, capture); }, image, options,
-                         info_, align_corners_, device_);
+    return runPrediction([this](const torch::Tensor& x, bool capture) { return run(x, capture); },
+                         image, options, info_, align_corners_, device_);
   }
 
  private:
@@ -75,18 +76,24 @@ class TorchScriptAdapter : public ModelAdapter {
       out.logits = result.toTensor();
     } else if (result.isGenericDict()) {
       for (const auto& item : result.toGenericDict()) {
-        if (!item.key().isString()) throw FormatError(source_ + ": forward returned a dictionary with a non-string key");
+        if (!item.key().isString())
+          throw FormatError(source_ + ": forward returned a dictionary with a non-string key");
         const std::string key = item.key().toStringRef();
         const bool wanted = key == "logits" || (capture_gates && key.starts_with("gate/"));
         if (!wanted) continue;
         if (!item.value().isTensor())
-          throw FormatError(fmt::format("{}: forward returned \"{}\" that is not a tensor", source_, key));
-        if (key == "logits") out.logits = item.value().toTensor();
-        else out.gates.push_back({key.substr(5), item.value().toTensor(), {}});
+          throw FormatError(
+              fmt::format("{}: forward returned \"{}\" that is not a tensor", source_, key));
+        if (key == "logits")
+          out.logits = item.value().toTensor();
+        else
+          out.gates.push_back({key.substr(5), item.value().toTensor(), {}});
       }
-      if (!out.logits.defined()) throw FormatError(source_ + ": forward returned a dictionary without \"logits\"");
+      if (!out.logits.defined())
+        throw FormatError(source_ + ": forward returned a dictionary without \"logits\"");
     } else {
-      throw FormatError(source_ + ": forward must return a Tensor or a Dict[str, Tensor] (export contract)");
+      throw FormatError(source_ +
+                        ": forward must return a Tensor or a Dict[str, Tensor] (export contract)");
     }
     checkOutputs(out, x);
     return out;
@@ -95,54 +102,63 @@ class TorchScriptAdapter : public ModelAdapter {
   // The outputs must be what the metadata promises: a mismatch would otherwise give wrong labels
   // (5 classes read as 3) or a crash further on.
   void checkOutputs(const zoo::NetworkOutput& out, const torch::Tensor& x) {
-    const auto shape = [](const torch::Tensor& t) { return fmt::format("[{}]", fmt::join(t.sizes(), ", ")); };
+    const auto shape = [](const torch::Tensor& t) {
+      return fmt::format("[{}]", fmt::join(t.sizes(), ", "));
+    };
     if (out.logits.dim() != x.dim())
-      throw FormatError(fmt::format("{}: logits have {} dimensions ({}) for a {}-dimensional input {}", source_,
-                                    out.logits.dim(), shape(out.logits), x.dim(), shape(x)));
+      throw FormatError(
+          fmt::format("{}: logits have {} dimensions ({}) for a {}-dimensional input {}", source_,
+                      out.logits.dim(), shape(out.logits), x.dim(), shape(x)));
     if (out.logits.size(0) != x.size(0))
-      throw FormatError(fmt::format("{}: logits {} for a batch of {}", source_, shape(out.logits), x.size(0)));
+      throw FormatError(
+          fmt::format("{}: logits {} for a batch of {}", source_, shape(out.logits), x.size(0)));
     if (!classes_declared_) {
       // Without metadata the model's own output says how many classes it has.
       if (out.logits.size(1) < 1 || out.logits.size(1) > 256)
-        throw FormatError(fmt::format("{}: the model returns {} classes (1 to 256 are supported)", source_,
-                                      out.logits.size(1)));
+        throw FormatError(fmt::format("{}: the model returns {} classes (1 to 256 are supported)",
+                                      source_, out.logits.size(1)));
       info_.n_classes = static_cast<int>(out.logits.size(1));
     }
     if (out.logits.size(1) != info_.n_classes)
-      throw FormatError(fmt::format("{}: the model returns {} classes, its metadata declares n_classes {}", source_,
-                                    out.logits.size(1), info_.n_classes));
+      throw FormatError(
+          fmt::format("{}: the model returns {} classes, its metadata declares n_classes {}",
+                      source_, out.logits.size(1), info_.n_classes));
     for (int64_t a = 2; a < x.dim(); ++a)
       if (out.logits.size(a) != x.size(a))
-        throw FormatError(fmt::format("{}: logits {} do not have the input's spatial size {}", source_,
-                                      shape(out.logits), shape(x)));
+        throw FormatError(fmt::format("{}: logits {} do not have the input's spatial size {}",
+                                      source_, shape(out.logits), shape(x)));
     if (!out.logits.is_floating_point())
       throw FormatError(fmt::format("{}: logits must be floating point, not {}", source_,
                                     std::string(c10::toString(out.logits.scalar_type()))));
     for (const auto& gate : out.gates) {
-      if (gate.alpha.dim() != x.dim() || gate.alpha.size(0) != x.size(0) || gate.alpha.size(1) < 1 ||
-          !gate.alpha.is_floating_point())
-        throw FormatError(fmt::format("{}: gate/{} has shape {}: expected (batch, channels, spatial) like the input {}",
-                                      source_, gate.name, shape(gate.alpha), shape(x)));
+      if (gate.alpha.dim() != x.dim() || gate.alpha.size(0) != x.size(0) ||
+          gate.alpha.size(1) < 1 || !gate.alpha.is_floating_point())
+        throw FormatError(fmt::format(
+            "{}: gate/{} has shape {}: expected (batch, channels, spatial) like the input {}",
+            source_, gate.name, shape(gate.alpha), shape(x)));
       const GateInfo* declared = nullptr;
       for (const auto& g : info_.gates)
         if (g.name == gate.name) declared = &g;
       for (int64_t a = 2; a < x.dim(); ++a) {
         const int64_t size = gate.alpha.size(a);
         const int64_t stride = declared ? declared->stride[static_cast<size_t>(a - 2)] : 0;
-        const bool fits = size > 0 && (stride > 0 ? size * stride == x.size(a) : x.size(a) % size == 0);
+        const bool fits =
+            size > 0 && (stride > 0 ? size * stride == x.size(a) : x.size(a) % size == 0);
         if (!fits)
-          throw FormatError(fmt::format("{}: gate/{} has shape {}, which {} the input {}", source_, gate.name,
-                                        shape(gate.alpha),
-                                        stride > 0 ? fmt::format("with its declared stride {} does not cover", stride)
-                                                   : "does not divide",
-                                        shape(x)));
+          throw FormatError(fmt::format(
+              "{}: gate/{} has shape {}, which {} the input {}", source_, gate.name,
+              shape(gate.alpha),
+              stride > 0 ? fmt::format("with its declared stride {} does not cover", stride)
+                         : "does not divide",
+              shape(x)));
       }
     }
     for (const auto& g : info_.gates)
-      if (!out.gates.empty() &&
-          std::none_of(out.gates.begin(), out.gates.end(), [&](const auto& gate) { return gate.name == g.name; }))
-        throw FormatError(fmt::format("{}: gatescope.json declares gate \"{}\" but forward returns no \"gate/{}\"",
-                                      source_, g.name, g.name));
+      if (!out.gates.empty() && std::none_of(out.gates.begin(), out.gates.end(),
+                                             [&](const auto& gate) { return gate.name == g.name; }))
+        throw FormatError(fmt::format(
+            "{}: gatescope.json declares gate \"{}\" but forward returns no \"gate/{}\"", source_,
+            g.name, g.name));
   }
 
   std::string source_;
@@ -155,7 +171,8 @@ class TorchScriptAdapter : public ModelAdapter {
 
 }  // namespace
 
-std::unique_ptr<ModelAdapter> loadTorchScriptModel(const std::filesystem::path& path, const LoadOptions& options) {
+std::unique_ptr<ModelAdapter> loadTorchScriptModel(const std::filesystem::path& path,
+                                                   const LoadOptions& options) {
   return std::make_unique<TorchScriptAdapter>(path, options);
 }
 

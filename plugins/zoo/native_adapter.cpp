@@ -37,7 +37,8 @@ class NativeAdapter : public ModelAdapter {
     info_.size_multiple = network_->sizeMultiple();
     info_.device = device_.str();
     info_.source = manifest.source.string();
-    for (const auto& gate : network_->gates()) info_.gates.push_back({gate.name, gate.stride, gate.coarse_stride});
+    for (const auto& gate : network_->gates())
+      info_.gates.push_back({gate.name, gate.stride, gate.coarse_stride});
   }
 
   const ModelInfo& info() const override { return info_; }
@@ -54,8 +55,9 @@ class NativeAdapter : public ModelAdapter {
   }
 
   Prediction predict(const Image& image, const PredictOptions& options) override {
-    return runPrediction([this](const torch::Tensor& x, bool capture) { return network_->run(x, capture); },
-                         image, options, info_, manifest_.upsample_align_corners, device_);
+    return runPrediction(
+        [this](const torch::Tensor& x, bool capture) { return network_->run(x, capture); }, image,
+        options, info_, manifest_.upsample_align_corners, device_);
   }
 
  private:
@@ -67,7 +69,8 @@ class NativeAdapter : public ModelAdapter {
 
 }  // namespace
 
-std::unique_ptr<ModelAdapter> loadNativeModel(const std::filesystem::path& manifest_path, const LoadOptions& options) {
+std::unique_ptr<ModelAdapter> loadNativeModel(const std::filesystem::path& manifest_path,
+                                              const LoadOptions& options) {
   return std::make_unique<NativeAdapter>(readModelManifest(manifest_path), options);
 }
 

@@ -19,14 +19,17 @@ template <>
 struct Nd<2> {
   using Conv = torch::nn::Conv2d;
   using ConvImpl = torch::nn::Conv2dImpl;
-  static torch::Tensor convolve(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+  static torch::Tensor convolve(const torch::Tensor& x, const torch::Tensor& w,
+                                const torch::Tensor& b) {
     return torch::conv2d(x, w, b);
   }
   using ConvOptions = torch::nn::Conv2dOptions;
   using ConvTranspose = torch::nn::ConvTranspose2d;
   using ConvTransposeOptions = torch::nn::ConvTranspose2dOptions;
   using BatchNorm = torch::nn::BatchNorm2d;
-  static F::InterpolateFuncOptions interpolation() { return F::InterpolateFuncOptions().mode(torch::kBilinear); }
+  static F::InterpolateFuncOptions interpolation() {
+    return F::InterpolateFuncOptions().mode(torch::kBilinear);
+  }
   static torch::Tensor maxPool(const torch::Tensor& x, const Size3& k) {
     return torch::max_pool2d(x, {k[0], k[1]});
   }
@@ -35,15 +38,20 @@ template <>
 struct Nd<3> {
   using Conv = torch::nn::Conv3d;
   using ConvImpl = torch::nn::Conv3dImpl;
-  static torch::Tensor convolve(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+  static torch::Tensor convolve(const torch::Tensor& x, const torch::Tensor& w,
+                                const torch::Tensor& b) {
     return torch::conv3d(x, w, b);
   }
   using ConvOptions = torch::nn::Conv3dOptions;
   using ConvTranspose = torch::nn::ConvTranspose3d;
   using ConvTransposeOptions = torch::nn::ConvTranspose3dOptions;
   using BatchNorm = torch::nn::BatchNorm3d;
-  static F::InterpolateFuncOptions interpolation() { return F::InterpolateFuncOptions().mode(torch::kTrilinear); }
-  static torch::Tensor maxPool(const torch::Tensor& x, const Size3& k) { return torch::max_pool3d(x, {k[0], k[1], k[2]}); }
+  static F::InterpolateFuncOptions interpolation() {
+    return F::InterpolateFuncOptions().mode(torch::kTrilinear);
+  }
+  static torch::Tensor maxPool(const torch::Tensor& x, const Size3& k) {
+    return torch::max_pool3d(x, {k[0], k[1], k[2]});
+  }
 };
 
 template <int D>
@@ -52,8 +60,9 @@ torch::ExpandingArray<D> dims(const Size3& v) {
 }
 
 template <int D>
-typename Nd<D>::Conv conv(int64_t in, int64_t out, const Size3& kernel, const Size3& stride = {1, 1, 1},
-                          const Size3& padding = {0, 0, 0}, bool bias = true) {
+typename Nd<D>::Conv conv(int64_t in, int64_t out, const Size3& kernel,
+                          const Size3& stride = {1, 1, 1}, const Size3& padding = {0, 0, 0},
+                          bool bias = true) {
   return typename Nd<D>::Conv(typename Nd<D>::ConvOptions(in, out, dims<D>(kernel))
                                   .stride(dims<D>(stride))
                                   .padding(dims<D>(padding))
@@ -72,7 +81,8 @@ class Foldable {
 
 template <int D>
 struct ConvNormActImpl : torch::nn::Module, Foldable {
-  ConvNormActImpl(int64_t in, int64_t out, const Size3& kernel, const Size3& padding, bool batchnorm, bool relu)
+  ConvNormActImpl(int64_t in, int64_t out, const Size3& kernel, const Size3& padding,
+                  bool batchnorm, bool relu)
       : relu_(relu) {
     convolution = register_module("0", conv<D>(in, out, kernel, {1, 1, 1}, padding));
     if (batchnorm) norm = register_module("1", typename Nd<D>::BatchNorm(out));
@@ -87,14 +97,16 @@ struct ConvNormActImpl : torch::nn::Module, Foldable {
     if (is_training()) throw std::logic_error("batch norm can only be folded in evaluation mode");
     torch::NoGradGuard no_grad;
     const auto& o = norm->options;
-    const torch::Tensor scale =
-        norm->weight.to(torch::kFloat64) / torch::sqrt(norm->running_var.to(torch::kFloat64) + o.eps());
+    const torch::Tensor scale = norm->weight.to(torch::kFloat64) /
+                                torch::sqrt(norm->running_var.to(torch::kFloat64) + o.eps());
     std::vector<int64_t> shape(static_cast<size_t>(D) + 2, 1);
     shape[0] = -1;
-    convolution->weight.copy_((convolution->weight.to(torch::kFloat64) * scale.view(shape)).to(convolution->weight.dtype()));
-    convolution->bias.copy_(((convolution->bias.to(torch::kFloat64) - norm->running_mean.to(torch::kFloat64)) * scale +
-                      norm->bias.to(torch::kFloat64))
-                         .to(convolution->bias.dtype()));
+    convolution->weight.copy_((convolution->weight.to(torch::kFloat64) * scale.view(shape))
+                                  .to(convolution->weight.dtype()));
+    convolution->bias.copy_(
+        ((convolution->bias.to(torch::kFloat64) - norm->running_mean.to(torch::kFloat64)) * scale +
+         norm->bias.to(torch::kFloat64))
+            .to(convolution->bias.dtype()));
     folded_ = true;
   }
   typename Nd<D>::Conv convolution{nullptr};
@@ -119,18 +131,24 @@ struct Interpolation {
   template <int D>
   torch::Tensor byScale(const torch::Tensor& x, const Size3& scale) const {
     std::vector<double> factors(scale.begin(), scale.begin() + D);
-    return F::interpolate(x, Nd<D>::interpolation().scale_factor(factors).align_corners(align_corners));
+    return F::interpolate(
+        x, Nd<D>::interpolation().scale_factor(factors).align_corners(align_corners));
   }
 };
 
-std::vector<int64_t> spatial(const torch::Tensor& x) { return x.sizes().slice(2).vec(); }
+std::vector<int64_t> spatial(const torch::Tensor& x) {
+  return x.sizes().slice(2).vec();
+}
 
-int64_t floorHalf(int64_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); }
+int64_t floorHalf(int64_t v) {
+  return v >= 0 ? v / 2 : -((-v + 1) / 2);
+}
 
 // UnetConv3 / unetConv2: two Conv-BN-ReLU (or Conv-ReLU without batch norm) named conv1, conv2.
 template <int D>
 struct UnetConvImpl : torch::nn::Module {
-  UnetConvImpl(int64_t in, int64_t out, const Size3& kernel, const Size3& padding, bool batchnorm = true) {
+  UnetConvImpl(int64_t in, int64_t out, const Size3& kernel, const Size3& padding,
+               bool batchnorm = true) {
     conv1 = register_module("conv1", ConvNormAct<D>(in, out, kernel, padding, batchnorm, true));
     conv2 = register_module("conv2", ConvNormAct<D>(out, out, kernel, padding, batchnorm, true));
   }
@@ -148,7 +166,8 @@ torch::Tensor concatenateSkip(const torch::Tensor& skip, const torch::Tensor& up
   torch::Tensor padded = skip;
   if (offset != 0) {
     const int64_t h = floorHalf(offset);
-    padded = D == 3 ? torch::constant_pad_nd(skip, {h, h, 0, h, h, 0}) : torch::constant_pad_nd(skip, {h, h, h, h});
+    padded = D == 3 ? torch::constant_pad_nd(skip, {h, h, 0, h, h, 0})
+                    : torch::constant_pad_nd(skip, {h, h, h, h});
   }
   return torch::cat({padded, upsampled}, 1);
 }
@@ -156,7 +175,8 @@ torch::Tensor concatenateSkip(const torch::Tensor& skip, const torch::Tensor& up
 // UnetUp3_CT / UnetUp3 (without deconvolution): upsample the coarse input by `scale`, concatenate.
 template <int D>
 struct UpImpl : torch::nn::Module {
-  UpImpl(int64_t in, int64_t out, const Size3& kernel, const Size3& padding, const Size3& scale, Interpolation interp)
+  UpImpl(int64_t in, int64_t out, const Size3& kernel, const Size3& padding, const Size3& scale,
+         Interpolation interp)
       : scale_(scale), interp_(interp) {
     conv = register_module("conv", UnetConv<D>(in + out, out, kernel, padding));
   }
@@ -175,7 +195,9 @@ using Up = torch::nn::ModuleHolder<UpImpl<D>>;
 struct DeconvUpImpl : torch::nn::Module {
   DeconvUpImpl(int64_t in, int64_t out) {
     conv = register_module("conv", UnetConv<2>(in, out, Size3{3, 3, 1}, Size3{1, 1, 0}, false));
-    up = register_module("up", torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(in, out, 4).stride(2).padding(1)));
+    up = register_module("up",
+                         torch::nn::ConvTranspose2d(
+                             torch::nn::ConvTranspose2dOptions(in, out, 4).stride(2).padding(1)));
   }
   torch::Tensor forward(const torch::Tensor& skip, const torch::Tensor& coarse) {
     return conv->forward(concatenateSkip<2>(skip, up->forward(coarse)));
@@ -188,11 +210,14 @@ TORCH_MODULE(DeconvUp);
 // UnetDsv3: 1x1 conv to the classes (dsv.0), then upsampling to the input grid.
 template <int D>
 struct DsvImpl : torch::nn::Module {
-  DsvImpl(int64_t in, int64_t classes, int64_t scale, Interpolation interp) : scale_(scale), interp_(interp) {
+  DsvImpl(int64_t in, int64_t classes, int64_t scale, Interpolation interp)
+      : scale_(scale), interp_(interp) {
     dsv = register_module("dsv", torch::nn::Sequential(conv<D>(in, classes, {1, 1, 1})));
   }
   torch::Tensor forward(const torch::Tensor& x) { return upsample(dsv->forward(x)); }
-  torch::Tensor upsample(const torch::Tensor& x) const { return interp_.byScale<D>(x, {scale_, scale_, scale_}); }
+  torch::Tensor upsample(const torch::Tensor& x) const {
+    return interp_.byScale<D>(x, {scale_, scale_, scale_});
+  }
   typename Nd<D>::ConvImpl& convolution() { return *dsv[0]->template as<typename Nd<D>::Conv>(); }
   torch::nn::Sequential dsv{nullptr};
   int64_t scale_;
@@ -210,7 +235,8 @@ struct GateResult {
 // _GridAttentionBlockND, modes concatenation and concatenation_debug.
 template <int D>
 struct GridAttentionImpl : torch::nn::Module {
-  GridAttentionImpl(int64_t in, int64_t gating, int64_t inter, const Size3& sub_sample, bool debug, Interpolation interp)
+  GridAttentionImpl(int64_t in, int64_t gating, int64_t inter, const Size3& sub_sample, bool debug,
+                    Interpolation interp)
       : debug_(debug), interp_(interp) {
     W = register_module("W", ConvNormAct<D>(in, in, Size3{1, 1, 1}, Size3{0, 0, 0}, true, false));
     theta = register_module("theta", conv<D>(in, inter, sub_sample, sub_sample, {0, 0, 0}, false));
@@ -220,7 +246,8 @@ struct GridAttentionImpl : torch::nn::Module {
   GateResult forward(const torch::Tensor& x, const torch::Tensor& g) {
     const torch::Tensor theta_x = theta->forward(x);
     const torch::Tensor phi_g = interp_.toSize<D>(phi->forward(g), spatial(theta_x));
-    const torch::Tensor f = debug_ ? torch::softplus(theta_x + phi_g) : torch::relu(theta_x + phi_g);
+    const torch::Tensor f =
+        debug_ ? torch::softplus(theta_x + phi_g) : torch::relu(theta_x + phi_g);
     const torch::Tensor coarse = torch::sigmoid(psi->forward(f));
     const torch::Tensor alpha = interp_.toSize<D>(coarse, spatial(x));
     return {W->forward(alpha.expand_as(x) * x), alpha, coarse};
@@ -236,12 +263,14 @@ using GridAttention = torch::nn::ModuleHolder<GridAttentionImpl<D>>;
 // MultiAttentionBlock: one or two gates, then combine_gates (1x1 conv, BN, ReLU).
 template <int D>
 struct MultiAttentionImpl : torch::nn::Module {
-  MultiAttentionImpl(int64_t in, int64_t gating, int64_t inter, int count, const Size3& sub_sample, bool debug,
-                     Interpolation interp) {
+  MultiAttentionImpl(int64_t in, int64_t gating, int64_t inter, int count, const Size3& sub_sample,
+                     bool debug, Interpolation interp) {
     for (int n = 1; n <= count; ++n)
-      gates.push_back(register_module("gate_block_" + std::to_string(n),
-                                      GridAttention<D>(in, gating, inter, sub_sample, debug, interp)));
-    combine_gates = register_module("combine_gates", convBnRelu<D>(in * count, in, {1, 1, 1}, {0, 0, 0}));
+      gates.push_back(
+          register_module("gate_block_" + std::to_string(n),
+                          GridAttention<D>(in, gating, inter, sub_sample, debug, interp)));
+    combine_gates =
+        register_module("combine_gates", convBnRelu<D>(in * count, in, {1, 1, 1}, {0, 0, 0}));
   }
   GateResult forward(const torch::Tensor& x, const torch::Tensor& g) {
     std::vector<torch::Tensor> outputs, alphas, coarse;
@@ -251,7 +280,8 @@ struct MultiAttentionImpl : torch::nn::Module {
       alphas.push_back(r.alpha);
       coarse.push_back(r.coarse);
     }
-    return {combine_gates->forward(torch::cat(outputs, 1)), torch::cat(alphas, 1), torch::cat(coarse, 1)};
+    return {combine_gates->forward(torch::cat(outputs, 1)), torch::cat(alphas, 1),
+            torch::cat(coarse, 1)};
   }
   std::vector<GridAttention<D>> gates;
   ConvNormAct<D> combine_gates{nullptr};
@@ -262,7 +292,9 @@ using MultiAttention = torch::nn::ModuleHolder<MultiAttentionImpl<D>>;
 // UnetGridGatingSignal3: conv1 = Sequential(1x1 conv, BN, ReLU).
 template <int D>
 struct GatingSignalImpl : torch::nn::Module {
-  GatingSignalImpl(int64_t in, int64_t out) { conv1 = register_module("conv1", convBnRelu<D>(in, out, {1, 1, 1}, {0, 0, 0})); }
+  GatingSignalImpl(int64_t in, int64_t out) {
+    conv1 = register_module("conv1", convBnRelu<D>(in, out, {1, 1, 1}, {0, 0, 0}));
+  }
   torch::Tensor forward(const torch::Tensor& x) { return conv1->forward(x); }
   ConvNormAct<D> conv1{nullptr};
 };
@@ -291,9 +323,15 @@ class CtDsvNetwork : public Network {
     if (gates_per_level_ > 0) {
       gating = register_module("gating", GatingSignal<D>(f[4], f[4]));
       const bool debug = c.nonlocal_mode == "concatenation_debug";
-      attention2 = register_module("attentionblock2", MultiAttention<D>(f[1], f[2], f[1], gates_per_level_, c.attention_dsample, debug, interp));
-      attention3 = register_module("attentionblock3", MultiAttention<D>(f[2], f[3], f[2], gates_per_level_, c.attention_dsample, debug, interp));
-      attention4 = register_module("attentionblock4", MultiAttention<D>(f[3], f[4], f[3], gates_per_level_, c.attention_dsample, debug, interp));
+      attention2 =
+          register_module("attentionblock2", MultiAttention<D>(f[1], f[2], f[1], gates_per_level_,
+                                                               c.attention_dsample, debug, interp));
+      attention3 =
+          register_module("attentionblock3", MultiAttention<D>(f[2], f[3], f[2], gates_per_level_,
+                                                               c.attention_dsample, debug, interp));
+      attention4 =
+          register_module("attentionblock4", MultiAttention<D>(f[3], f[4], f[3], gates_per_level_,
+                                                               c.attention_dsample, debug, interp));
       sub_sample_ = c.attention_dsample;
     }
     const Size3 two = {2, 2, 2};
@@ -325,7 +363,8 @@ class CtDsvNetwork : public Network {
       const GateResult g2 = attention2->forward(c2, u3);
       u2 = up2->forward(g2.output, u3);
       if (capture_gates)
-        out.gates = {{"attentionblock2", g2.alpha, g2.coarse}, {"attentionblock3", g3.alpha, g3.coarse},
+        out.gates = {{"attentionblock2", g2.alpha, g2.coarse},
+                     {"attentionblock3", g3.alpha, g3.coarse},
                      {"attentionblock4", g4.alpha, g4.coarse}};
     } else {
       u4 = up4->forward(c4, middle);
@@ -334,7 +373,8 @@ class CtDsvNetwork : public Network {
     }
     const torch::Tensor u1 = up1->forward(c1, u2);
     if (head_.empty()) {
-      out.logits = final_->forward(torch::cat({dsv1->forward(u1), dsv2->forward(u2), dsv3->forward(u3), dsv4->forward(u4)}, 1));
+      out.logits = final_->forward(torch::cat(
+          {dsv1->forward(u1), dsv2->forward(u2), dsv3->forward(u3), dsv4->forward(u4)}, 1));
     } else {
       // final(cat(dsv_i)) = sum_i upsample_i(final_i * dsv_i): the 1x1 convolutions commute with
       // the per-channel interpolation, whose weights sum to one, so the biases move to level 1.
@@ -350,8 +390,10 @@ class CtDsvNetwork : public Network {
     Network::prepareForInference();
     torch::NoGradGuard no_grad;
     const int64_t classes = final_->weight.size(0);
-    const torch::Tensor combine = final_->weight.to(torch::kFloat64).flatten(1);  // (classes, 4 * classes)
-    typename Nd<D>::ConvImpl* levels[4] = {dsv1.get(), &dsv2->convolution(), &dsv3->convolution(), &dsv4->convolution()};
+    const torch::Tensor combine =
+        final_->weight.to(torch::kFloat64).flatten(1);  // (classes, 4 * classes)
+    typename Nd<D>::ConvImpl* levels[4] = {dsv1.get(), &dsv2->convolution(), &dsv3->convolution(),
+                                           &dsv4->convolution()};
     torch::Tensor bias = final_->bias.to(torch::kFloat64);
     head_.clear();
     for (int64_t n = 0; n < 4; ++n) {
@@ -399,7 +441,8 @@ class CtDsvNetwork : public Network {
 // the gating signal computed from the centre block.
 class Unet3dNetwork : public Network {
  public:
-  Unet3dNetwork(const ZooConfig& c, bool grid_gating) : grid_(grid_gating), sub_sample_(c.attention_dsample) {
+  Unet3dNetwork(const ZooConfig& c, bool grid_gating)
+      : grid_(grid_gating), sub_sample_(c.attention_dsample) {
     const auto f = filtersFor(c.feature_scale);
     const Interpolation interp{c.upsample_align_corners};
     const Size3 k = {3, 3, 1}, p = {1, 1, 0}, scale = {2, 2, 1};
@@ -411,9 +454,15 @@ class Unet3dNetwork : public Network {
     if (grid_) {
       gating = register_module("gating", GatingSignal<3>(f[4], f[3]));
       const bool debug = c.nonlocal_mode == "concatenation_debug";
-      attention2 = register_module("attentionblock2", GridAttention<3>(f[1], f[3], f[1], c.attention_dsample, debug, interp));
-      attention3 = register_module("attentionblock3", GridAttention<3>(f[2], f[3], f[2], c.attention_dsample, debug, interp));
-      attention4 = register_module("attentionblock4", GridAttention<3>(f[3], f[3], f[3], c.attention_dsample, debug, interp));
+      attention2 =
+          register_module("attentionblock2",
+                          GridAttention<3>(f[1], f[3], f[1], c.attention_dsample, debug, interp));
+      attention3 =
+          register_module("attentionblock3",
+                          GridAttention<3>(f[2], f[3], f[2], c.attention_dsample, debug, interp));
+      attention4 =
+          register_module("attentionblock4",
+                          GridAttention<3>(f[3], f[3], f[3], c.attention_dsample, debug, interp));
     }
     up4 = register_module("up_concat4", Up<3>(f[4], f[3], k, p, scale, interp));
     up3 = register_module("up_concat3", Up<3>(f[3], f[2], k, p, scale, interp));
@@ -433,12 +482,14 @@ class Unet3dNetwork : public Network {
     torch::Tensor s2 = c2, s3 = c3, s4 = c4;
     if (grid_) {
       const torch::Tensor g = gating->forward(middle);
-      const GateResult g4 = attention4->forward(c4, g), g3 = attention3->forward(c3, g), g2 = attention2->forward(c2, g);
+      const GateResult g4 = attention4->forward(c4, g), g3 = attention3->forward(c3, g),
+                       g2 = attention2->forward(c2, g);
       s4 = g4.output;
       s3 = g3.output;
       s2 = g2.output;
       if (capture_gates)
-        out.gates = {{"attentionblock2", g2.alpha, g2.coarse}, {"attentionblock3", g3.alpha, g3.coarse},
+        out.gates = {{"attentionblock2", g2.alpha, g2.coarse},
+                     {"attentionblock3", g3.alpha, g3.coarse},
                      {"attentionblock4", g4.alpha, g4.coarse}};
     }
     const torch::Tensor u4 = up4->forward(s4, middle);
@@ -517,14 +568,16 @@ void Network::prepareForInference() {
 }
 
 std::vector<std::string> zooArchitectures() {
-  return {"unet", "unet_ct_dsv", "unet_ct_single_att_dsv", "unet_ct_multi_att_dsv", "unet_grid_gating"};
+  return {"unet", "unet_ct_dsv", "unet_ct_single_att_dsv", "unet_ct_multi_att_dsv",
+          "unet_grid_gating"};
 }
 
 std::shared_ptr<Network> makeNetwork(const ZooConfig& c) {
   if (c.dimensions != 2 && c.dimensions != 3)
     throw UsageError(fmt::format("tensor_dim must be 2D or 3D, not {}D", c.dimensions));
   if (c.nonlocal_mode != "concatenation" && c.nonlocal_mode != "concatenation_debug")
-    throw UsageError("nonlocal_mode '" + c.nonlocal_mode + "' is not supported (concatenation, concatenation_debug)");
+    throw UsageError("nonlocal_mode '" + c.nonlocal_mode +
+                     "' is not supported (concatenation, concatenation_debug)");
   const auto ct = [&](int gates) -> std::shared_ptr<Network> {
     if (c.dimensions == 3) return std::make_shared<CtDsvNetwork<3>>(c, gates);
     return std::make_shared<CtDsvNetwork<2>>(c, gates);
@@ -537,7 +590,8 @@ std::shared_ptr<Network> makeNetwork(const ZooConfig& c) {
     return std::make_shared<Unet2dNetwork>(c);
   }
   if (c.architecture == "unet_grid_gating") {
-    if (c.dimensions != 3) throw UsageError("unet_grid_gating exists in 3D only (tensor_dim \"3D\")");
+    if (c.dimensions != 3)
+      throw UsageError("unet_grid_gating exists in 3D only (tensor_dim \"3D\")");
     return std::make_shared<Unet3dNetwork>(c, true);
   }
   std::string known;

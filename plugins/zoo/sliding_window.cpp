@@ -1,8 +1,8 @@
 #include "plugins/zoo/sliding_window.hpp"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "analysis/core/error.hpp"
 
@@ -20,7 +20,8 @@ torch::Tensor importance(const std::vector<int64_t>& size, const torch::TensorOp
     const double sigma = static_cast<double>(n) / 8.0;
     const double half = static_cast<double>(n) / 2.0;
     const torch::Tensor x = torch::arange(n, options).sub((static_cast<double>(n) - 1.0) / 2.0);
-    const torch::Tensor g = torch::exp(-(x * x) / (2.0 * sigma * sigma)) - std::exp(-(half * half) / (2.0 * sigma * sigma));
+    const torch::Tensor g = torch::exp(-(x * x) / (2.0 * sigma * sigma)) -
+                            std::exp(-(half * half) / (2.0 * sigma * sigma));
     map = map.unsqueeze(-1) * g;
   }
   map = map.squeeze(0);
@@ -36,7 +37,8 @@ std::vector<int64_t> starts(int64_t length, int64_t window, int64_t step) {
 // One map blended over the padded volume on its own grid (a gate's map or its coarse grid).
 class MapBlend {
  public:
-  MapBlend(const torch::Tensor& first, const std::vector<int64_t>& window, const std::vector<int64_t>& padded) {
+  MapBlend(const torch::Tensor& first, const std::vector<int64_t>& window,
+           const std::vector<int64_t>& padded) {
     std::vector<int64_t> grid = {1, first.size(1)};
     for (size_t a = 0; a < window.size(); ++a) {
       stride_.push_back(window[a] / first.size(static_cast<int64_t>(2 + a)));
@@ -46,8 +48,8 @@ class MapBlend {
     weight_ = torch::zeros(std::vector<int64_t>(grid.begin() + 2, grid.end()), first.options());
   }
   // `map` from the window at `at`, weighted by the importance map sampled at its voxels' centres.
-  void add(const torch::Tensor& map, const std::vector<int64_t>& at, const std::vector<int64_t>& window,
-           const torch::Tensor& importance_map) {
+  void add(const torch::Tensor& map, const std::vector<int64_t>& at,
+           const std::vector<int64_t>& window, const torch::Tensor& importance_map) {
     torch::Tensor w = importance_map, target = sum_, weight = weight_;
     for (size_t a = 0; a < window.size(); ++a) {
       const int64_t s = stride_[a], axis = static_cast<int64_t>(a);
@@ -68,19 +70,23 @@ class MapBlend {
 }  // namespace
 
 BlendedOutput slidingWindow(const std::function<zoo::NetworkOutput(const torch::Tensor&)>& network,
-                            const torch::Tensor& input, const std::vector<int64_t>& window, double overlap,
-                            const std::vector<int64_t>& alignment) {
+                            const torch::Tensor& input, const std::vector<int64_t>& window,
+                            double overlap, const std::vector<int64_t>& alignment) {
   const auto dims = static_cast<size_t>(input.dim() - 2);
   if (window.size() != dims)
-    throw UsageError(fmt::format("--window needs {} sizes for this model, got {}", dims, window.size()));
-  if (!(overlap >= 0.0 && overlap < 1.0)) throw UsageError(fmt::format("--overlap {} must be in [0, 1)", overlap));
+    throw UsageError(
+        fmt::format("--window needs {} sizes for this model, got {}", dims, window.size()));
+  if (!(overlap >= 0.0 && overlap < 1.0))
+    throw UsageError(fmt::format("--overlap {} must be in [0, 1)", overlap));
   std::vector<int64_t> size(dims), step(dims), padded(dims);
   std::vector<int64_t> pad;
   for (size_t a = 0; a < dims; ++a) {
     if (window[a] < alignment[a] || window[a] % alignment[a] != 0)
-      throw UsageError(fmt::format("--window: {} along axis {} must be a multiple of {}", window[a], a, alignment[a]));
+      throw UsageError(fmt::format("--window: {} along axis {} must be a multiple of {}", window[a],
+                                   a, alignment[a]));
     size[a] = input.size(static_cast<int64_t>(2 + a));
-    const auto raw_step = static_cast<int64_t>(std::floor(static_cast<double>(window[a]) * (1.0 - overlap)));
+    const auto raw_step =
+        static_cast<int64_t>(std::floor(static_cast<double>(window[a]) * (1.0 - overlap)));
     step[a] = std::max(alignment[a], raw_step / alignment[a] * alignment[a]);
     const int64_t extra = std::max<int64_t>(0, size[a] - window[a]);
     padded[a] = window[a] + (extra + step[a] - 1) / step[a] * step[a];
@@ -102,13 +108,15 @@ BlendedOutput slidingWindow(const std::function<zoo::NetworkOutput(const torch::
     std::vector<int64_t> at(dims);
     for (size_t a = 0; a < dims; ++a) at[a] = positions[a][index[a]];
     torch::Tensor patch = volume;
-    for (size_t a = 0; a < dims; ++a) patch = patch.narrow(static_cast<int64_t>(2 + a), at[a], window[a]);
+    for (size_t a = 0; a < dims; ++a)
+      patch = patch.narrow(static_cast<int64_t>(2 + a), at[a], window[a]);
     zoo::NetworkOutput out = network(patch.contiguous());
     for (auto& gate : out.gates) {
       gate.alpha = gate.alpha.to(torch::kFloat32);
       if (gate.coarse.defined()) gate.coarse = gate.coarse.to(torch::kFloat32);
     }
-    const torch::Tensor probabilities = torch::softmax(out.logits.to(torch::kFloat32), 1) * weight_map;
+    const torch::Tensor probabilities =
+        torch::softmax(out.logits.to(torch::kFloat32), 1) * weight_map;
     if (!probability_sum.defined()) {
       std::vector<int64_t> shape = {1, out.logits.size(1)};
       shape.insert(shape.end(), padded.begin(), padded.end());
@@ -141,8 +149,8 @@ BlendedOutput slidingWindow(const std::function<zoo::NetworkOutput(const torch::
   BlendedOutput blended;
   blended.probabilities = probability_sum / weight_sum;
   for (size_t g = 0; g < gate_maps.size(); ++g)
-    blended.gates.push_back(
-        {gate_names[g], gate_maps[g].blended(), coarse_maps.empty() ? torch::Tensor() : coarse_maps[g].blended()});
+    blended.gates.push_back({gate_names[g], gate_maps[g].blended(),
+                             coarse_maps.empty() ? torch::Tensor() : coarse_maps[g].blended()});
   blended.padded = padded;
   return blended;
 }

@@ -71,12 +71,13 @@ void checkFinite(const torch::Tensor& value, const std::string& name, const std:
   if (!value.is_floating_point()) return;
   const int64_t bad = value.numel() - torch::isfinite(value).sum().item<int64_t>();
   if (bad > 0)
-    throw FormatError(fmt::format("{}: {} holds {} non-finite value(s) (NaN or infinity) of {}", source, name, bad,
-                                  value.numel()));
+    throw FormatError(fmt::format("{}: {} holds {} non-finite value(s) (NaN or infinity) of {}",
+                                  source, name, bad, value.numel()));
   if (name.ends_with("running_var")) {
     const int64_t negative = (value < 0).sum().item<int64_t>();
     if (negative > 0)
-      throw FormatError(fmt::format("{}: {} holds {} negative batch-norm variance(s)", source, name, negative));
+      throw FormatError(
+          fmt::format("{}: {} holds {} negative batch-norm variance(s)", source, name, negative));
   }
 }
 

@@ -1,25 +1,25 @@
 #include "plugins/zoo/tensor_convert.hpp"
 
 #include <ATen/autocast_mode.h>
-
 #include <fmt/format.h>
-
-#include "analysis/attention/gate_resampling.hpp"
-#include "analysis/core/image_statistics.hpp"
-#include "analysis/core/error.hpp"
-#include "plugins/zoo/sliding_window.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <numeric>
 
+#include "analysis/attention/gate_resampling.hpp"
+#include "analysis/core/error.hpp"
+#include "analysis/core/image_statistics.hpp"
+#include "plugins/zoo/sliding_window.hpp"
+
 namespace gatescope {
 
 namespace F = torch::nn::functional;
 
 torch::Tensor toTensor(const TensorData& data) {
-  return torch::from_blob(const_cast<float*>(data.values.data()), data.shape, torch::kFloat32).clone();
+  return torch::from_blob(const_cast<float*>(data.values.data()), data.shape, torch::kFloat32)
+      .clone();
 }
 
 TensorData toTensorData(const torch::Tensor& tensor) {
@@ -34,7 +34,8 @@ namespace {
 // (C, i, j[, k]) tensor <-> volume memory [c][k][j][i].
 torch::Tensor volumeToTensor(const Volume<float>& v, int dimensions) {
   const auto& d = v.dims();
-  torch::Tensor t = torch::from_blob(const_cast<float*>(v.data()), {v.channels(), d[2], d[1], d[0]}, torch::kFloat32);
+  torch::Tensor t = torch::from_blob(const_cast<float*>(v.data()), {v.channels(), d[2], d[1], d[0]},
+                                     torch::kFloat32);
   t = t.permute({0, 3, 2, 1});
   if (dimensions == 2) t = t.select(3, 0);
   return t.contiguous();
@@ -65,7 +66,8 @@ Volume<float> tensorToVolume(torch::Tensor t, const Geometry& g) {
       for (int64_t i0 = 0; i0 < ni; i0 += kTile)
         for (int64_t k0 = 0; k0 < nk; k0 += kTile)
           for (int64_t i = i0; i < std::min(ni, i0 + kTile); ++i)
-            for (int64_t k = k0; k < std::min(nk, k0 + kTile); ++k) out[k * ni * nj + i] = in[i * nj * nk + k];
+            for (int64_t k = k0; k < std::min(nk, k0 + kTile); ++k)
+              out[k * ni * nj + i] = in[i * nj * nk + k];
     }
   return v;
 }
@@ -96,8 +98,8 @@ torch::Tensor cropSpatial(const torch::Tensor& t, const Index3& size, int dimens
 // A map (1, C, padded / stride) on its own grid: each of its voxels covers `stride` input voxels
 // and its centre sits (stride-1)/2 in. Returns the voxels that cover the image; `full` receives
 // the geometry of the whole grid, padding included.
-Volume<float> onOwnGrid(const torch::Tensor& map, const std::vector<int64_t>& padded, const Index3& original,
-                        const Geometry& geometry, Geometry& full) {
+Volume<float> onOwnGrid(const torch::Tensor& map, const std::vector<int64_t>& padded,
+                        const Index3& original, const Geometry& geometry, Geometry& full) {
   const int dimensions = static_cast<int>(padded.size());
   Geometry own = geometry;
   Index3 covered{1, 1, 1};
@@ -107,8 +109,9 @@ Volume<float> onOwnGrid(const torch::Tensor& map, const std::vector<int64_t>& pa
     covered[axis] = (original[axis] + stride - 1) / stride;
     own.spacing_mm[axis] = geometry.spacing_mm[axis] * static_cast<double>(stride);
     for (int r = 0; r < 3; ++r)
-      own.origin[static_cast<size_t>(r)] += geometry.direction[static_cast<size_t>(r)][axis] * geometry.spacing_mm[axis] *
-                                            0.5 * static_cast<double>(stride - 1);
+      own.origin[static_cast<size_t>(r)] += geometry.direction[static_cast<size_t>(r)][axis] *
+                                            geometry.spacing_mm[axis] * 0.5 *
+                                            static_cast<double>(stride - 1);
   }
   full = own;
   for (int a = 0; a < dimensions; ++a) full.dims[static_cast<size_t>(a)] = map.size(2 + a);
@@ -116,7 +119,9 @@ Volume<float> onOwnGrid(const torch::Tensor& map, const std::vector<int64_t>& pa
   return tensorToVolume(cropSpatial(map, covered, dimensions)[0], own);
 }
 
-int64_t roundUp(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
+int64_t roundUp(int64_t n, int64_t multiple) {
+  return (n + multiple - 1) / multiple * multiple;
+}
 
 }  // namespace
 
@@ -130,7 +135,8 @@ PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info, bo
   if (device.is_cuda()) {
     // Copy the volume as it lies and transpose on the device.
     const auto& d = normalized.dims();
-    t = torch::from_blob(normalized.data(), {normalized.channels(), d[2], d[1], d[0]}, torch::kFloat32)
+    t = torch::from_blob(normalized.data(), {normalized.channels(), d[2], d[1], d[0]},
+                         torch::kFloat32)
             .to(device)
             .permute({0, 3, 2, 1});
     if (info.dimensions == 2) t = t.select(3, 0);
@@ -141,7 +147,8 @@ PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info, bo
   std::vector<int64_t> pad;  // F.pad order: last axis first, (before, after)
   for (int a = info.dimensions - 1; a >= 0; --a) {
     const auto axis = static_cast<size_t>(a);
-    const int64_t multiple = std::lcm<int64_t>(info.preprocessing.pad_to_multiple, info.size_multiple[axis]);
+    const int64_t multiple =
+        std::lcm<int64_t>(info.preprocessing.pad_to_multiple, info.size_multiple[axis]);
     const int64_t target = for_windows ? image.dims()[axis] : roundUp(image.dims()[axis], multiple);
     prepared.padded[axis] = target;
     pad.push_back(0);
@@ -152,9 +159,10 @@ PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info, bo
   return prepared;
 }
 
-Prediction finishPrediction(const torch::Tensor& padded_probabilities, const std::vector<zoo::GateOutput>& gate_outputs,
-                            const std::vector<int64_t>& padded, const Index3& original, const Geometry& geometry,
-                            bool align_corners) {
+Prediction finishPrediction(const torch::Tensor& padded_probabilities,
+                            const std::vector<zoo::GateOutput>& gate_outputs,
+                            const std::vector<int64_t>& padded, const Index3& original,
+                            const Geometry& geometry, bool align_corners) {
   const int dimensions = static_cast<int>(padded_probabilities.dim()) - 2;
   Prediction p;
   const torch::Tensor probabilities = cropSpatial(padded_probabilities, original, dimensions)[0];
@@ -186,19 +194,23 @@ Prediction finishPrediction(const torch::Tensor& padded_probabilities, const std
       // F.interpolate on the device, then the crop: the same values as interpolateLinear (which
       // the tests check against F.interpolate), without moving the map to the CPU first.
       std::vector<int64_t> size(padded.begin(), padded.end());
-      auto options = torch::nn::functional::InterpolateFuncOptions().size(size).align_corners(align_corners);
+      auto options =
+          torch::nn::functional::InterpolateFuncOptions().size(size).align_corners(align_corners);
       if (dimensions == 3)
         options.mode(torch::kTrilinear);
       else
         options.mode(torch::kBilinear);
-      const torch::Tensor up = torch::nn::functional::interpolate(gate.alpha.to(torch::kFloat32), options);
+      const torch::Tensor up =
+          torch::nn::functional::interpolate(gate.alpha.to(torch::kFloat32), options);
       g.resampled = tensorToVolume(cropSpatial(up, original, dimensions)[0], geometry);
     } else {
-      g.resampled = interpolateLinear(tensorToVolume(gate.alpha[0], full), target, geometry, align_corners);
+      g.resampled =
+          interpolateLinear(tensorToVolume(gate.alpha[0], full), target, geometry, align_corners);
     }
     p.gates.push_back(std::move(g));
   }
-  p.gate_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - gates_start).count();
+  p.gate_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - gates_start).count();
   return p;
 }
 
@@ -212,7 +224,8 @@ class AutocastScope {
     if (precision != "fp16" && precision != "bf16")
       throw UsageError("--precision " + precision + ": expected fp32, fp16 or bf16");
     if (!device.is_cuda())
-      throw UsageError("--precision " + precision + " is autocast on CUDA; this run is on " + device.str());
+      throw UsageError("--precision " + precision + " is autocast on CUDA; this run is on " +
+                       device.str());
     at::autocast::set_autocast_gpu_dtype(precision == "fp16" ? at::kHalf : at::kBFloat16);
     at::autocast::set_enabled(true);
     active_ = true;
@@ -231,16 +244,18 @@ class AutocastScope {
 
 }  // namespace
 
-Prediction runPrediction(const NetworkRunner& run, const Image& image, const PredictOptions& options,
-                         const ModelInfo& info, bool align_corners, const torch::Device& device) {
+Prediction runPrediction(const NetworkRunner& run, const Image& image,
+                         const PredictOptions& options, const ModelInfo& info, bool align_corners,
+                         const torch::Device& device) {
   const auto start = std::chrono::steady_clock::now();
   torch::InferenceMode inference;
   const Volume<float> real = toFloatVolume(image);
   if (real.channels() != info.in_channels)
-    throw UsageError(fmt::format("the model expects {} input channel(s), the image has {}", info.in_channels,
-                                 real.channels()));
+    throw UsageError(fmt::format("the model expects {} input channel(s), the image has {}",
+                                 info.in_channels, real.channels()));
   if (info.dimensions == 2 && real.dims()[2] != 1)
-    throw UsageError(fmt::format("a 2D model needs 2D images; this one has {} slices", real.dims()[2]));
+    throw UsageError(
+        fmt::format("a 2D model needs 2D images; this one has {} slices", real.dims()[2]));
   for (const float v : real.values())
     if (!std::isfinite(v)) throw FormatError("the input image holds NaN or infinite values");
   const PreparedInput prepared = prepareInput(real, info, !options.window.empty(), device);
@@ -255,48 +270,53 @@ Prediction runPrediction(const NetworkRunner& run, const Image& image, const Pre
         if (!options.capture_coarse) gate.coarse = torch::Tensor();
         if (gate.coarse.defined()) gate.coarse = gate.coarse.to(torch::kFloat32);
       }
-      std::vector<int64_t> padded(prepared.padded.begin(), prepared.padded.begin() + info.dimensions);
-      prediction = finishPrediction(torch::softmax(out.logits.to(torch::kFloat32), 1), out.gates, padded, prepared.original,
-                                    real.geometry(), align_corners);
+      std::vector<int64_t> padded(prepared.padded.begin(),
+                                  prepared.padded.begin() + info.dimensions);
+      prediction = finishPrediction(torch::softmax(out.logits.to(torch::kFloat32), 1), out.gates,
+                                    padded, prepared.original, real.geometry(), align_corners);
     } else {
       std::vector<int64_t> alignment(static_cast<size_t>(info.dimensions), 1);
       for (const auto& gate : info.gates)
         for (size_t a = 0; a < alignment.size(); ++a) {
-          if (gate.stride[a] > 0) alignment[a] = std::lcm(alignment[a], gate.stride[a]);  // 0: not declared
+          if (gate.stride[a] > 0)
+            alignment[a] = std::lcm(alignment[a], gate.stride[a]);  // 0: not declared
           if (options.capture_coarse && gate.coarse_stride[a] > 0)
             alignment[a] = std::lcm(alignment[a], gate.coarse_stride[a]);
         }
-      for (size_t a = 0; a < alignment.size(); ++a) alignment[a] = std::lcm(alignment[a], info.size_multiple[a]);
-      const BlendedOutput blended =
-          slidingWindow(
-              [&](const torch::Tensor& patch) {
-                zoo::NetworkOutput out = run(patch, options.capture_gates);
-                if (!options.capture_coarse)
-                  for (auto& gate : out.gates) gate.coarse = torch::Tensor();
-                return out;
-              },
-              input,
-                        options.window, options.overlap, alignment);
-      prediction = finishPrediction(blended.probabilities, blended.gates, blended.padded, prepared.original,
-                                    real.geometry(), align_corners);
+      for (size_t a = 0; a < alignment.size(); ++a)
+        alignment[a] = std::lcm(alignment[a], info.size_multiple[a]);
+      const BlendedOutput blended = slidingWindow(
+          [&](const torch::Tensor& patch) {
+            zoo::NetworkOutput out = run(patch, options.capture_gates);
+            if (!options.capture_coarse)
+              for (auto& gate : out.gates) gate.coarse = torch::Tensor();
+            return out;
+          },
+          input, options.window, options.overlap, alignment);
+      prediction = finishPrediction(blended.probabilities, blended.gates, blended.padded,
+                                    prepared.original, real.geometry(), align_corners);
     }
     // Finite inputs and weights can still overflow: never hand on NaN probabilities as labels.
-    const int64_t bad = prediction.probabilities.size() -
-                        std::count_if(prediction.probabilities.values().begin(), prediction.probabilities.values().end(),
-                                      [](float v) { return std::isfinite(v); });
+    const int64_t bad =
+        prediction.probabilities.size() - std::count_if(prediction.probabilities.values().begin(),
+                                                        prediction.probabilities.values().end(),
+                                                        [](float v) { return std::isfinite(v); });
     if (bad > 0)
-      throw Error(fmt::format("{}: the model produced {} non-finite class probabilities (NaN or infinity) for a finite "
-                              "input: its weights or activations overflow",
-                              info.source, bad));
+      throw Error(fmt::format(
+          "{}: the model produced {} non-finite class probabilities (NaN or infinity) for a finite "
+          "input: its weights or activations overflow",
+          info.source, bad));
   } catch (const c10::Error& e) {
     const std::string what = e.what_without_backtrace();
     if (what.find("out of memory") != std::string::npos)
-      throw Error(fmt::format("out of memory on {} for a {}x{}x{} input: use --window with smaller windows, "
-                              "or --device cpu", device.str(), prepared.original[0], prepared.original[1],
-                              prepared.original[2]));
+      throw Error(fmt::format(
+          "out of memory on {} for a {}x{}x{} input: use --window with smaller windows, "
+          "or --device cpu",
+          device.str(), prepared.original[0], prepared.original[1], prepared.original[2]));
     throw Error("inference failed: " + what.substr(0, what.find('\n')));
   }
-  prediction.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  prediction.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return prediction;
 }
 

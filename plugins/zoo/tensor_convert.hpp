@@ -21,20 +21,25 @@ struct PreparedInput {
 };
 // Without padding when `for_windows` (windows are padded by the sliding-window loop). On CUDA the
 // tensor is made on the device.
-[[nodiscard]] PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info, bool for_windows = false,
+[[nodiscard]] PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info,
+                                         bool for_windows = false,
                                          const torch::Device& device = torch::kCPU);
 
 // Probabilities, argmax labels and gate maps (native and on the image grid) from outputs over a
 // padded grid (probabilities (1, classes, padded); gates (1, C, padded / stride)), cropped back to
 // the image and given its geometry.
-[[nodiscard]] Prediction finishPrediction(const torch::Tensor& probabilities, const std::vector<zoo::GateOutput>& gates,
-                                          const std::vector<int64_t>& padded, const Index3& original,
-                                          const Geometry& geometry, bool align_corners);
+[[nodiscard]] Prediction finishPrediction(const torch::Tensor& probabilities,
+                                          const std::vector<zoo::GateOutput>& gates,
+                                          const std::vector<int64_t>& padded,
+                                          const Index3& original, const Geometry& geometry,
+                                          bool align_corners);
 
 // The whole prediction for any network: preprocessing, one pass or sliding windows, softmax,
 // argmax and gate maps. `run` executes the network on a (1, C, spatial) tensor on `device`.
-using NetworkRunner = std::function<zoo::NetworkOutput(const torch::Tensor& input, bool capture_gates)>;
-[[nodiscard]] Prediction runPrediction(const NetworkRunner& run, const Image& image, const PredictOptions& options,
-                                       const ModelInfo& info, bool align_corners, const torch::Device& device);
+using NetworkRunner =
+    std::function<zoo::NetworkOutput(const torch::Tensor& input, bool capture_gates)>;
+[[nodiscard]] Prediction runPrediction(const NetworkRunner& run, const Image& image,
+                                       const PredictOptions& options, const ModelInfo& info,
+                                       bool align_corners, const torch::Device& device);
 
 }  // namespace gatescope

@@ -47,10 +47,12 @@ int main(int argc, char** argv) {
     for (int64_t j = 0; j < dims[1]; ++j)
       for (int64_t i = 0; i < dims[0]; ++i) {
         const double r = std::hypot((i - cx) / cx, (j - cy) / cy, (k - cz) / cz);
-        image(i, j, k) = static_cast<float>(40.0 + 300.0 * std::sin(0.05 * i) * std::cos(0.07 * j) - 200.0 * r);
+        image(i, j, k) =
+            static_cast<float>(40.0 + 300.0 * std::sin(0.05 * i) * std::cos(0.07 * j) - 200.0 * r);
         gate(i, j, k) = static_cast<float>(std::exp(-4.0 * r * r));
         reference(i, j, k) = r < 0.4 ? 1 : r < 0.6 ? 2 : 0;
-        prediction(i, j, k) = std::hypot((i - cx - 8) / cx, (j - cy) / cy, (k - cz) / cz) < 0.45 ? 1 : 0;
+        prediction(i, j, k) =
+            std::hypot((i - cx - 8) / cx, (j - cy) / cy, (k - cz) / cz) < 0.45 ? 1 : 0;
       }
   SliceScene scene;
   scene.image.volume = &image;
@@ -61,11 +63,15 @@ int main(int argc, char** argv) {
   overlay.opacity = 0.5;
   overlay.threshold = 0.2;
   scene.overlays.push_back(overlay);
-  scene.labels.push_back(LabelLayer{&reference, LabelStyle::Contour, Rgba{255, 255, 0, 255}, {}, 1.0, 1});
-  scene.labels.push_back(LabelLayer{&prediction, LabelStyle::Contour, Rgba{255, 0, 255, 255}, {}, 1.0, 1});
+  scene.labels.push_back(
+      LabelLayer{&reference, LabelStyle::Contour, Rgba{255, 255, 0, 255}, {}, 1.0, 1});
+  scene.labels.push_back(
+      LabelLayer{&prediction, LabelStyle::Contour, Rgba{255, 0, 255, 255}, {}, 1.0, 1});
 
-  std::printf("slice compositing, %ldx%ldx%ld volume, image + attention overlay + 2 contour layers, median of %d\n",
-              dims[0], dims[1], dims[2], repeat);
+  std::printf(
+      "slice compositing, %ldx%ldx%ld volume, image + attention overlay + 2 contour layers, median "
+      "of %d\n",
+      dims[0], dims[1], dims[2], repeat);
   for (Plane plane : {Plane::Axial, Plane::Coronal, Plane::Sagittal}) {
     scene.plane = plane;
     std::vector<double> times;
@@ -74,10 +80,12 @@ int main(int argc, char** argv) {
       scene.slice = (r * 7) % sliceFrame(g, plane).slices;  // scrolling
       const auto start = std::chrono::steady_clock::now();
       composeSlice(scene, picture);
-      times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      times.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
     }
-    std::printf("  %-8s %4dx%-4d pixels  %7.3f ms  (budget 2 ms: %.2fx)\n", planeName(plane), picture.width,
-                picture.height, medianMs(times), 2.0 / medianMs(times));
+    std::printf("  %-8s %4dx%-4d pixels  %7.3f ms  (budget 2 ms: %.2fx)\n", planeName(plane),
+                picture.width, picture.height, medianMs(times), 2.0 / medianMs(times));
   }
   return 0;
 }

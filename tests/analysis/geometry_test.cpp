@@ -1,7 +1,7 @@
+#include "analysis/core/geometry.hpp"
+
 #include <catch2/catch.hpp>
 #include <cmath>
-
-#include "analysis/core/geometry.hpp"
 
 using gatescope::Affine;
 using gatescope::Geometry;
@@ -90,7 +90,8 @@ TEST_CASE("inverse undoes a matrix, worldToIndex undoes indexToWorld", "[volume]
   rotated.spacing_mm = {2, 3, 1};
   rotated.origin = {1, 1, 1};
   rotated.direction = {{{0, -1, 0}, {1, 0, 0}, {0, 0, 1}}};
-  const Vec3 at = rotated.worldToIndex({1 - 6, 1 + 2, 1});  // index (1, 2, 0): x -= 3 * 2, y += 2 * 1
+  const Vec3 at =
+      rotated.worldToIndex({1 - 6, 1 + 2, 1});  // index (1, 2, 0): x -= 3 * 2, y += 2 * 1
   CHECK(at[0] == Approx(1.0));
   CHECK(at[1] == Approx(2.0));
   CHECK(at[2] == Approx(0.0).margin(1e-12));

@@ -1,7 +1,7 @@
 // Bad files give one clear error naming the file - never a crash, never a huge allocation.
-#include <catch2/catch.hpp>
 #include <nifti1.h>
 
+#include <catch2/catch.hpp>
 #include <cstring>
 #include <fstream>
 
@@ -27,7 +27,8 @@ std::vector<uint8_t> validNiftiBytes() {
 
 void save(const fs::path& path, const std::vector<uint8_t>& bytes) {
   std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
 }
 
 std::vector<uint8_t> gzipped(const std::vector<uint8_t>& bytes) {
@@ -92,9 +93,11 @@ TEST_CASE("truncated files are reported with what the header declares", "[io]") 
   save(dir / "cut.nii", std::vector<uint8_t>(bytes.begin(), bytes.end() - 10));
   requireClearError(dir / "cut.nii", "truncated");
   const auto packed = gzipped(bytes);
-  save(dir / "cut.nii.gz", std::vector<uint8_t>(packed.begin(), packed.begin() + packed.size() / 2));
+  save(dir / "cut.nii.gz",
+       std::vector<uint8_t>(packed.begin(), packed.begin() + packed.size() / 2));
   requireClearError(dir / "cut.nii.gz", "truncated");
-  save(dir / "header_only.nii.gz", gzipped(std::vector<uint8_t>(bytes.begin(), bytes.begin() + 352)));
+  save(dir / "header_only.nii.gz",
+       gzipped(std::vector<uint8_t>(bytes.begin(), bytes.begin() + 352)));
   requireClearError(dir / "header_only.nii.gz", "truncated");
   auto corrupt = packed;
   for (size_t n = 40; n < 60 && n < corrupt.size(); ++n) corrupt[n] ^= 0xff;

@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "analysis/core/image_statistics.hpp"
@@ -57,7 +56,8 @@ TEST_CASE("NIfTI reading matches nibabel for every fixture", "[io]") {
           CHECK(image.header.affine[r][c] == Approx(e["affine"][r][c].get<double>()).margin(1e-5));
       }
 
-      const auto reference = test::readFloat64File(test::fixtureDir("nifti") / e["data"].get<std::string>());
+      const auto reference =
+          test::readFloat64File(test::fixtureDir("nifti") / e["data"].get<std::string>());
       const Volume<double> values = toDoubleVolume(image);
       REQUIRE(static_cast<size_t>(values.size()) == reference.size());
       size_t mismatches = 0;

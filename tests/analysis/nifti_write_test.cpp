@@ -2,9 +2,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
-#include <random>
-
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "analysis/io/image_file.hpp"
 #include "analysis/io/nifti_io.hpp"
@@ -36,8 +35,8 @@ Volume<T> randomVolume(const Geometry& g, int64_t channels, uint32_t seed) {
     if constexpr (std::is_floating_point_v<T>)
       x = static_cast<T>(std::normal_distribution<double>(0.0, 50.0)(rng));
     else
-      x = static_cast<T>(std::uniform_int_distribution<int64_t>(std::numeric_limits<T>::min(),
-                                                                std::numeric_limits<T>::max())(rng));
+      x = static_cast<T>(std::uniform_int_distribution<int64_t>(
+          std::numeric_limits<T>::min(), std::numeric_limits<T>::max())(rng));
   }
   return v;
 }
@@ -53,13 +52,18 @@ struct Written {
 json describe(const Written& w, const fs::path& folder) {
   const Volume<double> real = toDoubleVolume(w.image);
   const std::string data = w.file + ".f64";
-  test::writeFloat64File(folder / data, std::vector<double>(real.values().begin(), real.values().end()));
+  test::writeFloat64File(folder / data,
+                         std::vector<double>(real.values().begin(), real.values().end()));
   json affine = json::array();
   for (const auto& row : w.image.geometry().affine()) affine.push_back(row);
-  return {{"file", w.file},        {"format", w.format},
-          {"shape", w.shape},      {"dtype", dataTypeName(w.image.dataType())},
-          {"affine", affine},      {"slope", w.image.header.scaling.slope},
-          {"intercept", w.image.header.scaling.intercept}, {"data", data}};
+  return {{"file", w.file},
+          {"format", w.format},
+          {"shape", w.shape},
+          {"dtype", dataTypeName(w.image.dataType())},
+          {"affine", affine},
+          {"slope", w.image.header.scaling.slope},
+          {"intercept", w.image.header.scaling.intercept},
+          {"data", data}};
 }
 
 std::vector<Written> imagesToWrite() {
@@ -72,18 +76,27 @@ std::vector<Written> imagesToWrite() {
   out.push_back({"int32.nii.gz", "nifti1", {6, 5, 4}, makeImage(randomVolume<int32_t>(g, 1, 5))});
   out.push_back({"float32.nii.gz", "nifti1", {6, 5, 4}, makeImage(randomVolume<float>(g, 1, 6))});
   out.push_back({"float64.nii", "nifti1", {6, 5, 4}, makeImage(randomVolume<double>(g, 1, 7))});
-  out.push_back({"probabilities_4d.nii.gz", "nifti1", {6, 5, 4, 3},
-                 makeImage(randomVolume<float>(g, 3, 8))});
-  Written scaled{"scaled_int16.nii.gz", "nifti1", {6, 5, 4}, makeImage(randomVolume<int16_t>(g, 1, 9))};
+  out.push_back(
+      {"probabilities_4d.nii.gz", "nifti1", {6, 5, 4, 3}, makeImage(randomVolume<float>(g, 3, 8))});
+  Written scaled{
+      "scaled_int16.nii.gz", "nifti1", {6, 5, 4}, makeImage(randomVolume<int16_t>(g, 1, 9))};
   scaled.image.header.scaling = {0.25, -1024.0};
   out.push_back(std::move(scaled));
-  Written two_d{"slice_2d.nii.gz", "nifti1", {7, 3}, makeImage(randomVolume<uint8_t>(obliqueGeometry({7, 3, 1}), 1, 10))};
+  Written two_d{"slice_2d.nii.gz",
+                "nifti1",
+                {7, 3},
+                makeImage(randomVolume<uint8_t>(obliqueGeometry({7, 3, 1}), 1, 10))};
   two_d.image.header.file_dims = {7, 3};
   out.push_back(std::move(two_d));
-  Written nifti2{"nifti2.nii.gz", "nifti2", {6, 5, 4}, makeImage(randomVolume<int16_t>(g, 1, 11), ImageFormat::Nifti2)};
+  Written nifti2{"nifti2.nii.gz",
+                 "nifti2",
+                 {6, 5, 4},
+                 makeImage(randomVolume<int16_t>(g, 1, 11), ImageFormat::Nifti2)};
   out.push_back(std::move(nifti2));
   // NIfTI-1 stores dims as int16: a longer axis needs NIfTI-2.
-  out.push_back({"long_axis.nii.gz", "nifti2", {40000, 1, 2},
+  out.push_back({"long_axis.nii.gz",
+                 "nifti2",
+                 {40000, 1, 2},
                  makeImage(randomVolume<uint8_t>(obliqueGeometry({40000, 1, 2}), 1, 12))});
   return out;
 }
@@ -117,7 +130,9 @@ TEST_CASE("written NIfTI files read back in nibabel with the same geometry and v
     CHECK(back.header.scaling.slope == w.image.header.scaling.slope);
     CHECK(back.header.scaling.intercept == w.image.header.scaling.intercept);
     const bool same = std::visit(
-        [&](const auto& v) { return sameVoxels<typename std::decay_t<decltype(v)>::value_type>(back, w.image); },
+        [&](const auto& v) {
+          return sameVoxels<typename std::decay_t<decltype(v)>::value_type>(back, w.image);
+        },
         back.voxels);
     CHECK(same);
   }

@@ -1,9 +1,8 @@
 // PNG reading against Pillow's view of the same files, and writing checked by Pillow.
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <random>
-
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "analysis/io/image_file.hpp"
 #include "tests/support/test_support.hpp"
@@ -27,7 +26,8 @@ TEST_CASE("PNG reading matches Pillow", "[io]") {
       CHECK(image.header.format == ImageFormat::Png);
       CHECK(g.spacing_mm == Vec3{1.0, 1.0, 1.0});  // pHYs is a display density, not spacing
       CHECK(image.header.png_dpi == Approx(e["dpi"].get<double>()));
-      const auto reference = test::readFloat64File(test::fixtureDir("png") / e["data"].get<std::string>());
+      const auto reference =
+          test::readFloat64File(test::fixtureDir("png") / e["data"].get<std::string>());
       const Volume<double> values = toDoubleVolume(image);
       REQUIRE(static_cast<size_t>(values.size()) == reference.size());
       CHECK(std::equal(reference.begin(), reference.end(), values.values().begin()));
@@ -64,7 +64,8 @@ TEST_CASE("written PNG files read back in Pillow and in gatescope", "[io]") {
   for (const Case& c : cases) {
     writeImage(folder / c.file, c.image);
     const Volume<double> real = toDoubleVolume(c.image);
-    test::writeFloat64File(folder / (c.file + ".f64"), {real.values().begin(), real.values().end()});
+    test::writeFloat64File(folder / (c.file + ".f64"),
+                           {real.values().begin(), real.values().end()});
     manifest.push_back({{"file", c.file},
                         {"width", c.image.geometry().dims[0]},
                         {"height", c.image.geometry().dims[1]},

@@ -1,9 +1,8 @@
 // SHA-256 against the FIPS 180-2 example vectors.
-#include <catch2/catch.hpp>
-
-#include <string>
-
 #include "analysis/core/sha256.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
 
 using namespace gatescope;
 
@@ -23,6 +22,7 @@ TEST_CASE("SHA-256 gives the FIPS 180-2 digests", "[volume]") {
   // The same bytes fed in uneven pieces.
   Sha256 pieces;
   for (size_t at = 0, step = 1; at < million.size(); at += step, step = step * 3 % 997 + 1)
-    pieces.update({reinterpret_cast<const uint8_t*>(million.data()) + at, std::min(step, million.size() - at)});
+    pieces.update({reinterpret_cast<const uint8_t*>(million.data()) + at,
+                   std::min(step, million.size() - at)});
   CHECK(pieces.hexDigest() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }

@@ -1,8 +1,9 @@
+#include "analysis/core/volume.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "analysis/core/image.hpp"
 #include "analysis/core/image_statistics.hpp"
-#include "analysis/core/volume.hpp"
 
 using namespace gatescope;
 

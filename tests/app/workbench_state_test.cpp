@@ -650,7 +650,8 @@ TEST_CASE("picture keys tell cases, reads and evaluations apart where everything
   CHECK_FALSE(state.pictureKey(Plane::Axial, 1) == before);
 
   // Scrolling changes the slice pictures of that plane only, and never the 3D view's.
-  const PictureKey axial = state.pictureKey(Plane::Axial), coronal = state.pictureKey(Plane::Coronal);
+  const PictureKey axial = state.pictureKey(Plane::Axial),
+                   coronal = state.pictureKey(Plane::Coronal);
   const PictureKey volume = state.volumeKey(0);
   state.scroll(Plane::Axial, 1);
   CHECK_FALSE(state.pictureKey(Plane::Axial) == axial);
@@ -696,11 +697,13 @@ TEST_CASE("set steps change the settings they name and refuse models and gates t
   ViewSettings bad_gate;
   bad_gate.attention_of = "A";
   bad_gate.gate = "g7";
-  CHECK(errorOf([&] { state.applySettings(bad_gate); }) == "gate 'g7': the model's gates are mean, g1, g2");
+  CHECK(errorOf([&] { state.applySettings(bad_gate); }) ==
+        "gate 'g7': the model's gates are mean, g1, g2");
   CHECK(state.layers == before);  // nothing changed
   ViewSettings bad_model;
   bad_model.attention_of = "C";
-  CHECK(errorOf([&] { state.applySettings(bad_model); }) == "attention of 'C': the case has no such model");
+  CHECK(errorOf([&] { state.applySettings(bad_model); }) ==
+        "attention of 'C': the case has no such model");
   ViewSettings none;
   none.attention_of = "none";
   state.applySettings(none);
@@ -708,8 +711,9 @@ TEST_CASE("set steps change the settings they name and refuse models and gates t
   CHECK(state.whyNoAttention(0).empty());  // both models of this case have gates
 }
 
-TEST_CASE("a case read for an evaluation that is no longer open is dropped, not shown under another",
-          "[app]") {
+TEST_CASE(
+    "a case read for an evaluation that is no longer open is dropped, not shown under another",
+    "[app]") {
   const fs::path first = writeEvaluation("race_first"), second = writeEvaluation("race_second");
   WorkbenchState state;
   state.openEvaluation(first);

@@ -1,10 +1,10 @@
 // Attention statistics against numpy/scipy (tests/fixtures/attention_reference.py).
+#include "analysis/attention/attention_statistics.hpp"
+
 #include <catch2/catch.hpp>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
-#include "analysis/attention/attention_statistics.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace gatescope;
@@ -14,7 +14,8 @@ template <typename T>
 std::vector<T> readRaw(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::vector<T> values(std::filesystem::file_size(path) / sizeof(T));
-  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(T)));
+  in.read(reinterpret_cast<char*>(values.data()),
+          static_cast<std::streamsize>(values.size() * sizeof(T)));
   return values;
 }
 }  // namespace
@@ -30,7 +31,8 @@ TEST_CASE("attention statistics match numpy and scipy", "[attention]") {
       Geometry g;
       g.dims = {c["shape"][0], c["shape"][1], c["shape"][2]};
       g.spacing_mm = {c["spacing"][0], c["spacing"][1], c["spacing"][2]};
-      const Volume<float> alpha(g, c["channels"].get<int64_t>(), readRaw<float>(dir / (name + "_alpha.f32")));
+      const Volume<float> alpha(g, c["channels"].get<int64_t>(),
+                                readRaw<float>(dir / (name + "_alpha.f32")));
       const Volume<uint8_t> mask(g, 1, readRaw<uint8_t>(dir / (name + "_mask.u8")));
       AttentionOptions options{c["dilation_mm"], c["tolerance_mm"], c["threshold"]};
       const auto stats = attentionStatistics(alpha, mask, options);
@@ -39,8 +41,10 @@ TEST_CASE("attention statistics match numpy and scipy", "[attention]") {
         const auto got = toJson(stats[ch]);
         for (const auto& [key, want] : c["expected"][ch].items()) {
           INFO("channel " << ch << " " << key);
-          if (want.is_string()) CHECK(got[key].dump() == want.dump());
-          else CHECK(got[key].get<double>() == Approx(want.get<double>()).epsilon(1e-6));
+          if (want.is_string())
+            CHECK(got[key].dump() == want.dump());
+          else
+            CHECK(got[key].get<double>() == Approx(want.get<double>()).epsilon(1e-6));
         }
       }
     }

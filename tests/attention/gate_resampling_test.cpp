@@ -1,11 +1,11 @@
 // Gate maps interpolated onto the input grid against PyTorch's F.interpolate
 // (tests/fixtures/attention_reference.py, resampling.json).
+#include "analysis/attention/gate_resampling.hpp"
+
 #include <catch2/catch.hpp>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
-#include "analysis/attention/gate_resampling.hpp"
 #include "analysis/core/error.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -15,10 +15,13 @@ namespace {
 std::vector<float> readFloats(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::vector<float> values(std::filesystem::file_size(path) / sizeof(float));
-  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(float)));
+  in.read(reinterpret_cast<char*>(values.data()),
+          static_cast<std::streamsize>(values.size() * sizeof(float)));
   return values;
 }
-Index3 index3(const nlohmann::json& j) { return {j[0].get<int64_t>(), j[1].get<int64_t>(), j[2].get<int64_t>()}; }
+Index3 index3(const nlohmann::json& j) {
+  return {j[0].get<int64_t>(), j[1].get<int64_t>(), j[2].get<int64_t>()};
+}
 }  // namespace
 
 TEST_CASE("gate maps resample onto the input grid as PyTorch interpolates them", "[attention]") {
@@ -35,14 +38,16 @@ TEST_CASE("gate maps resample onto the input grid as PyTorch interpolates them",
       Geometry grid;
       grid.dims = index3(c["keep"]);
       grid.spacing_mm = {0.7, 0.9, 2.0};
-      const Volume<float> got = interpolateLinear(alpha, index3(c["target"]), grid, c["align_corners"]);
+      const Volume<float> got =
+          interpolateLinear(alpha, index3(c["target"]), grid, c["align_corners"]);
       const std::vector<float> want = readFloats(dir / (name + "_out.f32"));
       REQUIRE(got.dims() == grid.dims);
       REQUIRE(got.channels() == channels);
       REQUIRE(got.geometry().spacing_mm == grid.spacing_mm);
       REQUIRE(static_cast<size_t>(got.voxelsPerChannel() * channels) == want.size());
       double worst = 0;
-      for (size_t n = 0; n < want.size(); ++n) worst = std::max(worst, std::abs(double(got.data()[n]) - want[n]));
+      for (size_t n = 0; n < want.size(); ++n)
+        worst = std::max(worst, std::abs(double(got.data()[n]) - want[n]));
       CHECK(worst < 1e-6);
     }
   }
@@ -56,7 +61,8 @@ TEST_CASE("gate resampling refuses a target smaller than what it keeps", "[atten
   CHECK_THROWS_AS(interpolateLinear(Volume<float>(native), {8, 8, 8}, grid, false), GeometryError);
 }
 
-TEST_CASE("nearest resampling takes the source voxel nearest each target centre, NaN outside", "[attention]") {
+TEST_CASE("nearest resampling takes the source voxel nearest each target centre, NaN outside",
+          "[attention]") {
   // A 2x2 source of 2 mm voxels whose centres sit at 0.5 and 2.5 mm; a 5x4 target of 1 mm voxels
   // from 0 mm. Target x = 0..3 falls on source 0, 0, 1, 1 (-0.25, 0.25, 0.75, 1.25 rounded); x = 4
   // (source index 1.75 -> 2) lies outside.

@@ -31,7 +31,8 @@ Json report() {
 
 }  // namespace
 
-TEST_CASE("the report model reads models, labels and cases with one rule for failed models", "[stats]") {
+TEST_CASE("the report model reads models, labels and cases with one rule for failed models",
+          "[stats]") {
   const ReportModel r(report(), "report.json");
   REQUIRE(r.models().size() == 2);
   CHECK(r.models()[0].name == "gated");
@@ -42,7 +43,8 @@ TEST_CASE("the report model reads models, labels and cases with one rule for fai
   CHECK(r.labelName("2") == "kidney");
   CHECK(r.labelName("7") == "7");
   CHECK(r.resolveLabel("liver").key == "1");
-  CHECK_THROWS_WITH(r.resolveLabel("spleen"), "report.json: no label 'spleen' in the report (available: 1 (liver))");
+  CHECK_THROWS_WITH(r.resolveLabel("spleen"),
+                    "report.json: no label 'spleen' in the report (available: 1 (liver))");
 
   const Json* c1 = r.caseRecord("c1");
   REQUIRE(c1);
@@ -66,5 +68,6 @@ TEST_CASE("the report model refuses what is not a report, naming the file", "[st
   Json bad = report();
   bad["cases"] = Json::object();
   CHECK_THROWS_AS(ReportModel(bad, "r.json"), FormatError);
-  CHECK_THROWS_WITH(ReportModel(Json::array(), "r.json"), Catch::Contains("r.json: not a gatescope evaluation report"));
+  CHECK_THROWS_WITH(ReportModel(Json::array(), "r.json"),
+                    Catch::Contains("r.json: not a gatescope evaluation report"));
 }

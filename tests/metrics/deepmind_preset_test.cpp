@@ -23,7 +23,8 @@ Image labelImage(const Index3& dims, const Vec3& spacing, const std::vector<Inde
   return makeImage(std::move(v));
 }
 
-LabelMetrics deepmind(const Image& reference, const Image& prediction, std::vector<double> tolerances = {1.0}) {
+LabelMetrics deepmind(const Image& reference, const Image& prediction,
+                      std::vector<double> tolerances = {1.0}) {
   MetricConfig config;
   config.preset = MetricPreset::DeepMind;
   config.tolerances_mm = tolerances;
@@ -39,8 +40,9 @@ double boxSurfaceArea(const Index3& n, const Vec3& s) {
   const double faces = 2 * (b * c + a * c + a * b);
   const double chamfers = 4 * (c * 0.5 * std::hypot(s[0], s[1]) + b * 0.5 * std::hypot(s[0], s[2]) +
                                a * 0.5 * std::hypot(s[1], s[2]));
-  const double corners = 8 * 0.125 * std::sqrt(std::pow(s[1] * s[2], 2) + std::pow(s[0] * s[2], 2) +
-                                               std::pow(s[0] * s[1], 2));
+  const double corners =
+      8 * 0.125 *
+      std::sqrt(std::pow(s[1] * s[2], 2) + std::pow(s[0] * s[2], 2) + std::pow(s[0] * s[1], 2));
   return faces + chamfers + corners;
 }
 
@@ -50,13 +52,13 @@ TEST_CASE("surfel areas: single corners, planes, and a box's analytic surface", 
   const auto unit = surfelAreaTable({1, 1, 1});
   CHECK(unit[0] == 0.0);
   CHECK(unit[255] == 0.0);
-  CHECK(unit[1] == Approx(std::sqrt(3.0) / 8.0));          // corner triangle, side sqrt(2)/2
-  CHECK(unit[254] == Approx(std::sqrt(3.0) / 8.0));        // its complement
-  CHECK(unit[15] == Approx(1.0));                          // a plane across the cell
-  CHECK(unit[3] == Approx(std::sqrt(2.0) / 2.0));          // a 45-degree strip
+  CHECK(unit[1] == Approx(std::sqrt(3.0) / 8.0));    // corner triangle, side sqrt(2)/2
+  CHECK(unit[254] == Approx(std::sqrt(3.0) / 8.0));  // its complement
+  CHECK(unit[15] == Approx(1.0));                    // a plane across the cell
+  CHECK(unit[3] == Approx(std::sqrt(2.0) / 2.0));    // a 45-degree strip
   double total = 0;
   for (double a : unit) total += a;
-  CHECK(total == Approx(241.34313970553737));              // the library's table, summed
+  CHECK(total == Approx(241.34313970553737));  // the library's table, summed
   const auto aniso = surfelAreaTable({3, 2, 1});
   CHECK(aniso[1] == Approx(0.875));
   CHECK(aniso[15] == Approx(2.0));
@@ -74,7 +76,8 @@ TEST_CASE("surfel areas: single corners, planes, and a box's analytic surface", 
       for (int64_t j = 1; j <= n[1] + 1; ++j)
         for (int64_t i = 1; i <= n[0] + 1; ++i) {
           int code = 0;
-          for (int b = 0; b < 8; ++b) code |= inside(i - (b >> 2 & 1), j - (b >> 1 & 1), k - (b & 1)) << b;
+          for (int b = 0; b < 8; ++b)
+            code |= inside(i - (b >> 2 & 1), j - (b >> 1 & 1), k - (b & 1)) << b;
           area += table[static_cast<size_t>(code)];
         }
     CHECK(area == Approx(boxSurfaceArea(n, s)).epsilon(1e-12));

@@ -1,7 +1,6 @@
 // Checkpoint reading against files PyTorch wrote, and writing checked by torch.load.
 #include <catch2/catch.hpp>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "analysis/core/error.hpp"
@@ -81,11 +80,15 @@ TEST_CASE("checkpoints written by gatescope load in PyTorch", "[models]") {
   for (size_t n = 0; n < tensors.size(); ++n) {
     const std::string data = "tensor" + std::to_string(n) + ".bin";
     writeFileAtomically(dir / data, tensors[n].data);
-    written.push_back({{"name", tensors[n].name}, {"dtype", tensors[n].dtype}, {"shape", tensors[n].shape}, {"data", data}});
+    written.push_back({{"name", tensors[n].name},
+                       {"dtype", tensors[n].dtype},
+                       {"shape", tensors[n].shape},
+                       {"data", data}});
   }
   std::ofstream(dir / "written.json") << written.dump();
   writeCheckpoint(dir / "model.pth", tensors);
-  CHECK(test::runReferencePython("fixtures/check_written_checkpoint.py", {dir.string(), "model.pth"}) == 0);
+  CHECK(test::runReferencePython("fixtures/check_written_checkpoint.py",
+                                 {dir.string(), "model.pth"}) == 0);
   const Checkpoint back = readCheckpoint(dir / "model.pth");
   REQUIRE(back.tensors.size() == tensors.size());
   for (size_t n = 0; n < tensors.size(); ++n) {

@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "analysis/core/error.hpp"
@@ -21,7 +20,8 @@ TensorData readTensor(const fs::path& dir, const nlohmann::json& spec) {
   const fs::path path = dir / spec["file"].get<std::string>();
   t.values.resize(fs::file_size(path) / sizeof(float));
   std::ifstream(path, std::ios::binary)
-      .read(reinterpret_cast<char*>(t.values.data()), static_cast<std::streamsize>(t.values.size() * sizeof(float)));
+      .read(reinterpret_cast<char*>(t.values.data()),
+            static_cast<std::streamsize>(t.values.size() * sizeof(float)));
   return t;
 }
 
@@ -64,7 +64,8 @@ TEST_CASE("native networks reproduce PyTorch's logits and gates", "[models]") {
         CHECK(declared[g].name == name);
         for (size_t a = 2; a < input.shape.size(); ++a) {
           CHECK(input.shape[a] / alpha.shape[a] == declared[g].stride[a - 2]);
-          CHECK(input.shape[a] / readTensor(dir, m["coarse"][name]).shape[a] == declared[g].coarse_stride[a - 2]);
+          CHECK(input.shape[a] / readTensor(dir, m["coarse"][name]).shape[a] ==
+                declared[g].coarse_stride[a - 2]);
         }
       }
       REQUIRE(result.coarse.size() == m["coarse"].size());
@@ -76,7 +77,8 @@ TEST_CASE("native networks reproduce PyTorch's logits and gates", "[models]") {
   }
 }
 
-TEST_CASE("a checkpoint that does not fit names every missing, unexpected and mis-shaped key", "[models]") {
+TEST_CASE("a checkpoint that does not fit names every missing, unexpected and mis-shaped key",
+          "[models]") {
   try {
     (void)loadNativeModel(test::fixtureDir("zoo") / "broken.json", {"cpu"});
     FAIL("no error");
@@ -84,9 +86,13 @@ TEST_CASE("a checkpoint that does not fit names every missing, unexpected and mi
     const std::string message = e.what();
     INFO(message);
     CHECK(message.find("broken.pth") != std::string::npos);
-    CHECK(message.find("2 missing key(s): attentionblock2.gate_block_1.theta.weight, final.bias") != std::string::npos);
-    CHECK(message.find("1 unexpected key(s): attentionblock2.gate_block_1.theta.weightt") != std::string::npos);
-    CHECK(message.find("conv1.conv1.0.weight (expected [16, 1, 3, 3, 3], found [16, 2, 3, 3, 3])") != std::string::npos);
+    CHECK(message.find("2 missing key(s): attentionblock2.gate_block_1.theta.weight, final.bias") !=
+          std::string::npos);
+    CHECK(message.find("1 unexpected key(s): attentionblock2.gate_block_1.theta.weightt") !=
+          std::string::npos);
+    CHECK(
+        message.find("conv1.conv1.0.weight (expected [16, 1, 3, 3, 3], found [16, 2, 3, 3, 3])") !=
+        std::string::npos);
     CHECK(message.find('\n') == std::string::npos);
   }
 }

@@ -4,12 +4,11 @@
 // tests/renderers/baselines/NAME.png. Run a test binary with GATESCOPE_UPDATE_BASELINES=1 to write
 // them anew (then look at every changed picture before committing it). On a mismatch the actual
 // picture and a difference picture go to the test output folder and the failure names them.
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-
-#include <catch2/catch.hpp>
 
 #include "renderers/rgba_image.hpp"
 #include "tests/support/test_support.hpp"
@@ -26,12 +25,15 @@ struct ImageTolerance {
 };
 
 inline std::filesystem::path baselinePath(const std::string& name) {
-  return std::filesystem::path(GATESCOPE_SOURCE_DIR) / "tests" / "renderers" / "baselines" / (name + ".png");
+  return std::filesystem::path(GATESCOPE_SOURCE_DIR) / "tests" / "renderers" / "baselines" /
+         (name + ".png");
 }
 
-inline void requireMatchesBaseline(const RgbaImage& actual, const std::string& name, ImageTolerance tolerance = {}) {
+inline void requireMatchesBaseline(const RgbaImage& actual, const std::string& name,
+                                   ImageTolerance tolerance = {}) {
   const auto path = baselinePath(name);
-  if (const char* update = std::getenv("GATESCOPE_UPDATE_BASELINES"); update && std::string(update) == "1") {
+  if (const char* update = std::getenv("GATESCOPE_UPDATE_BASELINES");
+      update && std::string(update) == "1") {
     writeRgbaPng(path, actual);
     WARN("baseline written: " << path.string());
     return;
@@ -59,9 +61,10 @@ inline void requireMatchesBaseline(const RgbaImage& actual, const std::string& n
     const auto dir = scratchDir("baseline_mismatch_" + name);
     writeRgbaPng(dir / "actual.png", actual);
     writeRgbaPng(dir / "difference.png", difference);
-    FAIL("differs from the baseline: " << fraction * 100.0 << "% of pixels beyond " << tolerance.channel
-                                       << " (allowed " << tolerance.fraction * 100.0 << "%), mean difference "
-                                       << mean << " (allowed " << tolerance.mean << "); see " << dir.string());
+    FAIL("differs from the baseline: "
+         << fraction * 100.0 << "% of pixels beyond " << tolerance.channel << " (allowed "
+         << tolerance.fraction * 100.0 << "%), mean difference " << mean << " (allowed "
+         << tolerance.mean << "); see " << dir.string());
   }
 }
 

@@ -1,21 +1,24 @@
 // Colour maps and windows against published values: the first and last entries of matplotlib's maps
 // (as its documentation and colour-map papers list them in hex) and the index rule written out.
+#include "renderers/colormap.hpp"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 
 #include "analysis/core/error.hpp"
-#include "renderers/colormap.hpp"
 #include "renderers/window_level.hpp"
 
 using namespace gatescope;
 
 namespace {
 Rgba hex(uint32_t rgb) {
-  return {static_cast<uint8_t>(rgb >> 16), static_cast<uint8_t>(rgb >> 8 & 0xff), static_cast<uint8_t>(rgb & 0xff), 255};
+  return {static_cast<uint8_t>(rgb >> 16), static_cast<uint8_t>(rgb >> 8 & 0xff),
+          static_cast<uint8_t>(rgb & 0xff), 255};
 }
 bool within1(Rgba a, Rgba b) {
-  return std::abs(a.r - b.r) <= 1 && std::abs(a.g - b.g) <= 1 && std::abs(a.b - b.b) <= 1 && a.a == b.a;
+  return std::abs(a.r - b.r) <= 1 && std::abs(a.g - b.g) <= 1 && std::abs(a.b - b.b) <= 1 &&
+         a.a == b.a;
 }
 }  // namespace
 
@@ -99,8 +102,9 @@ TEST_CASE("window presets and percentile windows", "[colormap]") {
   ramp(3, 0, 0) = std::numeric_limits<float>::quiet_NaN();
   ramp(4, 0, 0) = std::numeric_limits<float>::infinity();
   CHECK(windowFromPreset("minmax", ramp).hi() == 100.0);
-  CHECK_THROWS_WITH(windowFromPreset("bone", ramp), Catch::Contains("unknown window preset 'bone'") &&
-                                                        Catch::Contains("ct-abdomen"));
+  CHECK_THROWS_WITH(
+      windowFromPreset("bone", ramp),
+      Catch::Contains("unknown window preset 'bone'") && Catch::Contains("ct-abdomen"));
   // The opening window: CT (air at -1000 HU below the 1st percentile) gets the abdomen window.
   ramp(3, 0, 0) = 3.0f, ramp(4, 0, 0) = 4.0f;
   CHECK(defaultWindow(ramp).lo() == Approx(1.0));  // mr-auto

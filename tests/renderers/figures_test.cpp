@@ -1,10 +1,11 @@
 // Figure layouts: where panels land on the page (worked out from the documented layout constants),
 // what the gate, comparison and montage figures put in their panels, and a baseline picture.
+#include "renderers/figures.hpp"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 
 #include "analysis/core/error.hpp"
-#include "renderers/figures.hpp"
 #include "tests/renderers/baseline_image.hpp"
 
 using namespace gatescope;
@@ -78,10 +79,10 @@ TEST_CASE("panel grids are laid out as documented", "[figures]") {
   const RgbaImage page = canvas.rasterize(72.0);
   REQUIRE(page.width == 220);
   REQUIRE(page.height == 320);
-  CHECK(page.at(58, 108) == Rgba{255, 0, 0, 255});   // first panel, 100 x 200 from (8, 8)
-  CHECK(page.at(162, 58) == Rgba{0, 255, 0, 255});   // second panel from (112, 8), 100 x 100
+  CHECK(page.at(58, 108) == Rgba{255, 0, 0, 255});       // first panel, 100 x 200 from (8, 8)
+  CHECK(page.at(162, 58) == Rgba{0, 255, 0, 255});       // second panel from (112, 8), 100 x 100
   CHECK(page.at(162, 150) == Rgba{255, 255, 255, 255});  // below the short second panel: paper
-  CHECK(page.at(58, 262) == Rgba{0, 0, 255, 255});   // second row from y = 8 + 200 + 4
+  CHECK(page.at(58, 262) == Rgba{0, 0, 255, 255});       // second row from y = 8 + 200 + 4
   CHECK(page.at(4, 4) == Rgba{255, 255, 255, 255});
   CHECK_THROWS_AS(drawPanelGrid(PanelGrid{}), UsageError);
 }
@@ -98,7 +99,8 @@ TEST_CASE("slices default to the focus label's centre", "[figures]") {
   CHECK(resolveSlice({Plane::Sagittal, -1}, s.c, 1) == 12);  // sagittal slices run along i
   CHECK(resolveSlice({Plane::Axial, -1}, s.c, 0) == 6);      // no focus: the middle (12 / 2)
   CHECK(resolveSlice({Plane::Coronal, 3}, s.c, 1) == 3);
-  CHECK_THROWS_WITH(resolveSlice({Plane::Axial, 12}, s.c, 1), Catch::Contains("axial slice 12 is out of range (0 to 11)"));
+  CHECK_THROWS_WITH(resolveSlice({Plane::Axial, 12}, s.c, 1),
+                    Catch::Contains("axial slice 12 is out of range (0 to 11)"));
 }
 
 TEST_CASE("the gate figure has a row per gate and their mean", "[figures]") {
@@ -109,7 +111,8 @@ TEST_CASE("the gate figure has a row per gate and their mean", "[figures]") {
   style.resolution_dpi = 0;  // one pixel per voxel
   const PanelGrid grid = gateFigure(s.c, s.a, {{Plane::Axial, -1}, {Plane::Coronal, -1}}, style);
   REQUIRE(grid.rows.size() == 3);
-  CHECK(grid.row_titles == std::vector<std::string>{"attentionblock2", "attentionblock3", "mean of gates"});
+  CHECK(grid.row_titles ==
+        std::vector<std::string>{"attentionblock2", "attentionblock3", "mean of gates"});
   CHECK(grid.column_titles == std::vector<std::string>{"axial 6", "coronal 16"});
   // Axial panels: 40 x 32 pixels at 1 mm. Coronal: 40 x 36 (12 slices of 3 mm).
   CHECK(grid.rows[0][0].picture.width == 40);
@@ -130,7 +133,8 @@ TEST_CASE("the gate figure has a row per gate and their mean", "[figures]") {
   CHECK(grid.legend.size() == 2);
   CHECK(grid.colorbars.size() == 1);
   ModelOutputs gateless = s.b;
-  CHECK_THROWS_WITH(gateFigure(s.c, gateless, {{Plane::Axial, -1}}, style), Catch::Contains("has no attention gates"));
+  CHECK_THROWS_WITH(gateFigure(s.c, gateless, {{Plane::Axial, -1}}, style),
+                    Catch::Contains("has no attention gates"));
 }
 
 TEST_CASE("the comparison shows A, B and where their probabilities differ", "[figures]") {
@@ -151,7 +155,8 @@ TEST_CASE("the comparison shows A, B and where their probabilities differ", "[fi
   const int alpha = static_cast<int>(std::lround(0.85 * 256));
   auto over = [&](int below, int c) { return (below * (256 - alpha) + c * alpha) >> 8; };
   const Rgba only_a = diff.at(7, 16), only_b = diff.at(21, 16), both = diff.at(14, 16);
-  const int index_a = static_cast<int>((0.8f + 1.0) * 128.0), index_b = static_cast<int>((-0.8f + 1.0) * 128.0);
+  const int index_a = static_cast<int>((0.8f + 1.0) * 128.0),
+            index_b = static_cast<int>((-0.8f + 1.0) * 128.0);
   // Pixel 7 is inside the reference (i >= 6), gray 204; pixel 21 is outside (0).
   CHECK(only_a.r == over(204, div[index_a].r));
   CHECK(only_a.b == over(204, div[index_a].b));
@@ -170,8 +175,9 @@ TEST_CASE("a montage lays out the slice range in rows", "[figures]") {
   CHECK(grid.rows[0].size() == 3);
   CHECK(grid.rows[1].size() == 2);
   CHECK(grid.rows[1][1].caption == "slice 10");
-  CHECK_THROWS_WITH(montageFigure(s.c, &s.a, "attentionblock9", Plane::Axial, 0, 3, 1, 3, style),
-                    Catch::Contains("no gate 'attentionblock9'") && Catch::Contains("attentionblock2"));
+  CHECK_THROWS_WITH(
+      montageFigure(s.c, &s.a, "attentionblock9", Plane::Axial, 0, 3, 1, 3, style),
+      Catch::Contains("no gate 'attentionblock9'") && Catch::Contains("attentionblock2"));
   CHECK_THROWS_WITH(montageFigure(s.c, &s.a, "mean", Plane::Axial, 0, 12, 1, 3, style),
                     Catch::Contains("the image has slices 0 to 11"));
 }
@@ -183,7 +189,8 @@ TEST_CASE("a gate figure matches its baseline picture", "[figures]") {
   style.focus_label = 1;
   style.focus_label_name = "organ";
   style.panel_width_pt = 90;
-  PanelGrid grid = gateFigure(s.c, s.a, {{Plane::Axial, -1}, {Plane::Coronal, -1}, {Plane::Sagittal, -1}}, style);
+  PanelGrid grid = gateFigure(
+      s.c, s.a, {{Plane::Axial, -1}, {Plane::Coronal, -1}, {Plane::Sagittal, -1}}, style);
   const RgbaImage page = drawPanelGrid(grid).rasterize(100.0);
   // Text is drawn by the system's DejaVu fonts: a few pixels may differ between versions.
   test::requireMatchesBaseline(page, "figure_gates", {48, 0.01, 2.0});

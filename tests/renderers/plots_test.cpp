@@ -162,7 +162,8 @@ TEST_CASE("a vertical colour bar's label never reaches beyond its bar", "[render
       if (with.at(x, y).r == without.at(x, y).r && with.at(x, y).g == without.at(x, y).g) continue;
       ++changed;
       const double py = (y + 0.5) / kScale;
-      outside += !((py >= 10.0 - 0.5 && py <= 60.0 + 0.5) || (py >= 72.0 - 0.5 && py <= 122.0 + 0.5));
+      outside +=
+          !((py >= 10.0 - 0.5 && py <= 60.0 + 0.5) || (py >= 72.0 - 0.5 && py <= 122.0 + 0.5));
     }
   CHECK(changed > 50);
   CHECK(outside == 0);
@@ -170,7 +171,8 @@ TEST_CASE("a vertical colour bar's label never reaches beyond its bar", "[render
 
 TEST_CASE("paired metric data leaves out failed and NaN cases", "[render]") {
   const Json report = handWrittenReport();
-  const PairedMetricData data = pairedMetricData(ReportModel(report, "report.json"), "liver", "dice");
+  const PairedMetricData data =
+      pairedMetricData(ReportModel(report, "report.json"), "liver", "dice");
   CHECK(data.label.key == "1");
   CHECK(data.label.name == "liver");
   CHECK(data.model_a_name == "gated");
@@ -183,7 +185,8 @@ TEST_CASE("paired metric data leaves out failed and NaN cases", "[render]") {
   CHECK(data.n_left_out == 2);  // case_3 NaN, case_4 failed
   REQUIRE(data.p_value);
   CHECK(*data.p_value == 0.25);
-  CHECK(pairedMetricData(ReportModel(report, "report.json"), "1", "dice").case_ids == data.case_ids);
+  CHECK(pairedMetricData(ReportModel(report, "report.json"), "1", "dice").case_ids ==
+        data.case_ids);
 }
 
 TEST_CASE("bad plot requests name the report and list what it has", "[render]") {
@@ -197,7 +200,8 @@ TEST_CASE("bad plot requests name the report and list what it has", "[render]") 
                        Catch::Matchers::Message(
                            "report.json: no label 'kidney' in the report (available: 1 (liver))"));
   CHECK_THROWS_WITH(
-      gateStatisticsData(ReportModel(report, "report.json"), "1", "mass_in_reference", {"attentionblock9"}),
+      gateStatisticsData(ReportModel(report, "report.json"), "1", "mass_in_reference",
+                         {"attentionblock9"}),
       Catch::Contains("report.json") && Catch::Contains("attentionblock2, attentionblock3"));
   CHECK_THROWS_WITH(gateStatisticsData(ReportModel(report, "report.json"), "1", "pointing_game"),
                     Catch::Contains("no attention statistic 'pointing_game'") &&
@@ -213,7 +217,8 @@ TEST_CASE("bad plot requests name the report and list what it has", "[render]") 
 }
 
 TEST_CASE("Bland-Altman data: volumes in ml, bias and limits of agreement", "[render]") {
-  const BlandAltmanData data = blandAltmanData(ReportModel(handWrittenReport(), "report.json"), "1");
+  const BlandAltmanData data =
+      blandAltmanData(ReportModel(handWrittenReport(), "report.json"), "1");
   REQUIRE(data.models.size() == 2);
   const BlandAltmanSeries& a = data.models[0];
   CHECK(a.model == "A");
@@ -236,7 +241,8 @@ TEST_CASE("Bland-Altman data: volumes in ml, bias and limits of agreement", "[re
 }
 
 TEST_CASE("gate statistics data per gate and model", "[render]") {
-  const GateStatisticsData data = gateStatisticsData(ReportModel(handWrittenReport(), "report.json"), "liver");
+  const GateStatisticsData data =
+      gateStatisticsData(ReportModel(handWrittenReport(), "report.json"), "liver");
   CHECK(data.statistic == "mass_in_reference");
   CHECK(data.gates == std::vector<std::string>{"attentionblock2", "attentionblock3"});
   CHECK(data.models == std::vector<std::string>{"A"});
@@ -247,13 +253,14 @@ TEST_CASE("gate statistics data per gate and model", "[render]") {
   CHECK(data.series[1].case_ids == std::vector<std::string>{"case_1", "case_3", "case_5"});
   CHECK(data.series[1].n_left_out == 2);
   CHECK(data.p_values == std::vector<std::optional<double>>{std::nullopt, std::nullopt});
-  const auto one = gateStatisticsData(ReportModel(handWrittenReport(), "report.json"), "1", "mass_in_reference",
-                                      {"attentionblock3"});
+  const auto one = gateStatisticsData(ReportModel(handWrittenReport(), "report.json"), "1",
+                                      "mass_in_reference", {"attentionblock3"});
   CHECK(one.gates == std::vector<std::string>{"attentionblock3"});
 }
 
 TEST_CASE("paired plot: baseline and points on the axis mapping", "[render]") {
-  const PairedMetricData data = pairedMetricData(ReportModel(handWrittenReport(), "report.json"), "1", "dice");
+  const PairedMetricData data =
+      pairedMetricData(ReportModel(handWrittenReport(), "report.json"), "1", "dice");
   Canvas canvas(kColumnPlotWidthPt, kColumnPlotHeightPt);
   const PlotArea area = drawPairedMetricPlot(canvas, data);
   CHECK(area.y_lo == 0.2);  // niceTicks(0.3, 0.9, 5)
@@ -271,7 +278,8 @@ TEST_CASE("paired plot: baseline and points on the axis mapping", "[render]") {
 }
 
 TEST_CASE("Bland-Altman plot: baseline, points and the bias line", "[render]") {
-  const BlandAltmanData data = blandAltmanData(ReportModel(handWrittenReport(), "report.json"), "1");
+  const BlandAltmanData data =
+      blandAltmanData(ReportModel(handWrittenReport(), "report.json"), "1");
   Canvas canvas(kColumnPlotWidthPt, kColumnPlotHeightPt);
   const PlotArea area = drawBlandAltmanPlot(canvas, data);
   const RgbaImage image = canvas.rasterize(72.0 * kScale);
@@ -294,7 +302,8 @@ TEST_CASE("Bland-Altman plot: baseline, points and the bias line", "[render]") {
 }
 
 TEST_CASE("gate statistics plot: baseline and a point on the axis mapping", "[render]") {
-  const GateStatisticsData data = gateStatisticsData(ReportModel(handWrittenReport(), "report.json"), "1");
+  const GateStatisticsData data =
+      gateStatisticsData(ReportModel(handWrittenReport(), "report.json"), "1");
   Canvas canvas(kColumnPlotWidthPt, kColumnPlotHeightPt);
   const PlotArea area = drawGateStatisticsPlot(canvas, data);
   CHECK(area.y_lo == 0.1);  // niceTicks(0.1, 0.6, 5): step 0.1 gives 6 ticks, 0.2 gives 4
@@ -310,7 +319,8 @@ TEST_CASE("gate statistics plot: baseline and a point on the axis mapping", "[re
 TEST_CASE("plots write as PNG, PDF and SVG", "[render]") {
   const auto dir = test::scratchDir("plots_formats");
   Canvas canvas(kColumnPlotWidthPt, kColumnPlotHeightPt);
-  drawPairedMetricPlot(canvas, pairedMetricData(ReportModel(handWrittenReport(), "report.json"), "1", "dice"));
+  drawPairedMetricPlot(
+      canvas, pairedMetricData(ReportModel(handWrittenReport(), "report.json"), "1", "dice"));
   for (const char* name : {"paired.png", "paired.pdf", "paired.svg"}) {
     canvas.write(dir / name, 300.0);
     CHECK(std::filesystem::file_size(dir / name) > 1000);

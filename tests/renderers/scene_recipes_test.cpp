@@ -8,7 +8,8 @@ using namespace gatescope;
 
 TEST_CASE("attention and difference layers", "[render]") {
   Volume<float> gate(Geometry{});
-  const ScalarLayer a = attentionLayer(gate, {ColormapName::Viridis, 0.4, 0.2, Interpolation::Nearest});
+  const ScalarLayer a =
+      attentionLayer(gate, {ColormapName::Viridis, 0.4, 0.2, Interpolation::Nearest});
   CHECK(a.volume == &gate);
   CHECK(a.colormap == ColormapName::Viridis);
   CHECK(a.lo == 0.0);
@@ -25,7 +26,8 @@ TEST_CASE("attention and difference layers", "[render]") {
   CHECK(d.interpolation == Interpolation::Nearest);
 }
 
-TEST_CASE("the 3D gate scene: surfaces per label, the focus label only, legend entries", "[render]") {
+TEST_CASE("the 3D gate scene: surfaces per label, the focus label only, legend entries",
+          "[render]") {
   Volume<float> image(Geometry{}), gate(Geometry{});
   Volume<int32_t> reference(Geometry{}), prediction(Geometry{});
   GateVolumeRequest request;

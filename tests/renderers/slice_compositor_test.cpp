@@ -1,12 +1,13 @@
 // Slice compositing, pixel by pixel, on volumes small enough to work out every expected pixel by
 // hand: orientation from the direction matrix, physical aspect, nearest and linear sampling, window
 // and colour map, overlays with threshold and opacity, label contours and fills.
+#include "renderers/slice_compositor.hpp"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 
 #include "analysis/core/error.hpp"
-#include "renderers/slice_compositor.hpp"
 
 using namespace gatescope;
 
@@ -30,7 +31,8 @@ Geometry rasGrid(Index3 dims, Vec3 spacing = {1, 1, 1}) {
 }
 
 // Gray through a window of 0..256: a value v shows as gray floor(v).
-SliceScene grayScene(const Volume<float>& image, Interpolation interpolation = Interpolation::Nearest) {
+SliceScene grayScene(const Volume<float>& image,
+                     Interpolation interpolation = Interpolation::Nearest) {
   SliceScene scene;
   scene.image.volume = &image;
   scene.image.lo = 0.0;
@@ -169,7 +171,9 @@ TEST_CASE("overlays: threshold, opacity and NaN", "[slice]") {
   scene.overlays.push_back(overlay);
   const RgbaImage picture = composeSlice(scene);
   const auto& jet = colormap(ColormapName::Jet).table;
-  auto mix = [](int below, int above) { return static_cast<uint8_t>((below * 128 + above * 128) >> 8); };
+  auto mix = [](int below, int above) {
+    return static_cast<uint8_t>((below * 128 + above * 128) >> 8);
+  };
   CHECK(picture.at(0, 0) == Rgba{100, 100, 100, 255});  // below the threshold: transparent
   const Rgba half = jet[128], top = jet[255];
   CHECK(picture.at(1, 0) == Rgba{mix(100, half.r), mix(100, half.g), mix(100, half.b), 255});
@@ -247,7 +251,8 @@ TEST_CASE("bad scenes are refused with the reason", "[slice]") {
   CHECK_THROWS_WITH(composeSlice(scene), Catch::Contains("overlay 1 lies on 4x4x3"));
   scene.overlays[0].volume = &image;
   scene.overlays[0].channel = 1;
-  CHECK_THROWS_WITH(composeSlice(scene), Catch::Contains("overlay 1 has 1 channel(s), channel 1 asked for"));
+  CHECK_THROWS_WITH(composeSlice(scene),
+                    Catch::Contains("overlay 1 has 1 channel(s), channel 1 asked for"));
   scene.overlays.clear();
   Volume<float> flat(lpsGrid({4, 4, 1}));
   SliceScene flat_scene = grayScene(flat);

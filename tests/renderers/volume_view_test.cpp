@@ -1,8 +1,10 @@
 // The VTK 3D view against geometry worked out by hand: synthetic volumes with blobs placed in
 // patient terms (RAS+), checked for where and in what colour they land in the picture; plus
 // baseline pictures. Runs under xvfb-run (software OpenGL).
-#include <catch2/catch.hpp>
+#include "renderers/volume_view.hpp"
+
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
@@ -11,7 +13,6 @@
 
 #include "analysis/core/error.hpp"
 #include "renderers/colormap.hpp"
-#include "renderers/volume_view.hpp"
 #include "tests/renderers/baseline_image.hpp"
 
 using namespace gatescope;

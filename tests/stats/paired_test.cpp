@@ -1,10 +1,10 @@
 // Paired statistics against scipy.stats (tests/fixtures/paired_reference.py).
+#include "analysis/stats/paired.hpp"
+
 #include <catch2/catch.hpp>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
-#include "analysis/stats/paired.hpp"
 #include "analysis/stats/summary.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -17,7 +17,8 @@ TEST_CASE("Wilcoxon signed-rank and bootstrap intervals match scipy.stats", "[st
   REQUIRE(cases.size() >= 10);
   int index = 0;
   for (const auto& c : cases) {
-    DYNAMIC_SECTION("sample " << index++ << " n=" << c["a"].size() << " " << c["zero_method"].get<std::string>()) {
+    DYNAMIC_SECTION("sample " << index++ << " n=" << c["a"].size() << " "
+                              << c["zero_method"].get<std::string>()) {
       const auto a = c["a"].get<std::vector<double>>();
       const auto b = c["b"].get<std::vector<double>>();
       std::vector<double> d(a.size());
@@ -68,7 +69,7 @@ TEST_CASE("summaries count non-finite values and use sample statistics", "[stats
   CHECK(s.mean == 2.5);
   CHECK(s.std == Approx(1.2909944487358056));  // numpy.std([1, 2, 3, 4], ddof=1)
   CHECK(s.median == 2.5);
-  CHECK(s.iqr == Approx(1.5));                  // numpy.percentile 75 - 25
+  CHECK(s.iqr == Approx(1.5));  // numpy.percentile 75 - 25
   CHECK(s.min == 1.0);
   CHECK(s.max == 4.0);
 }

@@ -7,7 +7,9 @@
 namespace gatescope::test {
 namespace fs = std::filesystem;
 
-fs::path fixtureDir(const std::string& kind) { return fs::path(GATESCOPE_TEST_FIXTURES) / kind; }
+fs::path fixtureDir(const std::string& kind) {
+  return fs::path(GATESCOPE_TEST_FIXTURES) / kind;
+}
 
 fs::path scratchDir(const std::string& name) {
   const fs::path dir = fs::path(GATESCOPE_TEST_OUTPUT) / name;
@@ -20,7 +22,8 @@ std::vector<double> readFloat64File(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open " + path.string());
   std::vector<double> values(fs::file_size(path) / sizeof(double));
-  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(double)));
+  in.read(reinterpret_cast<char*>(values.data()),
+          static_cast<std::streamsize>(values.size() * sizeof(double)));
   return values;
 }
 

@@ -17,7 +17,8 @@ ImageInspection inspectImage(const ImageInspectionRequest& request, Registry& re
   const auto say = [&](const std::string& line) {
     if (progress) progress(line);
   };
-  if (request.models.empty()) throw UsageError("give model A (a manifest .json or TorchScript .pt)");
+  if (request.models.empty())
+    throw UsageError("give model A (a manifest .json or TorchScript .pt)");
   if (request.models.size() > 2) throw UsageError("at most two models: A and B");
   say("reading " + request.image.string());
   const Image image = readImage(request.image);
@@ -27,11 +28,12 @@ ImageInspection inspectImage(const ImageInspectionRequest& request, Registry& re
   volumes.id = stripImageExtension(request.image);
   volumes.image = toFloatVolume(image);
   if (!request.reference.empty()) {
-    Volume<int32_t> reference = toLabelVolume(readImage(request.reference), request.reference.string());
+    Volume<int32_t> reference =
+        toLabelVolume(readImage(request.reference), request.reference.string());
     if (!reference.geometry().sameGrid(volumes.image.geometry()))
-      throw GeometryError(fmt::format("{}: lies on {}, but the image {} lies on {}", request.reference.string(),
-                                      reference.geometry().describe(), request.image.string(),
-                                      volumes.image.geometry().describe()));
+      throw GeometryError(fmt::format("{}: lies on {}, but the image {} lies on {}",
+                                      request.reference.string(), reference.geometry().describe(),
+                                      request.image.string(), volumes.image.geometry().describe()));
     volumes.reference = std::move(reference);
   }
   const char* keys[] = {"A", "B"};
@@ -40,7 +42,8 @@ ImageInspection inspectImage(const ImageInspectionRequest& request, Registry& re
     auto model = registry.loadModel(request.models[m], LoadOptions{request.device});
     const ModelInfo& info = model->info();
     for (const auto& [value, name] : info.labels) result.loaded.label_names.emplace(value, name);
-    say(fmt::format("running {} on {} ({})", info.name, request.image.filename().string(), info.device));
+    say(fmt::format("running {} on {} ({})", info.name, request.image.filename().string(),
+                    info.device));
     PredictOptions options;
     options.capture_gates = true;
     Prediction prediction = model->predict(image, options);
@@ -56,9 +59,10 @@ ImageInspection inspectImage(const ImageInspectionRequest& request, Registry& re
       say(fmt::format("measuring model {}", keys[m]));
       const MetricConfig config;
       nlohmann::ordered_json per_label = nlohmann::ordered_json::object();
-      for (const LabelMetrics& lm : computeMetrics(makeImage(Volume<int32_t>(*volumes.reference)),
-                                                   makeImage(Volume<int32_t>(*outputs.prediction)), config,
-                                                   request.reference.string(), "the prediction of model " + std::string(keys[m])))
+      for (const LabelMetrics& lm : computeMetrics(
+               makeImage(Volume<int32_t>(*volumes.reference)),
+               makeImage(Volume<int32_t>(*outputs.prediction)), config, request.reference.string(),
+               "the prediction of model " + std::string(keys[m])))
         per_label[std::to_string(lm.label)] = toJson(lm, config);
       result.metrics.push_back(std::move(per_label));
     }

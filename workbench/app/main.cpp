@@ -1,21 +1,20 @@
 // gatescope-workbench: the desktop front end. The UI thread only draws; everything it shows comes
 // from the same libraries the CLI uses.
 #include <GLFW/glfw3.h>
-#include <imgui.h>
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
+#include <imgui.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <thread>
 #include <optional>
 #include <string>
-
-#include <CLI/CLI.hpp>
+#include <thread>
 
 #include "analysis/core/error.hpp"
 #include "workbench/app/about_window.hpp"
@@ -54,12 +53,13 @@ struct InputLog {
 };
 InputLog g_input;
 
-// Between the backend's NewFrame and ImGui::NewFrame: a tap released before this frame is shown down
-// for this frame, then up again; a key pressed since the last frame comes with the modifiers held
-// when it was pressed (Ctrl may be let go before the frame sees Q).
+// Between the backend's NewFrame and ImGui::NewFrame: a tap released before this frame is shown
+// down for this frame, then up again; a key pressed since the last frame comes with the modifiers
+// held when it was pressed (Ctrl may be let go before the frame sees Q).
 void showQuickTaps(GLFWwindow* window, ImGuiIO& io) {
   for (const int key : g_input.tapped_last_frame)
-    if (key >= 0 && key < IM_ARRAYSIZE(io.KeysDown)) io.KeysDown[key] = glfwGetKey(window, key) == GLFW_PRESS;
+    if (key >= 0 && key < IM_ARRAYSIZE(io.KeysDown))
+      io.KeysDown[key] = glfwGetKey(window, key) == GLFW_PRESS;
   g_input.tapped_last_frame.clear();
   for (const auto& [key, mods] : g_input.taps) {
     if (key < 0 || key >= IM_ARRAYSIZE(io.KeysDown) || io.KeysDown[key]) continue;
@@ -83,8 +83,9 @@ void installInputCallbacks(GLFWwindow* window) {
     if (!g_input.recorder || button > 2 || action == GLFW_REPEAT) return;
     double x = 0, y = 0;
     glfwGetCursorPos(w, &x, &y);
-    static constexpr workbench::MouseButton kButtons[] = {
-        workbench::MouseButton::Left, workbench::MouseButton::Right, workbench::MouseButton::Middle};
+    static constexpr workbench::MouseButton kButtons[] = {workbench::MouseButton::Left,
+                                                          workbench::MouseButton::Right,
+                                                          workbench::MouseButton::Middle};
     g_input.recorder->mouseButton(kButtons[button], action == GLFW_PRESS, x, y);
   });
   glfwSetScrollCallback(window, [](GLFWwindow* w, double, double dy) {
@@ -152,17 +153,23 @@ int main(int argc, char** argv) {
   CLI::App cli{"gatescope-workbench: the gatescope desktop workbench", "gatescope-workbench"};
   AppOptions options;
   cli.add_flag("--demo", options.demo,
-               "Open the demo evaluation (made by `gatescope demo --out build/demo` or scripts/setup.sh --demo)");
-  cli.add_option("--evaluation", options.evaluation, "Open an evaluation folder (gatescope evaluate --save-predictions)");
-  cli.add_option("--case", options.case_id, "Case to open (default: the saved case where A and B differ most)");
+               "Open the demo evaluation (made by `gatescope demo --out build/demo` or "
+               "scripts/setup.sh --demo)");
+  cli.add_option("--evaluation", options.evaluation,
+                 "Open an evaluation folder (gatescope evaluate --save-predictions)");
+  cli.add_option("--case", options.case_id,
+                 "Case to open (default: the saved case where A and B differ most)");
   cli.add_option("--session", options.session, "Restore a saved session (File > Save session)");
-  cli.add_flag("--side-by-side", options.side_by_side, "Start in the A | B | difference view (Tab toggles it)");
+  cli.add_flag("--side-by-side", options.side_by_side,
+               "Start in the A | B | difference view (Tab toggles it)");
   cli.add_option("--scroll-benchmark", options.scroll_benchmark,
-                 "Once the case is loaded, scroll the axial view through N frames, print the CPU time per frame "
+                 "Once the case is loaded, scroll the axial view through N frames, print the CPU "
+                 "time per frame "
                  "and exit (docs/benchmarks.md)")
       ->check(CLI::PositiveNumber);
-  cli.add_option("--screenshot", options.screenshot,
-                 "Render --frames frames once the case is loaded, save the window as this PNG and exit");
+  cli.add_option(
+      "--screenshot", options.screenshot,
+      "Render --frames frames once the case is loaded, save the window as this PNG and exit");
   cli.add_option("--frames", options.frames, "Frames to render before --screenshot (default 3)")
       ->check(CLI::PositiveNumber);
   cli.add_flag("--about", options.show_about, "Open the About window at start");
@@ -170,11 +177,13 @@ int main(int argc, char** argv) {
                  "Run the steps of this file (clicks, drags, keys, case selections, screenshots; "
                  "docs/workbench.md) and exit")
       ->check(CLI::ExistingFile);
-  cli.add_option("--record", options.record,
-                 "Write what you do in this session as a steps file that --play replays (written when the "
-                 "workbench closes)");
+  cli.add_option(
+      "--record", options.record,
+      "Write what you do in this session as a steps file that --play replays (written when the "
+      "workbench closes)");
   cli.add_option("--width", options.width, "Window width in pixels")->check(CLI::Range(320, 8192));
-  cli.add_option("--height", options.height, "Window height in pixels")->check(CLI::Range(240, 8192));
+  cli.add_option("--height", options.height, "Window height in pixels")
+      ->check(CLI::Range(240, 8192));
   try {
     cli.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -206,7 +215,8 @@ int main(int argc, char** argv) {
   if (options.demo) {
     options.evaluation = findDemoEvaluation();
     if (options.evaluation.empty()) {
-      std::cerr << "gatescope-workbench: no demo evaluation found: run `gatescope demo --out build/demo` (or "
+      std::cerr << "gatescope-workbench: no demo evaluation found: run `gatescope demo --out "
+                   "build/demo` (or "
                    "scripts/setup.sh --demo) first\n";
       return 1;
     }
@@ -230,7 +240,8 @@ int main(int argc, char** argv) {
   }
   glfwMakeContextCurrent(window);
   // Scripted runs go as fast as the machine draws.
-  const bool scripted = !options.screenshot.empty() || options.scroll_benchmark > 0 || !options.play.empty();
+  const bool scripted =
+      !options.screenshot.empty() || options.scroll_benchmark > 0 || !options.play.empty();
   glfwSwapInterval(scripted ? 0 : 1);
   installInputCallbacks(window);
 
@@ -251,18 +262,20 @@ int main(int argc, char** argv) {
     // A screenshot counts frames once nothing is loading, and gives up after two minutes.
     const auto started = std::chrono::steady_clock::now();
     int ready_frames = 0;
-    std::vector<double> benchmark_frames;  // CPU milliseconds per frame: state, compositing, uploads, widgets
+    std::vector<double>
+        benchmark_frames;  // CPU milliseconds per frame: state, compositing, uploads, widgets
     bool quit = false;
     std::optional<workbench::InteractionPlayer> player;
     if (!options.play.empty())
-      player.emplace(std::move(steps),
-                     workbench::InteractionPlayer::Hooks{[&app] { return app.busy(); },
-                                                         [&app](const std::string& id) { app.selectCase(id); },
-                                                         [&app](const std::string& path) { app.openPath(path); },
-                                                         [&app](const workbench::ViewSettings& s) { app.applySettings(s); },
-                                                         [&app](const workbench::Step& s) {
-                                                           app.inspect(s.text, s.reference, s.models, s.device);
-                                                         }});
+      player.emplace(
+          std::move(steps),
+          workbench::InteractionPlayer::Hooks{
+              [&app] { return app.busy(); }, [&app](const std::string& id) { app.selectCase(id); },
+              [&app](const std::string& path) { app.openPath(path); },
+              [&app](const workbench::ViewSettings& s) { app.applySettings(s); },
+              [&app](const workbench::Step& s) {
+                app.inspect(s.text, s.reference, s.models, s.device);
+              }});
     // At rest the loop sleeps until input arrives (a tenth of a second while a task reports
     // progress) and then draws a few frames, enough for hover and layout to settle.
     int frames_to_draw = 3;
@@ -306,14 +319,16 @@ int main(int argc, char** argv) {
       }
       // Whatever changed what is shown gets a few more frames.
       const uint64_t revision = app.state().revision();
-      if (revision != drawn_revision || app.busy() != was_busy) frames_to_draw = std::max(frames_to_draw, 3);
+      if (revision != drawn_revision || app.busy() != was_busy)
+        frames_to_draw = std::max(frames_to_draw, 3);
       drawn_revision = revision, was_busy = app.busy();
       frames_to_draw = std::max(0, frames_to_draw - 1);
 
       ImGui::Render();
       if (options.scroll_benchmark > 0 && !app.busy() && app.state().currentCase()) {
-        benchmark_frames.push_back(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frame_start).count());
+        benchmark_frames.push_back(std::chrono::duration<double, std::milli>(
+                                       std::chrono::steady_clock::now() - frame_start)
+                                       .count());
         if (static_cast<int>(benchmark_frames.size()) >= options.scroll_benchmark + 5) quit = true;
       }
       int width = 0, height = 0;
@@ -324,7 +339,8 @@ int main(int argc, char** argv) {
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 
       std::optional<std::string> shot = app.takeScreenshotRequest();
-      const bool from_menu = shot.has_value();  // confirmed in the status bar; scripted ones are not
+      const bool from_menu =
+          shot.has_value();  // confirmed in the status bar; scripted ones are not
       if (shot && g_input.recorder) g_input.recorder->screenshot(*shot);
       if (player)
         if (auto played = player->takeScreenshot()) shot = played;
@@ -333,7 +349,8 @@ int main(int argc, char** argv) {
         const bool timed_out = std::chrono::steady_clock::now() - started > std::chrono::minutes(2);
         if (ready_frames >= options.frames || timed_out) {
           if (timed_out) {
-            std::cerr << "gatescope-workbench: still loading after two minutes; saving the window as it is\n";
+            std::cerr << "gatescope-workbench: still loading after two minutes; saving the window "
+                         "as it is\n";
             exit_code = 1;
           }
           shot = options.screenshot;
@@ -344,7 +361,8 @@ int main(int argc, char** argv) {
       if (shot) {
         try {
           workbench::saveFramebuffer(*shot, width, height);
-          if (from_menu) app.confirm("screenshot written to " + std::filesystem::absolute(*shot).string());
+          if (from_menu)
+            app.confirm("screenshot written to " + std::filesystem::absolute(*shot).string());
         } catch (const gatescope::Error& e) {
           if (from_menu) {
             app.showError(e.what());
@@ -364,8 +382,10 @@ int main(int argc, char** argv) {
         // The first frames build every texture: left out.
         std::vector<double> times(benchmark_frames.begin() + 5, benchmark_frames.end());
         std::sort(times.begin(), times.end());
-        std::printf("scrolling %zu frames: CPU time per frame median %.2f ms, 95th percentile %.2f ms, max %.2f ms\n",
-                    times.size(), times[times.size() / 2], times[times.size() * 95 / 100], times.back());
+        std::printf(
+            "scrolling %zu frames: CPU time per frame median %.2f ms, 95th percentile %.2f ms, max "
+            "%.2f ms\n",
+            times.size(), times[times.size() / 2], times[times.size() * 95 / 100], times.back());
       }
     }
   }
@@ -373,8 +393,8 @@ int main(int argc, char** argv) {
   if (g_input.recorder) {
     try {
       g_input.recorder->save(options.record);
-      std::cerr << "gatescope-workbench: recorded " << g_input.recorder->steps().size() << " steps in "
-                << options.record << "\n";
+      std::cerr << "gatescope-workbench: recorded " << g_input.recorder->steps().size()
+                << " steps in " << options.record << "\n";
     } catch (const gatescope::Error& e) {
       std::cerr << "gatescope-workbench: " << e.what() << "\n";
       exit_code = 1;

@@ -1,5 +1,6 @@
 #include "workbench/app/workbench_app.hpp"
 
+#include <fmt/format.h>
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
@@ -8,13 +9,11 @@
 #include <filesystem>
 #include <iostream>
 
-#include <fmt/format.h>
-
 #include "analysis/core/error.hpp"
 #include "analysis/evaluation/evaluation_report.hpp"
 #include "analysis/evaluation/evaluator.hpp"
-#include "analysis/plugin/plugin_loader.hpp"
 #include "analysis/io/file_util.hpp"
+#include "analysis/plugin/plugin_loader.hpp"
 #include "renderers/figures.hpp"
 #include "renderers/plots.hpp"
 #include "renderers/scene_recipes.hpp"
@@ -47,7 +46,8 @@ WorkbenchApp::WorkbenchApp(const StartupOptions& startup, std::function<void()> 
   screenshot_path_ = (here / "gatescope-screenshot.png").string();
   run_out_ = (here / "gatescope-evaluation").string();
   open_path_ = here.string() + "/";
-  hint_open_ = startup.hover_tooltips;  // scripted runs (screenshots, --play) show it only when asked
+  hint_open_ =
+      startup.hover_tooltips;  // scripted runs (screenshots, --play) show it only when asked
   try {
     if (!startup.session.empty()) {
       openSession(startup.session);
@@ -61,7 +61,9 @@ WorkbenchApp::WorkbenchApp(const StartupOptions& startup, std::function<void()> 
 
 WorkbenchApp::~WorkbenchApp() = default;
 
-bool WorkbenchApp::busy() const { return task_ && !task_->done(); }
+bool WorkbenchApp::busy() const {
+  return task_ && !task_->done();
+}
 
 std::optional<std::string> WorkbenchApp::takeScreenshotRequest() {
   auto request = std::move(screenshot_request_);
@@ -85,8 +87,10 @@ void WorkbenchApp::confirm(const std::string& message) {
 void WorkbenchApp::selectCase(const std::string& id) {
   if (busy()) throw UsageError(fmt::format("case '{}': wait for {} to finish", id, task_->title()));
   const auto rows = state_.caseRows();
-  const auto row = std::find_if(rows.begin(), rows.end(), [&](const CaseRow& r) { return r.id == id; });
-  if (row == rows.end()) throw UsageError(fmt::format("case '{}' is not in the open evaluation", id));
+  const auto row =
+      std::find_if(rows.begin(), rows.end(), [&](const CaseRow& r) { return r.id == id; });
+  if (row == rows.end())
+    throw UsageError(fmt::format("case '{}' is not in the open evaluation", id));
   if (!row->has_predictions)
     throw UsageError(fmt::format("case '{}' has no saved predictions to show", id));
   openCase(id);
@@ -129,10 +133,11 @@ void WorkbenchApp::openCase(const std::string& id) {
   // The task gets its inputs by value and reads nothing of the state while the UI changes it.
   const WorkbenchState::CaseRequest request = state_.requestCase(id);
   loading_request_ = request;
-  task_ = std::make_unique<Task>("open case " + id, [request, result](const Task::Reporter& reporter) {
-    reporter.progress(-1.0, "reading the image, labels, probabilities and gate maps");
-    *result = WorkbenchState::readCase(request);
-  });
+  task_ =
+      std::make_unique<Task>("open case " + id, [request, result](const Task::Reporter& reporter) {
+        reporter.progress(-1.0, "reading the image, labels, probabilities and gate maps");
+        *result = WorkbenchState::readCase(request);
+      });
 }
 
 void WorkbenchApp::openSession(const std::string& path) {
@@ -140,13 +145,14 @@ void WorkbenchApp::openSession(const std::string& path) {
   auto result = std::make_shared<std::optional<WorkbenchState>>();
   restoring_ = result;
   session_file_ = fs::absolute(path).string();
-  task_ = std::make_unique<Task>("open session " + fs::path(path).filename().string(),
-                                 [path, result](const Task::Reporter& reporter) {
-                                   reporter.progress(-1.0, "reading the session's evaluation and case");
-                                   WorkbenchState restored;
-                                   restored.loadSession(path);
-                                   *result = std::move(restored);
-                                 });
+  task_ =
+      std::make_unique<Task>("open session " + fs::path(path).filename().string(),
+                             [path, result](const Task::Reporter& reporter) {
+                               reporter.progress(-1.0, "reading the session's evaluation and case");
+                               WorkbenchState restored;
+                               restored.loadSession(path);
+                               *result = std::move(restored);
+                             });
 }
 
 void WorkbenchApp::finishTask() {
@@ -187,7 +193,8 @@ void WorkbenchApp::startEvaluation() {
   EvaluationOptions options;
   for (const std::string& model : {run_model_a_, run_model_b_})
     if (!model.empty()) options.models.emplace_back(model);
-  if (options.models.empty()) throw UsageError("give model A (a manifest .json or TorchScript .pt)");
+  if (options.models.empty())
+    throw UsageError("give model A (a manifest .json or TorchScript .pt)");
   if (run_dataset_.empty()) throw UsageError("give a dataset folder");
   options.dataset = run_dataset_;
   options.out = run_out_;
@@ -196,18 +203,23 @@ void WorkbenchApp::startEvaluation() {
   options.resume = run_resume_;
   if (run_limit_ > 0) options.limit = static_cast<size_t>(run_limit_);
   if (!run_resume_ && fs::exists(fs::path(run_out_) / "journal.jsonl")) {
-    open_resume_prompt_ = true;  // the folder holds an evaluation: ask, then run again from the prompt
+    open_resume_prompt_ =
+        true;  // the folder holds an evaluation: ask, then run again from the prompt
     return;
   }
-  if (!fs::is_directory(run_dataset_)) throw UsageError(run_dataset_ + ": the dataset folder does not exist");
+  if (!fs::is_directory(run_dataset_))
+    throw UsageError(run_dataset_ + ": the dataset folder does not exist");
   evaluation_result_ = run_out_;
   task_ = std::make_unique<Task>("evaluate", [options](const Task::Reporter& reporter) mutable {
     options.cancel = reporter.cancelFlag();
     reporter.progress(-1.0, "loading the models");
-    const EvaluationResult result = evaluate(options, pluginRegistry(), [&](const EvaluationProgress& p) {
-      const double fraction = p.total ? static_cast<double>(p.done) / static_cast<double>(p.total) : -1.0;
-      reporter.progress(fraction, fmt::format("{}/{} {} {}", p.done, p.total, p.case_id, p.status));
-    });
+    const EvaluationResult result =
+        evaluate(options, pluginRegistry(), [&](const EvaluationProgress& p) {
+          const double fraction =
+              p.total ? static_cast<double>(p.done) / static_cast<double>(p.total) : -1.0;
+          reporter.progress(fraction,
+                            fmt::format("{}/{} {} {}", p.done, p.total, p.case_id, p.status));
+        });
     if (result.cancelled) throw Error("cancelled");
   });
 }
@@ -223,12 +235,12 @@ void WorkbenchApp::startImageInspection() {
   if (request.image.empty()) throw UsageError("give an image (.nii, .nii.gz or .png)");
   auto result = std::make_shared<std::optional<ImageInspection>>();
   inspecting_ = result;
-  task_ = std::make_unique<Task>("inspect " + request.image.filename().string(),
-                                 [request, result](const Task::Reporter& reporter) {
-                                   *result = inspectImage(request, pluginRegistry(), [&](const std::string& line) {
-                                     reporter.progress(-1.0, line);
-                                   });
-                                 });
+  task_ = std::make_unique<Task>(
+      "inspect " + request.image.filename().string(),
+      [request, result](const Task::Reporter& reporter) {
+        *result = inspectImage(request, pluginRegistry(),
+                               [&](const std::string& line) { reporter.progress(-1.0, line); });
+      });
 }
 
 void WorkbenchApp::frame() {
@@ -243,7 +255,8 @@ void WorkbenchApp::frame() {
   const float width = viewport->WorkSize.x, height = viewport->WorkSize.y - kStatusHeight;
   // Side columns of 330 px, narrower on small windows so the views keep at least half the width.
   // Narrower on small windows so the views keep about half the width; what no longer fits scrolls.
-  const float browser = std::min(kBrowserWidth, width * 0.3f), side = std::min(kInspectorWidth, width * 0.25f);
+  const float browser = std::min(kBrowserWidth, width * 0.3f),
+              side = std::min(kInspectorWidth, width * 0.25f);
   drawCaseBrowser(left, top, browser, height);
   const float centre_w = width - browser - side;
   drawViews(left + browser, top, centre_w, height - kGateStripHeight);

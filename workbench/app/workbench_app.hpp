@@ -1,8 +1,8 @@
 #pragma once
 
 // The workbench's windows around a thin application loop: this class holds what the panels share
-// (the state, the running task, textures, dialog inputs); each panel or dialog draws in a file of its
-// own - workbench_app_<panel>.cpp: menu, dialogs, case_browser, views, view3d, inspector,
+// (the state, the running task, textures, dialog inputs); each panel or dialog draws in a file of
+// its own - workbench_app_<panel>.cpp: menu, dialogs, case_browser, views, view3d, inspector,
 // gate_explorer, status_bar - with the widgets they share in workbench_widgets. Everything shown
 // comes from WorkbenchState and the renderers; these files only lay out, draw and dispatch.
 #include <functional>
@@ -55,8 +55,8 @@ class WorkbenchApp {
   // The layer settings of a "set" step (docs/workbench.md) and the side-by-side plane.
   void applySettings(const ViewSettings& settings);
   // What File > Inspect one image's Run does, with these fields.
-  void inspect(const std::string& image, const std::string& reference, const std::vector<std::string>& models,
-               const std::string& device);
+  void inspect(const std::string& image, const std::string& reference,
+               const std::vector<std::string>& models, const std::string& device);
   // A line in the status bar for a few seconds: where an export went.
   void confirm(const std::string& message);
   // The error dialog.
@@ -80,7 +80,16 @@ class WorkbenchApp {
   };
 
   // The dialogs that ask for one path.
-  enum class Dialog { None, OpenEvaluation, OpenSession, SaveSession, ExportView, ExportGates, ExportReport, Screenshot };
+  enum class Dialog {
+    None,
+    OpenEvaluation,
+    OpenSession,
+    SaveSession,
+    ExportView,
+    ExportGates,
+    ExportReport,
+    Screenshot
+  };
   struct PathDialog {
     const char* title;
     const char* text;
@@ -94,8 +103,8 @@ class WorkbenchApp {
   void drawMenu();
   void drawCaseBrowser(float x, float y, float w, float h);
   void drawViews(float x, float y, float w, float h);
-  void drawSliceView(const char* id, SliceView& view, Plane plane, int model, bool difference, float x, float y,
-                     float w, float h);
+  void drawSliceView(const char* id, SliceView& view, Plane plane, int model, bool difference,
+                     float x, float y, float w, float h);
   void draw3dView(float x, float y, float w, float h);
   void drawInspector(float x, float y, float w, float h);
   void drawLayers();
@@ -125,7 +134,7 @@ class WorkbenchApp {
   std::shared_ptr<std::optional<SavedCase>> loading_;  // the case a task is reading
   WorkbenchState::CaseRequest loading_request_;        // ... for the evaluation open then
   std::string session_file_;                           // the session a task is reading
-  std::string evaluation_result_;                      // the folder a finished evaluation task wrote
+  std::string evaluation_result_;  // the folder a finished evaluation task wrote
   std::shared_ptr<std::optional<ImageInspection>> inspecting_;  // one image the models run on
   std::shared_ptr<std::optional<WorkbenchState>> restoring_;    // a session being read
   std::vector<nlohmann::ordered_json> image_metrics_;  // per model, of the image shown (no report)
@@ -156,16 +165,18 @@ class WorkbenchApp {
 
   // Dialog inputs.
   // Paths start absolute (in the folder the workbench started in), so the dialogs show where.
-  std::string open_path_, session_path_, export_path_, gate_export_path_, report_path_, screenshot_path_;
+  std::string open_path_, session_path_, export_path_, gate_export_path_, report_path_,
+      screenshot_path_;
   std::string case_filter_;
   CaseSort sort_ = CaseSort::Id;
   bool sort_descending_ = false;
   Dialog open_dialog_ = Dialog::None;  // the path dialog to open this frame
   // The run dialog: models (manifest .json or TorchScript .pt), dataset, output folder, device.
   bool open_run_dialog_ = false;
-  std::string run_model_a_, run_model_b_, run_dataset_, run_out_ = "gatescope-evaluation", run_device_ = "auto";
+  std::string run_model_a_, run_model_b_, run_dataset_, run_out_ = "gatescope-evaluation",
+                                                        run_device_ = "auto";
   int run_limit_ = 0;
-  bool run_resume_ = false;     // continue the evaluation already in the output folder
+  bool run_resume_ = false;  // continue the evaluation already in the output folder
   bool open_resume_prompt_ = false;
   bool open_image_dialog_ = false;
   std::string image_path_, image_reference_;

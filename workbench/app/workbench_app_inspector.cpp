@@ -1,4 +1,5 @@
 // The inspector: layers, cursor, metrics and the dataset plot.
+#include <fmt/format.h>
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
@@ -6,12 +7,10 @@
 #include <cmath>
 #include <filesystem>
 
-#include <fmt/format.h>
-
 #include "analysis/core/error.hpp"
+#include "renderers/plots.hpp"
 #include "workbench/app/workbench_app.hpp"
 #include "workbench/app/workbench_widgets.hpp"
-#include "renderers/plots.hpp"
 
 namespace gatescope::workbench {
 
@@ -45,16 +44,22 @@ void WorkbenchApp::drawLayers() {
   if (ImGui::Combo("drawn as", &style, "contours\0fills (translucent)\0"))
     l.label_style = style == 0 ? LabelStyle::Contour : LabelStyle::Fill;
   const auto& names = state_.labelNames();
-  const std::string focus = l.focus_label == 0 ? "every label" : names.count(l.focus_label) ? names.at(l.focus_label) : std::to_string(l.focus_label);
+  const std::string focus = l.focus_label == 0           ? "every label"
+                            : names.count(l.focus_label) ? names.at(l.focus_label)
+                                                         : std::to_string(l.focus_label);
   ImGui::SetNextItemWidth(fieldWidth());
   if (ImGui::BeginCombo("labels", focus.c_str())) {
     if (ImGui::Selectable("every label", l.focus_label == 0)) l.focus_label = 0;
     for (const auto& [value, name] : names)
-      if (value > 0 && ImGui::Selectable(name.c_str(), value == l.focus_label)) l.focus_label = value;
+      if (value > 0 && ImGui::Selectable(name.c_str(), value == l.focus_label))
+        l.focus_label = value;
     ImGui::EndCombo();
   }
   ImGui::Separator();
-  std::string overlay = l.overlay_model < 0 ? "none" : l.overlay_model < static_cast<int>(c->models.size()) ? c->models[static_cast<size_t>(l.overlay_model)].name : "none";
+  std::string overlay = l.overlay_model < 0 ? "none"
+                        : l.overlay_model < static_cast<int>(c->models.size())
+                            ? c->models[static_cast<size_t>(l.overlay_model)].name
+                            : "none";
   ImGui::SetNextItemWidth(fieldWidth());
   if (ImGui::BeginCombo("attention of", overlay.c_str())) {
     if (ImGui::Selectable("none", l.overlay_model < 0)) l.overlay_model = -1;
@@ -65,8 +70,10 @@ void WorkbenchApp::drawLayers() {
           l.overlay_model = static_cast<int>(m);
         continue;
       }
-      // Listed, greyed, with the reason: a user looking for the baseline's map learns why there is none.
-      ImGui::Selectable(fmt::format("{} (no gates)", c->models[m].name).c_str(), false, ImGuiSelectableFlags_Disabled);
+      // Listed, greyed, with the reason: a user looking for the baseline's map learns why there is
+      // none.
+      ImGui::Selectable(fmt::format("{} (no gates)", c->models[m].name).c_str(), false,
+                        ImGuiSelectableFlags_Disabled);
       ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + 260);
       ImGui::TextDisabled("%s", why.c_str());
       ImGui::PopTextWrapPos();
@@ -95,13 +102,15 @@ void WorkbenchApp::drawLayers() {
     ImGui::Checkbox("native resolution", &l.native_gate);
   }
   ImGui::Separator();
-  float level = static_cast<float>(state_.window.center), width = static_cast<float>(state_.window.width);
+  float level = static_cast<float>(state_.window.center),
+        width = static_cast<float>(state_.window.width);
   const float half = std::max(60.0f, (ImGui::GetContentRegionAvail().x - 90) / 2);
   ImGui::SetNextItemWidth(half);
   if (ImGui::DragFloat("level", &level, 1.0f)) state_.window.center = level;
   ImGui::SameLine();
   ImGui::SetNextItemWidth(half);
-  if (ImGui::DragFloat("width", &width, 1.0f, 1.0f, 1e6f)) state_.window.width = std::max(1.0f, width);
+  if (ImGui::DragFloat("width", &width, 1.0f, 1.0f, 1e6f))
+    state_.window.width = std::max(1.0f, width);
 }
 
 void WorkbenchApp::drawCursor() {
@@ -109,7 +118,9 @@ void WorkbenchApp::drawCursor() {
   ImGui::Text("voxel (%.0f, %.0f, %.0f)", p.voxel[0], p.voxel[1], p.voxel[2]);
   ImGui::Text("world (%.1f, %.1f, %.1f) mm", p.world[0], p.world[1], p.world[2]);
   const auto& names = state_.labelNames();
-  auto labelText = [&](int label) { return names.count(label) ? names.at(label) : std::to_string(label); };
+  auto labelText = [&](int label) {
+    return names.count(label) ? names.at(label) : std::to_string(label);
+  };
   ImGui::Text("image %.1f", p.image);
   ImGui::Text("reference: %s", labelText(p.reference).c_str());
   const SavedCase* c = state_.currentCase();
@@ -125,7 +136,8 @@ void WorkbenchApp::drawCursor() {
     ImGui::TableNextColumn();
     // "A: gated / attentionblock2" as "A attentionblock2": the model's letter is enough here.
     const size_t slash = gate.find(" / ");
-    ImGui::Text("%c %s", gate[0], slash == std::string::npos ? gate.c_str() : gate.c_str() + slash + 3);
+    ImGui::Text("%c %s", gate[0],
+                slash == std::string::npos ? gate.c_str() : gate.c_str() + slash + 3);
     ImGui::TableNextColumn();
     ImGui::Text("%.3f", value);
   }
@@ -168,9 +180,13 @@ void WorkbenchApp::drawMetrics() {
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(names.count(value) ? names.at(value).c_str() : label.c_str());
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(number(reportValue(d.value("mean_difference", nlohmann::ordered_json(0))), "{:+.3f}").c_str());
+      ImGui::TextUnformatted(
+          number(reportValue(d.value("mean_difference", nlohmann::ordered_json(0))), "{:+.3f}")
+              .c_str());
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(number(reportValue(d.value("wilcoxon_p", nlohmann::ordered_json("nan"))), "{:.3f}").c_str());
+      ImGui::TextUnformatted(
+          number(reportValue(d.value("wilcoxon_p", nlohmann::ordered_json("nan"))), "{:.3f}")
+              .c_str());
       ImGui::TableNextColumn();
       const std::string better = d.value("better", "-");
       if (better == "A" || better == "B")
@@ -181,10 +197,12 @@ void WorkbenchApp::drawMetrics() {
     ImGui::EndTable();
   }
   // A plot of the dataset for the browser's label, drawn by the renderers.
-  static const char* kPlots[] = {"paired Dice", "paired HD95", "Bland-Altman volumes", "attention mass per gate"};
+  static const char* kPlots[] = {"paired Dice", "paired HD95", "Bland-Altman volumes",
+                                 "attention mass per gate"};
   ImGui::SetNextItemWidth(200);
   ImGui::Combo("plot", &plot_kind_, kPlots, 4);
-  const std::string key = fmt::format("{}:{}:{}", state_.evaluationGeneration(), state_.browser_label, plot_kind_);
+  const std::string key =
+      fmt::format("{}:{}:{}", state_.evaluationGeneration(), state_.browser_label, plot_kind_);
   if (plot_key_ != key) {
     plot_key_ = key;
     try {

@@ -1,12 +1,11 @@
 // The menu bar: File, View.
+#include <fmt/format.h>
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 #include "workbench/app/workbench_app.hpp"
@@ -23,7 +22,8 @@ void WorkbenchApp::drawMenu() {
     if (ImGui::MenuItem("Run an evaluation...", nullptr, false, !busy())) open_run_dialog_ = true;
     if (ImGui::MenuItem("Inspect one image...", nullptr, false, !busy())) open_image_dialog_ = true;
     if (ImGui::MenuItem("Open session...")) open_dialog_ = Dialog::OpenSession;
-    if (ImGui::MenuItem("Save session...", nullptr, false, state_.report().has_value())) open_dialog_ = Dialog::SaveSession;
+    if (ImGui::MenuItem("Save session...", nullptr, false, state_.report().has_value()))
+      open_dialog_ = Dialog::SaveSession;
     if (ImGui::BeginMenu("Recent")) {
       const auto recent = recentFiles();
       if (recent.empty()) ImGui::MenuItem("(none)", nullptr, false, false);
@@ -42,9 +42,12 @@ void WorkbenchApp::drawMenu() {
     }
     ImGui::Separator();
     const bool has_case = state_.currentCase() != nullptr;
-    if (ImGui::MenuItem("Export view as figure...", nullptr, false, has_case)) open_dialog_ = Dialog::ExportView;
-    if (ImGui::MenuItem("Export gate panel as figure...", nullptr, false, has_case)) open_dialog_ = Dialog::ExportGates;
-    if (ImGui::MenuItem("Export report JSON...", nullptr, false, state_.report().has_value())) open_dialog_ = Dialog::ExportReport;
+    if (ImGui::MenuItem("Export view as figure...", nullptr, false, has_case))
+      open_dialog_ = Dialog::ExportView;
+    if (ImGui::MenuItem("Export gate panel as figure...", nullptr, false, has_case))
+      open_dialog_ = Dialog::ExportGates;
+    if (ImGui::MenuItem("Export report JSON...", nullptr, false, state_.report().has_value()))
+      open_dialog_ = Dialog::ExportReport;
     if (ImGui::MenuItem("Screenshot...")) open_dialog_ = Dialog::Screenshot;
     ImGui::Separator();
     if (ImGui::MenuItem("Quit", "Ctrl+Q")) quit_ = true;

@@ -1,12 +1,11 @@
 // The status bar: task progress and cancel, confirmations, the case and the controls.
+#include <fmt/format.h>
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 #include "workbench/app/workbench_app.hpp"
@@ -22,8 +21,8 @@ void WorkbenchApp::drawStatusBar(float x, float y, float w, float h) {
     const double fraction = task_->fraction();
     const double elapsed = task_->seconds();
     if (fraction > 0.0)
-      ImGui::Text("%s: %s (%.0f s, about %.0f s left)", task_->title().c_str(), task_->message().c_str(), elapsed,
-                  elapsed * (1.0 - fraction) / fraction);
+      ImGui::Text("%s: %s (%.0f s, about %.0f s left)", task_->title().c_str(),
+                  task_->message().c_str(), elapsed, elapsed * (1.0 - fraction) / fraction);
     else
       ImGui::Text("%s: %s (%.1f s)", task_->title().c_str(), task_->message().c_str(), elapsed);
     if (fraction >= 0) {
@@ -36,10 +35,13 @@ void WorkbenchApp::drawStatusBar(float x, float y, float w, float h) {
     ImGui::TextColored(ImVec4(0.5f, 0.9f, 0.5f, 1), "%s", notice_.c_str());
   } else if (const SavedCase* c = state_.currentCase()) {
     // The controls where the bar has room for them.
-    const std::string where = fmt::format("case {}  {}", c->volumes.id, c->volumes.image.geometry().describe());
+    const std::string where =
+        fmt::format("case {}  {}", c->volumes.id, c->volumes.image.geometry().describe());
     const std::string controls =
-        "  |  left: cursor  wheel: slices  Ctrl+wheel: zoom  middle: pan  right: window  Tab: A | B | difference";
-    const bool room = ImGui::CalcTextSize((where + controls).c_str()).x < ImGui::GetContentRegionAvail().x;
+        "  |  left: cursor  wheel: slices  Ctrl+wheel: zoom  middle: pan  right: window  Tab: A | "
+        "B | difference";
+    const bool room =
+        ImGui::CalcTextSize((where + controls).c_str()).x < ImGui::GetContentRegionAvail().x;
     ImGui::TextUnformatted((room ? where + controls : where).c_str());
   } else {
     ImGui::TextDisabled("ready");

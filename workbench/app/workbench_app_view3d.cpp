@@ -1,4 +1,5 @@
 // The 3D view of the overlay gate, rendered by VTK off screen into a texture.
+#include <fmt/format.h>
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
@@ -6,12 +7,10 @@
 #include <cmath>
 #include <filesystem>
 
-#include <fmt/format.h>
-
 #include "analysis/core/error.hpp"
+#include "renderers/scene_recipes.hpp"
 #include "workbench/app/workbench_app.hpp"
 #include "workbench/app/workbench_widgets.hpp"
-#include "renderers/scene_recipes.hpp"
 #if GATESCOPE_HAVE_VTK
 #include "renderers/volume_view.hpp"
 #endif
@@ -22,10 +21,13 @@ namespace fs = std::filesystem;
 
 void WorkbenchApp::draw3dView(float x, float y, float w, float h) {
   ImGui::SetCursorScreenPos(ImVec2(x, y));
-  ImGui::BeginChild("##3d", ImVec2(w, h), true, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+  ImGui::BeginChild("##3d", ImVec2(w, h), true,
+                    ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
   const SavedCase* c = state_.currentCase();
   const int model = std::max(0, state_.layers.overlay_model);
-  ImGui::Text("3D  %s", model < static_cast<int>(c->models.size()) ? c->models[static_cast<size_t>(model)].name.c_str() : "");
+  ImGui::Text("3D  %s", model < static_cast<int>(c->models.size())
+                            ? c->models[static_cast<size_t>(model)].name.c_str()
+                            : "");
   const ImVec2 pos = ImGui::GetCursorScreenPos(), area = ImGui::GetContentRegionAvail();
   const int size = static_cast<int>(std::min(area.x, area.y));
 #if GATESCOPE_HAVE_VTK
@@ -34,7 +36,8 @@ void WorkbenchApp::draw3dView(float x, float y, float w, float h) {
   // Rendering under software OpenGL takes ~0.1 s: only when the scene or camera changed.
   const PictureInputs inputs{state_.volumeKey(model), static_cast<float>(size), 0, 0};
   if (size >= 32 && gate && error3d_.empty() &&
-      (!inputs3d_ || !(*inputs3d_ == inputs) || rendered_azimuth_ != azimuth_ || rendered_elevation_ != elevation_)) {
+      (!inputs3d_ || !(*inputs3d_ == inputs) || rendered_azimuth_ != azimuth_ ||
+       rendered_elevation_ != elevation_)) {
     try {
       if (!renderer3d_) renderer3d_ = std::make_unique<VolumeRenderer>();
       // The 3D recipe `gatescope render 3d` uses, with the layers' settings.

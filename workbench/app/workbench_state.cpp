@@ -62,8 +62,9 @@ LabelLayer labelLayer(const Volume<int32_t>& labels, Rgba color, const LayerSett
   layer.color = color;
   if (layers.focus_label > 0) layer.only = {layers.focus_label};
   // Fills are translucent: one model's fill must not hide the other's, nor the image.
-  layer.opacity = layers.label_style == LabelStyle::Fill ? std::min(layers.label_opacity, kFillOpacity)
-                                                         : layers.label_opacity;
+  layer.opacity = layers.label_style == LabelStyle::Fill
+                      ? std::min(layers.label_opacity, kFillOpacity)
+                      : layers.label_opacity;
   return layer;
 }
 
@@ -151,7 +152,9 @@ std::vector<CaseRow> WorkbenchState::caseRows(const std::string& filter, CaseSor
 
 // --- the loaded case ---
 
-SavedCase WorkbenchState::readCase(const std::string& id) const { return readCase(requestCase(id)); }
+SavedCase WorkbenchState::readCase(const std::string& id) const {
+  return readCase(requestCase(id));
+}
 
 WorkbenchState::CaseRequest WorkbenchState::requestCase(const std::string& id) const {
   if (!report_) throw UsageError(fmt::format("case '{}': no evaluation is open", id));
@@ -248,7 +251,9 @@ int64_t WorkbenchState::slice(Plane plane) const {
       cursor_[sliceFrame(case_->volumes.image.geometry(), plane).axis_normal]);
 }
 
-Probe WorkbenchState::probe() const { return probeAt(cursor_); }
+Probe WorkbenchState::probe() const {
+  return probeAt(cursor_);
+}
 
 Probe WorkbenchState::probeAt(const Vec3& voxel) const {
   Probe probe;
@@ -413,13 +418,17 @@ void WorkbenchState::applySettings(const ViewSettings& s) {
     const std::string& who = *s.attention_of;
     const size_t models = case_ ? case_->models.size() : 0;
     int model = -2;
-    if (who == "none") model = -1;
-    else if (who == "A") model = 0;
-    else if (who == "B") model = 1;
+    if (who == "none")
+      model = -1;
+    else if (who == "A")
+      model = 0;
+    else if (who == "B")
+      model = 1;
     // Models are named "A: gated": either part will do.
     for (size_t m = 0; m < models; ++m) {
       const std::string& name = case_->models[m].name;
-      if (name == who || (name.size() > 3 && name.compare(1, 2, ": ") == 0 && name.substr(3) == who))
+      if (name == who ||
+          (name.size() > 3 && name.compare(1, 2, ": ") == 0 && name.substr(3) == who))
         model = static_cast<int>(m);
     }
     if (model == -2 || (case_ && model >= static_cast<int>(models)))
@@ -432,8 +441,8 @@ void WorkbenchState::applySettings(const ViewSettings& s) {
     const std::vector<std::string> gates = gateNames(next.overlay_model);
     if (case_ && next.overlay_model >= 0 &&
         std::find(gates.begin(), gates.end(), *s.gate) == gates.end())
-      throw UsageError(fmt::format("gate '{}': the model's gates are {}", *s.gate,
-                                   fmt::join(gates, ", ")));
+      throw UsageError(
+          fmt::format("gate '{}': the model's gates are {}", *s.gate, fmt::join(gates, ", ")));
     next.overlay_gate = *s.gate;
   }
   if (s.colormap) next.colormap = *s.colormap;
@@ -467,7 +476,8 @@ FigureStyle WorkbenchState::figureStyle() const {
 
 std::vector<SliceChoice> WorkbenchState::cursorSlices() const {
   std::vector<SliceChoice> slices;
-  for (int p = 0; p < 3; ++p) slices.push_back({static_cast<Plane>(p), slice(static_cast<Plane>(p))});
+  for (int p = 0; p < 3; ++p)
+    slices.push_back({static_cast<Plane>(p), slice(static_cast<Plane>(p))});
   return slices;
 }
 
@@ -477,17 +487,21 @@ PanelGrid WorkbenchState::viewFigure() const {
   const std::vector<SliceChoice> slices = cursorSlices();
   PanelGrid grid;
   grid.title = fmt::format("case {}", c.volumes.id);
-  for (int p = 0; p < 3; ++p) grid.column_titles.push_back(fmt::format("{} {}", kPlaneNames[p], slices[p].slice));
+  for (int p = 0; p < 3; ++p)
+    grid.column_titles.push_back(fmt::format("{} {}", kPlaneNames[p], slices[p].slice));
   auto& row = grid.rows.emplace_back();
   for (int p = 0; p < 3; ++p) {
     const SliceScene scene = sliceScene(static_cast<Plane>(p), model);
     FigurePanel panel;
     panel.picture = composeSlice(scene);
-    panel.pixel_mm = sliceMapping(c.volumes.image.geometry(), scene.plane, scene.slice, scene.pixel_mm).pixel_mm;
+    panel.pixel_mm =
+        sliceMapping(c.volumes.image.geometry(), scene.plane, scene.slice, scene.pixel_mm).pixel_mm;
     row.push_back(std::move(panel));
   }
-  if (overlayVolume(model)) grid.colorbars.push_back({layers.colormap, 0.0, 1.0, "attention coefficient"});
-  if (layers.show_reference && c.volumes.reference) grid.legend.push_back({"reference", kReferenceColor});
+  if (overlayVolume(model))
+    grid.colorbars.push_back({layers.colormap, 0.0, 1.0, "attention coefficient"});
+  if (layers.show_reference && c.volumes.reference)
+    grid.legend.push_back({"reference", kReferenceColor});
   for (size_t m = 0; m < c.models.size() && m < kPredictionColors.size(); ++m)
     if ((m == 0 ? layers.show_prediction_a : layers.show_prediction_b) && c.models[m].prediction)
       grid.legend.push_back({c.models[m].name, kPredictionColors[m]});
@@ -507,9 +521,11 @@ GateVolumeRequest WorkbenchState::volumeRequest(int model) const {
   request.image = &c.volumes.image;
   request.gate = overlayVolume(model);
   request.colormap = layers.colormap;
-  request.threshold = std::max(0.3, layers.threshold);  // a volume needs a clearer floor than a slice
-  const ModelOutputs* shown =
-      model >= 0 && model < static_cast<int>(c.models.size()) ? &c.models[static_cast<size_t>(model)] : nullptr;
+  request.threshold =
+      std::max(0.3, layers.threshold);  // a volume needs a clearer floor than a slice
+  const ModelOutputs* shown = model >= 0 && model < static_cast<int>(c.models.size())
+                                  ? &c.models[static_cast<size_t>(model)]
+                                  : nullptr;
   if (layers.show_reference && c.volumes.reference) request.reference = &*c.volumes.reference;
   if (shown && shown->prediction) request.prediction = &*shown->prediction;
   request.prediction_color = kPredictionColors[static_cast<size_t>(std::clamp(model, 0, 1))];
@@ -522,9 +538,10 @@ std::string WorkbenchState::whyNoAttention(int model) const {
   if (!case_ || model < 0 || model >= static_cast<int>(case_->models.size())) return {};
   const ModelOutputs& outputs = case_->models[static_cast<size_t>(model)];
   if (!outputs.gates.empty()) return {};
-  return fmt::format("{} has no attention gates (an ungated network: nothing weights its skip "
-                     "connections)",
-                     outputs.name);
+  return fmt::format(
+      "{} has no attention gates (an ungated network: nothing weights its skip "
+      "connections)",
+      outputs.name);
 }
 
 AttentionLook WorkbenchState::attentionLook(bool native) const {
@@ -536,12 +553,20 @@ AttentionLook WorkbenchState::attentionLook(bool native) const {
 
 PictureKey WorkbenchState::pictureKey(Plane plane, int model, bool difference) const {
   return {case_generation_, evaluation_generation_, currentCaseId(), plane, slice(plane), model,
-          difference, side_by_side, layers, window};
+          difference,       side_by_side,           layers,          window};
 }
 
 PictureKey WorkbenchState::volumeKey(int model) const {
-  return {case_generation_, evaluation_generation_, currentCaseId(), Plane::Axial, -1, model,
-          false, false, layers, {}};
+  return {case_generation_,
+          evaluation_generation_,
+          currentCaseId(),
+          Plane::Axial,
+          -1,
+          model,
+          false,
+          false,
+          layers,
+          {}};
 }
 
 // --- revision ---
@@ -649,7 +674,8 @@ void WorkbenchState::applySession(const nlohmann::json& session) {
   } catch (const nlohmann::json::exception& e) {
     // "[json.exception.type_error.302] type must be number, but is string": the part after "] ".
     const std::string what = e.what();
-    throw FormatError(fmt::format("session: a value has the wrong type ({})", what.substr(what.find(']') + 2)));
+    throw FormatError(
+        fmt::format("session: a value has the wrong type ({})", what.substr(what.find(']') + 2)));
   }
   // Views compare revisions: the restored state's must lie beyond every earlier one.
   restored.revision_ += revision_ + 1;
@@ -663,7 +689,8 @@ void WorkbenchState::saveSession(const fs::path& file) const {
 
 void WorkbenchState::loadSession(const fs::path& file) {
   const nlohmann::json session = readJsonFile(file, "session");
-  if (!session.is_object()) throw FormatError(file.string() + ": not a gatescope session (a JSON object)");
+  if (!session.is_object())
+    throw FormatError(file.string() + ": not a gatescope session (a JSON object)");
   try {
     applySession(session);
   } catch (const FormatError& e) {

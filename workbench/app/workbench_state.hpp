@@ -17,13 +17,13 @@
 
 #include "analysis/evaluation/report_model.hpp"
 #include "analysis/evaluation/saved_case.hpp"
-#include "workbench/app/interaction_log.hpp"
 #include "renderers/colormap.hpp"
 #include "renderers/figures.hpp"
 #include "renderers/plot_axes.hpp"
 #include "renderers/scene_recipes.hpp"
 #include "renderers/slice_compositor.hpp"
 #include "renderers/window_level.hpp"
+#include "workbench/app/interaction_log.hpp"
 
 namespace gatescope::workbench {
 
@@ -85,7 +85,7 @@ struct PictureKey {
   std::string case_id;
   Plane plane = Plane::Axial;
   int64_t slice = -1;  // -1: all slices (the 3D view)
-  int model = -1;      // -1: the single view (the overlay of layers.overlay_model, both predictions)
+  int model = -1;  // -1: the single view (the overlay of layers.overlay_model, both predictions)
   bool difference = false;
   bool side_by_side = false;
   LayerSettings layers;
@@ -257,7 +257,7 @@ class WorkbenchState {
   [[nodiscard]] SliceScene imageScene(Plane plane) const;
   [[nodiscard]] const SavedCase& requireCase() const;
   [[nodiscard]] PictureSettings pictureSettings() const;
-  [[nodiscard]] FigureStyle figureStyle() const;            // the figures' style from the layers
+  [[nodiscard]] FigureStyle figureStyle() const;  // the figures' style from the layers
   [[nodiscard]] std::vector<SliceChoice> cursorSlices() const;  // the three planes at the cursor
   // Both models have probabilities with a channel for the focus label.
   [[nodiscard]] bool differenceFromProbabilities() const;

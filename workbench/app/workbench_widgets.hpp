@@ -18,13 +18,14 @@ namespace gatescope::workbench {
 
 // No keyboard navigation in the panels: Tab toggles A | B | difference and must never move the
 // keyboard focus into a panel's text field (the case filter).
-inline constexpr ImGuiWindowFlags kPanelFlags = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
-                                                ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings |
-                                                ImGuiWindowFlags_NoNavInputs;
+inline constexpr ImGuiWindowFlags kPanelFlags =
+    ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+    ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoNavInputs;
 // Compact tables that fit a side panel: tight cell padding, a horizontal scroll bar where a narrow
 // window still cuts them.
-inline constexpr ImGuiTableFlags kPanelTableFlags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
-                                                    ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX;
+inline constexpr ImGuiTableFlags kPanelTableFlags =
+    ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit |
+    ImGuiTableFlags_ScrollX;
 // Room left for a field's label on the right of a combo or slider in a side panel.
 inline constexpr float kFieldLabelWidth = 96.0f;
 // How long a confirmation stays in the status bar.
@@ -77,7 +78,9 @@ bool beginPanelTable(const char* id, int columns, int rows);
 // Dice, HD95, ASSD, precision and recall per label for one or two models, and A - B: a row with the
 // label's name, then its metrics, so no row is wider than a side panel. `per_model` holds each
 // model's {label: {metric: value}} as reports write them.
-void drawCaseMetricTable(const char* id, const char* first_column, const std::vector<std::string>& titles,
-                         const std::vector<nlohmann::ordered_json>& per_model, const std::map<int, std::string>& names);
+void drawCaseMetricTable(const char* id, const char* first_column,
+                         const std::vector<std::string>& titles,
+                         const std::vector<nlohmann::ordered_json>& per_model,
+                         const std::map<int, std::string>& names);
 
 }  // namespace gatescope::workbench

@@ -1,8 +1,8 @@
 // gatescope compare: the paired comparison of two saved evaluation reports (docs/cli.md).
+#include <fmt/format.h>
+
 #include <iostream>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 #include "analysis/evaluation/evaluation_report.hpp"
@@ -30,7 +30,8 @@ int runCompare(const CompareOptions& o) {
   if (ec || !fs::is_directory(o.out)) throw IoError(o.out + ": cannot create the output folder");
   writeFileAtomically(fs::path(o.out) / "report.json", report.dump(2) + "\n");
   writeFileAtomically(fs::path(o.out) / "cases.csv", reportCsv(report));
-  if (!o.quiet) printReportSummary(ReportModel(report, (fs::path(o.out) / "report.json").string()), std::cout);
+  if (!o.quiet)
+    printReportSummary(ReportModel(report, (fs::path(o.out) / "report.json").string()), std::cout);
   std::cout << fmt::format("wrote {} and {}\n", (fs::path(o.out) / "report.json").string(),
                            (fs::path(o.out) / "cases.csv").string());
   return 0;
@@ -41,11 +42,15 @@ int runCompare(const CompareOptions& o) {
 void registerCompareCommand(CLI::App& root, CommandAction& chosen) {
   auto o = std::make_shared<CompareOptions>();
   CLI::App* cmd = root.add_subcommand(
-      "compare", "Paired comparison of two saved evaluation reports (cases paired by id): model A of REPORT_A "
-                 "against model A of REPORT_B; append :B to a report to take its model B");
-  cmd->add_option("REPORT_A", o->report_a, "report.json of the first model (or report.json:B)")->required();
-  cmd->add_option("REPORT_B", o->report_b, "report.json of the second model (or report.json:B)")->required();
-  cmd->add_option("--out", o->out, "Output folder: report.json and cases.csv with both models")->required();
+      "compare",
+      "Paired comparison of two saved evaluation reports (cases paired by id): model A of REPORT_A "
+      "against model A of REPORT_B; append :B to a report to take its model B");
+  cmd->add_option("REPORT_A", o->report_a, "report.json of the first model (or report.json:B)")
+      ->required();
+  cmd->add_option("REPORT_B", o->report_b, "report.json of the second model (or report.json:B)")
+      ->required();
+  cmd->add_option("--out", o->out, "Output folder: report.json and cases.csv with both models")
+      ->required();
   cmd->add_flag("--quiet", o->quiet, "No summary output");
   cmd->callback([o, &chosen] { chosen = [o] { return runCompare(*o); }; });
 }

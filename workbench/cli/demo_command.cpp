@@ -1,10 +1,10 @@
 // gatescope demo: the end-to-end demo - the synthetic abdomen dataset (generated when absent), the
 // bundled gated and ungated models evaluated on its test split, the report and a short summary.
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 #include "analysis/datasets/dataset.hpp"
@@ -50,13 +50,16 @@ int runDemo(const DemoOptions& o) {
   if (!fs::exists(data / "dataset.json")) {
     SyntheticAbdomenOptions generate;
     if (!o.quiet)
-      std::cerr << fmt::format("generating the synthetic abdomen dataset ({} training + {} test cases of {}x{}x{}) "
-                               "in {}\n",
-                               generate.training_cases, generate.test_cases, generate.dims[0], generate.dims[1],
-                               generate.dims[2], data.string());
-    Progress progress("dataset", static_cast<size_t>(generate.training_cases + generate.test_cases), o.quiet);
-    writeSyntheticAbdomen(data, generate,
-                          [&](int done, int) { progress.step(static_cast<size_t>(done), "cases written"); });
+      std::cerr << fmt::format(
+          "generating the synthetic abdomen dataset ({} training + {} test cases of {}x{}x{}) "
+          "in {}\n",
+          generate.training_cases, generate.test_cases, generate.dims[0], generate.dims[1],
+          generate.dims[2], data.string());
+    Progress progress("dataset", static_cast<size_t>(generate.training_cases + generate.test_cases),
+                      o.quiet);
+    writeSyntheticAbdomen(data, generate, [&](int done, int) {
+      progress.step(static_cast<size_t>(done), "cases written");
+    });
     progress.finish();
   }
   if (o.data_only) {
@@ -64,10 +67,12 @@ int runDemo(const DemoOptions& o) {
     return 0;
   }
   const fs::path models = demoModels(o.models);
-  const fs::path gated = models / "gated" / "model.json", baseline = models / "baseline" / "model.json";
+  const fs::path gated = models / "gated" / "model.json",
+                 baseline = models / "baseline" / "model.json";
   for (const auto& model : {gated, baseline})
     if (!fs::exists(model))
-      throw Error(model.string() + ": the bundled demo model is missing (docs/training.md says how to train it)");
+      throw Error(model.string() +
+                  ": the bundled demo model is missing (docs/training.md says how to train it)");
 
   EvaluationOptions options;
   options.models = {gated, baseline};
@@ -82,12 +87,13 @@ int runDemo(const DemoOptions& o) {
   if (!o.resume) {
     // The demo owns its output folder: a new run replaces the previous one.
     std::error_code ec;
-    for (const char* file : {"journal.jsonl", "report.json", "cases.csv"}) fs::remove(options.out / file, ec);
+    for (const char* file : {"journal.jsonl", "report.json", "cases.csv"})
+      fs::remove(options.out / file, ec);
     fs::remove_all(options.out / "predictions", ec);
   }
   if (!o.quiet)
-    std::cerr << "evaluating the gated model (A) and its ungated baseline (B) on the test split of " << data.string()
-              << "\n";
+    std::cerr << "evaluating the gated model (A) and its ungated baseline (B) on the test split of "
+              << data.string() << "\n";
   return runEvaluation(options, o.quiet,
                        fmt::format("gatescope demo --out {} --resume", out.string()));
 }
@@ -97,13 +103,19 @@ int runDemo(const DemoOptions& o) {
 void registerDemoCommand(CLI::App& root, CommandAction& chosen) {
   auto o = std::make_shared<DemoOptions>();
   CLI::App* cmd = root.add_subcommand(
-      "demo", "The end-to-end demo: a synthetic abdomen dataset (generated when absent), the bundled attention-gated "
-              "model and its ungated baseline evaluated on its test split, a report and a summary");
-  cmd->add_option("--out", o->out, "Output folder: dataset/ (unless --data) and evaluation/")->capture_default_str();
-  cmd->add_option("--data", o->data, "Where the demo dataset is or is generated (default OUT/dataset)");
-  cmd->add_option("--models", o->models, "Folder holding gated/model.json and baseline/model.json (default: the "
-                                         "bundled demo models)");
-  cmd->add_option("--device", o->device, "auto (CUDA when available), cpu, cuda or cuda:N")->capture_default_str();
+      "demo",
+      "The end-to-end demo: a synthetic abdomen dataset (generated when absent), the bundled "
+      "attention-gated "
+      "model and its ungated baseline evaluated on its test split, a report and a summary");
+  cmd->add_option("--out", o->out, "Output folder: dataset/ (unless --data) and evaluation/")
+      ->capture_default_str();
+  cmd->add_option("--data", o->data,
+                  "Where the demo dataset is or is generated (default OUT/dataset)");
+  cmd->add_option("--models", o->models,
+                  "Folder holding gated/model.json and baseline/model.json (default: the "
+                  "bundled demo models)");
+  cmd->add_option("--device", o->device, "auto (CUDA when available), cpu, cuda or cuda:N")
+      ->capture_default_str();
   cmd->add_option("--figure-cases", o->figure_cases,
                   "Save predictions and gate maps of the first N test cases (for gatescope render)")
       ->capture_default_str()

@@ -1,13 +1,13 @@
 // gatescope infer: run a model on one image; write labels, probabilities, every gate's
 // coefficients (on the input grid and at their own resolution) and infer.json (docs/cli.md).
+#include <fmt/format.h>
+
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "analysis/core/error.hpp"
 #include "analysis/core/image_statistics.hpp"
@@ -52,7 +52,8 @@ std::vector<int64_t> parseWindow(const std::string& text, int dimensions) {
   }
   if (dimensions == 2 && sizes.size() == 3 && sizes[2] == 1) sizes.pop_back();
   if (static_cast<int>(sizes.size()) != dimensions)
-    throw UsageError(fmt::format("--window: the model is {}D, give {} sizes", dimensions, dimensions));
+    throw UsageError(
+        fmt::format("--window: the model is {}D, give {} sizes", dimensions, dimensions));
   return sizes;
 }
 
@@ -66,14 +67,16 @@ std::set<std::string> selectGates(const std::string& text, const ModelInfo& info
   if (text == "all" || text == "none") return {};
   std::set<std::string> declared;
   for (const auto& g : info.gates) declared.insert(g.name);
-  if (declared.empty()) throw UsageError("--gates " + text + ": the model declares no gates (use all or none)");
+  if (declared.empty())
+    throw UsageError("--gates " + text + ": the model declares no gates (use all or none)");
   std::set<std::string> chosen;
   std::stringstream list(text);
   for (std::string name; std::getline(list, name, ',');) {
     if (!declared.count(name)) {
       std::string known;
       for (const auto& g : declared) known += (known.empty() ? "" : ", ") + g;
-      throw UsageError(fmt::format("--gates: the model has no gate '{}' (it has: {})", name, known));
+      throw UsageError(
+          fmt::format("--gates: the model has no gate '{}' (it has: {})", name, known));
     }
     chosen.insert(name);
   }
@@ -114,7 +117,8 @@ int runInfer(const InferOptions& o) {
 
   phase = std::chrono::steady_clock::now();
   StagedFolder out(o.out);
-  const nlohmann::ordered_json gates = writePredictionFiles(out, "", prediction, image.header, gateWanted);
+  const nlohmann::ordered_json gates =
+      writePredictionFiles(out, "", prediction, image.header, gateWanted);
   const double write_seconds = since(phase);
   nlohmann::ordered_json labels = nlohmann::ordered_json::object();
   for (const auto& [value, name] : info.labels) labels[std::to_string(value)] = name;
@@ -124,8 +128,12 @@ int runInfer(const InferOptions& o) {
       {"schema", "gatescope.infer/1"},
       {"gatescope_version", kVersion},
       {"runtime", runtime},
-      {"model", {{"name", info.name}, {"architecture", info.architecture}, {"path", fs::absolute(o.model).string()},
-                 {"classes", info.n_classes}, {"labels", labels}}},
+      {"model",
+       {{"name", info.name},
+        {"architecture", info.architecture},
+        {"path", fs::absolute(o.model).string()},
+        {"classes", info.n_classes},
+        {"labels", labels}}},
       {"input", fs::absolute(o.input).string()},
       {"device", info.device},
       {"window", predict_options.window},
@@ -133,11 +141,17 @@ int runInfer(const InferOptions& o) {
       {"precision", predict_options.precision},
       {"outputs", {{"labels", "labels.nii.gz"}, {"probabilities", "probabilities.nii.gz"}}},
       {"gates", gates},
-      {"timings_s", {{"load", load_seconds}, {"read", read_seconds}, {"predict", predict_seconds},
-                     {"gate_resampling", prediction.gate_seconds}, {"write", write_seconds}, {"total", since(start)}}}};
+      {"timings_s",
+       {{"load", load_seconds},
+        {"read", read_seconds},
+        {"predict", predict_seconds},
+        {"gate_resampling", prediction.gate_seconds},
+        {"write", write_seconds},
+        {"total", since(start)}}}};
   writeFileAtomically(out.stage("infer.json"), report.dump(2) + "\n");
   out.commit();
-  log(fmt::format("wrote {} in {:.2f} s (prediction {:.2f} s)", o.out, since(start), predict_seconds));
+  log(fmt::format("wrote {} in {:.2f} s (prediction {:.2f} s)", o.out, since(start),
+                  predict_seconds));
   return 0;
 }
 
@@ -145,28 +159,36 @@ int runInfer(const InferOptions& o) {
 
 void registerInferCommand(CLI::App& root, CommandAction& chosen) {
   auto o = std::make_shared<InferOptions>();
-  CLI::App* cmd = root.add_subcommand("infer", "Run a model on one image: labels, probabilities and attention gates");
-  cmd->add_option("--model", o->model, "Model manifest (model.json) of a native network")->required();
+  CLI::App* cmd = root.add_subcommand(
+      "infer", "Run a model on one image: labels, probabilities and attention gates");
+  cmd->add_option("--model", o->model, "Model manifest (model.json) of a native network")
+      ->required();
   cmd->add_option("--input", o->input, "Image (.nii, .nii.gz, .png)")->required();
   cmd->add_option("--out", o->out, "Output folder (created if needed)")->required();
-  cmd->add_option("--device", o->device, "auto (CUDA when LibTorch sees a GPU), cpu, cuda or cuda:N")
+  cmd->add_option("--device", o->device,
+                  "auto (CUDA when LibTorch sees a GPU), cpu, cuda or cuda:N")
       ->capture_default_str();
-  cmd->add_option("--gates", o->gates, "Gates to write: all, none, or names like attentionblock2,attentionblock3")
+  cmd->add_option("--gates", o->gates,
+                  "Gates to write: all, none, or names like attentionblock2,attentionblock3")
       ->capture_default_str();
-  cmd->add_option("--window", o->window,
-                  "Sliding-window inference with windows of X,Y,Z voxels (multiples of 16), blended with "
-                  "Gaussian weights; default: the whole volume at once");
-  cmd->add_option("--overlap", o->overlap, "Fraction of a window shared with its neighbour (with --window)")
+  cmd->add_option(
+      "--window", o->window,
+      "Sliding-window inference with windows of X,Y,Z voxels (multiples of 16), blended with "
+      "Gaussian weights; default: the whole volume at once");
+  cmd->add_option("--overlap", o->overlap,
+                  "Fraction of a window shared with its neighbour (with --window)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.95));
-  cmd->add_option("--precision", o->precision, "fp32, or fp16 / bf16 autocast on CUDA")->capture_default_str();
+  cmd->add_option("--precision", o->precision, "fp32, or fp16 / bf16 autocast on CUDA")
+      ->capture_default_str();
   cmd->add_flag("--coarse-gates", o->coarse,
                 "Also write each native gate's compatibility grid (before its upsampling) as "
                 "gates/<gate>_coarse.nii.gz");
   cmd->add_flag("--quiet", o->quiet, "No progress output");
   cmd->footer(
       "Writes DIR/labels.nii.gz, DIR/probabilities.nii.gz (classes on the 4th axis),\n"
-      "DIR/gates/<gate>.nii.gz (on the input grid), DIR/gates/<gate>_native.nii.gz (the gate's own\n"
+      "DIR/gates/<gate>.nii.gz (on the input grid), DIR/gates/<gate>_native.nii.gz (the gate's "
+      "own\n"
       "grid and spacing: the coefficients the gate multiplies into its skip connection) and\n"
       "DIR/infer.json. Every output has the input's geometry.");
   cmd->callback([o, &chosen] { chosen = [o] { return runInfer(*o); }; });

@@ -1,8 +1,8 @@
 // gatescope info FILE... [--json]: what a file holds, as nibabel would report it.
+#include <fmt/format.h>
+
 #include <iostream>
 #include <memory>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "analysis/core/image_statistics.hpp"
@@ -22,7 +22,7 @@ struct InfoOptions {
 constexpr size_t kMaxLabelsInTable = 16;
 
 nlohmann::ordered_json describeJson(const std::string& path, const Image& image,
-                            const ImageStatistics& stats) {
+                                    const ImageStatistics& stats) {
   const Geometry& g = image.geometry();
   nlohmann::ordered_json direction = nlohmann::ordered_json::array();
   for (const auto& row : g.direction) direction.push_back(row);
@@ -35,7 +35,8 @@ nlohmann::ordered_json describeJson(const std::string& path, const Image& image,
       {"spacing_mm", g.spacing_mm},
       {"origin", g.origin},
       {"direction", direction},
-      {"scaling", {{"slope", image.header.scaling.slope}, {"intercept", image.header.scaling.intercept}}},
+      {"scaling",
+       {{"slope", image.header.scaling.slope}, {"intercept", image.header.scaling.intercept}}},
       {"min", jsonNumber(stats.min)},
       {"max", jsonNumber(stats.max)},
       {"mean", jsonNumber(stats.mean)},
@@ -61,7 +62,8 @@ void printTable(const std::string& path, const Image& image, const ImageStatisti
   std::string dims;
   for (auto d : image.header.file_dims) dims += (dims.empty() ? "" : " x ") + std::to_string(d);
   std::string direction;
-  for (const auto& row : g.direction) direction += (direction.empty() ? "" : "; ") + joined(row, " ");
+  for (const auto& row : g.direction)
+    direction += (direction.empty() ? "" : "; ") + joined(row, " ");
   std::cout << path << "\n"
             << fmt::format("  format      {}{}\n", imageFormatName(image.header.format),
                            image.header.compressed ? " (gzip)" : "")

@@ -4,8 +4,8 @@
 #include <new>
 
 #include "analysis/core/error.hpp"
-#include "analysis/version.hpp"
 #include "analysis/plugin/plugin_loader.hpp"
+#include "analysis/version.hpp"
 #include "workbench/cli/command.hpp"
 #include "workbench/cli/command_line.hpp"
 

@@ -1,9 +1,9 @@
 #include "workbench/cli/metric_options.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 
@@ -37,7 +37,8 @@ MetricConfig metricConfigFrom(const MetricOptions& o) {
   if (o.labels != "all") {
     std::vector<int64_t> labels;
     for (double v : parseNumberList(o.labels, "--labels")) {
-      if (v != std::floor(v)) throw UsageError(fmt::format("--labels: {} is not an integer label", v));
+      if (v != std::floor(v))
+        throw UsageError(fmt::format("--labels: {} is not an integer label", v));
       labels.push_back(static_cast<int64_t>(v));
     }
     config.labels = labels;
@@ -52,21 +53,29 @@ MetricConfig metricConfigFrom(const MetricOptions& o) {
 }
 
 void addMetricOptions(CLI::App& command, MetricOptions& o) {
-  command.add_option("--labels", o.labels, "Labels to measure: all or a list like 1,2 (all: every label present, or for "
-                     "evaluate the dataset's labels; background excluded)")
+  command
+      .add_option("--labels", o.labels,
+                  "Labels to measure: all or a list like 1,2 (all: every label present, or for "
+                  "evaluate the dataset's labels; background excluded)")
       ->capture_default_str();
-  command.add_option("--preset", o.preset,
+  command
+      .add_option("--preset", o.preset,
                   "Definitions to reproduce: default, monai, medpy, deepmind, plastimatch, "
                   "metricsreloaded (docs/metrics.md)")
       ->capture_default_str();
-  command.add_option("--percentile", o.percentile, "Percentile of the robust Hausdorff distance (hdP_mm)")
+  command
+      .add_option("--percentile", o.percentile,
+                  "Percentile of the robust Hausdorff distance (hdP_mm)")
       ->capture_default_str();
-  command.add_option("--tolerance-mm", o.tolerances,
+  command
+      .add_option("--tolerance-mm", o.tolerances,
                   "Normalised surface Dice tolerances in mm, comma separated")
       ->capture_default_str();
   command.add_flag("--include-background", o.include_background, "Also measure label 0");
-  command.add_option("--connectivity", o.connectivity,
-                  "Border neighbourhood: face (6/4 neighbours) or full (26/8; medpy connectivity=ndim)")
+  command
+      .add_option(
+          "--connectivity", o.connectivity,
+          "Border neighbourhood: face (6/4 neighbours) or full (26/8; medpy connectivity=ndim)")
       ->capture_default_str();
 }
 

@@ -1,9 +1,8 @@
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "analysis/metrics/metric_config.hpp"
 
@@ -24,6 +23,7 @@ void addMetricOptions(CLI::App& command, MetricOptions& options);
 // UsageError naming the option for a value out of range.
 [[nodiscard]] MetricConfig metricConfigFrom(const MetricOptions& options);
 // "1,2.5" -> {1, 2.5}: non-negative finite numbers (UsageError naming `option` otherwise).
-[[nodiscard]] std::vector<double> parseNumberList(const std::string& text, const std::string& option);
+[[nodiscard]] std::vector<double> parseNumberList(const std::string& text,
+                                                  const std::string& option);
 
 }  // namespace gatescope::cli

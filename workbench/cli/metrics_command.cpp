@@ -1,11 +1,11 @@
 // gatescope metrics: overlap and surface metrics of label files or folders (docs/cli.md).
+#include <fmt/format.h>
+
 #include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 #include "analysis/io/file_util.hpp"
@@ -42,8 +42,9 @@ std::string cell(double v) {
 
 void printTable(const MetricsReport& report) {
   const MetricConfig& config = report.config;
-  std::vector<std::string> columns = {"dice", "jaccard", "precision", "recall", "hd_mm",
-                                      percentileKey(config.percentile), "assd_mm", "masd_mm"};
+  std::vector<std::string> columns = {"dice",    "jaccard", "precision",
+                                      "recall",  "hd_mm",   percentileKey(config.percentile),
+                                      "assd_mm", "masd_mm"};
   for (double t : config.tolerances_mm) columns.push_back(toleranceKey(t));
   std::string header = fmt::format("{:<20} {:>6} {:<16}", "case", "label", "status");
   for (const auto& c : columns) header += fmt::format(" {:>10}", c);
@@ -54,7 +55,8 @@ void printTable(const MetricsReport& report) {
       continue;
     }
     for (const LabelMetrics& m : c.labels) {
-      std::string row = fmt::format("{:<20} {:>6} {:<16}", c.pair.id, m.label, emptyStatusName(m.status));
+      std::string row =
+          fmt::format("{:<20} {:>6} {:<16}", c.pair.id, m.label, emptyStatusName(m.status));
       const auto named = namedValues(m, config);
       for (const auto& column : columns)
         for (const auto& v : named)
@@ -70,7 +72,8 @@ void requireOutputFolder(const std::string& file, const char* option) {
   const std::filesystem::path folder = std::filesystem::path(file).parent_path();
   std::error_code ec;
   if (!folder.empty() && !std::filesystem::is_directory(folder, ec))
-    throw UsageError(fmt::format("{} {}: the folder {} does not exist", option, file, folder.string()));
+    throw UsageError(
+        fmt::format("{} {}: the folder {} does not exist", option, file, folder.string()));
 }
 
 int runMetricsCommand(const MetricsOptions& options) {
@@ -80,7 +83,8 @@ int runMetricsCommand(const MetricsOptions& options) {
   const NonFinitePolicy nonfinite = policyFrom(options.nonfinite);
   const auto cases = pairCases(options.reference, options.prediction);
   Progress progress("metrics", cases.size(), options.quiet || cases.size() < 2);
-  const MetricsReport report = runMetrics(cases, config, nonfinite,
+  const MetricsReport report = runMetrics(
+      cases, config, nonfinite,
       [&](size_t done, size_t, const CaseMetrics& last) { progress.step(done, last.pair.id); });
   progress.finish();
 
@@ -96,8 +100,8 @@ int runMetricsCommand(const MetricsOptions& options) {
       std::cerr << "gatescope: " << c.error << "\n";
     }
   if (failed && report.cases.size() > 1)  // one pair: its error line says it all
-    std::cerr << fmt::format("gatescope: {} of {} case(s) failed (recorded in the report)\n", failed,
-                             report.cases.size());
+    std::cerr << fmt::format("gatescope: {} of {} case(s) failed (recorded in the report)\n",
+                             failed, report.cases.size());
   return failed ? 1 : 0;
 }
 
@@ -107,7 +111,8 @@ void registerMetricsCommand(CLI::App& root, CommandAction& chosen) {
   auto o = std::make_shared<MetricsOptions>();
   CLI::App* cmd = root.add_subcommand(
       "metrics", "Overlap and surface-distance metrics of predictions against references");
-  cmd->add_option("--reference", o->reference, "Reference label file, or a folder of them")->required();
+  cmd->add_option("--reference", o->reference, "Reference label file, or a folder of them")
+      ->required();
   cmd->add_option("--prediction", o->prediction,
                   "Prediction label file, or a folder (paired with the references by case id = "
                   "file name without .nii/.nii.gz/.png)")

@@ -1,21 +1,25 @@
 #include "workbench/cli/progress.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
 
-#include <fmt/format.h>
-
 namespace gatescope::cli {
 
 Progress::Progress(std::string what, size_t total, bool quiet)
-    : what_(std::move(what)), total_(total), quiet_(quiet), terminal_(::isatty(STDERR_FILENO) == 1),
+    : what_(std::move(what)),
+      total_(total),
+      quiet_(quiet),
+      terminal_(::isatty(STDERR_FILENO) == 1),
       start_(std::chrono::steady_clock::now()) {}
 
 void Progress::step(size_t done, const std::string& detail) {
   if (quiet_ || total_ == 0) return;
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total_ - done) : 0.0;
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double eta =
+      done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total_ - done) : 0.0;
   if (terminal_) {
     constexpr int kWidth = 30;
     const int filled = static_cast<int>(kWidth * done / total_);

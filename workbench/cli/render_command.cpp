@@ -1,10 +1,10 @@
 // gatescope render: paper figures from an evaluation folder or from files - per-gate attention
 // panels, model A vs B with their difference, slice montages, plots of a report, 3D renderings.
+#include <fmt/format.h>
+
 #include <cmath>
 #include <iostream>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
 #include "workbench/cli/command.hpp"
@@ -33,15 +33,19 @@ std::vector<SliceChoice> parseViews(const std::string& text) {
     const std::string item = text.substr(start, end - start);
     const size_t colon = item.find(':');
     const auto plane = parsePlane(item.substr(0, colon));
-    if (!plane) throw UsageError(fmt::format("--views: '{}' is not axial, coronal or sagittal (optionally :SLICE)", item));
+    if (!plane)
+      throw UsageError(
+          fmt::format("--views: '{}' is not axial, coronal or sagittal (optionally :SLICE)", item));
     SliceChoice choice{*plane, -1};
     if (colon != std::string::npos) {
       try {
         size_t used = 0;
         choice.slice = std::stoll(item.substr(colon + 1), &used);
-        if (used != item.size() - colon - 1 || choice.slice < 0) throw std::invalid_argument("slice");
+        if (used != item.size() - colon - 1 || choice.slice < 0)
+          throw std::invalid_argument("slice");
       } catch (const std::exception&) {
-        throw UsageError(fmt::format("--views: '{}' needs a slice index >= 0 after the colon", item));
+        throw UsageError(
+            fmt::format("--views: '{}' needs a slice index >= 0 after the colon", item));
       }
     }
     views.push_back(choice);
@@ -69,37 +73,47 @@ struct FigureOutput {
 };
 
 void addSourceOptions(CLI::App& cmd, SavedCaseSource& s) {
-  cmd.add_option("--evaluation", s.evaluation, "Evaluation output folder (report.json, predictions/ from "
-                                               "evaluate --save-predictions)");
+  cmd.add_option("--evaluation", s.evaluation,
+                 "Evaluation output folder (report.json, predictions/ from "
+                 "evaluate --save-predictions)");
   cmd.add_option("--case", s.case_id, "Case id within --evaluation");
   cmd.add_option("--image", s.image, "Image file (instead of --evaluation)");
   cmd.add_option("--reference", s.reference, "Reference label file for --image");
-  cmd.add_option("--prediction-dir", s.prediction_dirs, "infer output folder of model A (give twice: A, then B)")
+  cmd.add_option("--prediction-dir", s.prediction_dirs,
+                 "infer output folder of model A (give twice: A, then B)")
       ->expected(1, 2)
       ->take_all();
 }
 
 void addOutputOptions(CLI::App& cmd, FigureOutput& o) {
   cmd.add_option("--out", o.out, "Figure file: .png, .pdf or .svg")->required();
-  cmd.add_option("--dpi", o.dpi, "Resolution of PNG output")->capture_default_str()->check(CLI::Range(30.0, 1200.0));
+  cmd.add_option("--dpi", o.dpi, "Resolution of PNG output")
+      ->capture_default_str()
+      ->check(CLI::Range(30.0, 1200.0));
 }
 
 void addStyleOptions(CLI::App& cmd, StyleOptions& s) {
-  cmd.add_option("--window", s.window, "Image window: a preset (ct-abdomen, ct-soft-tissue, ct-liver, ct-bone, "
-                                       "ct-lung, mr-auto, auto, minmax) or LEVEL,WIDTH; auto-detect: ct-abdomen "
-                                       "for CT-like images, else mr-auto")
+  cmd.add_option("--window", s.window,
+                 "Image window: a preset (ct-abdomen, ct-soft-tissue, ct-liver, ct-bone, "
+                 "ct-lung, mr-auto, auto, minmax) or LEVEL,WIDTH; auto-detect: ct-abdomen "
+                 "for CT-like images, else mr-auto")
       ->capture_default_str();
-  cmd.add_option("--colormap", s.colormap, "Attention colour map: " + fmt::format("{}", fmt::join(colormapNames(), ", ")))
+  cmd.add_option("--colormap", s.colormap,
+                 "Attention colour map: " + fmt::format("{}", fmt::join(colormapNames(), ", ")))
       ->capture_default_str();
-  cmd.add_option("--opacity", s.opacity, "Opacity of the attention overlay")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd.add_option("--opacity", s.opacity, "Opacity of the attention overlay")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   cmd.add_option("--threshold", s.threshold, "Attention coefficients below this are transparent")
       ->capture_default_str();
   cmd.add_option("--interpolation", s.interpolation, "linear or nearest")->capture_default_str();
-  cmd.add_option("--label", s.label, "Focus label (value or name): its contours only, slices through its centre");
+  cmd.add_option("--label", s.label,
+                 "Focus label (value or name): its contours only, slices through its centre");
   cmd.add_option("--panel-width", s.panel_width, "Panel width in points (1/72 inch)")
       ->capture_default_str()
       ->check(CLI::Range(30.0, 1000.0));
-  cmd.add_option("--scale-bar", s.scale_bar, "Scale bar length in mm (0: automatic, -1: none)")->capture_default_str();
+  cmd.add_option("--scale-bar", s.scale_bar, "Scale bar length in mm (0: automatic, -1: none)")
+      ->capture_default_str();
   cmd.add_flag("--no-letters", s.no_letters, "No panel letters");
   cmd.add_option("--title", s.title, "Figure title (default: describes the figure)");
 }
@@ -108,7 +122,8 @@ WindowLevel resolveWindow(const std::string& text, const Volume<float>& image) {
   if (text == "auto-detect") return defaultWindow(image);
   if (const size_t comma = text.find(','); comma != std::string::npos) {
     try {
-      const double level = std::stod(text.substr(0, comma)), width = std::stod(text.substr(comma + 1));
+      const double level = std::stod(text.substr(0, comma)),
+                   width = std::stod(text.substr(comma + 1));
       if (width > 0) return {level, width};
     } catch (const std::exception&) {
     }
@@ -121,17 +136,22 @@ FigureStyle figureStyle(const StyleOptions& s, const SavedCase& loaded) {
   FigureStyle style;
   style.window = resolveWindow(s.window, loaded.volumes.image);
   const auto map = parseColormapName(s.colormap);
-  if (!map) throw UsageError(fmt::format("--colormap '{}' is not one of {}", s.colormap, fmt::join(colormapNames(), ", ")));
+  if (!map)
+    throw UsageError(fmt::format("--colormap '{}' is not one of {}", s.colormap,
+                                 fmt::join(colormapNames(), ", ")));
   style.attention_colormap = *map;
   style.attention_opacity = s.opacity;
   style.attention_threshold = s.threshold;
   if (s.interpolation != "linear" && s.interpolation != "nearest")
     throw UsageError("--interpolation is linear or nearest");
-  style.interpolation = s.interpolation == "linear" ? Interpolation::Linear : Interpolation::Nearest;
+  style.interpolation =
+      s.interpolation == "linear" ? Interpolation::Linear : Interpolation::Nearest;
   style.focus_label = parseLabel(s.label, loaded.label_names);
   if (style.focus_label > 0) {
     const auto name = loaded.label_names.find(style.focus_label);
-    style.focus_label_name = name != loaded.label_names.end() ? name->second : fmt::format("label {}", style.focus_label);
+    style.focus_label_name = name != loaded.label_names.end()
+                                 ? name->second
+                                 : fmt::format("label {}", style.focus_label);
   }
   style.panel_width_pt = s.panel_width;
   style.title = s.title;
@@ -146,14 +166,17 @@ void applyGridOptions(PanelGrid& grid, const StyleOptions& s) {
 void writeCanvas(const Canvas& canvas, const FigureOutput& o) {
   (void)figureFormatOf(o.out);  // refuse an unknown extension before anything is drawn
   canvas.write(o.out, o.dpi);
-  std::cout << fmt::format("wrote {} ({:.0f} x {:.0f} pt)\n", o.out, canvas.width(), canvas.height());
+  std::cout << fmt::format("wrote {} ({:.0f} x {:.0f} pt)\n", o.out, canvas.width(),
+                           canvas.height());
 }
 
 const ModelOutputs& modelByKey(const SavedCase& loaded, const std::string& key) {
   const size_t index = key == "A" ? 0 : key == "B" ? 1 : 2;
   if (index > 1) throw UsageError("--model is A or B");
   if (index >= loaded.models.size())
-    throw UsageError(fmt::format("there is no model {} (give --evaluation of a two-model run, or --prediction-dir twice)", key));
+    throw UsageError(fmt::format(
+        "there is no model {} (give --evaluation of a two-model run, or --prediction-dir twice)",
+        key));
   return loaded.models[index];
 }
 
@@ -169,10 +192,13 @@ struct GatesOptions {
 
 int runGates(const GatesOptions& o) {
   const SavedCase loaded = loadSavedCase(o.source, false);
-  if (!o.source.evaluation.empty() || !o.source.prediction_dirs.empty()) (void)modelByKey(loaded, o.model);
-  if (loaded.models.empty()) throw UsageError("render gates needs a model's gate maps (--evaluation or --prediction-dir)");
+  if (!o.source.evaluation.empty() || !o.source.prediction_dirs.empty())
+    (void)modelByKey(loaded, o.model);
+  if (loaded.models.empty())
+    throw UsageError("render gates needs a model's gate maps (--evaluation or --prediction-dir)");
   const FigureStyle style = figureStyle(o.style, loaded);
-  PanelGrid grid = gateFigure(loaded.volumes, modelByKey(loaded, o.model), parseViews(o.views), style);
+  PanelGrid grid =
+      gateFigure(loaded.volumes, modelByKey(loaded, o.model), parseViews(o.views), style);
   applyGridOptions(grid, o.style);
   writeCanvas(drawPanelGrid(grid), o.output);
   return 0;
@@ -188,9 +214,11 @@ struct CompareFigureOptions {
 int runCompareFigure(const CompareFigureOptions& o) {
   const SavedCase loaded = loadSavedCase(o.source, true);
   if (loaded.models.size() < 2)
-    throw UsageError("render compare needs two models: an evaluation of A and B, or --prediction-dir twice");
+    throw UsageError(
+        "render compare needs two models: an evaluation of A and B, or --prediction-dir twice");
   const FigureStyle style = figureStyle(o.style, loaded);
-  PanelGrid grid = comparisonFigure(loaded.volumes, loaded.models[0], loaded.models[1], parseViews(o.views), style);
+  PanelGrid grid = comparisonFigure(loaded.volumes, loaded.models[0], loaded.models[1],
+                                    parseViews(o.views), style);
   applyGridOptions(grid, o.style);
   writeCanvas(drawPanelGrid(grid), o.output);
   return 0;
@@ -221,8 +249,9 @@ int runMontage(const MontageOptions& o) {
     first = a, last = b, step = n == 3 ? c : 1;
   }
   const ModelOutputs* model = loaded.models.empty() ? nullptr : &modelByKey(loaded, o.model);
-  PanelGrid grid = montageFigure(loaded.volumes, model, model && !model->gates.empty() ? o.gate : "", *plane, first,
-                                 last, step, o.columns, style);
+  PanelGrid grid =
+      montageFigure(loaded.volumes, model, model && !model->gates.empty() ? o.gate : "", *plane,
+                    first, last, step, o.columns, style);
   applyGridOptions(grid, o.style);
   writeCanvas(drawPanelGrid(grid), o.output);
   return 0;
@@ -243,14 +272,17 @@ struct Render3dOptions {
 int run3d(const Render3dOptions& o) {
 #if !GATESCOPE_HAVE_VTK
   (void)o;
-  throw Error("this gatescope was built without VTK (GATESCOPE_VTK=OFF): render 3d is not available");
+  throw Error(
+      "this gatescope was built without VTK (GATESCOPE_VTK=OFF): render 3d is not available");
 #else
   const SavedCase loaded = loadSavedCase(o.source, false);
-  if (loaded.models.empty()) throw UsageError("render 3d needs a model's gate maps (--evaluation or --prediction-dir)");
+  if (loaded.models.empty())
+    throw UsageError("render 3d needs a model's gate maps (--evaluation or --prediction-dir)");
   const ModelOutputs& model = modelByKey(loaded, o.model);
   const FigureStyle style = figureStyle(o.style, loaded);
   const auto camera = parseCameraPreset(o.camera);
-  if (!camera) throw UsageError(fmt::format("--camera is one of {}", fmt::join(cameraPresetNames(), ", ")));
+  if (!camera)
+    throw UsageError(fmt::format("--camera is one of {}", fmt::join(cameraPresetNames(), ", ")));
   Volume<float> mean;
   const Volume<float>* gate = &findGate(model, o.gate, mean);
   std::vector<LegendEntry> legend;
@@ -274,13 +306,16 @@ int run3d(const Render3dOptions& o) {
   scene.zoom = o.zoom;
   scene.width = scene.height = o.size;
   const RgbaImage picture = renderVolume(scene);
-  if (figureFormatOf(o.output.out) == FigureFormat::Png && o.style.title.empty() && o.style.no_letters) {
+  if (figureFormatOf(o.output.out) == FigureFormat::Png && o.style.title.empty() &&
+      o.style.no_letters) {
     writeRgbaPng(o.output.out, picture, o.output.dpi);
-    std::cout << fmt::format("wrote {} ({} x {} px)\n", o.output.out, picture.width, picture.height);
+    std::cout << fmt::format("wrote {} ({} x {} px)\n", o.output.out, picture.width,
+                             picture.height);
     return 0;
   }
   PanelGrid grid;
-  grid.title = style.title.empty() ? fmt::format("{}: {}, case {}, {} view", model.name, o.gate == "mean" ? "mean of gates" : o.gate,
+  grid.title = style.title.empty() ? fmt::format("{}: {}, case {}, {} view", model.name,
+                                                 o.gate == "mean" ? "mean of gates" : o.gate,
                                                  loaded.volumes.id, cameraPresetName(*camera))
                                    : style.title;
   grid.rows = {{FigurePanel{picture, 1.0, ""}}};
@@ -315,68 +350,96 @@ int runPlot(const PlotOptions& o) {
 }  // namespace
 
 void registerRenderCommand(CLI::App& root, CommandAction& chosen) {
-  CLI::App* render = root.add_subcommand(
-      "render", "Figures: attention gates per slice, model A vs B, montages, plots of a report, 3D renderings "
-                "(PNG at --dpi, PDF or SVG by the --out extension; docs/rendering.md)");
+  CLI::App* render =
+      root.add_subcommand("render",
+                          "Figures: attention gates per slice, model A vs B, montages, plots of a "
+                          "report, 3D renderings "
+                          "(PNG at --dpi, PDF or SVG by the --out extension; docs/rendering.md)");
   render->require_subcommand(1);
 
   auto gates = std::make_shared<GatesOptions>();
-  CLI::App* g = render->add_subcommand("gates", "Per-gate attention panels: rows = the model's gates and their "
-                                                "mean, columns = slices (--views)");
+  CLI::App* g =
+      render->add_subcommand("gates",
+                             "Per-gate attention panels: rows = the model's gates and their "
+                             "mean, columns = slices (--views)");
   addSourceOptions(*g, gates->source);
   g->add_option("--model", gates->model, "A or B")->capture_default_str();
-  g->add_option("--views", gates->views, "Planes with optional slice, e.g. axial:24,coronal (default slices: "
-                                         "through the --label's centre, else the middle)")
+  g->add_option("--views", gates->views,
+                "Planes with optional slice, e.g. axial:24,coronal (default slices: "
+                "through the --label's centre, else the middle)")
       ->capture_default_str();
   addStyleOptions(*g, gates->style);
   addOutputOptions(*g, gates->output);
   g->callback([gates, &chosen] { chosen = [gates] { return runGates(*gates); }; });
 
   auto compare = std::make_shared<CompareFigureOptions>();
-  CLI::App* c = render->add_subcommand("compare", "Model A | model B | difference (probability of the --label, "
-                                                  "A - B), rows = slices (--views)");
+  CLI::App* c =
+      render->add_subcommand("compare",
+                             "Model A | model B | difference (probability of the --label, "
+                             "A - B), rows = slices (--views)");
   addSourceOptions(*c, compare->source);
-  c->add_option("--views", compare->views, "Planes with optional slice, e.g. axial:24,coronal")->capture_default_str();
+  c->add_option("--views", compare->views, "Planes with optional slice, e.g. axial:24,coronal")
+      ->capture_default_str();
   addStyleOptions(*c, compare->style);
   addOutputOptions(*c, compare->output);
   c->callback([compare, &chosen] { chosen = [compare] { return runCompareFigure(*compare); }; });
 
   auto montage = std::make_shared<MontageOptions>();
-  CLI::App* m = render->add_subcommand("montage", "Lightbox of a slice range of one plane, with a gate over it");
+  CLI::App* m = render->add_subcommand(
+      "montage", "Lightbox of a slice range of one plane, with a gate over it");
   addSourceOptions(*m, montage->source);
   m->add_option("--model", montage->model, "A or B")->capture_default_str();
   m->add_option("--gate", montage->gate, "Gate name, or mean")->capture_default_str();
   m->add_option("--plane", montage->plane, "axial, coronal or sagittal")->capture_default_str();
-  m->add_option("--slices", montage->slices, "FIRST:LAST[:STEP] (default: about 12 slices over the volume)");
-  m->add_option("--columns", montage->columns, "Panels per row")->capture_default_str()->check(CLI::Range(1, 50));
+  m->add_option("--slices", montage->slices,
+                "FIRST:LAST[:STEP] (default: about 12 slices over the volume)");
+  m->add_option("--columns", montage->columns, "Panels per row")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 50));
   addStyleOptions(*m, montage->style);
   addOutputOptions(*m, montage->output);
   m->callback([montage, &chosen] { chosen = [montage] { return runMontage(*montage); }; });
 
   auto plot = std::make_shared<PlotOptions>();
-  CLI::App* p = render->add_subcommand("plot", "Plots of an evaluation report: paired (per-case metric of A vs B), "
-                                               "bland-altman (volumes), attention (per-gate statistics)");
-  p->add_option("--report", plot->report, "report.json, or the evaluation folder holding it")->required();
+  CLI::App* p =
+      render->add_subcommand("plot",
+                             "Plots of an evaluation report: paired (per-case metric of A vs B), "
+                             "bland-altman (volumes), attention (per-gate statistics)");
+  p->add_option("--report", plot->report, "report.json, or the evaluation folder holding it")
+      ->required();
   p->add_option("--kind", plot->kind, "paired, bland-altman or attention")->capture_default_str();
-  p->add_option("--metric", plot->metric, "Metric of the paired plot (e.g. dice, hd95_mm)")->capture_default_str();
+  p->add_option("--metric", plot->metric, "Metric of the paired plot (e.g. dice, hd95_mm)")
+      ->capture_default_str();
   p->add_option("--label", plot->label, "Label value or name (default: the first label)");
-  p->add_option("--statistic", plot->statistic, "Attention statistic of the attention plot")->capture_default_str();
+  p->add_option("--statistic", plot->statistic, "Attention statistic of the attention plot")
+      ->capture_default_str();
   addOutputOptions(*p, plot->output);
   p->callback([plot, &chosen] { chosen = [plot] { return runPlot(*plot); }; });
 
   auto three = std::make_shared<Render3dOptions>();
   three->style.threshold = 0.5;  // in 3D, low coefficients everywhere would fog the picture
-  CLI::App* t = render->add_subcommand("3d", "Volume rendering of a gate's coefficients with reference and "
-                                             "prediction surfaces (needs an X display: xvfb-run without one)");
+  CLI::App* t =
+      render->add_subcommand("3d",
+                             "Volume rendering of a gate's coefficients with reference and "
+                             "prediction surfaces (needs an X display: xvfb-run without one)");
   addSourceOptions(*t, three->source);
   t->add_option("--model", three->model, "A or B")->capture_default_str();
   t->add_option("--gate", three->gate, "Gate name, or mean")->capture_default_str();
-  t->add_option("--camera", three->camera, "anterior, posterior, left, right, superior or oblique")->capture_default_str();
-  t->add_option("--azimuth", three->azimuth, "Extra rotation about the vertical axis, degrees")->capture_default_str();
-  t->add_option("--elevation", three->elevation, "Extra rotation up, degrees")->capture_default_str();
-  t->add_option("--zoom", three->zoom, "Zoom factor")->capture_default_str()->check(CLI::Range(0.1, 20.0));
-  t->add_option("--size", three->size, "Rendering size in pixels (square)")->capture_default_str()->check(CLI::Range(64, 4096));
-  t->add_option("--max-opacity", three->max_opacity, "Opacity at coefficient 1")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  t->add_option("--camera", three->camera, "anterior, posterior, left, right, superior or oblique")
+      ->capture_default_str();
+  t->add_option("--azimuth", three->azimuth, "Extra rotation about the vertical axis, degrees")
+      ->capture_default_str();
+  t->add_option("--elevation", three->elevation, "Extra rotation up, degrees")
+      ->capture_default_str();
+  t->add_option("--zoom", three->zoom, "Zoom factor")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 20.0));
+  t->add_option("--size", three->size, "Rendering size in pixels (square)")
+      ->capture_default_str()
+      ->check(CLI::Range(64, 4096));
+  t->add_option("--max-opacity", three->max_opacity, "Opacity at coefficient 1")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   addStyleOptions(*t, three->style);
   addOutputOptions(*t, three->output);
   t->callback([three, &chosen] { chosen = [three] { return run3d(*three); }; });
@@ -385,11 +448,14 @@ void registerRenderCommand(CLI::App& root, CommandAction& chosen) {
 #else
 
 void registerRenderCommand(CLI::App& root, CommandAction& chosen) {
-  CLI::App* render = root.add_subcommand("render", "Figures (not in this build: configured with GATESCOPE_FIGURES=OFF)");
+  CLI::App* render = root.add_subcommand(
+      "render", "Figures (not in this build: configured with GATESCOPE_FIGURES=OFF)");
   render->allow_extras();
   render->callback([&chosen] {
     chosen = []() -> int {
-      throw Error("this gatescope was built without figure output (GATESCOPE_FIGURES=OFF): render is not available");
+      throw Error(
+          "this gatescope was built without figure output (GATESCOPE_FIGURES=OFF): render is not "
+          "available");
     };
   });
 }
