@@ -2,6 +2,7 @@
 # Installs what gatescope needs on Debian 12 (only the missing packages), configures and builds.
 #
 #   scripts/setup.sh            set up and build
+#   scripts/setup.sh --packages only install the missing Debian packages
 #   scripts/setup.sh --demo     ... then run the demo on the bundled data
 #   scripts/setup.sh --test     ... then run the whole test suite (also under ASan/UBSan) and replay
 #                               the fuzzing corpora
@@ -13,10 +14,11 @@ cd "$(dirname "$0")/.."
 mode=build
 case "${1:-}" in
   "") ;;
+  --packages) mode=packages ;;
   --demo) mode=demo ;;
   --test) mode=test ;;
   -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "setup.sh: unknown option '$1' (use --demo, --test or nothing)" >&2; exit 2 ;;
+  *) echo "setup.sh: unknown option '$1' (use --packages, --demo, --test or nothing)" >&2; exit 2 ;;
 esac
 
 packages=(
@@ -31,8 +33,8 @@ packages=(
   xvfb xauth python3-torch python3-nibabel python3-scipy python3-numpy python3-pil python3-jsonschema plastimatch
   # the workbench's recording test: real mouse and keyboard events under Xvfb
   xdotool
-  # fuzz targets (scripts/fuzz.sh): libFuzzer with clang
-  clang-14 libfuzzer-14-dev
+  # fuzz targets (scripts/fuzz.sh): libFuzzer with clang; the format check (scripts/check_format.sh)
+  clang-14 libfuzzer-14-dev clang-format-14
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -45,6 +47,8 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+[[ $mode == packages ]] && exit 0
 
 build() {  # build PRESET: configure once, then build incrementally
   local preset=$1 dir=build
