@@ -80,6 +80,43 @@ struct Prediction {
   double gate_seconds = 0.0;  // of which: gate maps converted and resampled to the input grid
 };
 
+// --- attribution maps (docs/attribution.md): where a model's score for a class comes from ---
+
+enum class AttributionMethod { GradCam, HiResCam, Gradient, GradientXInput, IntegratedGradients };
+// "gradcam", "hirescam", "gradient", "gradient_x_input", "integrated_gradients".
+[[nodiscard]] const char* attributionMethodName(AttributionMethod method);
+[[nodiscard]] std::optional<AttributionMethod> parseAttributionMethod(const std::string& name);
+// Grad-CAM and HiResCAM weigh a layer's activation; the others differentiate the input.
+[[nodiscard]] bool isLayerMethod(AttributionMethod method);
+
+// A named module of the architecture whose output a layer method can use.
+struct LayerInfo {
+  std::string name;  // the original code's module path: conv3, center, up_concat2, ...
+  int64_t channels = 0;
+  std::array<int64_t, 3> stride = {1, 1, 1};  // of its grid relative to the input
+};
+
+struct AttributionRequest {
+  AttributionMethod method = AttributionMethod::GradCam;
+  std::vector<std::string> layers;  // layer methods: the layers to explain
+  int64_t target_class = 1;
+  // The voxels whose logits are summed: "predicted" (argmax is the class; every voxel when none
+  // is), "all", or "reference" (where `reference` equals the class).
+  std::string region = "predicted";
+  TensorData reference;  // (1, 1, spatial) label values, for region "reference"
+  int steps = 32;        // integrated gradients
+};
+
+struct AttributionResult {
+  // Layer methods: each layer's map at its own grid (1, 1, layer spatial) and on the input grid
+  // (linear, align_corners=False); input methods: one map named "input" on the input grid.
+  std::vector<std::pair<std::string, TensorData>> native;
+  std::vector<std::pair<std::string, TensorData>> maps;
+  std::string region;  // as used: "predicted", "all", "all (prediction empty)", "reference"
+  double score = 0.0;  // the target score S at the input
+  std::optional<double> completeness_error;  // integrated gradients
+};
+
 // A model gatescope can run: the native zoo (model.json) or a TorchScript export. Implementations
 // live in plugins/ and are created through the plugin registry.
 class ModelAdapter {
@@ -90,6 +127,12 @@ class ModelAdapter {
   [[nodiscard]] virtual ForwardResult forward(const TensorData& input, bool capture_gates) = 0;
   // Preprocessing, inference, softmax and argmax, gates resampled to the image grid.
   [[nodiscard]] virtual Prediction predict(const Image& image, const PredictOptions& options) = 0;
+  // The layers attribution methods can use (none for a model without named layers).
+  [[nodiscard]] virtual std::vector<LayerInfo> layers() { return {}; }
+  // An attribution map on an already preprocessed input; UsageError for a model that cannot
+  // make one, an unknown layer or class.
+  [[nodiscard]] virtual AttributionResult attribute(const TensorData& input,
+                                                    const AttributionRequest& request);
 };
 
 }  // namespace gatescope

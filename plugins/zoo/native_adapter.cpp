@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "analysis/core/error.hpp"
+#include "plugins/attribution/attribution_engine.hpp"
 #include "plugins/runtime/device.hpp"
 #include "plugins/zoo/networks.hpp"
 #include "plugins/zoo/state_dict.hpp"
@@ -54,6 +55,42 @@ class NativeAdapter : public ModelAdapter {
     return result;
   }
 
+  std::vector<LayerInfo> layers() override {
+    // The shapes of every named activation on the smallest input the network takes.
+    torch::InferenceMode inference;
+    std::vector<int64_t> shape = {1, info_.in_channels};
+    for (int a = 0; a < info_.dimensions; ++a)
+      shape.push_back(2 * info_.size_multiple[static_cast<size_t>(a)]);
+    const torch::Tensor probe = torch::zeros(shape, torch::TensorOptions().device(device_));
+    zoo::Activations activations;
+    (void)network_->runCapturing(probe, {}, activations);
+    std::vector<LayerInfo> out;
+    for (const auto& [name, a] : activations) {
+      LayerInfo layer{name, a.size(1), {1, 1, 1}};
+      for (int d = 0; d < info_.dimensions; ++d)
+        layer.stride[static_cast<size_t>(d)] = shape[2 + d] / a.size(2 + d);
+      out.push_back(layer);
+    }
+    return out;
+  }
+
+  AttributionResult attribute(const TensorData& input, const AttributionRequest& request) override {
+    // Gradients go through the checkpoint's own weights: the folded inference network computes
+    // the same function, but its rounding moves gradients at ReLU kinks by more than maps may
+    // differ from PyTorch's (docs/attribution.md). Loaded on first use.
+    if (!attribution_network_) {
+      attribution_network_ = zoo::makeNetwork(zooConfigFor(manifest_));
+      loadWeights(*attribution_network_, manifest_.weights, manifest_);
+      attribution_network_->to(device_);
+      attribution_network_->eval();
+    }
+    const auto forward = [this](const torch::Tensor& x, const std::vector<std::string>& layers,
+                                attribution::Activations& activations) {
+      return attribution_network_->runCapturing(x, layers, activations).logits;
+    };
+    return attribution::attribute(forward, toTensor(input).to(device_), request);
+  }
+
   Prediction predict(const Image& image, const PredictOptions& options) override {
     return runPrediction(
         [this](const torch::Tensor& x, bool capture) { return network_->run(x, capture); }, image,
@@ -63,6 +100,7 @@ class NativeAdapter : public ModelAdapter {
  private:
   ModelManifest manifest_;
   std::shared_ptr<zoo::Network> network_;
+  std::shared_ptr<zoo::Network> attribution_network_;  // unfolded, for gradients
   torch::Device device_{torch::kCPU};
   ModelInfo info_;
 };

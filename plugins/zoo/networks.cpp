@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "analysis/core/error.hpp"
 
 namespace gatescope::zoo {
@@ -353,25 +355,36 @@ class CtDsvNetwork : public Network {
     const torch::Tensor c3 = conv3->forward(Nd<D>::maxPool(c2, two));
     const torch::Tensor c4 = conv4->forward(Nd<D>::maxPool(c3, two));
     const torch::Tensor middle = center->forward(Nd<D>::maxPool(c4, two));
+    keepEncoder(c1, c2, c3, c4, middle);
     NetworkOutput out;
     torch::Tensor u4, u3, u2;
     if (gates_per_level_ > 0) {
       const GateResult g4 = attention4->forward(c4, gating->forward(middle));
+      keep("attentionblock4", g4.output);
       u4 = up4->forward(g4.output, middle);
+      keep("up_concat4", u4);
       const GateResult g3 = attention3->forward(c3, u4);
+      keep("attentionblock3", g3.output);
       u3 = up3->forward(g3.output, u4);
+      keep("up_concat3", u3);
       const GateResult g2 = attention2->forward(c2, u3);
+      keep("attentionblock2", g2.output);
       u2 = up2->forward(g2.output, u3);
+      keep("up_concat2", u2);
       if (capture_gates)
         out.gates = {{"attentionblock2", g2.alpha, g2.coarse},
                      {"attentionblock3", g3.alpha, g3.coarse},
                      {"attentionblock4", g4.alpha, g4.coarse}};
     } else {
       u4 = up4->forward(c4, middle);
+      keep("up_concat4", u4);
       u3 = up3->forward(c3, u4);
+      keep("up_concat3", u3);
       u2 = up2->forward(c2, u3);
+      keep("up_concat2", u2);
     }
     const torch::Tensor u1 = up1->forward(c1, u2);
+    keep("up_concat1", u1);
     if (head_.empty()) {
       out.logits = final_->forward(torch::cat(
           {dsv1->forward(u1), dsv2->forward(u2), dsv3->forward(u3), dsv4->forward(u4)}, 1));
@@ -478,6 +491,7 @@ class Unet3dNetwork : public Network {
     const torch::Tensor c3 = conv3->forward(Nd<3>::maxPool(c2, pool));
     const torch::Tensor c4 = conv4->forward(Nd<3>::maxPool(c3, pool));
     const torch::Tensor middle = center->forward(Nd<3>::maxPool(c4, pool));
+    keepEncoder(c1, c2, c3, c4, middle);
     NetworkOutput out;
     torch::Tensor s2 = c2, s3 = c3, s4 = c4;
     if (grid_) {
@@ -487,6 +501,9 @@ class Unet3dNetwork : public Network {
       s4 = g4.output;
       s3 = g3.output;
       s2 = g2.output;
+      keep("attentionblock4", s4);
+      keep("attentionblock3", s3);
+      keep("attentionblock2", s2);
       if (capture_gates)
         out.gates = {{"attentionblock2", g2.alpha, g2.coarse},
                      {"attentionblock3", g3.alpha, g3.coarse},
@@ -495,7 +512,9 @@ class Unet3dNetwork : public Network {
     const torch::Tensor u4 = up4->forward(s4, middle);
     const torch::Tensor u3 = up3->forward(s3, u4);
     const torch::Tensor u2 = up2->forward(s2, u3);
-    out.logits = final_->forward(up1->forward(c1, u2));
+    const torch::Tensor u1 = up1->forward(c1, u2);
+    keepDecoder(u4, u3, u2, u1);
+    out.logits = final_->forward(u1);
     return out;
   }
 
@@ -546,10 +565,13 @@ class Unet2dNetwork : public Network {
     const torch::Tensor c3 = conv3->forward(Nd<2>::maxPool(c2, two));
     const torch::Tensor c4 = conv4->forward(Nd<2>::maxPool(c3, two));
     const torch::Tensor middle = center->forward(Nd<2>::maxPool(c4, two));
+    keepEncoder(c1, c2, c3, c4, middle);
     const torch::Tensor u4 = up4->forward(c4, middle);
     const torch::Tensor u3 = up3->forward(c3, u4);
     const torch::Tensor u2 = up2->forward(c2, u3);
-    return {final_->forward(up1->forward(c1, u2)), {}};
+    const torch::Tensor u1 = up1->forward(c1, u2);
+    keepDecoder(u4, u3, u2, u1);
+    return {final_->forward(u1), {}};
   }
   std::vector<GateGrid> gates() const override { return {}; }
   Size3 sizeMultiple() const override { return {16, 16, 1}; }
@@ -561,6 +583,28 @@ class Unet2dNetwork : public Network {
 };
 
 }  // namespace
+
+NetworkOutput Network::runCapturing(const torch::Tensor& input,
+                                    const std::vector<std::string>& names,
+                                    Activations& activations) {
+  captured_ = &activations;
+  wanted_ = &names;
+  try {
+    NetworkOutput out = run(input, true);
+    captured_ = nullptr, wanted_ = nullptr;
+    return out;
+  } catch (...) {
+    captured_ = nullptr, wanted_ = nullptr;
+    throw;
+  }
+}
+
+void Network::keep(const char* name, const torch::Tensor& activation) {
+  if (!captured_) return;
+  if (!wanted_->empty() && std::find(wanted_->begin(), wanted_->end(), name) == wanted_->end())
+    return;
+  captured_->emplace_back(name, activation);
+}
 
 void Network::prepareForInference() {
   for (const auto& module : modules(/*include_self=*/false))

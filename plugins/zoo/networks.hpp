@@ -32,10 +32,20 @@ struct NetworkOutput {
   std::vector<GateOutput> gates;
 };
 
+// Named activations a forward recorded: (module path of the original code, output), in forward
+// order.
+using Activations = std::vector<std::pair<std::string, torch::Tensor>>;
+
 // Every zoo network: a torch::nn::Module whose forward also returns the gates' coefficients.
 class Network : public torch::nn::Module {
  public:
   [[nodiscard]] virtual NetworkOutput run(const torch::Tensor& input, bool capture_gates) = 0;
+  // run() that also records the outputs of the named modules (`names` empty: every named module
+  // the forward passes through: conv1-4, center, attentionblockN, up_concatN). Folding for
+  // inference leaves these activations the same function of the input.
+  [[nodiscard]] NetworkOutput runCapturing(const torch::Tensor& input,
+                                           const std::vector<std::string>& names,
+                                           Activations& activations);
   // Gate names in output order, with the strides of each gate's grids relative to the input.
   [[nodiscard]] virtual std::vector<GateGrid> gates() const = 0;
   // Every spatial size must be a multiple of this (pooling levels).
@@ -44,6 +54,23 @@ class Network : public torch::nn::Module {
   // (batch norm folded into the convolutions, linear heads composed). Call after loading the
   // weights and eval(); the module's parameters no longer equal the checkpoint's afterwards.
   virtual void prepareForInference();
+
+ protected:
+  // Called by run() for each named activation: kept when a capture asks for it.
+  void keep(const char* name, const torch::Tensor& activation);
+  void keepEncoder(const torch::Tensor& c1, const torch::Tensor& c2, const torch::Tensor& c3,
+                   const torch::Tensor& c4, const torch::Tensor& center) {
+    keep("conv1", c1), keep("conv2", c2), keep("conv3", c3), keep("conv4", c4),
+        keep("center", center);
+  }
+  void keepDecoder(const torch::Tensor& u4, const torch::Tensor& u3, const torch::Tensor& u2,
+                   const torch::Tensor& u1) {
+    keep("up_concat4", u4), keep("up_concat3", u3), keep("up_concat2", u2), keep("up_concat1", u1);
+  }
+
+ private:
+  Activations* captured_ = nullptr;
+  const std::vector<std::string>* wanted_ = nullptr;
 };
 
 // Throws UsageError for an unknown architecture or an unsupported dimensionality.

@@ -96,3 +96,79 @@ TEST_CASE("a checkpoint that does not fit names every missing, unexpected and mi
     CHECK(message.find('\n') == std::string::npos);
   }
 }
+
+// Attribution maps against PyTorch autograd with forward hooks on the same weights and input
+// (tests/fixtures/zoo_reference.py): Grad-CAM and HiResCAM at encoder layers and a gate, at the
+// layer's grid and on the input grid; gradient, gradient x input, integrated gradients (and its
+// completeness error); regions "predicted" and "all". Maps agree within 1e-4 of the reference's
+// largest magnitude.
+TEST_CASE("attribution maps equal PyTorch autograd's on every zoo network", "[models]") {
+  const fs::path dir = test::fixtureDir("zoo");
+  std::ifstream in(dir / "zoo.json");
+  REQUIRE(in.good());
+  const auto models = nlohmann::json::parse(in);
+  const auto close = [](const TensorData& got, const TensorData& want) {
+    REQUIRE(got.shape == want.shape);
+    double scale = 0, worst = 0;
+    for (float v : want.values) scale = std::max(scale, std::abs(static_cast<double>(v)));
+    for (size_t n = 0; n < got.values.size(); ++n)
+      worst = std::max(worst, std::abs(static_cast<double>(got.values[n]) - want.values[n]));
+    INFO("largest difference " << worst << ", reference maximum " << scale);
+    CHECK(worst <= 1e-4 * std::max(scale, 1e-6));
+  };
+  for (const auto& m : models) {
+    DYNAMIC_SECTION(m["name"].get<std::string>()) {
+      auto model = loadNativeModel(dir / m["manifest"].get<std::string>(), {"cpu"});
+      const TensorData input = readTensor(dir, m["input"]);
+      const auto& reference = m["attribution"];
+      const std::vector<std::string> layers = reference["layers"];
+      // Every layer asked for is one the model lists, with its grid's stride.
+      const std::vector<LayerInfo> listed = model->layers();
+      for (const auto& layer : layers)
+        CHECK(std::any_of(listed.begin(), listed.end(),
+                          [&](const LayerInfo& l) { return l.name == layer; }));
+      for (const auto& [region, expected] : reference["regions"].items()) {
+        INFO("region " << region);
+        AttributionRequest request;
+        request.target_class = reference["class"];
+        request.region = region;
+        request.steps = reference["steps"];
+        request.layers = layers;
+        for (const auto method : {AttributionMethod::GradCam, AttributionMethod::HiResCam}) {
+          request.method = method;
+          const AttributionResult result = model->attribute(input, request);
+          CHECK(result.region == expected["used"]);
+          REQUIRE(result.maps.size() == layers.size());
+          for (size_t n = 0; n < layers.size(); ++n) {
+            const auto& want =
+                expected["maps"][std::string(attributionMethodName(method)) + "@" + layers[n]];
+            INFO(attributionMethodName(method) << "@" << layers[n]);
+            close(result.native[n].second, readTensor(dir, want["native"]));
+            close(result.maps[n].second, readTensor(dir, want["input"]));
+          }
+        }
+        for (const auto method : {AttributionMethod::Gradient, AttributionMethod::GradientXInput,
+                                  AttributionMethod::IntegratedGradients}) {
+          INFO(attributionMethodName(method));
+          request.method = method;
+          const AttributionResult result = model->attribute(input, request);
+          REQUIRE(result.maps.size() == 1);
+          close(result.maps[0].second,
+                readTensor(dir, expected["maps"][attributionMethodName(method)]["input"]));
+          if (method == AttributionMethod::IntegratedGradients) {
+            REQUIRE(result.completeness_error);
+            CHECK(*result.completeness_error ==
+                  Approx(expected["ig_completeness"].get<double>()).margin(1e-3));
+          }
+        }
+      }
+      // Bad requests.
+      AttributionRequest bad;
+      bad.layers = {"conv9"};
+      CHECK_THROWS_WITH(model->attribute(input, bad), "no layer 'conv9' in this network");
+      bad.layers = {"conv2"};
+      bad.target_class = 99;
+      CHECK_THROWS_AS(model->attribute(input, bad), UsageError);
+    }
+  }
+}

@@ -1,0 +1,150 @@
+#include "plugins/attribution/attribution_engine.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "analysis/core/error.hpp"
+#include "plugins/zoo/tensor_convert.hpp"
+
+namespace gatescope::attribution {
+
+namespace F = torch::nn::functional;
+
+namespace {
+
+std::vector<int64_t> spatialSize(const torch::Tensor& t) {
+  return t.sizes().slice(2).vec();
+}
+
+// A map (1, spatial) on another grid: linear interpolation with align_corners=False, as gate maps.
+torch::Tensor resample(const torch::Tensor& map, const std::vector<int64_t>& size) {
+  auto options = F::InterpolateFuncOptions().size(size).align_corners(false);
+  if (size.size() == 3)
+    options.mode(torch::kTrilinear);
+  else
+    options.mode(torch::kBilinear);
+  return F::interpolate(map.unsqueeze(1), options).squeeze(1);
+}
+
+// The voxels the score sums: (1, spatial) as the logits' dtype (0/1).
+torch::Tensor regionMask(const torch::Tensor& logits, const AttributionRequest& request,
+                         std::string& used) {
+  const int64_t c = request.target_class;
+  if (request.region == "all") {
+    used = "all";
+    return torch::ones_like(logits.select(1, 0));
+  }
+  if (request.region == "reference") {
+    const torch::Tensor reference = toTensor(request.reference).to(logits.device());
+    if (reference.dim() != logits.dim() || reference.sizes().slice(2) != logits.sizes().slice(2))
+      throw UsageError(fmt::format("the reference has shape {}, the input's grid is {}",
+                                   fmt::join(reference.sizes(), "x"),
+                                   fmt::join(logits.sizes().slice(2), "x")));
+    used = "reference";
+    return (reference.select(1, 0).round() == static_cast<double>(c)).to(logits.dtype());
+  }
+  if (request.region != "predicted")
+    throw UsageError("region '" + request.region + "' is not predicted, all or reference");
+  const torch::Tensor predicted = (logits.detach().argmax(1) == c).to(logits.dtype());
+  if (predicted.sum().item<double>() == 0.0) {
+    used = "all (prediction empty)";
+    return torch::ones_like(predicted);
+  }
+  used = "predicted";
+  return predicted;
+}
+
+torch::Tensor score(const torch::Tensor& logits, const torch::Tensor& mask, int64_t c) {
+  return (logits.select(1, c) * mask).sum();
+}
+
+void addMap(std::vector<std::pair<std::string, TensorData>>& list, const std::string& name,
+            const torch::Tensor& map) {
+  list.emplace_back(name,
+                    toTensorData(map.detach().unsqueeze(1).to(torch::kFloat32).contiguous().cpu()));
+}
+
+}  // namespace
+
+AttributionResult attribute(const CapturingForward& forward, const torch::Tensor& input,
+                            const AttributionRequest& request) {
+  torch::AutoGradMode grad(true);
+  AttributionResult result;
+  const bool layer_method = isLayerMethod(request.method);
+  if (layer_method && request.layers.empty())
+    throw UsageError("a layer method needs at least one layer");
+  torch::Tensor x = input.detach().clone().requires_grad_(!layer_method);
+  Activations activations;
+  const torch::Tensor logits =
+      forward(x, layer_method ? request.layers : std::vector<std::string>{}, activations);
+  const int64_t c = request.target_class;
+  if (c < 0 || c >= logits.size(1))
+    throw UsageError(
+        fmt::format("class {} is not one of the model's classes 0-{}", c, logits.size(1) - 1));
+  const torch::Tensor mask = regionMask(logits, request, result.region);
+  const torch::Tensor s = score(logits, mask, c);
+  result.score = s.item<double>();
+  const std::vector<int64_t> grid = spatialSize(input);
+
+  if (layer_method) {
+    std::vector<torch::Tensor> layers;
+    for (const auto& name : request.layers) {
+      const auto found = std::find_if(activations.begin(), activations.end(),
+                                      [&](const auto& a) { return a.first == name; });
+      if (found == activations.end()) throw UsageError("no layer '" + name + "' in this network");
+      layers.push_back(found->second);
+    }
+    // One backward for every layer asked for.
+    const std::vector<torch::Tensor> grads =
+        torch::autograd::grad({s}, layers, {}, false, false, true);
+    for (size_t n = 0; n < layers.size(); ++n) {
+      const torch::Tensor& a = layers[n];
+      const torch::Tensor g = grads[n].defined() ? grads[n] : torch::zeros_like(a);
+      std::vector<int64_t> spatial_dims;
+      for (int64_t d = 2; d < a.dim(); ++d) spatial_dims.push_back(d);
+      torch::Tensor map;
+      if (request.method == AttributionMethod::GradCam)
+        map = (g.mean(spatial_dims, true) * a).sum(1).relu();
+      else
+        map = (g * a).sum(1).relu();
+      addMap(result.native, request.layers[n], map);
+      addMap(result.maps, request.layers[n], resample(map.detach(), grid));
+    }
+    return result;
+  }
+
+  torch::Tensor map;
+  if (request.method == AttributionMethod::IntegratedGradients) {
+    if (request.steps < 1) throw UsageError("integrated gradients need at least one step");
+    // Right Riemann sum from the baseline 0, with the region fixed at the input's.
+    const torch::Tensor base = torch::zeros_like(input);
+    torch::Tensor total = torch::zeros_like(input);
+    for (int i = 1; i <= request.steps; ++i) {
+      torch::Tensor xi = (base + (static_cast<double>(i) / request.steps) * (input - base))
+                             .detach()
+                             .requires_grad_(true);
+      Activations unused;
+      const torch::Tensor si = score(forward(xi, {}, unused), mask, c);
+      total += torch::autograd::grad({si}, {xi})[0];
+    }
+    const torch::Tensor ig = (input - base) * total / static_cast<double>(request.steps);
+    Activations unused;
+    const double s0 = [&] {
+      torch::NoGradGuard no_grad;
+      return score(forward(base, {}, unused), mask, c).item<double>();
+    }();
+    const double delta = result.score - s0;
+    result.completeness_error =
+        std::abs(ig.sum().item<double>() - delta) / std::max(std::abs(delta), 1e-12);
+    map = ig.sum(1);
+  } else {
+    const torch::Tensor g = torch::autograd::grad({s}, {x})[0];
+    map = request.method == AttributionMethod::Gradient ? g.abs().amax(1) : (g * input).sum(1);
+  }
+  addMap(result.maps, "input", map);
+  return result;
+}
+
+}  // namespace gatescope::attribution

@@ -1,0 +1,29 @@
+#pragma once
+
+// Attribution maps with LibTorch's autograd (docs/attribution.md), for any network that can run
+// while recording its named activations. Internal to plugins/: analysis sees only the maps.
+#include <torch/torch.h>
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "analysis/models/model_adapter.hpp"
+
+namespace gatescope::attribution {
+
+using Activations = std::vector<std::pair<std::string, torch::Tensor>>;
+// Runs the network on `input` (autograd on) and returns its logits (N, classes, spatial), recording
+// the activations of `layers` (in any order) into `activations`.
+using CapturingForward = std::function<torch::Tensor(
+    const torch::Tensor& input, const std::vector<std::string>& layers, Activations& activations)>;
+
+// The map `request` asks for on `input` (1, channels, spatial, already preprocessed). Layer maps
+// are resampled to the input grid with align_corners=False. UsageError for a class out of range, a
+// layer the forward did not record, a reference of another size.
+[[nodiscard]] AttributionResult attribute(const CapturingForward& forward,
+                                          const torch::Tensor& input,
+                                          const AttributionRequest& request);
+
+}  // namespace gatescope::attribution
