@@ -12,6 +12,7 @@ constexpr std::pair<AttributionMethod, const char*> kMethods[] = {
     {AttributionMethod::Gradient, "gradient"},
     {AttributionMethod::GradientXInput, "gradient_x_input"},
     {AttributionMethod::IntegratedGradients, "integrated_gradients"},
+    {AttributionMethod::Occlusion, "occlusion"},
 };
 
 }  // namespace

@@ -82,8 +82,15 @@ struct Prediction {
 
 // --- attribution maps (docs/attribution.md): where a model's score for a class comes from ---
 
-enum class AttributionMethod { GradCam, HiResCam, Gradient, GradientXInput, IntegratedGradients };
-// "gradcam", "hirescam", "gradient", "gradient_x_input", "integrated_gradients".
+enum class AttributionMethod {
+  GradCam,
+  HiResCam,
+  Gradient,
+  GradientXInput,
+  IntegratedGradients,
+  Occlusion
+};
+// "gradcam", "hirescam", "gradient", "gradient_x_input", "integrated_gradients", "occlusion".
 [[nodiscard]] const char* attributionMethodName(AttributionMethod method);
 [[nodiscard]] std::optional<AttributionMethod> parseAttributionMethod(const std::string& name);
 // Grad-CAM and HiResCAM weigh a layer's activation; the others differentiate the input.
@@ -105,6 +112,8 @@ struct AttributionRequest {
   std::string region = "predicted";
   TensorData reference;  // (1, 1, spatial) label values, for region "reference"
   int steps = 32;        // integrated gradients
+  int patch = 8;         // occlusion: the side of the zeroed cube (square in 2D), in voxels
+  int stride = 4;        // occlusion: the step between placements
 };
 
 struct AttributionResult {

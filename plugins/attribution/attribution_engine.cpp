@@ -66,6 +66,70 @@ void addMap(std::vector<std::pair<std::string, TensorData>>& list, const std::st
                     toTensorData(map.detach().unsqueeze(1).to(torch::kFloat32).contiguous().cpu()));
 }
 
+// Where a patch starts along an axis of `size` voxels: every `stride` while the patch fits, then
+// one flush with the end, so that every voxel is covered (one placement when the patch is longer
+// than the axis).
+std::vector<int64_t> patchStarts(int64_t size, int64_t patch, int64_t stride) {
+  std::vector<int64_t> starts;
+  for (int64_t s = 0; s + patch < size; s += stride) starts.push_back(s);
+  const int64_t last = std::max<int64_t>(0, size - patch);
+  if (starts.empty() || starts.back() != last) starts.push_back(last);
+  return starts;
+}
+
+// map(v) = mean over the placements covering v of S(x) - S(x with the patch set to 0).
+torch::Tensor occlusionMap(const CapturingForward& forward, const torch::Tensor& input,
+                           const torch::Tensor& mask, int64_t c, const AttributionRequest& request,
+                           double score_at_input) {
+  if (request.patch < 1 || request.stride < 1)
+    throw UsageError("occlusion needs a patch and a stride of at least 1");
+  torch::NoGradGuard no_grad;
+  const std::vector<int64_t> grid = spatialSize(input);
+  std::vector<std::vector<int64_t>> starts;
+  for (const int64_t size : grid)
+    starts.push_back(patchStarts(size, request.patch, request.stride));
+  std::vector<std::vector<int64_t>> placements(1);
+  for (const auto& axis : starts) {
+    std::vector<std::vector<int64_t>> next;
+    for (const auto& p : placements)
+      for (const int64_t s : axis) {
+        next.push_back(p);
+        next.back().push_back(s);
+      }
+    placements = std::move(next);
+  }
+  const auto patchOf = [&](torch::Tensor t, const std::vector<int64_t>& at, int64_t first_dim) {
+    for (size_t a = 0; a < at.size(); ++a)
+      t = t.narrow(static_cast<int64_t>(first_dim + a), at[a],
+                   std::min<int64_t>(request.patch, grid[a] - at[a]));
+    return t;
+  };
+  torch::Tensor sum = torch::zeros(grid, input.options()),
+                count = torch::zeros(grid, input.options());
+  constexpr size_t kBatch = 8;  // placements per forward
+  std::vector<int64_t> spatial_dims;
+  for (size_t d = 0; d < grid.size(); ++d) spatial_dims.push_back(static_cast<int64_t>(1 + d));
+  for (size_t first = 0; first < placements.size(); first += kBatch) {
+    const size_t n = std::min(kBatch, placements.size() - first);
+    std::vector<int64_t> repeats(static_cast<size_t>(input.dim()), 1);
+    repeats[0] = static_cast<int64_t>(n);
+    torch::Tensor batch = input.repeat(repeats);
+    for (size_t b = 0; b < n; ++b)
+      patchOf(batch[static_cast<int64_t>(b)], placements[first + b], 1).zero_();
+    Activations unused;
+    const torch::Tensor logits = forward(batch, {}, unused);
+    // In double: S(x) - S(occluded) cancels most of two sums over every voxel.
+    const torch::Tensor scores =
+        (logits.select(1, c).to(torch::kFloat64) * mask.to(torch::kFloat64)).sum(spatial_dims);
+    for (size_t b = 0; b < n; ++b) {
+      patchOf(sum, placements[first + b], 0) +=
+          score_at_input - scores[static_cast<int64_t>(b)].item<double>();
+      patchOf(count, placements[first + b], 0) += 1.0;
+    }
+  }
+  return (sum / count.clamp_min(1.0)).unsqueeze(0);
+}
+
 }  // namespace
 
 AttributionResult attribute(const CapturingForward& forward, const torch::Tensor& input,
@@ -116,7 +180,15 @@ AttributionResult attribute(const CapturingForward& forward, const torch::Tensor
   }
 
   torch::Tensor map;
-  if (request.method == AttributionMethod::IntegratedGradients) {
+  if (request.method == AttributionMethod::Occlusion) {
+    double s64 = 0.0;
+    {
+      torch::NoGradGuard no_grad;
+      s64 =
+          (logits.select(1, c).to(torch::kFloat64) * mask.to(torch::kFloat64)).sum().item<double>();
+    }
+    map = occlusionMap(forward, input, mask, c, request, s64);
+  } else if (request.method == AttributionMethod::IntegratedGradients) {
     if (request.steps < 1) throw UsageError("integrated gradients need at least one step");
     // Right Riemann sum from the baseline 0, with the region fixed at the input's.
     const torch::Tensor base = torch::zeros_like(input);

@@ -86,6 +86,7 @@ class NativeAdapter : public ModelAdapter {
     }
     const auto forward = [this](const torch::Tensor& x, const std::vector<std::string>& layers,
                                 attribution::Activations& activations) {
+      if (layers.empty()) return attribution_network_->run(x, false).logits;  // input methods
       return attribution_network_->runCapturing(x, layers, activations).logits;
     };
     return attribution::attribute(forward, toTensor(input).to(device_), request);
