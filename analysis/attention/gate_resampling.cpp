@@ -120,4 +120,16 @@ Volume<float> resampleNearest(const Volume<float>& source, const Geometry& targe
   return out;
 }
 
+Geometry strideGrid(const Geometry& image, const Index3& stride, const Index3& dims) {
+  Geometry own = image;
+  own.dims = dims;
+  for (size_t axis = 0; axis < 3; ++axis) {
+    own.spacing_mm[axis] = image.spacing_mm[axis] * static_cast<double>(stride[axis]);
+    for (size_t r = 0; r < 3; ++r)
+      own.origin[r] += image.direction[r][axis] * image.spacing_mm[axis] * 0.5 *
+                       static_cast<double>(stride[axis] - 1);
+  }
+  return own;
+}
+
 }  // namespace gatescope

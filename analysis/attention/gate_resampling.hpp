@@ -13,6 +13,11 @@ namespace gatescope {
 [[nodiscard]] Volume<float> interpolateLinear(const Volume<float>& source, const Index3& target,
                                               const Geometry& grid, bool align_corners);
 
+// The grid of a map a network computes at `stride` image voxels per voxel along each axis (a
+// gate's, a layer's): `dims` voxels, each `stride` times the image's spacing, the first one's
+// centre (stride - 1) / 2 image voxels in.
+[[nodiscard]] Geometry strideGrid(const Geometry& image, const Index3& stride, const Index3& dims);
+
 // Channel 0 of `source` brought onto `target` by nearest-neighbour sampling in world space: each
 // target voxel takes the source voxel nearest to its centre, NaN where that lies outside the
 // source grid. For showing a gate's native map on the image grid as the network computed it,

@@ -196,38 +196,52 @@ void summarizeReport(Json& report, const PairedOptions& paired) {
   // so everything is computed before the report changes.
   const Json& cases = report["cases"];
   const std::vector<std::string> models = modelKeys(report);
-  Json summary = Json::object(), comparison, attention_comparison;
-  std::map<std::string, Table> labels, attention;
+  // The sections measured like gates: gates' attention and attribution maps' statistics.
+  const std::vector<std::string> map_sections = {"attention", "attribution"};
+  Json summary = Json::object(), comparison;
+  std::map<std::string, Json> map_comparisons;
+  std::map<std::string, Table> labels;
+  std::map<std::string, std::map<std::string, Table>> maps;  // section -> model -> table
   for (const auto& model : models) {
     int64_t failed = 0;
     for (const auto& record : cases) failed += modelOk(record, model) ? 0 : 1;
     labels.emplace(model, makeTable());
-    attention.emplace(model, makeTable());
     collect(cases, model, "labels", labels.at(model));
-    collect(cases, model, "attention", attention.at(model));
     Json s = {{"n_cases", cases.size()}, {"n_failed", failed}};
     const Json per_label = summaries(labels.at(model), false);
     for (const auto& [label, value] : per_label.items()) s[label] = value;
-    const Json gates = summaries(attention.at(model), true);
-    if (!gates.empty()) s["attention"] = gates;
+    for (const auto& section : map_sections) {
+      Table& table = maps[section].emplace(model, makeTable()).first->second;
+      collect(cases, model, section, table);
+      const Json measured = summaries(table, true);
+      if (!measured.empty()) s[section] = measured;
+    }
     summary[model] = std::move(s);
   }
   if (labels.count("A") && labels.count("B")) {
     comparison = comparisons(labels.at("A"), labels.at("B"), false, paired);
-    attention_comparison = comparisons(attention.at("A"), attention.at("B"), true, paired);
+    for (const auto& section : map_sections)
+      map_comparisons[section] =
+          comparisons(maps[section].at("A"), maps[section].at("B"), true, paired);
   }
   report.erase("summary");
   report.erase("comparison");
-  report.erase("attention_comparison");
+  for (const auto& section : map_sections) report.erase(section + "_comparison");
   report["summary"] = std::move(summary);
   if (!comparison.is_null()) report["comparison"] = std::move(comparison);
-  if (!attention_comparison.is_null() && !attention_comparison.empty())
-    report["attention_comparison"] = std::move(attention_comparison);
+  for (auto& [section, compared] : map_comparisons)
+    if (!compared.is_null() && !compared.empty())
+      report[section + "_comparison"] = std::move(compared);
 }
 
 std::string reportCsv(const Json& report) {
-  // Columns: every metric key and every gate:statistic that occurs, in first-seen order.
-  std::vector<std::string> metric_keys, attention_keys;
+  // Columns: every metric key, then every gate:statistic and map:statistic (attribution maps are
+  // named method@layer) that occurs, in first-seen order.
+  struct MapColumn {
+    std::string section, item, key;
+  };
+  std::vector<std::string> metric_keys;
+  std::vector<MapColumn> map_columns;
   const auto remember = [](std::vector<std::string>& list, const std::string& key) {
     if (std::find(list.begin(), list.end(), key) == list.end()) list.push_back(key);
   };
@@ -240,15 +254,23 @@ std::string reportCsv(const Json& report) {
         for (const auto& [label, values] : entry["labels"].items())
           for (const auto& [key, value] : values.items())
             if (key != "status" && key != "error") remember(metric_keys, key);
-      if (entry.contains("attention"))
-        for (const auto& [gate, per_label] : entry["attention"].items())
+      for (const char* section : {"attention", "attribution"}) {
+        if (!entry.contains(section)) continue;
+        for (const auto& [item, per_label] : entry[section].items())
           for (const auto& [label, stats] : per_label.items())
-            for (const auto& [key, value] : stats.items())
-              if (key != "status") remember(attention_keys, gate + ":" + key);
+            for (const auto& [key, value] : stats.items()) {
+              if (key == "status") continue;
+              const auto same = [&](const MapColumn& c) {
+                return c.section == section && c.item == item && c.key == key;
+              };
+              if (std::none_of(map_columns.begin(), map_columns.end(), same))
+                map_columns.push_back({section, item, key});
+            }
+      }
     }
   std::string csv = "case_id,model,label,status,error,seconds";
   for (const auto& key : metric_keys) csv += "," + csvField(key);
-  for (const auto& key : attention_keys) csv += "," + csvField(key);
+  for (const auto& column : map_columns) csv += "," + csvField(column.item + ":" + column.key);
   csv += "\n";
   for (const auto& record : report["cases"]) {
     const std::string id = record.value("id", "");
@@ -261,7 +283,7 @@ std::string reportCsv(const Json& report) {
         std::string error = entry && entry->contains("error") ? (*entry)["error"].get<std::string>()
                                                               : record.value("error", "");
         csv += csvField(id) + "," + model + ",,error," + csvField(error) + ",";
-        csv += std::string(metric_keys.size() + attention_keys.size(), ',') + "\n";
+        csv += std::string(metric_keys.size() + map_columns.size(), ',') + "\n";
         continue;
       }
       for (const auto& [label, values] : (*entry)["labels"].items()) {
@@ -271,14 +293,12 @@ std::string reportCsv(const Json& report) {
                csvValue(entry->value("seconds", Json(nullptr)));
         for (const auto& key : metric_keys)
           csv += "," + (values.contains(key) ? csvValue(values[key]) : "");
-        for (const auto& column : attention_keys) {
-          const auto colon = column.rfind(':');
-          const std::string gate = column.substr(0, colon), key = column.substr(colon + 1);
+        for (const auto& column : map_columns) {
           const Json* stats = nullptr;
-          if (entry->contains("attention") && (*entry)["attention"].contains(gate) &&
-              (*entry)["attention"][gate].contains(label))
-            stats = &(*entry)["attention"][gate][label];
-          csv += "," + (stats && stats->contains(key) ? csvValue((*stats)[key]) : "");
+          if (entry->contains(column.section) && (*entry)[column.section].contains(column.item) &&
+              (*entry)[column.section][column.item].contains(label))
+            stats = &(*entry)[column.section][column.item][label];
+          csv += "," + (stats && stats->contains(column.key) ? csvValue((*stats)[column.key]) : "");
         }
         csv += "\n";
       }
@@ -325,7 +345,7 @@ class ReportChecker {
         if (key != "status" && key != "error") isNumber(value, at + "." + key);
     }
   }
-  // gate -> label -> {statistic: number, status}
+  // gate (or attribution map) -> label -> {statistic: number, status}
   void attention(const Json& gates, const std::string& where) const {
     isObject(gates, where);
     for (const auto& [gate, per_label] : gates.items()) {
@@ -390,6 +410,8 @@ void validateReport(const Json& report, const std::string& source) {
       if (result.contains("seconds")) check.isNumber(result["seconds"], at + ".seconds");
       if (result.contains("labels")) check.labels(result["labels"], at + ".labels");
       if (result.contains("attention")) check.attention(result["attention"], at + ".attention");
+      if (result.contains("attribution"))
+        check.attention(result["attribution"], at + ".attribution");
     }
   }
 }

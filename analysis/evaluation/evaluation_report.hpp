@@ -27,13 +27,15 @@ namespace gatescope {
 // case and the field.
 void validateReport(const nlohmann::ordered_json& report, const std::string& source);
 
-// Replaces "summary" (per model: n_cases, n_failed, every label's metrics and every gate's
-// attention statistics) and, when the report has models A and B, "comparison" (per label and
-// metric, over the cases where both have a value) and "attention_comparison" (gates both have).
+// Replaces "summary" (per model: n_cases, n_failed, every label's metrics, every gate's attention
+// statistics and every attribution map's) and, when the report has models A and B, "comparison"
+// (per label and metric, over the cases where both have a value), "attention_comparison" (gates
+// both have) and "attribution_comparison" (maps both have: same method and layer).
 void summarizeReport(nlohmann::ordered_json& report, const PairedOptions& paired = {});
 
 // One row per case, model and label: case_id, model, label, status, error, the metrics in report
-// order, then every gate's attention statistics as <gate>:<statistic>.
+// order, then every gate's attention statistics as <gate>:<statistic> and every attribution map's
+// as <method>@<layer>:<statistic>.
 [[nodiscard]] std::string reportCsv(const nlohmann::ordered_json& report);
 
 }  // namespace gatescope

@@ -44,6 +44,7 @@ struct LoadedModel {
   std::string key;  // "A", "B"
   std::unique_ptr<ModelAdapter> adapter;
   Json description;
+  std::vector<AttributionJob> attributions;  // one per --attribution, layers resolved
 };
 
 Json describeModel(const fs::path& path, const ModelInfo& info) {
@@ -102,6 +103,8 @@ struct CaseInference {
   Volume<int32_t> reference;
   struct Run {
     std::optional<Prediction> prediction;
+    std::vector<AttributionMap> attributions;
+    double attribution_seconds = 0;
     std::string error;
   };
   std::vector<Run> runs;
@@ -187,6 +190,11 @@ CaseInference inferCase(const DatasetCase& c, std::vector<LoadedModel>& models,
     CaseInference::Run run;
     try {
       run.prediction = model.adapter->predict(result.image, predict);
+      const auto attribution_start = Clock::now();
+      for (const AttributionJob& job : model.attributions)
+        for (AttributionMap& map : attributeImage(*model.adapter, result.image, job))
+          run.attributions.push_back(std::move(map));
+      run.attribution_seconds = since(attribution_start);
     } catch (const std::exception& e) {
       run.error = messageOf(e);
     }
@@ -213,8 +221,23 @@ Json attentionRecord(const Prediction& prediction, const std::map<int64_t, Volum
   return out;
 }
 
+// Per attribution map (method@layer) and label: the attention statistics of the map made for that
+// label's class.
+Json attributionRecord(const std::vector<AttributionMap>& maps,
+                       const std::map<int64_t, Volume<uint8_t>>& masks,
+                       const AttentionOptions& options) {
+  Json out = Json::object();
+  for (const AttributionMap& map : maps) {
+    const auto mask = masks.find(map.target_class);
+    if (mask == masks.end()) continue;
+    out[map.key()][std::to_string(map.target_class)] =
+        toJson(attributionStatistics(map.map, mask->second, options));
+  }
+  return out;
+}
+
 struct Timings {
-  double read = 0, inference = 0, analysis = 0;
+  double read = 0, inference = 0, attribution = 0, analysis = 0;
 };
 
 Json analyseCase(const DatasetCase& c, CaseInference& inference,
@@ -262,13 +285,19 @@ Json analyseCase(const DatasetCase& c, CaseInference& inference,
       entry = {{"status", "ok"}, {"labels", per_label}};
       const Json attention = attentionRecord(p, masks, options.attention);
       if (!attention.empty()) entry["attention"] = attention;
+      const Json attribution = attributionRecord(run.attributions, masks, options.attention);
+      if (!attribution.empty()) entry["attribution"] = attribution;
+      timings.attribution += run.attribution_seconds;
       entry["seconds"] = p.seconds;
+      if (!run.attributions.empty()) entry["attribution_seconds"] = run.attribution_seconds;
       if (options.save_predictions &&
           (options.save_cases.empty() ||
            std::find(options.save_cases.begin(), options.save_cases.end(), c.id) !=
                options.save_cases.end())) {
         StagedFolder folder(options.out / "predictions" / model.key / c.id);
         (void)writePredictionFiles(folder, "", p, inference.image.header);
+        if (!run.attributions.empty())
+          (void)writeAttributionFiles(folder, "", run.attributions, inference.image.header);
         folder.commit();
       }
     } catch (const std::exception& e) {
@@ -335,6 +364,27 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   }
   MetricConfig metrics = options.metrics;
   if (!metrics.labels) metrics.labels = evaluatedLabels(dataset, models.front().adapter->info());
+  Json attribution_settings = Json::array();
+  for (auto& model : models) {
+    const ModelInfo& info = model.adapter->info();
+    for (const AttributionSpec& spec : options.attributions) {
+      AttributionJob job;
+      job.methods = {spec.method};
+      if (isLayerMethod(spec.method))
+        job.layers = resolveAttributionLayers(*model.adapter, spec.layers);
+      for (const int64_t label : *metrics.labels)
+        if (label > 0 && label < info.n_classes) job.classes.push_back(label);
+      job.steps = options.attribution_steps;
+      job.patch = options.occlusion_patch;
+      job.stride = options.occlusion_stride;
+      if (job.classes.empty()) continue;
+      attribution_settings.push_back({{"model", model.key},
+                                      {"method", attributionMethodName(spec.method)},
+                                      {"layers", job.layers},
+                                      {"classes", job.classes}});
+      model.attributions.push_back(std::move(job));
+    }
+  }
   EvaluationOptions run_options = options;
   run_options.metrics = metrics;
   run_options.predict.capture_gates = true;
@@ -352,6 +402,11 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   identity["predict"] = {{"window", options.predict.window},
                          {"overlap", options.predict.overlap},
                          {"precision", options.predict.precision}};
+  if (!options.attributions.empty())
+    identity["attribution"] = {{"maps", attribution_settings},
+                               {"steps", options.attribution_steps},
+                               {"patch", options.occlusion_patch},
+                               {"stride", options.occlusion_stride}};
   identity["save_predictions"] = options.save_predictions;
   if (!options.save_cases.empty()) identity["save_cases"] = options.save_cases;
 
@@ -428,6 +483,12 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   report["settings"] = {{"metrics", metricSettings(metrics)},
                         {"attention", attentionSettings(options.attention)},
                         {"predict", identity["predict"]}};
+  if (!options.attributions.empty()) {
+    report["settings"]["attribution"] = identity["attribution"];
+    report["settings"]["attribution"]["region"] = "predicted";
+    report["settings"]["attribution"]["statistics"] =
+        "of each map's positive part divided by its maximum";
+  }
   report["cases"] = std::move(records);
   summarizeReport(report, options.paired);
   for (const auto& record : report["cases"]) result.failed += record["status"] == "ok" ? 0 : 1;
@@ -435,6 +496,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   report["timings_s"] = {{"total", total},
                          {"read", timings.read},
                          {"inference", timings.inference},
+                         {"attribution", timings.attribution},
                          {"analysis", timings.analysis},
                          {"cases_run", todo.size()}};
   writeFileAtomically(options.out / "report.json", report.dump(2) + "\n");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "analysis/attention/attention_statistics.hpp"
+#include "analysis/attribution/attribution_maps.hpp"
 #include "analysis/metrics/metric_config.hpp"
 #include "analysis/models/model_adapter.hpp"
 #include "analysis/stats/paired.hpp"
@@ -29,6 +30,11 @@ struct EvaluationOptions {
   PairedOptions paired;
   std::string device = "auto";
   PredictOptions predict;  // capture_gates is always on
+  // Attribution maps per case, model and foreground label (region predicted), measured with the
+  // attention statistics: each a method with its layers (none: the model's default layers).
+  std::vector<AttributionSpec> attributions;
+  int attribution_steps = 32;  // integrated gradients
+  int occlusion_patch = 8, occlusion_stride = 4;
   bool resume = false;
   bool save_predictions = false;
   std::vector<std::string>
@@ -58,11 +64,11 @@ struct EvaluationResult {
 
 // gatescope evaluate: runs the model(s) over the dataset's split, measures every prediction against
 // the reference (metrics, attention statistics per gate and label), compares A against B when
-// there are two, and writes OUT/report.json and OUT/cases.csv (atomically) and with
-// save_predictions OUT/predictions/<A|B>/<case>/ as infer writes them. A case that fails is
-// recorded with its error and the run goes on. Every finished case goes to OUT/journal.jsonl first,
-// so an interrupted run continues with resume = true. Inference of the next case overlaps the
-// analysis of the current one.
+// there are two (attribution maps too, with `attributions`), and writes OUT/report.json and
+// OUT/cases.csv (atomically) and with save_predictions OUT/predictions/<A|B>/<case>/ as infer
+// writes them. A case that fails is recorded with its error and the run goes on. Every finished
+// case goes to OUT/journal.jsonl first, so an interrupted run continues with resume = true.
+// Inference of the next case overlaps the analysis of the current one.
 [[nodiscard]] EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
                                         const EvaluationCallback& progress = {});
 

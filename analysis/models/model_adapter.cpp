@@ -1,5 +1,10 @@
 #include "analysis/models/model_adapter.hpp"
 
+#include <fmt/format.h>
+
+#include <cmath>
+#include <numeric>
+
 #include "analysis/core/error.hpp"
 
 namespace gatescope {
@@ -31,6 +36,27 @@ std::optional<AttributionMethod> parseAttributionMethod(const std::string& name)
 
 bool isLayerMethod(AttributionMethod method) {
   return method == AttributionMethod::GradCam || method == AttributionMethod::HiResCam;
+}
+
+void checkModelInput(const Volume<float>& image, const ModelInfo& info) {
+  if (image.channels() != info.in_channels)
+    throw UsageError(fmt::format("the model expects {} input channel(s), the image has {}",
+                                 info.in_channels, image.channels()));
+  if (info.dimensions == 2 && image.dims()[2] != 1)
+    throw UsageError(
+        fmt::format("a 2D model needs 2D images; this one has {} slices", image.dims()[2]));
+  for (const float v : image.values())
+    if (!std::isfinite(v)) throw FormatError("the input image holds NaN or infinite values");
+}
+
+Index3 paddedDims(const Index3& dims, const ModelInfo& info) {
+  Index3 padded = dims;
+  for (size_t axis = 0; axis < static_cast<size_t>(info.dimensions); ++axis) {
+    const int64_t multiple =
+        std::lcm<int64_t>(info.preprocessing.pad_to_multiple, info.size_multiple[axis]);
+    padded[axis] = (dims[axis] + multiple - 1) / multiple * multiple;
+  }
+  return padded;
 }
 
 AttributionResult ModelAdapter::attribute(const TensorData&, const AttributionRequest& request) {

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -80,6 +81,14 @@ struct Prediction {
   double gate_seconds = 0.0;  // of which: gate maps converted and resampled to the input grid
 };
 
+// What every model checks an image for before preprocessing: its channel count, a single slice
+// for a 2D model (UsageError), finite values (FormatError).
+void checkModelInput(const Volume<float>& image, const ModelInfo& info);
+
+// The grid a network runs an image of `dims` on: each axis padded at its end to a multiple of the
+// preprocessing's pad_to_multiple and the network's size_multiple.
+[[nodiscard]] Index3 paddedDims(const Index3& dims, const ModelInfo& info);
+
 // --- attribution maps (docs/attribution.md): where a model's score for a class comes from ---
 
 enum class AttributionMethod {
@@ -114,6 +123,11 @@ struct AttributionRequest {
   int steps = 32;        // integrated gradients
   int patch = 8;         // occlusion: the side of the zeroed cube (square in 2D), in voxels
   int stride = 4;        // occlusion: the step between placements
+  // The image's part of a padded input: voxels per spatial axis from the start (empty: the whole
+  // input). The region never includes padding, and occlusion patches move over the image only.
+  std::vector<int64_t> extent;
+  // Long methods (integrated gradients, occlusion) report forwards done out of the total.
+  std::function<void(int64_t done, int64_t total)> progress;
 };
 
 struct AttributionResult {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "analysis/attribution/attribution_maps.hpp"
 #include "analysis/core/image.hpp"
 #include "analysis/io/staged_folder.hpp"
 #include "analysis/models/model_adapter.hpp"
@@ -18,5 +19,15 @@ namespace gatescope {
 [[nodiscard]] nlohmann::ordered_json writePredictionFiles(
     StagedFolder& folder, const std::string& prefix, const Prediction& prediction,
     const ImageHeader& input, const std::function<bool(const std::string&)>& wanted = {});
+
+// Attribution maps as `gatescope attribute` writes them (docs/attribution.md) under
+// `folder`/`prefix`: attributions/<method>/<layer>.nii.gz on the input grid, and for layer methods
+// <layer>_native.nii.gz on the layer's grid; the maps of several classes go on the 4th axis, in the
+// order of `maps`. Returns the "maps" list of attribute.json: per method and layer its files,
+// classes, regions, scores, completeness errors and seconds.
+[[nodiscard]] nlohmann::ordered_json writeAttributionFiles(StagedFolder& folder,
+                                                           const std::string& prefix,
+                                                           const std::vector<AttributionMap>& maps,
+                                                           const ImageHeader& input);
 
 }  // namespace gatescope

@@ -28,13 +28,26 @@ torch::Tensor resample(const torch::Tensor& map, const std::vector<int64_t>& siz
   return F::interpolate(map.unsqueeze(1), options).squeeze(1);
 }
 
-// The voxels the score sums: (1, spatial) as the logits' dtype (0/1).
+// 1 inside the image's part of the input, 0 in its padding: (1, spatial) as `like`.
+torch::Tensor extentMask(const torch::Tensor& like, const std::vector<int64_t>& extent) {
+  torch::Tensor mask = torch::zeros_like(like);
+  torch::Tensor inside = mask;
+  for (size_t a = 0; a < extent.size(); ++a)
+    inside = inside.narrow(static_cast<int64_t>(1 + a), 0, extent[a]);
+  inside.fill_(1.0);
+  return mask;
+}
+
+// The voxels the score sums: (1, spatial) as the logits' dtype (0/1), never the padding.
 torch::Tensor regionMask(const torch::Tensor& logits, const AttributionRequest& request,
                          std::string& used) {
   const int64_t c = request.target_class;
+  const torch::Tensor image = request.extent.empty()
+                                  ? torch::ones_like(logits.select(1, 0))
+                                  : extentMask(logits.select(1, 0).detach(), request.extent);
   if (request.region == "all") {
     used = "all";
-    return torch::ones_like(logits.select(1, 0));
+    return image;
   }
   if (request.region == "reference") {
     const torch::Tensor reference = toTensor(request.reference).to(logits.device());
@@ -43,14 +56,14 @@ torch::Tensor regionMask(const torch::Tensor& logits, const AttributionRequest& 
                                    fmt::join(reference.sizes(), "x"),
                                    fmt::join(logits.sizes().slice(2), "x")));
     used = "reference";
-    return (reference.select(1, 0).round() == static_cast<double>(c)).to(logits.dtype());
+    return (reference.select(1, 0).round() == static_cast<double>(c)).to(logits.dtype()) * image;
   }
   if (request.region != "predicted")
     throw UsageError("region '" + request.region + "' is not predicted, all or reference");
-  const torch::Tensor predicted = (logits.detach().argmax(1) == c).to(logits.dtype());
+  const torch::Tensor predicted = (logits.detach().argmax(1) == c).to(logits.dtype()) * image;
   if (predicted.sum().item<double>() == 0.0) {
     used = "all (prediction empty)";
-    return torch::ones_like(predicted);
+    return image;
   }
   used = "predicted";
   return predicted;
@@ -84,7 +97,8 @@ torch::Tensor occlusionMap(const CapturingForward& forward, const torch::Tensor&
   if (request.patch < 1 || request.stride < 1)
     throw UsageError("occlusion needs a patch and a stride of at least 1");
   torch::NoGradGuard no_grad;
-  const std::vector<int64_t> grid = spatialSize(input);
+  const std::vector<int64_t> full = spatialSize(input);
+  const std::vector<int64_t> grid = request.extent.empty() ? full : request.extent;
   std::vector<std::vector<int64_t>> starts;
   for (const int64_t size : grid)
     starts.push_back(patchStarts(size, request.patch, request.stride));
@@ -104,8 +118,8 @@ torch::Tensor occlusionMap(const CapturingForward& forward, const torch::Tensor&
                    std::min<int64_t>(request.patch, grid[a] - at[a]));
     return t;
   };
-  torch::Tensor sum = torch::zeros(grid, input.options()),
-                count = torch::zeros(grid, input.options());
+  torch::Tensor sum = torch::zeros(full, input.options()),
+                count = torch::zeros(full, input.options());
   constexpr size_t kBatch = 8;  // placements per forward
   std::vector<int64_t> spatial_dims;
   for (size_t d = 0; d < grid.size(); ++d) spatial_dims.push_back(static_cast<int64_t>(1 + d));
@@ -126,6 +140,8 @@ torch::Tensor occlusionMap(const CapturingForward& forward, const torch::Tensor&
           score_at_input - scores[static_cast<int64_t>(b)].item<double>();
       patchOf(count, placements[first + b], 0) += 1.0;
     }
+    if (request.progress)
+      request.progress(static_cast<int64_t>(first + n), static_cast<int64_t>(placements.size()));
   }
   return (sum / count.clamp_min(1.0)).unsqueeze(0);
 }
@@ -139,6 +155,15 @@ AttributionResult attribute(const CapturingForward& forward, const torch::Tensor
   const bool layer_method = isLayerMethod(request.method);
   if (layer_method && request.layers.empty())
     throw UsageError("a layer method needs at least one layer");
+  if (!request.extent.empty()) {
+    bool fits = static_cast<int64_t>(request.extent.size()) == input.dim() - 2;
+    for (size_t a = 0; fits && a < request.extent.size(); ++a)
+      fits = request.extent[a] >= 1 && request.extent[a] <= input.size(static_cast<int64_t>(2 + a));
+    if (!fits)
+      throw UsageError(fmt::format("the image extent {} does not fit the input's grid {}",
+                                   fmt::join(request.extent, "x"),
+                                   fmt::join(input.sizes().slice(2), "x")));
+  }
   torch::Tensor x = input.detach().clone().requires_grad_(!layer_method);
   Activations activations;
   const torch::Tensor logits =
@@ -200,6 +225,7 @@ AttributionResult attribute(const CapturingForward& forward, const torch::Tensor
       Activations unused;
       const torch::Tensor si = score(forward(xi, {}, unused), mask, c);
       total += torch::autograd::grad({si}, {xi})[0];
+      if (request.progress) request.progress(i, request.steps);
     }
     const torch::Tensor ig = (input - base) * total / static_cast<double>(request.steps);
     Activations unused;

@@ -51,6 +51,12 @@ class GuardedModel : public ModelAdapter {
   Prediction predict(const Image& image, const PredictOptions& options) override {
     return guarded([&] { return model_->predict(image, options); });
   }
+  std::vector<LayerInfo> layers() override {
+    return guarded([&] { return model_->layers(); });
+  }
+  AttributionResult attribute(const TensorData& input, const AttributionRequest& request) override {
+    return guarded([&] { return model_->attribute(input, request); });
+  }
 
  private:
   template <typename F>

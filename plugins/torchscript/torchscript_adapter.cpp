@@ -10,6 +10,7 @@
 #include "analysis/core/error.hpp"
 #include "analysis/io/file_util.hpp"
 #include "analysis/models/torchscript_metadata.hpp"
+#include "plugins/attribution/attribution_engine.hpp"
 #include "plugins/runtime/device.hpp"
 #include "plugins/runtime/torch_errors.hpp"
 #include "plugins/zoo/tensor_convert.hpp"
@@ -61,8 +62,42 @@ class TorchScriptAdapter : public ModelAdapter {
                          image, options, info_, align_corners_, device_);
   }
 
+  // The "feature/<name>" outputs of the export (docs/models.md), measured on the smallest input.
+  std::vector<LayerInfo> layers() override {
+    torch::InferenceMode inference;
+    std::vector<int64_t> shape = {1, info_.in_channels};
+    for (int a = 0; a < info_.dimensions; ++a)
+      shape.push_back(2 * info_.size_multiple[static_cast<size_t>(a)]);
+    attribution::Activations features;
+    (void)run(torch::zeros(shape, torch::TensorOptions().device(device_)), false, &features);
+    std::vector<LayerInfo> out;
+    for (const auto& [name, a] : features) {
+      LayerInfo layer{name, a.size(1), {1, 1, 1}};
+      for (int d = 0; d < info_.dimensions && d + 2 < a.dim(); ++d)
+        layer.stride[static_cast<size_t>(d)] = shape[static_cast<size_t>(2 + d)] / a.size(2 + d);
+      out.push_back(layer);
+    }
+    return out;
+  }
+
+  AttributionResult attribute(const TensorData& input, const AttributionRequest& request) override {
+    const auto forward = [this](const torch::Tensor& x, const std::vector<std::string>& layers,
+                                attribution::Activations& activations) {
+      if (layers.empty()) return run(x, false).logits;
+      attribution::Activations features;
+      torch::Tensor logits = run(x, false, &features).logits;
+      for (const auto& [name, a] : features)
+        if (std::find(layers.begin(), layers.end(), name) != layers.end())
+          activations.emplace_back(name, a);
+      return logits;
+    };
+    return attribution::attribute(forward, toTensor(input).to(device_), request);
+  }
+
  private:
-  zoo::NetworkOutput run(const torch::Tensor& x, bool capture_gates) {
+  // `features`: also the "feature/<name>" outputs, by name.
+  zoo::NetworkOutput run(const torch::Tensor& x, bool capture_gates,
+                         attribution::Activations* features = nullptr) {
     c10::IValue result;
     try {
       result = module_.forward({x});
@@ -79,13 +114,16 @@ class TorchScriptAdapter : public ModelAdapter {
         if (!item.key().isString())
           throw FormatError(source_ + ": forward returned a dictionary with a non-string key");
         const std::string key = item.key().toStringRef();
-        const bool wanted = key == "logits" || (capture_gates && key.starts_with("gate/"));
+        const bool wanted = key == "logits" || (capture_gates && key.starts_with("gate/")) ||
+                            (features && key.starts_with("feature/"));
         if (!wanted) continue;
         if (!item.value().isTensor())
           throw FormatError(
               fmt::format("{}: forward returned \"{}\" that is not a tensor", source_, key));
         if (key == "logits")
           out.logits = item.value().toTensor();
+        else if (key.starts_with("feature/"))
+          features->emplace_back(key.substr(8), item.value().toTensor());
         else
           out.gates.push_back({key.substr(5), item.value().toTensor(), {}});
       }

@@ -101,26 +101,16 @@ torch::Tensor cropSpatial(const torch::Tensor& t, const Index3& size, int dimens
 Volume<float> onOwnGrid(const torch::Tensor& map, const std::vector<int64_t>& padded,
                         const Index3& original, const Geometry& geometry, Geometry& full) {
   const int dimensions = static_cast<int>(padded.size());
-  Geometry own = geometry;
-  Index3 covered{1, 1, 1};
+  Index3 stride{1, 1, 1}, covered{1, 1, 1}, whole{1, 1, 1};
   for (int a = 0; a < dimensions; ++a) {
     const auto axis = static_cast<size_t>(a);
-    const int64_t stride = padded[axis] / map.size(2 + a);
-    covered[axis] = (original[axis] + stride - 1) / stride;
-    own.spacing_mm[axis] = geometry.spacing_mm[axis] * static_cast<double>(stride);
-    for (int r = 0; r < 3; ++r)
-      own.origin[static_cast<size_t>(r)] += geometry.direction[static_cast<size_t>(r)][axis] *
-                                            geometry.spacing_mm[axis] * 0.5 *
-                                            static_cast<double>(stride - 1);
+    stride[axis] = padded[axis] / map.size(2 + a);
+    covered[axis] = (original[axis] + stride[axis] - 1) / stride[axis];
+    whole[axis] = map.size(2 + a);
   }
-  full = own;
-  for (int a = 0; a < dimensions; ++a) full.dims[static_cast<size_t>(a)] = map.size(2 + a);
-  own.dims = covered;
-  return tensorToVolume(cropSpatial(map, covered, dimensions)[0], own);
-}
-
-int64_t roundUp(int64_t n, int64_t multiple) {
-  return (n + multiple - 1) / multiple * multiple;
+  full = strideGrid(geometry, stride, whole);
+  return tensorToVolume(cropSpatial(map, covered, dimensions)[0],
+                        strideGrid(geometry, stride, covered));
 }
 
 }  // namespace
@@ -145,11 +135,10 @@ PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info, bo
     t = volumeToTensor(normalized, info.dimensions).unsqueeze(0);
   }
   std::vector<int64_t> pad;  // F.pad order: last axis first, (before, after)
+  const Index3 padded = for_windows ? image.dims() : paddedDims(image.dims(), info);
   for (int a = info.dimensions - 1; a >= 0; --a) {
     const auto axis = static_cast<size_t>(a);
-    const int64_t multiple =
-        std::lcm<int64_t>(info.preprocessing.pad_to_multiple, info.size_multiple[axis]);
-    const int64_t target = for_windows ? image.dims()[axis] : roundUp(image.dims()[axis], multiple);
+    const int64_t target = padded[axis];
     prepared.padded[axis] = target;
     pad.push_back(0);
     pad.push_back(target - image.dims()[axis]);
@@ -250,14 +239,7 @@ Prediction runPrediction(const NetworkRunner& run, const Image& image,
   const auto start = std::chrono::steady_clock::now();
   torch::InferenceMode inference;
   const Volume<float> real = toFloatVolume(image);
-  if (real.channels() != info.in_channels)
-    throw UsageError(fmt::format("the model expects {} input channel(s), the image has {}",
-                                 info.in_channels, real.channels()));
-  if (info.dimensions == 2 && real.dims()[2] != 1)
-    throw UsageError(
-        fmt::format("a 2D model needs 2D images; this one has {} slices", real.dims()[2]));
-  for (const float v : real.values())
-    if (!std::isfinite(v)) throw FormatError("the input image holds NaN or infinite values");
+  checkModelInput(real, info);
   const PreparedInput prepared = prepareInput(real, info, !options.window.empty(), device);
   const torch::Tensor input = prepared.tensor.to(device);
   Prediction prediction;

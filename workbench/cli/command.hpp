@@ -12,6 +12,7 @@ using CommandAction = std::function<int()>;
 void registerInfoCommand(CLI::App& root, CommandAction& chosen);
 void registerMetricsCommand(CLI::App& root, CommandAction& chosen);
 void registerInferCommand(CLI::App& root, CommandAction& chosen);
+void registerAttributeCommand(CLI::App& root, CommandAction& chosen);
 void registerEvaluateCommand(CLI::App& root, CommandAction& chosen);
 void registerCompareCommand(CLI::App& root, CommandAction& chosen);
 void registerTrainCommand(CLI::App& root, CommandAction& chosen);

@@ -77,6 +77,8 @@ struct EvaluateOptions {
   double overlap = 0.5;
   std::string precision = "fp32";
   std::vector<std::string> save_cases;
+  std::vector<std::string> attributions;
+  int attribution_steps = 32, occlusion_patch = 8, occlusion_stride = 4;
   bool resume = false, save_predictions = false, quiet = false, no_overlap = false;
 };
 
@@ -116,6 +118,19 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
       ->capture_default_str();
   cmd->add_option("--precision", o->precision, "fp32, or fp16/bf16 autocast on CUDA")
       ->capture_default_str();
+  cmd->add_option("--attribution", o->attributions,
+                  "Attribution maps of every model for every case and foreground label, measured "
+                  "like gates: METHOD[@LAYER,...], e.g. gradcam@conv2,conv3,conv4 or "
+                  "integrated_gradients; repeatable (docs/attribution.md)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--attribution-steps", o->attribution_steps,
+                  "Integrated gradients: Riemann steps")
+      ->capture_default_str();
+  cmd->add_option("--occlusion-patch", o->occlusion_patch, "Occlusion: patch side in voxels")
+      ->capture_default_str();
+  cmd->add_option("--occlusion-stride", o->occlusion_stride, "Occlusion: step between patches")
+      ->capture_default_str();
   cmd->add_flag("--resume", o->resume,
                 "Continue an interrupted run in --out (same models, dataset, settings)");
   cmd->add_flag("--save-predictions", o->save_predictions,
@@ -150,6 +165,17 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
       if (!(o->overlap >= 0.0 && o->overlap < 1.0)) throw UsageError("--overlap must be in [0, 1)");
       options.predict.overlap = o->overlap;
       options.predict.precision = o->precision;
+      for (const auto& text : o->attributions)
+        options.attributions.push_back(parseAttributionSpec(text, "--attribution " + text));
+      if (!options.attributions.empty() && !options.predict.window.empty())
+        throw UsageError(
+            "--attribution with --window: attribution over sliding windows is not supported yet");
+      if (o->attribution_steps < 1) throw UsageError("--attribution-steps must be at least 1");
+      if (o->occlusion_patch < 1 || o->occlusion_stride < 1)
+        throw UsageError("--occlusion-patch and --occlusion-stride must be at least 1");
+      options.attribution_steps = o->attribution_steps;
+      options.occlusion_patch = o->occlusion_patch;
+      options.occlusion_stride = o->occlusion_stride;
       options.resume = o->resume;
       options.save_predictions = o->save_predictions;
       if (!o->save_cases.empty() && !o->save_predictions)

@@ -18,6 +18,7 @@
 #include "analysis/plugin/plugin_loader.hpp"
 #include "analysis/version.hpp"
 #include "workbench/cli/command.hpp"
+#include "workbench/cli/output_records.hpp"
 
 namespace gatescope::cli {
 
@@ -120,20 +121,11 @@ int runInfer(const InferOptions& o) {
   const nlohmann::ordered_json gates =
       writePredictionFiles(out, "", prediction, image.header, gateWanted);
   const double write_seconds = since(phase);
-  nlohmann::ordered_json labels = nlohmann::ordered_json::object();
-  for (const auto& [value, name] : info.labels) labels[std::to_string(value)] = name;
-  std::string runtime;
-  for (const auto& r : registry.runtimes()) runtime = r.name + " " + r.version;
   const nlohmann::ordered_json report = {
       {"schema", "gatescope.infer/1"},
       {"gatescope_version", kVersion},
-      {"runtime", runtime},
-      {"model",
-       {{"name", info.name},
-        {"architecture", info.architecture},
-        {"path", fs::absolute(o.model).string()},
-        {"classes", info.n_classes},
-        {"labels", labels}}},
+      {"runtime", runtimeName(registry)},
+      {"model", modelRecord(info, o.model)},
       {"input", fs::absolute(o.input).string()},
       {"device", info.device},
       {"window", predict_options.window},

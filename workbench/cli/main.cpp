@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   gatescope::cli::registerInfoCommand(app, chosen);
   gatescope::cli::registerMetricsCommand(app, chosen);
   gatescope::cli::registerInferCommand(app, chosen);
+  gatescope::cli::registerAttributeCommand(app, chosen);
   gatescope::cli::registerEvaluateCommand(app, chosen);
   gatescope::cli::registerCompareCommand(app, chosen);
   gatescope::cli::registerTrainCommand(app, chosen);

@@ -1,0 +1,207 @@
+#include "analysis/attribution/attribution_maps.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+
+#include "analysis/attention/gate_resampling.hpp"
+#include "analysis/core/error.hpp"
+#include "analysis/core/image_statistics.hpp"
+
+namespace gatescope {
+
+std::string AttributionMap::key() const {
+  return std::string(attributionMethodName(method)) + "@" + layer;
+}
+
+AttributionSpec parseAttributionSpec(const std::string& text, const std::string& what) {
+  const size_t at = text.find('@');
+  const std::string name = text.substr(0, at);
+  const auto method = parseAttributionMethod(name);
+  if (!method)
+    throw UsageError(
+        fmt::format("{}: unknown method '{}' (gradcam, hirescam, gradient, gradient_x_input, "
+                    "integrated_gradients, occlusion)",
+                    what, name));
+  AttributionSpec spec{*method, {}};
+  if (at == std::string::npos) return spec;
+  if (!isLayerMethod(*method))
+    throw UsageError(
+        fmt::format("{}: {} explains the input and takes no layers ('{}')", what, name, text));
+  std::stringstream list(text.substr(at + 1));
+  for (std::string layer; std::getline(list, layer, ',');) {
+    if (layer.empty()) throw UsageError(fmt::format("{}: an empty layer name in '{}'", what, text));
+    spec.layers.push_back(layer);
+  }
+  if (spec.layers.empty()) throw UsageError(fmt::format("{}: no layers after '@'", what));
+  return spec;
+}
+
+std::vector<std::string> defaultAttributionLayers(const std::vector<LayerInfo>& layers) {
+  std::vector<std::string> skips, all;
+  for (const auto& layer : layers) {
+    all.push_back(layer.name);
+    if (layer.name == "conv2" || layer.name == "conv3" || layer.name == "conv4")
+      skips.push_back(layer.name);
+  }
+  return skips.empty() ? all : skips;
+}
+
+namespace {
+
+// A volume (channels, voxels in [c][k][j][i] order) as a network input (1, C, i, j[, k]), zero
+// beyond the image up to `padded`.
+template <typename T>
+TensorData toInput(const Volume<T>& v, int dimensions, const Index3& padded) {
+  const Index3& d = v.dims();
+  TensorData t;
+  t.shape = {1, v.channels(), padded[0], padded[1]};
+  if (dimensions == 3) t.shape.push_back(padded[2]);
+  const int64_t pk = dimensions == 3 ? padded[2] : 1;
+  t.values.assign(static_cast<size_t>(v.channels() * padded[0] * padded[1] * pk), 0.0f);
+  for (int64_t c = 0; c < v.channels(); ++c)
+    for (int64_t k = 0; k < d[2]; ++k)
+      for (int64_t j = 0; j < d[1]; ++j)
+        for (int64_t i = 0; i < d[0]; ++i)
+          t.values[static_cast<size_t>(((c * padded[0] + i) * padded[1] + j) * pk + k)] =
+              static_cast<float>(v(i, j, k, c));
+  return t;
+}
+
+// The first geometry.dims voxels of a map (1, 1, i, j[, k]) as a volume with that geometry.
+Volume<float> fromMap(const TensorData& map, const Geometry& geometry) {
+  const int64_t ni = map.shape[2], nj = map.shape[3], nk = map.shape.size() > 4 ? map.shape[4] : 1;
+  Volume<float> v(geometry);
+  const Index3& d = geometry.dims;
+  if (d[0] > ni || d[1] > nj || d[2] > nk)
+    throw Error(fmt::format("an attribution map of {} voxels does not cover {}",
+                            fmt::join(map.shape, "x"), geometry.describe()));
+  for (int64_t k = 0; k < d[2]; ++k)
+    for (int64_t j = 0; j < d[1]; ++j)
+      for (int64_t i = 0; i < d[0]; ++i)
+        v(i, j, k) = map.values[static_cast<size_t>((i * nj + j) * nk + k)];
+  return v;
+}
+
+// A layer's map on its own grid, (1, 1, padded / stride): the voxels that cover the image.
+Volume<float> nativeMap(const TensorData& map, const Geometry& image, const Index3& padded,
+                        int dimensions) {
+  Index3 stride{1, 1, 1}, covered{1, 1, 1};
+  for (size_t a = 0; a < static_cast<size_t>(dimensions); ++a) {
+    stride[a] = padded[a] / map.shape[2 + a];
+    covered[a] = (image.dims[a] + stride[a] - 1) / stride[a];
+  }
+  return fromMap(map, strideGrid(image, stride, covered));
+}
+
+}  // namespace
+
+std::vector<std::string> resolveAttributionLayers(ModelAdapter& model,
+                                                  const std::vector<std::string>& asked) {
+  const std::vector<LayerInfo> known = model.layers();
+  if (known.empty())
+    throw UsageError(model.info().name +
+                     ": the model has no named layers for Grad-CAM or HiResCAM (a TorchScript "
+                     "model lists them as \"feature/<name>\" outputs); use an input method");
+  if (asked.empty()) return defaultAttributionLayers(known);
+  for (const auto& name : asked)
+    if (std::none_of(known.begin(), known.end(), [&](const auto& l) { return l.name == name; })) {
+      std::vector<std::string> names;
+      for (const auto& l : known) names.push_back(l.name);
+      throw UsageError(fmt::format("{} has no layer '{}' (it has: {})", model.info().name, name,
+                                   fmt::join(names, ", ")));
+    }
+  return asked;
+}
+
+std::vector<AttributionMap> attributeImage(ModelAdapter& model, const Image& image,
+                                           const AttributionJob& job) {
+  const ModelInfo& info = model.info();
+  Volume<float> input = toFloatVolume(image);
+  checkModelInput(input, info);
+  if (info.preprocessing.normalize == "zscore") normalizeZScore(input);
+  const Index3 padded = paddedDims(input.dims(), info);
+
+  AttributionRequest request;
+  request.steps = job.steps;
+  request.patch = job.patch;
+  request.stride = job.stride;
+  request.region = job.region;
+  for (int a = 0; a < info.dimensions; ++a)
+    request.extent.push_back(input.dims()[static_cast<size_t>(a)]);
+  if (job.region == "reference") {
+    if (!job.reference) throw UsageError("region reference needs a label image");
+    if (!job.reference->geometry().sameGrid(input.geometry()))
+      throw GeometryError("the reference labels' grid differs from the image's: " +
+                          job.reference->geometry().difference(input.geometry()));
+    request.reference = toInput(*job.reference, info.dimensions, padded);
+  }
+  const TensorData tensor = toInput(input, info.dimensions, padded);
+
+  std::vector<int64_t> classes = job.classes;
+  if (classes.empty())
+    for (int64_t c = 1; c < info.n_classes; ++c) classes.push_back(c);
+  for (const int64_t c : classes)
+    if (c < 0 || c >= info.n_classes)
+      throw UsageError(
+          fmt::format("{} has classes 0-{}, not {}", info.name, info.n_classes - 1, c));
+  std::vector<std::string> layers;
+  if (std::any_of(job.methods.begin(), job.methods.end(), isLayerMethod))
+    layers = resolveAttributionLayers(model, job.layers);
+
+  std::vector<AttributionMap> maps;
+  const int64_t total = static_cast<int64_t>(job.methods.size() * classes.size());
+  int64_t done = 0;
+  for (const AttributionMethod method : job.methods)
+    for (const int64_t c : classes) {
+      const std::string stage = fmt::format("{} class {}", attributionMethodName(method), c);
+      request.method = method;
+      request.target_class = c;
+      request.layers = isLayerMethod(method) ? layers : std::vector<std::string>{};
+      request.progress = nullptr;
+      if (job.progress)
+        request.progress = [&](int64_t d, int64_t t) { job.progress({stage, d, t}); };
+      const auto start = std::chrono::steady_clock::now();
+      const AttributionResult result = model.attribute(tensor, request);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      for (size_t n = 0; n < result.maps.size(); ++n) {
+        AttributionMap m;
+        m.method = method;
+        m.layer = result.maps[n].first;
+        m.target_class = c;
+        m.map = fromMap(result.maps[n].second, input.geometry());
+        if (n < result.native.size())
+          m.native = nativeMap(result.native[n].second, input.geometry(), padded, info.dimensions);
+        m.region = result.region;
+        m.score = result.score;
+        m.completeness_error = result.completeness_error;
+        m.seconds = seconds;
+        maps.push_back(std::move(m));
+      }
+      ++done;
+      if (job.progress && !(method == AttributionMethod::IntegratedGradients ||
+                            method == AttributionMethod::Occlusion))
+        job.progress({stage, done, total});
+    }
+  return maps;
+}
+
+AttentionStatistics attributionStatistics(const Volume<float>& map,
+                                          const Volume<uint8_t>& reference,
+                                          const AttentionOptions& options) {
+  Volume<float> evidence(map.geometry());
+  float peak = 0.0f;
+  for (const float v : map.values()) peak = std::max(peak, v);
+  if (peak > 0.0f) {
+    const auto in = map.channel(0);
+    auto out = evidence.values();
+    for (size_t n = 0; n < out.size(); ++n) out[n] = std::max(in[n], 0.0f) / peak;
+  }
+  return attentionStatistics(evidence, reference, options).front();
+}
+
+}  // namespace gatescope
