@@ -72,6 +72,23 @@ Json compareReports(const ReportModelRef& a, const ReportModelRef& b, const Pair
     dataset["path_b"] = rb["dataset"].value("path", "");
   report["dataset"] = dataset;
   if (ra.contains("settings")) report["settings"] = ra["settings"];
+  // Each report's attribution maps, under the key its model now has.
+  if (report.contains("settings")) report["settings"].erase("attribution");
+  for (const auto& [side, key] : {std::pair{&a, "A"}, std::pair{&b, "B"}}) {
+    const Json& r = side == &a ? ra : rb;
+    if (!r.contains("settings") || !r["settings"].contains("attribution")) continue;
+    Json& attribution = report["settings"]["attribution"];
+    if (attribution.is_null()) {
+      attribution = r["settings"]["attribution"];
+      attribution["maps"] = Json::array();
+    }
+    for (const auto& map : r["settings"]["attribution"].value("maps", Json::array()))
+      if (map.value("model", "") == side->model) {
+        Json renamed = map;
+        renamed["model"] = key;
+        attribution["maps"].push_back(std::move(renamed));
+      }
+  }
 
   const auto missing = [](const fs::path& file) {
     return Json{{"status", "error"}, {"error", "case not in " + file.string()}};
