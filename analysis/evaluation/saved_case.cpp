@@ -72,6 +72,40 @@ ModelOutputs readPredictionFolder(const fs::path& dir, const std::string& name,
   return model;
 }
 
+// The maps a report's settings.attribution lists for `key`, read from the model's prediction
+// folder where they were saved, one per class, normalised for display.
+void readAttributionMaps(const Json& report, const std::string& key, const fs::path& dir,
+                         const CaseVolumes& c, const fs::path& image_file, ModelOutputs& model) {
+  if (!report.contains("settings") || !report["settings"].contains("attribution")) return;
+  for (const auto& entry : report["settings"]["attribution"].value("maps", Json::array())) {
+    if (!entry.is_object() || entry.value("model", "") != key) continue;
+    const std::string method = entry.value("method", "");
+    std::vector<std::string> layers;
+    for (const auto& l : entry.value("layers", Json::array())) layers.push_back(l);
+    if (layers.empty()) layers.push_back("input");
+    const std::vector<int64_t> classes = entry.value("classes", std::vector<int64_t>{});
+    for (const auto& layer : layers) {
+      const fs::path file = dir / "attributions" / method / (layer + ".nii.gz");
+      if (!fs::exists(file)) continue;
+      const Volume<float> maps = readScalars(file, c, image_file);
+      if (maps.channels() != static_cast<int64_t>(classes.size()))
+        throw FormatError(fmt::format("{}: holds {} map(s), the report lists {} class(es)",
+                                      file.string(), maps.channels(), classes.size()));
+      for (size_t n = 0; n < classes.size(); ++n) {
+        Volume<float> shown(c.image.geometry());
+        const auto in = maps.channel(static_cast<int64_t>(n));
+        float peak = 0.0f;
+        for (const float v : in) peak = std::max(peak, v);
+        auto out = shown.values();
+        if (peak > 0.0f)
+          for (size_t v = 0; v < out.size(); ++v) out[v] = std::max(in[v], 0.0f) / peak;
+        model.attributions.emplace_back(fmt::format("{}@{} class {}", method, layer, classes[n]),
+                                        std::move(shown));
+      }
+    }
+  }
+}
+
 // A path recorded in a report: as it is, else below the dataset folder (reports keep the paths
 // as the evaluation was given them, often relative to where it ran).
 fs::path locate(const std::string& recorded, const fs::path& dataset) {
@@ -137,10 +171,11 @@ SavedCase loadSavedCase(const SavedCaseSource& source, bool want_probabilities) 
       const Json& model = report["models"][key];
       std::vector<std::string> gates;
       for (const auto& g : model.value("gates", Json::array())) gates.push_back(g);
+      const fs::path folder = dir / "predictions" / key / source.case_id;
       loaded.models.push_back(
-          readPredictionFolder(dir / "predictions" / key / source.case_id,
-                               fmt::format("{}: {}", key, model.value("name", key)), gates,
+          readPredictionFolder(folder, fmt::format("{}: {}", key, model.value("name", key)), gates,
                                loaded.volumes, image_file, want_probabilities));
+      readAttributionMaps(report, key, folder, loaded.volumes, image_file, loaded.models.back());
     }
     loaded.report = std::move(report);
     return loaded;

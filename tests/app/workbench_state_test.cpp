@@ -746,3 +746,67 @@ TEST_CASE("the first case to look at is the saved case where A and B differ most
   state.browser_label = 2;  // kidney: 0.5 - 0.7 = -0.2 vs nothing
   CHECK(state.mostDifferentCase() == kSaved);
 }
+
+TEST_CASE("attribution maps saved by an evaluation are layers of their model, side by side too",
+          "[app]") {
+  const fs::path dir = writeEvaluation("attribution");
+  // B's Grad-CAM at conv3 for classes 1 and 2, as evaluate --attribution --save-predictions
+  // writes it: class 1 = i - 5 (evidence grows along i), class 2 = -1 everywhere (none).
+  const Geometry grid = imageGrid();
+  Volume<float> maps(grid, 2);
+  for (int64_t k = 0; k < grid.dims[2]; ++k)
+    for (int64_t j = 0; j < grid.dims[1]; ++j)
+      for (int64_t i = 0; i < grid.dims[0]; ++i) {
+        maps(i, j, k, 0) = static_cast<float>(i - 5);
+        maps(i, j, k, 1) = -1.0f;
+      }
+  write(dir / "predictions" / "B" / kSaved / "attributions" / "gradcam" / "conv3.nii.gz", maps);
+  Json report = Json::parse(std::ifstream(dir / "report.json"));
+  report["settings"]["attribution"] = {
+      {"maps",
+       Json::array(
+           {{{"model", "B"}, {"method", "gradcam"}, {"layers", {"conv3"}}, {"classes", {1, 2}}}})},
+      {"region", "predicted"},
+      {"statistics", "of each map's positive part divided by its maximum"}};
+  writeJson(dir / "report.json", report);
+
+  WorkbenchState state = stateWithCase(dir);
+  CHECK(state.gateNames(0) == std::vector<std::string>{"mean", "g1", "g2"});
+  CHECK(state.gateNames(1) ==
+        std::vector<std::string>{"g1", "gradcam@conv3 class 1", "gradcam@conv3 class 2"});
+  // Shown as the positive part divided by its maximum (14 at i = 19).
+  const auto& shown = state.currentCase()->models[1].attributions;
+  REQUIRE(shown.size() == 2);
+  CHECK(shown[0].second(19, 3, 4) == 1.0f);
+  CHECK(shown[0].second(12, 0, 0) == Approx(7.0 / 14.0));
+  CHECK(shown[0].second(2, 9, 1) == 0.0f);
+  CHECK(shown[1].second(7, 7, 7) == 0.0f);
+
+  // Side by side, A shows its gate g2 and B its Grad-CAM.
+  ViewSettings settings;
+  settings.side_by_side = true;
+  settings.attention_of = "A";
+  settings.gate = "g2";
+  settings.gate_b = "gradcam@conv3 class 1";
+  state.applySettings(settings);
+  CHECK(state.overlayVolume(0) == &state.currentCase()->models[0].gates[1].second);
+  CHECK(state.overlayVolume(1) == &shown[0].second);
+  REQUIRE(state.sliceScene(Plane::Axial, 1).overlays.size() == 1);
+  CHECK(state.sliceScene(Plane::Axial, 1).overlays[0].volume == &shown[0].second);
+  CHECK(state.sliceScene(Plane::Axial, 0).overlays[0].volume ==
+        &state.currentCase()->models[0].gates[1].second);
+  // The single view keeps showing A's choice for whichever model it overlays.
+  state.side_by_side = false;
+  CHECK(state.overlayVolume(1) == nullptr);  // B has no gate g2
+  // The probe reads the maps too.
+  const Probe probe = state.probe();
+  CHECK(std::count_if(probe.gates.begin(), probe.gates.end(), [](const auto& g) {
+          return g.first == "B: baseline / gradcam@conv3 class 1";
+        }) == 1);
+  // A map B lacks is refused and nothing changes.
+  ViewSettings wrong;
+  wrong.gate_b = "gradcam@conv9 class 1";
+  CHECK(errorOf([&] { state.applySettings(wrong); }).find("model B's maps are g1") !=
+        std::string::npos);
+  CHECK(state.layers.overlay_gate_b == "gradcam@conv3 class 1");
+}

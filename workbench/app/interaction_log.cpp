@@ -177,10 +177,12 @@ class StepReader {
 
   ViewSettings settings(const Json& value) const {
     const JsonFields f(value, where_, "set");
-    f.onlyKeys({"gate", "colormap", "opacity", "threshold", "attention_of", "label", "style",
-                "native_gate", "side_by_side", "show_reference", "show_a", "show_b", "plane"});
+    f.onlyKeys({"gate", "gate_b", "colormap", "opacity", "threshold", "attention_of", "label",
+                "style", "native_gate", "side_by_side", "show_reference", "show_a", "show_b",
+                "plane"});
     ViewSettings s;
     if (f.has("gate")) s.gate = f.string("gate");
+    if (f.has("gate_b")) s.gate_b = f.string("gate_b");
     if (f.has("colormap")) {
       const std::string name = f.string("colormap");
       s.colormap = parseColormapName(name);
@@ -336,6 +338,7 @@ nlohmann::ordered_json stepBody(const Step& step) {
       const ViewSettings& s = step.settings;
       OJson set = OJson::object();
       if (s.gate) set["gate"] = *s.gate;
+      if (s.gate_b) set["gate_b"] = *s.gate_b;
       if (s.colormap) set["colormap"] = colormapName(*s.colormap);
       if (s.opacity) set["opacity"] = *s.opacity;
       if (s.threshold) set["threshold"] = *s.threshold;

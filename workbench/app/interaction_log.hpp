@@ -32,7 +32,8 @@ namespace gatescope::workbench {
 
 // The settings a "set" step changes; unset fields stay as they are.
 struct ViewSettings {
-  std::optional<std::string> gate;  // a gate name or "mean"
+  std::optional<std::string> gate;    // a gate name, "mean" or an attribution map's name
+  std::optional<std::string> gate_b;  // side by side: what model B's side shows ("": as gate)
   std::optional<ColormapName> colormap;
   std::optional<double> opacity;            // 0..1
   std::optional<double> threshold;          // 0..1

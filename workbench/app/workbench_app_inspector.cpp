@@ -87,6 +87,17 @@ void WorkbenchApp::drawLayers() {
         if (ImGui::Selectable(gate.c_str(), gate == l.overlay_gate)) l.overlay_gate = gate;
       ImGui::EndCombo();
     }
+    if (state_.side_by_side && c->models.size() > 1) {
+      // Side by side, B may show another map: its Grad-CAM beside A's gates.
+      const std::string shown = l.overlay_gate_b.empty() ? "as A" : l.overlay_gate_b;
+      ImGui::SetNextItemWidth(fieldWidth());
+      if (ImGui::BeginCombo("B shows", shown.c_str())) {
+        if (ImGui::Selectable("as A", l.overlay_gate_b.empty())) l.overlay_gate_b.clear();
+        for (const auto& gate : state_.gateNames(1))
+          if (ImGui::Selectable(gate.c_str(), gate == l.overlay_gate_b)) l.overlay_gate_b = gate;
+        ImGui::EndCombo();
+      }
+    }
     const std::string map = colormapName(l.colormap);
     ImGui::SetNextItemWidth(fieldWidth());
     if (ImGui::BeginCombo("colour map", map.c_str())) {

@@ -271,6 +271,8 @@ Probe WorkbenchState::probeAt(const Vec3& voxel) const {
     probe.predicted.push_back(model.prediction ? (*model.prediction)(at[0], at[1], at[2]) : 0);
     for (const auto& [name, gate] : model.gates)
       probe.gates.emplace_back(fmt::format("{} / {}", model.name, name), gate(at[0], at[1], at[2]));
+    for (const auto& [name, map] : model.attributions)
+      probe.gates.emplace_back(fmt::format("{} / {}", model.name, name), map(at[0], at[1], at[2]));
   }
   return probe;
 }
@@ -312,7 +314,7 @@ SliceScene WorkbenchState::sliceScene(Plane plane, int model) const {
       side_by_side && layers.overlay_model >= 0 ? model : layers.overlay_model;
   if (const Volume<float>* overlay = overlay_model >= 0 ? overlayVolume(overlay_model) : nullptr) {
     // A native gate is shown blocky, as the network computed it.
-    const bool native = layers.native_gate && hasNativeGate(overlay_model, layers.overlay_gate);
+    const bool native = layers.native_gate && hasNativeGate(overlay_model, shownMap(overlay_model));
     scene.overlays.push_back(attentionLayer(*overlay, attentionLook(native)));
   }
   if (layers.show_reference && c.volumes.reference)
@@ -332,7 +334,13 @@ std::vector<std::string> WorkbenchState::gateNames(int model) const {
   const auto& gates = case_->models[model].gates;
   if (gates.size() > 1) names.push_back("mean");
   for (const auto& [name, gate] : gates) names.push_back(name);
+  for (const auto& [name, map] : case_->models[model].attributions) names.push_back(name);
   return names;
+}
+
+const std::string& WorkbenchState::shownMap(int model) const {
+  return side_by_side && model == 1 && !layers.overlay_gate_b.empty() ? layers.overlay_gate_b
+                                                                      : layers.overlay_gate;
 }
 
 bool WorkbenchState::hasNativeGate(int model, const std::string& gate) const {
@@ -345,11 +353,13 @@ bool WorkbenchState::hasNativeGate(int model, const std::string& gate) const {
 const Volume<float>* WorkbenchState::overlayVolume(int model) const {
   if (!case_ || model < 0 || model >= static_cast<int>(case_->models.size())) return nullptr;
   const ModelOutputs& outputs = case_->models[model];
-  const std::string& gate = layers.overlay_gate;
+  const std::string& gate = shownMap(model);
   const bool native = layers.native_gate && hasNativeGate(model, gate);
   if (!native) {
     if (gate == "mean" && outputs.gates.size() == 1) return &outputs.gates.front().second;
     for (const auto& [name, volume] : outputs.gates)
+      if (name == gate) return &volume;
+    for (const auto& [name, volume] : outputs.attributions)
       if (name == gate) return &volume;
     if (gate != "mean" || outputs.gates.empty()) return nullptr;
   }
@@ -445,6 +455,14 @@ void WorkbenchState::applySettings(const ViewSettings& s) {
           fmt::format("gate '{}': the model's gates are {}", *s.gate, fmt::join(gates, ", ")));
     next.overlay_gate = *s.gate;
   }
+  if (s.gate_b) {
+    const std::vector<std::string> maps = gateNames(1);
+    if (case_ && !s.gate_b->empty() && std::find(maps.begin(), maps.end(), *s.gate_b) == maps.end())
+      throw UsageError(
+          fmt::format("gate_b '{}': model B's maps are {}", *s.gate_b,
+                      maps.empty() ? "none" : fmt::format("{}", fmt::join(maps, ", "))));
+    next.overlay_gate_b = *s.gate_b;
+  }
   if (s.colormap) next.colormap = *s.colormap;
   if (s.opacity) next.opacity = *s.opacity;
   if (s.threshold) next.threshold = *s.threshold;
@@ -537,7 +555,7 @@ GateVolumeRequest WorkbenchState::volumeRequest(int model) const {
 std::string WorkbenchState::whyNoAttention(int model) const {
   if (!case_ || model < 0 || model >= static_cast<int>(case_->models.size())) return {};
   const ModelOutputs& outputs = case_->models[static_cast<size_t>(model)];
-  if (!outputs.gates.empty()) return {};
+  if (!outputs.gates.empty() || !outputs.attributions.empty()) return {};
   return fmt::format(
       "{} has no attention gates (an ungated network: nothing weights its skip "
       "connections)",

@@ -38,7 +38,9 @@ struct LayerSettings {
   LabelStyle label_style = LabelStyle::Contour;
   double label_opacity = 1.0;
   int overlay_model = 0;              // 0: model A, 1: model B, -1: no attention overlay
-  std::string overlay_gate = "mean";  // a gate name, or "mean" (the mean of the model's gates)
+  std::string overlay_gate = "mean";  // a gate name, "mean" (the mean of the model's gates), or
+                                      // an attribution map ("gradcam@conv3 class 1")
+  std::string overlay_gate_b;  // side by side: what model B's side shows (empty: overlay_gate)
   ColormapName colormap = ColormapName::Jet;
   double opacity = 0.5;
   double threshold = 0.1;    // coefficients below are transparent
@@ -189,7 +191,11 @@ class WorkbenchState {
   // image grid by nearest sampling (NaN outside the gate's grid); nullptr when the model has no
   // such gate. Computed volumes are cached until the case or these settings change.
   [[nodiscard]] const Volume<float>* overlayVolume(int model) const;
-  [[nodiscard]] std::vector<std::string> gateNames(int model) const;  // "mean" first when several
+  // The maps `model` can show: "mean" first when it has several gates, its gates, then its
+  // attribution maps.
+  [[nodiscard]] std::vector<std::string> gateNames(int model) const;
+  // The map `model`'s side shows: overlay_gate, or side by side overlay_gate_b for model B.
+  [[nodiscard]] const std::string& shownMap(int model) const;
   // The overlay's look from the layer settings (the gate explorer draws every gate with it).
   [[nodiscard]] AttentionLook attentionLook(bool native = false) const;
   [[nodiscard]] bool hasNativeGate(int model, const std::string& gate) const;
