@@ -38,3 +38,14 @@ echo '[{"screenshot": "docs/images/workbench_1024.png"}]' > "$out/.small.json"
 "${display[@]}" build/bin/gatescope-workbench --evaluation "$evaluation" --case "$case_id" --width 1024 --height 700 \
   --play "$out/.small.json"
 rm -f "$out/.small.json"
+
+# Attribution maps (docs/attribution.md): both models' Grad-CAM at the skip connections on the first
+# three test cases, and the workbench showing B's Grad-CAM beside A's gate.
+attribution=${evaluation}_attribution
+rm -rf "$attribution"
+$gatescope evaluate --model data/demo/models/gated/model.json --model data/demo/models/baseline/model.json \
+  --dataset "$(dirname "$evaluation")/dataset" --split test --limit 3 --attribution gradcam@conv2,conv3,conv4 \
+  --save-predictions --save-cases "$case_id" --out "$attribution" --quiet
+$gatescope render plot --report "$attribution" --kind attention --label 2 --dpi 150 --out "$out/plot_attribution.png"
+"${display[@]}" build/bin/gatescope-workbench --evaluation "$attribution" --case "$case_id" \
+  --play scripts/workbench_attribution.json
