@@ -2,6 +2,8 @@
 // out by hand).
 #include "workbench/app/path_completion.hpp"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
@@ -16,7 +18,9 @@ namespace {
 //  root/ evaluation_a/ evaluation_b/ models/ .hidden/ scan.nii.gz scan.png notes.txt .secret.json
 //  model.json
 fs::path tree() {
-  const fs::path root = gatescope::test::scratchDir("path_completion");
+  // One folder per process: ctest runs the test cases in parallel, each as its own process.
+  const fs::path root =
+      gatescope::test::scratchDir("path_completion_" + std::to_string(::getpid()));
   for (const char* folder : {"evaluation_a", "evaluation_b", "models", ".hidden"})
     fs::create_directories(root / folder);
   for (const char* file : {"scan.nii.gz", "scan.png", "notes.txt", ".secret.json", "model.json"})
