@@ -397,7 +397,12 @@ PlotArea drawGateStatisticsPlot(Canvas& canvas, const GateStatisticsData& data, 
   for (size_t g = 0; g < data.gates.size(); ++g)
     categories.emplace_back(static_cast<double>(g),
                             numbered ? data.gates[g].substr(prefix.size()) : data.gates[g]);
-  const std::string x_label = numbered ? "gate (" + prefix + " N)" : "gate";
+  const bool maps = std::any_of(data.gates.begin(), data.gates.end(), [](const std::string& g) {
+    return g.find('@') != std::string::npos;  // attribution maps: method@layer
+  });
+  const std::string x_label = numbered ? "gate (" + prefix + " N)"
+                              : maps   ? "gate or attribution map (positive part / max)"
+                                       : "gate";
 
   std::vector<LegendEntry> legend;
   if (two_models)

@@ -182,7 +182,9 @@ std::optional<double> ReportModel::metric(const Json& record, const std::string&
 const Json* ReportModel::attentionStatistics(const Json& record, const std::string& model,
                                              const std::string& gate, const std::string& label) {
   const Json* result = modelResult(record, model);
-  return result ? childOrNull(child(child(*result, "attention"), gate), label) : nullptr;
+  // Attribution maps are named method@layer (docs/attribution.md); gates never hold an '@'.
+  const char* section = gate.find('@') == std::string::npos ? "attention" : "attribution";
+  return result ? childOrNull(child(child(*result, section), gate), label) : nullptr;
 }
 
 std::optional<double> ReportModel::attentionStatistic(const Json& record, const std::string& model,
@@ -210,7 +212,9 @@ const Json* ReportModel::comparison(const std::string& label, const std::string&
 
 const Json* ReportModel::attentionComparison(const std::string& gate, const std::string& label,
                                              const std::string& statistic) const {
-  return childOrNull(child(child(child(report_, "attention_comparison"), gate), label), statistic);
+  const char* section =
+      gate.find('@') == std::string::npos ? "attention_comparison" : "attribution_comparison";
+  return childOrNull(child(child(child(report_, section), gate), label), statistic);
 }
 
 std::optional<double> ReportModel::pValue(const Json* comparison) {

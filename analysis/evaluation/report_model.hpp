@@ -68,7 +68,8 @@ class ReportModel {
   [[nodiscard]] static std::optional<double> metric(const Json& record, const std::string& model,
                                                     const std::string& label,
                                                     const std::string& metric);
-  // {statistic: value} of a gate and label; nullptr when missing or the model failed.
+  // {statistic: value} of a gate and label; nullptr when missing or the model failed. An
+  // attribution map ("gradcam@conv3") is read from the model's attribution statistics.
   [[nodiscard]] static const Json* attentionStatistics(const Json& record, const std::string& model,
                                                        const std::string& gate,
                                                        const std::string& label);
@@ -83,6 +84,7 @@ class ReportModel {
   // {label: {metric: {mean_difference, ci95, wilcoxon_p, n, better}}}; nullptr without B.
   [[nodiscard]] const Json* comparison() const;
   [[nodiscard]] const Json* comparison(const std::string& label, const std::string& metric) const;
+  // The paired comparison of a gate, or of an attribution map from attribution_comparison.
   [[nodiscard]] const Json* attentionComparison(const std::string& gate, const std::string& label,
                                                 const std::string& statistic) const;
   // The Wilcoxon p of a comparison entry; nullopt when it has none or it is NaN.

@@ -123,18 +123,19 @@ GateStatisticsData gateStatisticsData(const ReportModel& report, const std::stri
   std::vector<std::string> report_gates, statistics;
   for (const auto& model : report.models())
     for (const auto& record : report.cases()) {
-      const Json& attention = modelPart(record, model.key, "attention");
-      for (const auto& [gate, labels] : attention.items()) {
-        addUnique(report_gates, gate);
-        addUnique(data.models, model.key);
-        if (labels.contains(data.label.key))
-          for (const auto& [key, value] : labels[data.label.key].items())
-            if (reportNumber(value)) addUnique(statistics, key);
-      }
+      for (const char* section : {"attention", "attribution"})  // gates, then attribution maps
+        for (const auto& [gate, labels] : modelPart(record, model.key, section).items()) {
+          addUnique(report_gates, gate);
+          addUnique(data.models, model.key);
+          if (labels.contains(data.label.key))
+            for (const auto& [key, value] : labels[data.label.key].items())
+              if (reportNumber(value)) addUnique(statistics, key);
+        }
     }
   if (report_gates.empty())
-    throw UsageError(report.source() +
-                     ": the report has no attention statistics (no model with gates)");
+    throw UsageError(
+        report.source() +
+        ": the report has no attention statistics (no model with gates, no attribution maps)");
   if (std::find(statistics.begin(), statistics.end(), statistic) == statistics.end())
     throw UsageError(report.source() + ": no attention statistic '" + statistic + "' for label " +
                      data.label.key + " (available: " + joined(statistics) + ")");

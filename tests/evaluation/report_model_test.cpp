@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "analysis/core/error.hpp"
+#include "analysis/evaluation/report_series.hpp"
 
 using namespace gatescope;
 using Json = nlohmann::ordered_json;
@@ -70,4 +71,34 @@ TEST_CASE("the report model refuses what is not a report, naming the file", "[st
   CHECK_THROWS_AS(ReportModel(bad, "r.json"), FormatError);
   CHECK_THROWS_WITH(ReportModel(Json::array(), "r.json"),
                     Catch::Contains("r.json: not a gatescope evaluation report"));
+}
+
+TEST_CASE("attribution maps are read, plotted and compared like gates, for both models",
+          "[stats]") {
+  Json r = report();
+  r["cases"][0]["models"]["A"]["attribution"] = {{"gradcam@conv3", {{"1", {{"contrast", 2.5}}}}}};
+  r["cases"][1] = Json::parse(R"({"id": "c2", "status": "ok", "models": {
+      "A": {"status": "ok", "labels": {"1": {"dice": 0.8}},
+            "attribution": {"gradcam@conv3": {"1": {"contrast": 3.5}}}},
+      "B": {"status": "ok", "labels": {"1": {"dice": 0.7}},
+            "attribution": {"gradcam@conv3": {"1": {"contrast": 1.5}}}}}})");
+  r["attribution_comparison"] = {{"gradcam@conv3", {{"1", {{"contrast", {{"wilcoxon_p", 0.5}}}}}}}};
+  const ReportModel model(r, "report.json");
+  CHECK(ReportModel::attentionStatistic(model.cases()[1], "B", "gradcam@conv3", "1", "contrast") ==
+        1.5);
+  CHECK_FALSE(ReportModel::attentionStatistic(model.cases()[1], "B", "g2", "1", "contrast"));
+  CHECK(ReportModel::pValue(model.attentionComparison("gradcam@conv3", "1", "contrast")) == 0.5);
+
+  const GateStatisticsData data = gateStatisticsData(model, "1", "contrast");
+  CHECK(data.gates == std::vector<std::string>{"g2", "gradcam@conv3"});
+  CHECK(data.models == std::vector<std::string>{"A", "B"});
+  const auto series = [&](const std::string& gate, const std::string& m) {
+    for (const auto& s : data.series)
+      if (s.gate == gate && s.model == m) return s.values;
+    return std::vector<double>{-1};
+  };
+  CHECK(series("gradcam@conv3", "A") == std::vector<double>{2.5, 3.5});
+  CHECK(series("gradcam@conv3", "B") == std::vector<double>{1.5});  // B failed on c1
+  REQUIRE(data.p_values.size() == 2);
+  CHECK(data.p_values[1] == 0.5);
 }
