@@ -260,11 +260,12 @@ std::string reportCsv(const Json& report) {
           for (const auto& [label, stats] : per_label.items())
             for (const auto& [key, value] : stats.items()) {
               if (key == "status") continue;
+              const MapColumn column{section, item, key};  // lambdas cannot capture bindings
               const auto same = [&](const MapColumn& c) {
-                return c.section == section && c.item == item && c.key == key;
+                return c.section == column.section && c.item == column.item && c.key == column.key;
               };
               if (std::none_of(map_columns.begin(), map_columns.end(), same))
-                map_columns.push_back({section, item, key});
+                map_columns.push_back(column);
             }
       }
     }
