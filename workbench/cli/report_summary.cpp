@@ -58,9 +58,13 @@ void printReportSummary(const ReportModel& report, std::ostream& out) {
             fmt::format(" ({} case(s) with an empty mask: infinite)", distance.value("n_inf", 0));
       out << line << "\n";
     }
-    if (summary.contains("attention")) {
-      out << "  attention mass inside each label (mean over cases):\n";
-      for (const auto& [gate, per_label] : summary["attention"].items()) {
+    for (const auto& [section, heading] :
+         {std::pair{"attention", "attention mass inside each label (mean over cases):"},
+          std::pair{"attribution",
+                    "attribution mass inside each label (positive part; mean over cases):"}}) {
+      if (!summary.contains(section)) continue;
+      out << "  " << heading << "\n";
+      for (const auto& [gate, per_label] : summary[section].items()) {
         std::string line = fmt::format("    {:<24}", gate);
         for (const auto& [label, stats] : per_label.items())
           if (stats.contains("mass_in_reference"))
