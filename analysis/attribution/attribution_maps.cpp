@@ -190,18 +190,22 @@ std::vector<AttributionMap> attributeImage(ModelAdapter& model, const Image& ima
   return maps;
 }
 
-AttentionStatistics attributionStatistics(const Volume<float>& map,
-                                          const Volume<uint8_t>& reference,
-                                          const AttentionOptions& options) {
+Volume<float> positiveOverMaximum(const Volume<float>& map, int64_t channel) {
   Volume<float> evidence(map.geometry());
+  const auto in = map.channel(channel);
   float peak = 0.0f;
-  for (const float v : map.values()) peak = std::max(peak, v);
+  for (const float v : in) peak = std::max(peak, v);
   if (peak > 0.0f) {
-    const auto in = map.channel(0);
     auto out = evidence.values();
     for (size_t n = 0; n < out.size(); ++n) out[n] = std::max(in[n], 0.0f) / peak;
   }
-  return attentionStatistics(evidence, reference, options).front();
+  return evidence;
+}
+
+AttentionStatistics attributionStatistics(const Volume<float>& map,
+                                          const Volume<uint8_t>& reference,
+                                          const AttentionOptions& options) {
+  return attentionStatistics(positiveOverMaximum(map), reference, options).front();
 }
 
 }  // namespace gatescope

@@ -69,6 +69,10 @@ struct AttributionSpec {
 [[nodiscard]] std::vector<AttributionMap> attributeImage(ModelAdapter& model, const Image& image,
                                                          const AttributionJob& job);
 
+// Channel `channel` of a map as evidence for its class: the positive part divided by its maximum
+// (all zero without a positive value). What statistics measure and pictures show.
+[[nodiscard]] Volume<float> positiveOverMaximum(const Volume<float>& map, int64_t channel = 0);
+
 // Attention statistics (docs/metrics.md) of an attribution map: its positive part (evidence for
 // the class), divided by its maximum so that the threshold statistics read as "at least that
 // fraction of the strongest evidence".

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "analysis/attribution/attribution_maps.hpp"
 #include "analysis/core/error.hpp"
 #include "analysis/evaluation/evaluation_report.hpp"
 #include "analysis/io/file_util.hpp"
@@ -91,17 +92,9 @@ void readAttributionMaps(const Json& report, const std::string& key, const fs::p
       if (maps.channels() != static_cast<int64_t>(classes.size()))
         throw FormatError(fmt::format("{}: holds {} map(s), the report lists {} class(es)",
                                       file.string(), maps.channels(), classes.size()));
-      for (size_t n = 0; n < classes.size(); ++n) {
-        Volume<float> shown(c.image.geometry());
-        const auto in = maps.channel(static_cast<int64_t>(n));
-        float peak = 0.0f;
-        for (const float v : in) peak = std::max(peak, v);
-        auto out = shown.values();
-        if (peak > 0.0f)
-          for (size_t v = 0; v < out.size(); ++v) out[v] = std::max(in[v], 0.0f) / peak;
+      for (size_t n = 0; n < classes.size(); ++n)
         model.attributions.emplace_back(fmt::format("{}@{} class {}", method, layer, classes[n]),
-                                        std::move(shown));
-      }
+                                        positiveOverMaximum(maps, static_cast<int64_t>(n)));
     }
   }
 }

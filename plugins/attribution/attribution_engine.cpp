@@ -148,6 +148,25 @@ torch::Tensor occlusionMap(const CapturingForward& forward, const torch::Tensor&
 
 }  // namespace
 
+std::vector<LayerInfo> measureLayers(
+    const std::function<void(const torch::Tensor& input, Activations& activations)>& run,
+    const ModelInfo& info, const torch::Device& device) {
+  torch::InferenceMode inference;
+  std::vector<int64_t> shape = {1, info.in_channels};
+  for (int a = 0; a < info.dimensions; ++a)
+    shape.push_back(2 * info.size_multiple[static_cast<size_t>(a)]);
+  Activations activations;
+  run(torch::zeros(shape, torch::TensorOptions().device(device)), activations);
+  std::vector<LayerInfo> out;
+  for (const auto& [name, a] : activations) {
+    LayerInfo layer{name, a.size(1), {1, 1, 1}};
+    for (int d = 0; d < info.dimensions && d + 2 < a.dim(); ++d)
+      layer.stride[static_cast<size_t>(d)] = shape[static_cast<size_t>(2 + d)] / a.size(2 + d);
+    out.push_back(layer);
+  }
+  return out;
+}
+
 AttributionResult attribute(const CapturingForward& forward, const torch::Tensor& input,
                             const AttributionRequest& request) {
   torch::AutoGradMode grad(true);

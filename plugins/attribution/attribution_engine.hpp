@@ -19,6 +19,12 @@ using Activations = std::vector<std::pair<std::string, torch::Tensor>>;
 using CapturingForward = std::function<torch::Tensor(
     const torch::Tensor& input, const std::vector<std::string>& layers, Activations& activations)>;
 
+// The named layers of a network with their channels and strides, measured by running it once on
+// the smallest input it takes; `run` records every named activation.
+[[nodiscard]] std::vector<LayerInfo> measureLayers(
+    const std::function<void(const torch::Tensor& input, Activations& activations)>& run,
+    const ModelInfo& info, const torch::Device& device);
+
 // The map `request` asks for on `input` (1, channels, spatial, already preprocessed). Layer maps
 // are resampled to the input grid with align_corners=False. UsageError for a class out of range, a
 // layer the forward did not record, a reference of another size.

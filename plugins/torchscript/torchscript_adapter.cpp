@@ -64,20 +64,13 @@ class TorchScriptAdapter : public ModelAdapter {
 
   // The "feature/<name>" outputs of the export (docs/models.md), measured on the smallest input.
   std::vector<LayerInfo> layers() override {
-    torch::InferenceMode inference;
-    std::vector<int64_t> shape = {1, info_.in_channels};
-    for (int a = 0; a < info_.dimensions; ++a)
-      shape.push_back(2 * info_.size_multiple[static_cast<size_t>(a)]);
-    attribution::Activations features;
-    (void)run(torch::zeros(shape, torch::TensorOptions().device(device_)), false, &features);
-    std::vector<LayerInfo> out;
-    for (const auto& [name, a] : features) {
-      LayerInfo layer{name, a.size(1), {1, 1, 1}};
-      for (int d = 0; d < info_.dimensions && d + 2 < a.dim(); ++d)
-        layer.stride[static_cast<size_t>(d)] = shape[static_cast<size_t>(2 + d)] / a.size(2 + d);
-      out.push_back(layer);
-    }
-    return out;
+    if (!layers_)
+      layers_ = attribution::measureLayers(
+          [this](const torch::Tensor& x, attribution::Activations& features) {
+            (void)run(x, false, &features);
+          },
+          info_, device_);
+    return *layers_;
   }
 
   AttributionResult attribute(const TensorData& input, const AttributionRequest& request) override {
@@ -204,7 +197,8 @@ class TorchScriptAdapter : public ModelAdapter {
   torch::Device device_{torch::kCPU};
   ModelInfo info_;
   bool align_corners_ = false;
-  bool classes_declared_ = false;  // gatescope.json gives n_classes
+  bool classes_declared_ = false;                 // gatescope.json gives n_classes
+  std::optional<std::vector<LayerInfo>> layers_;  // "feature/<name>" outputs, measured once
 };
 
 }  // namespace

@@ -56,22 +56,13 @@ class NativeAdapter : public ModelAdapter {
   }
 
   std::vector<LayerInfo> layers() override {
-    // The shapes of every named activation on the smallest input the network takes.
-    torch::InferenceMode inference;
-    std::vector<int64_t> shape = {1, info_.in_channels};
-    for (int a = 0; a < info_.dimensions; ++a)
-      shape.push_back(2 * info_.size_multiple[static_cast<size_t>(a)]);
-    const torch::Tensor probe = torch::zeros(shape, torch::TensorOptions().device(device_));
-    zoo::Activations activations;
-    (void)network_->runCapturing(probe, {}, activations);
-    std::vector<LayerInfo> out;
-    for (const auto& [name, a] : activations) {
-      LayerInfo layer{name, a.size(1), {1, 1, 1}};
-      for (int d = 0; d < info_.dimensions; ++d)
-        layer.stride[static_cast<size_t>(d)] = shape[2 + d] / a.size(2 + d);
-      out.push_back(layer);
-    }
-    return out;
+    if (!layers_)  // measured once: every attribution call checks its layers against them
+      layers_ = attribution::measureLayers(
+          [this](const torch::Tensor& x, attribution::Activations& activations) {
+            (void)network_->runCapturing(x, {}, activations);
+          },
+          info_, device_);
+    return *layers_;
   }
 
   AttributionResult attribute(const TensorData& input, const AttributionRequest& request) override {
@@ -102,6 +93,7 @@ class NativeAdapter : public ModelAdapter {
   ModelManifest manifest_;
   std::shared_ptr<zoo::Network> network_;
   std::shared_ptr<zoo::Network> attribution_network_;  // unfolded, for gradients
+  std::optional<std::vector<LayerInfo>> layers_;
   torch::Device device_{torch::kCPU};
   ModelInfo info_;
 };
