@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <numeric>
 #include <sstream>
 
 #include "analysis/attention/gate_resampling.hpp"
@@ -86,15 +88,16 @@ Volume<float> fromMap(const TensorData& map, const Geometry& geometry) {
   return v;
 }
 
-// A layer's map on its own grid, (1, 1, padded / stride): the voxels that cover the image.
-Volume<float> nativeMap(const TensorData& map, const Geometry& image, const Index3& padded,
-                        int dimensions) {
-  Index3 stride{1, 1, 1}, covered{1, 1, 1};
+// A layer's map on its own grid (1, 1, spatial), `stride` times coarser than the input's: the
+// voxels that cover the image.
+Volume<float> nativeMap(const TensorData& map, const Geometry& image,
+                        const std::array<int64_t, 3>& stride, int dimensions) {
+  Index3 step{1, 1, 1}, covered{1, 1, 1};
   for (size_t a = 0; a < static_cast<size_t>(dimensions); ++a) {
-    stride[a] = padded[a] / map.shape[2 + a];
-    covered[a] = (image.dims[a] + stride[a] - 1) / stride[a];
+    step[a] = stride[a];
+    covered[a] = (image.dims[a] + step[a] - 1) / step[a];
   }
-  return fromMap(map, strideGrid(image, stride, covered));
+  return fromMap(map, strideGrid(image, step, covered));
 }
 
 }  // namespace
@@ -123,7 +126,8 @@ std::vector<AttributionMap> attributeImage(ModelAdapter& model, const Image& ima
   Volume<float> input = toFloatVolume(image);
   checkModelInput(input, info);
   if (info.preprocessing.normalize == "zscore") normalizeZScore(input);
-  const Index3 padded = paddedDims(input.dims(), info);
+  // Windows pad the image themselves, exactly as a prediction's do.
+  const Index3 padded = job.window.empty() ? paddedDims(input.dims(), info) : input.dims();
 
   AttributionRequest request;
   request.steps = job.steps;
@@ -141,52 +145,67 @@ std::vector<AttributionMap> attributeImage(ModelAdapter& model, const Image& ima
   }
   const TensorData tensor = toInput(input, info.dimensions, padded);
 
-  std::vector<int64_t> classes = job.classes;
-  if (classes.empty())
-    for (int64_t c = 1; c < info.n_classes; ++c) classes.push_back(c);
-  for (const int64_t c : classes)
+  request.classes = job.classes;
+  if (request.classes.empty())
+    for (int64_t c = 1; c < info.n_classes; ++c) request.classes.push_back(c);
+  for (const int64_t c : request.classes)
     if (c < 0 || c >= info.n_classes)
       throw UsageError(
           fmt::format("{} has classes 0-{}, not {}", info.name, info.n_classes - 1, c));
   std::vector<std::string> layers;
-  if (std::any_of(job.methods.begin(), job.methods.end(), isLayerMethod))
+  std::map<std::string, std::array<int64_t, 3>> strides;
+  if (std::any_of(job.methods.begin(), job.methods.end(), isLayerMethod)) {
     layers = resolveAttributionLayers(model, job.layers);
+    for (const auto& layer : model.layers()) strides[layer.name] = layer.stride;
+  }
+  if (!job.window.empty()) {
+    request.window = job.window;
+    request.overlap = job.overlap;
+    request.alignment = windowAlignment(info, false);
+    for (const auto& layer : layers)
+      for (size_t a = 0; a < request.alignment.size(); ++a)
+        request.alignment[a] = std::lcm(request.alignment[a], strides[layer][a]);
+  }
 
   std::vector<AttributionMap> maps;
-  const int64_t total = static_cast<int64_t>(job.methods.size() * classes.size());
+  const auto total = static_cast<int64_t>(job.methods.size());
   int64_t done = 0;
-  for (const AttributionMethod method : job.methods)
-    for (const int64_t c : classes) {
-      const std::string stage = fmt::format("{} class {}", attributionMethodName(method), c);
-      request.method = method;
-      request.target_class = c;
-      request.layers = isLayerMethod(method) ? layers : std::vector<std::string>{};
-      request.progress = nullptr;
-      if (job.progress)
-        request.progress = [&](int64_t d, int64_t t) { job.progress({stage, d, t}); };
-      const auto start = std::chrono::steady_clock::now();
-      const AttributionResult result = model.attribute(tensor, request);
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (const AttributionMethod method : job.methods) {
+    const std::string stage = fmt::format("{} class{} {}", attributionMethodName(method),
+                                          request.classes.size() > 1 ? "es" : "",
+                                          fmt::join(request.classes, ","));
+    const bool reports_steps = method == AttributionMethod::IntegratedGradients ||
+                               method == AttributionMethod::Occlusion || !job.window.empty();
+    request.method = method;
+    request.layers = isLayerMethod(method) ? layers : std::vector<std::string>{};
+    request.progress = nullptr;
+    if (job.progress && reports_steps)
+      request.progress = [&](int64_t d, int64_t t) { job.progress({stage, d, t}); };
+    const auto start = std::chrono::steady_clock::now();
+    const std::vector<AttributionResult> results = model.attribute(tensor, request);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (size_t i = 0; i < results.size(); ++i) {
+      const AttributionResult& result = results[i];
       for (size_t n = 0; n < result.maps.size(); ++n) {
         AttributionMap m;
         m.method = method;
         m.layer = result.maps[n].first;
-        m.target_class = c;
+        m.target_class = request.classes[i];
         m.map = fromMap(result.maps[n].second, input.geometry());
         if (n < result.native.size())
-          m.native = nativeMap(result.native[n].second, input.geometry(), padded, info.dimensions);
+          m.native = nativeMap(result.native[n].second, input.geometry(), strides[m.layer],
+                               info.dimensions);
         m.region = result.region;
         m.score = result.score;
         m.completeness_error = result.completeness_error;
         m.seconds = seconds;
         maps.push_back(std::move(m));
       }
-      ++done;
-      if (job.progress && !(method == AttributionMethod::IntegratedGradients ||
-                            method == AttributionMethod::Occlusion))
-        job.progress({stage, done, total});
     }
+    ++done;
+    if (job.progress && !reports_steps) job.progress({stage, done, total});
+  }
   return maps;
 }
 

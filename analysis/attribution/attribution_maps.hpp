@@ -26,6 +26,10 @@ struct AttributionJob {
   std::string region = "predicted";          // predicted | all | reference
   std::optional<Volume<int32_t>> reference;  // region "reference": labels on the image's grid
   int steps = 32, patch = 8, stride = 4;
+  // Sliding windows (empty: the whole image at once), placed as a prediction's with the same
+  // window and overlap places them; the maps are then an approximation of the whole image's.
+  std::vector<int64_t> window;
+  double overlap = 0.5;
   std::function<void(const AttributionProgress&)> progress;
 };
 
@@ -64,8 +68,8 @@ struct AttributionSpec {
 [[nodiscard]] std::vector<std::string> resolveAttributionLayers(
     ModelAdapter& model, const std::vector<std::string>& asked);
 
-// Every map the job asks for: per method, per class, per layer (one backward serves every layer of
-// a layer method). Layers the model does not have and classes it does not have are UsageErrors.
+// Every map the job asks for: per method, per class, per layer (classes share forwards; one
+// backward serves every layer of a layer method). Layers the model does not have and classes it does not have are UsageErrors.
 [[nodiscard]] std::vector<AttributionMap> attributeImage(ModelAdapter& model, const Image& image,
                                                          const AttributionJob& job);
 

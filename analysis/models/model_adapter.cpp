@@ -59,7 +59,21 @@ Index3 paddedDims(const Index3& dims, const ModelInfo& info) {
   return padded;
 }
 
-AttributionResult ModelAdapter::attribute(const TensorData&, const AttributionRequest& request) {
+std::vector<int64_t> windowAlignment(const ModelInfo& info, bool coarse) {
+  std::vector<int64_t> alignment(static_cast<size_t>(info.dimensions), 1);
+  for (const auto& gate : info.gates)
+    for (size_t a = 0; a < alignment.size(); ++a) {
+      if (gate.stride[a] > 0) alignment[a] = std::lcm(alignment[a], gate.stride[a]);  // 0: unknown
+      if (coarse && gate.coarse_stride[a] > 0)
+        alignment[a] = std::lcm(alignment[a], gate.coarse_stride[a]);
+    }
+  for (size_t a = 0; a < alignment.size(); ++a)
+    alignment[a] = std::lcm(alignment[a], info.size_multiple[a]);
+  return alignment;
+}
+
+std::vector<AttributionResult> ModelAdapter::attribute(const TensorData&,
+                                                       const AttributionRequest& request) {
   throw UsageError(info().name + ": this model cannot compute " +
                    attributionMethodName(request.method) + " maps");
 }

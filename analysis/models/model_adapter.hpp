@@ -89,6 +89,11 @@ void checkModelInput(const Volume<float>& image, const ModelInfo& info);
 // preprocessing's pad_to_multiple and the network's size_multiple.
 [[nodiscard]] Index3 paddedDims(const Index3& dims, const ModelInfo& info);
 
+// What sliding windows' steps are multiples of, per axis: the network's size multiple and every
+// gate's stride (and its compatibility grid's with `coarse`), so that every window's maps line up
+// with the volume's grids.
+[[nodiscard]] std::vector<int64_t> windowAlignment(const ModelInfo& info, bool coarse);
+
 // --- attribution maps (docs/attribution.md): where a model's score for a class comes from ---
 
 enum class AttributionMethod {
@@ -115,7 +120,7 @@ struct LayerInfo {
 struct AttributionRequest {
   AttributionMethod method = AttributionMethod::GradCam;
   std::vector<std::string> layers;  // layer methods: the layers to explain
-  int64_t target_class = 1;
+  std::vector<int64_t> classes = {1};  // one map per class, sharing forwards where the method can
   // The voxels whose logits are summed: "predicted" (argmax is the class; every voxel when none
   // is), "all", or "reference" (where `reference` equals the class).
   std::string region = "predicted";
@@ -126,7 +131,13 @@ struct AttributionRequest {
   // The image's part of a padded input: voxels per spatial axis from the start (empty: the whole
   // input). The region never includes padding, and occlusion patches move over the image only.
   std::vector<int64_t> extent;
-  // Long methods (integrated gradients, occlusion) report forwards done out of the total.
+  // Sliding windows (empty: the whole input at once): each window's map explains the score over
+  // the window's part of the region, and maps are blended with the prediction's Gaussian weights.
+  // Steps are multiples of `alignment` (per axis; empty: 1).
+  std::vector<int64_t> window;
+  double overlap = 0.5;
+  std::vector<int64_t> alignment;
+  // Long work (integrated gradients, occlusion, windows) reports steps done out of the total.
   std::function<void(int64_t done, int64_t total)> progress;
 };
 
@@ -136,8 +147,8 @@ struct AttributionResult {
   std::vector<std::pair<std::string, TensorData>> native;
   std::vector<std::pair<std::string, TensorData>> maps;
   std::string region;  // as used: "predicted", "all", "all (prediction empty)", "reference"
-  double score = 0.0;  // the target score S at the input
-  std::optional<double> completeness_error;  // integrated gradients
+  double score = 0.0;  // the target score S at the input (windows: of the blended logits)
+  std::optional<double> completeness_error;  // integrated gradients (windows: the largest)
 };
 
 // A model gatescope can run: the native zoo (model.json) or a TorchScript export. Implementations
@@ -152,10 +163,10 @@ class ModelAdapter {
   [[nodiscard]] virtual Prediction predict(const Image& image, const PredictOptions& options) = 0;
   // The layers attribution methods can use (none for a model without named layers).
   [[nodiscard]] virtual std::vector<LayerInfo> layers() { return {}; }
-  // An attribution map on an already preprocessed input; UsageError for a model that cannot
-  // make one, an unknown layer or class.
-  [[nodiscard]] virtual AttributionResult attribute(const TensorData& input,
-                                                    const AttributionRequest& request);
+  // Attribution maps on an already preprocessed input, one result per class of the request, in
+  // its order; UsageError for a model that cannot make them, an unknown layer or class.
+  [[nodiscard]] virtual std::vector<AttributionResult> attribute(
+      const TensorData& input, const AttributionRequest& request);
 };
 
 }  // namespace gatescope

@@ -25,11 +25,12 @@ using CapturingForward = std::function<torch::Tensor(
     const std::function<void(const torch::Tensor& input, Activations& activations)>& run,
     const ModelInfo& info, const torch::Device& device);
 
-// The map `request` asks for on `input` (1, channels, spatial, already preprocessed). Layer maps
-// are resampled to the input grid with align_corners=False. UsageError for a class out of range, a
-// layer the forward did not record, a reference of another size.
-[[nodiscard]] AttributionResult attribute(const CapturingForward& forward,
-                                          const torch::Tensor& input,
-                                          const AttributionRequest& request);
+// The maps `request` asks for on `input` (1, channels, spatial, already preprocessed), one result
+// per class in the request's order; classes share forwards. Layer maps are resampled to the input
+// grid with align_corners=False. UsageError for a class out of range, a layer the forward did not
+// record, a reference of another size, windows that do not fit.
+[[nodiscard]] std::vector<AttributionResult> attribute(const CapturingForward& forward,
+                                                       const torch::Tensor& input,
+                                                       const AttributionRequest& request);
 
 }  // namespace gatescope::attribution

@@ -54,7 +54,8 @@ class GuardedModel : public ModelAdapter {
   std::vector<LayerInfo> layers() override {
     return guarded([&] { return model_->layers(); });
   }
-  AttributionResult attribute(const TensorData& input, const AttributionRequest& request) override {
+  std::vector<AttributionResult> attribute(const TensorData& input,
+                                           const AttributionRequest& request) override {
     return guarded([&] { return model_->attribute(input, request); });
   }
 

@@ -73,7 +73,8 @@ class TorchScriptAdapter : public ModelAdapter {
     return *layers_;
   }
 
-  AttributionResult attribute(const TensorData& input, const AttributionRequest& request) override {
+  std::vector<AttributionResult> attribute(const TensorData& input,
+                                           const AttributionRequest& request) override {
     const auto forward = [this](const torch::Tensor& x, const std::vector<std::string>& layers,
                                 attribution::Activations& activations) {
       if (layers.empty()) return run(x, false).logits;

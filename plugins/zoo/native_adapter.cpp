@@ -65,7 +65,8 @@ class NativeAdapter : public ModelAdapter {
     return *layers_;
   }
 
-  AttributionResult attribute(const TensorData& input, const AttributionRequest& request) override {
+  std::vector<AttributionResult> attribute(const TensorData& input,
+                                           const AttributionRequest& request) override {
     // Gradients go through the checkpoint's own weights: the folded inference network computes
     // the same function, but its rounding moves gradients at ReLU kinks by more than maps may
     // differ from PyTorch's (docs/attribution.md). Loaded on first use.

@@ -257,16 +257,6 @@ Prediction runPrediction(const NetworkRunner& run, const Image& image,
       prediction = finishPrediction(torch::softmax(out.logits.to(torch::kFloat32), 1), out.gates,
                                     padded, prepared.original, real.geometry(), align_corners);
     } else {
-      std::vector<int64_t> alignment(static_cast<size_t>(info.dimensions), 1);
-      for (const auto& gate : info.gates)
-        for (size_t a = 0; a < alignment.size(); ++a) {
-          if (gate.stride[a] > 0)
-            alignment[a] = std::lcm(alignment[a], gate.stride[a]);  // 0: not declared
-          if (options.capture_coarse && gate.coarse_stride[a] > 0)
-            alignment[a] = std::lcm(alignment[a], gate.coarse_stride[a]);
-        }
-      for (size_t a = 0; a < alignment.size(); ++a)
-        alignment[a] = std::lcm(alignment[a], info.size_multiple[a]);
       const BlendedOutput blended = slidingWindow(
           [&](const torch::Tensor& patch) {
             zoo::NetworkOutput out = run(patch, options.capture_gates);
@@ -274,7 +264,7 @@ Prediction runPrediction(const NetworkRunner& run, const Image& image,
               for (auto& gate : out.gates) gate.coarse = torch::Tensor();
             return out;
           },
-          input, options.window, options.overlap, alignment);
+          input, options.window, options.overlap, windowAlignment(info, options.capture_coarse));
       prediction = finishPrediction(blended.probabilities, blended.gates, blended.padded,
                                     prepared.original, real.geometry(), align_corners);
     }

@@ -130,13 +130,15 @@ TEST_CASE("attribution maps equal PyTorch autograd's on every zoo network", "[mo
       for (const auto& [region, expected] : reference["regions"].items()) {
         INFO("region " << region);
         AttributionRequest request;
-        request.target_class = reference["class"];
+        request.classes = {reference["class"].get<int64_t>()};
         request.region = region;
         request.steps = reference["steps"];
         request.layers = layers;
         for (const auto method : {AttributionMethod::GradCam, AttributionMethod::HiResCam}) {
           request.method = method;
-          const AttributionResult result = model->attribute(input, request);
+          const std::vector<AttributionResult> results = model->attribute(input, request);
+          REQUIRE(results.size() == 1);
+          const AttributionResult& result = results[0];
           CHECK(result.region == expected["used"]);
           REQUIRE(result.maps.size() == layers.size());
           for (size_t n = 0; n < layers.size(); ++n) {
@@ -154,7 +156,9 @@ TEST_CASE("attribution maps equal PyTorch autograd's on every zoo network", "[mo
               AttributionMethod::IntegratedGradients, AttributionMethod::Occlusion}) {
           INFO(attributionMethodName(method));
           request.method = method;
-          const AttributionResult result = model->attribute(input, request);
+          const std::vector<AttributionResult> results = model->attribute(input, request);
+          REQUIRE(results.size() == 1);
+          const AttributionResult& result = results[0];
           REQUIRE(result.maps.size() == 1);
           // Occlusion differences two float32 forwards over every voxel; the two implementations'
           // logits differ by about 1e-6 of their size, which leaves a few 1e-4 of the map.
@@ -173,7 +177,7 @@ TEST_CASE("attribution maps equal PyTorch autograd's on every zoo network", "[mo
       bad.layers = {"conv9"};
       CHECK_THROWS_WITH(model->attribute(input, bad), "no layer 'conv9' in this network");
       bad.layers = {"conv2"};
-      bad.target_class = 99;
+      bad.classes = {1, 99};
       CHECK_THROWS_AS(model->attribute(input, bad), UsageError);
     }
   }
