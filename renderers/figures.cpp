@@ -1,11 +1,14 @@
 #include "renderers/figures.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <limits>
 
+#include "analysis/attribution/attribution_maps.hpp"
 #include "analysis/core/error.hpp"
 #include "renderers/scene_recipes.hpp"
 
@@ -309,21 +312,90 @@ ColorbarSpec attentionColorbar(const FigureStyle& style) {
   return {style.attention_colormap, 0.0, 1.0, "attention coefficient"};
 }
 
+ColorbarSpec attributionColorbar(const FigureStyle& style) {
+  return {style.attribution_colormap, 0.0, 1.0, "attribution (positive part / max)"};
+}
+
+ScalarLayer attributionLayer(const Volume<float>& map, const FigureStyle& style) {
+  return gatescope::attentionLayer(map, {style.attribution_colormap, style.attention_opacity,
+                                         style.attention_threshold, style.interpolation});
+}
+
+// "gradcam@conv3 class 2" -> {"gradcam@conv3", 2}.
+std::pair<std::string, int> splitMapName(const std::string& name) {
+  const size_t at = name.rfind(" class ");
+  if (at == std::string::npos) return {name, -1};
+  return {name.substr(0, at), std::atoi(name.c_str() + at + 7)};
+}
+
 }  // namespace
 
+std::vector<NamedMap> attributionMaps(const ModelOutputs& model, const AttributionChoice& choice,
+                                      int focus_label) {
+  std::vector<NamedMap> out;
+  for (const std::string& text : choice.specs) {
+    const AttributionSpec spec = parseAttributionSpec(text, "--attribution " + text);
+    const std::string method = attributionMethodName(spec.method);
+    std::vector<std::string> keys;  // method@layer, as asked or as saved
+    if (!isLayerMethod(spec.method)) keys.push_back(method + "@input");
+    for (const auto& layer : spec.layers) keys.push_back(method + "@" + layer);
+    if (isLayerMethod(spec.method) && spec.layers.empty())
+      for (const auto& [name, map] : model.attributions) {
+        const std::string key = splitMapName(name).first;
+        if (key.starts_with(method + "@") && std::find(keys.begin(), keys.end(), key) == keys.end())
+          keys.push_back(key);
+      }
+    for (const std::string& key : keys) {
+      const std::pair<std::string, Volume<float>>* found = nullptr;
+      for (const auto& entry : model.attributions) {
+        const auto [saved_key, saved_class] = splitMapName(entry.first);
+        if (saved_key != key || (focus_label > 0 && saved_class != focus_label)) continue;
+        if (!found || saved_class < splitMapName(found->first).second) found = &entry;
+      }
+      if (!found) {
+        std::vector<std::string> names;
+        for (const auto& entry : model.attributions) names.push_back(entry.first);
+        throw UsageError(fmt::format(
+            "{} has no attribution map {}{} (it has: {}); make them with evaluate --attribution "
+            "... --save-predictions, or gatescope attribute",
+            model.name, key, focus_label > 0 ? fmt::format(" for class {}", focus_label) : "",
+            names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
+      }
+      out.push_back({found->first, &found->second});
+    }
+    if (keys.empty())
+      throw UsageError(fmt::format("{} has no {} maps", model.name, method));
+  }
+  return out;
+}
+
 PanelGrid gateFigure(const CaseVolumes& c, const ModelOutputs& model,
-                     const std::vector<SliceChoice>& slices, const FigureStyle& style) {
-  if (model.gates.empty()) throw UsageError(model.name + " has no attention gates to show");
-  std::vector<std::pair<std::string, const Volume<float>*>> rows;
-  for (const auto& [name, gate] : model.gates) rows.emplace_back(name, &gate);
+                     const std::vector<SliceChoice>& slices, const FigureStyle& style,
+                     const AttributionChoice& attributions) {
+  const std::vector<NamedMap> maps = attributionMaps(model, attributions, style.focus_label);
+  if (model.gates.empty() && maps.empty())
+    throw UsageError(model.name +
+                     " has no attention gates to show (an ungated model: name attribution maps "
+                     "with --attribution)");
+  struct Row {
+    std::string title;
+    const Volume<float>* values;
+    bool attribution;
+  };
+  std::vector<Row> rows;
+  for (const auto& [name, gate] : model.gates) rows.push_back({name, &gate, false});
   Volume<float> mean;
   if (model.gates.size() > 1) {
     mean = meanOfGates(model.gates);
-    rows.emplace_back("mean of gates", &mean);
+    rows.push_back({"mean of gates", &mean, false});
   }
+  for (const auto& map : maps) rows.push_back({map.title, map.values, true});
   PanelGrid grid;
-  grid.title = style.title.empty() ? fmt::format("{}: attention gates, case {}", model.name, c.id)
-                                   : style.title;
+  const std::string what = model.gates.empty() ? "attribution maps"
+                           : maps.empty()      ? "attention gates"
+                                               : "attention gates and attribution maps";
+  grid.title =
+      style.title.empty() ? fmt::format("{}: {}, case {}", model.name, what, c.id) : style.title;
   grid.panel_width_pt = style.panel_width_pt;
   std::vector<int64_t> resolved;
   for (const auto& choice : slices) {
@@ -331,17 +403,19 @@ PanelGrid gateFigure(const CaseVolumes& c, const ModelOutputs& model,
     grid.column_titles.push_back(sliceTitle(choice, resolved.back()));
   }
   const Resolution resolution = figureResolution(c, planesOf(slices), style);
-  for (const auto& [name, gate] : rows) {
-    grid.row_titles.push_back(name);
+  for (const Row& r : rows) {
+    grid.row_titles.push_back(r.title);
     auto& row = grid.rows.emplace_back();
     for (size_t s = 0; s < slices.size(); ++s) {
       SliceScene scene = baseScene(c, slices[s].plane, resolved[s], style, resolution);
-      scene.overlays.push_back(attentionLayer(*gate, style));
+      scene.overlays.push_back(r.attribution ? attributionLayer(*r.values, style)
+                                             : attentionLayer(*r.values, style));
       addContours(scene, c, &model, style, resolution);
       row.push_back(panelOf(scene, c));
     }
   }
-  grid.colorbars.push_back(attentionColorbar(style));
+  if (!model.gates.empty()) grid.colorbars.push_back(attentionColorbar(style));
+  if (!maps.empty()) grid.colorbars.push_back(attributionColorbar(style));
   grid.legend = contourLegend(c, model.prediction.has_value(), style);
   return grid;
 }
@@ -401,25 +475,47 @@ PanelGrid comparisonFigure(const CaseVolumes& c, const ModelOutputs& a, const Mo
   } else {
     throw UsageError("a comparison needs both models' probabilities or predictions");
   }
+  // Per model: its gate mean (where it has gates), then the attribution maps chosen.
+  struct Column {
+    const ModelOutputs* model;
+    std::string title;
+    const Volume<float>* values;
+    bool attribution;
+  };
   std::optional<Volume<float>> mean_a, mean_b;
   if (!a.gates.empty()) mean_a = meanOfGates(a.gates);
   if (!b.gates.empty()) mean_b = meanOfGates(b.gates);
+  std::vector<Column> columns;
+  bool gates_shown = false, maps_shown = false;
+  for (const auto& [model, mean] : {std::pair{&a, &mean_a}, std::pair{&b, &mean_b}}) {
+    const std::vector<NamedMap> maps = attributionMaps(*model, attributions, style.focus_label);
+    if (*mean || maps.empty()) {
+      columns.push_back({model, model->name + (*mean ? " (gate mean)" : ""),
+                         *mean ? &**mean : nullptr, false});
+      gates_shown = gates_shown || mean->has_value();
+    }
+    for (const auto& map : maps)
+      columns.push_back({model, model->name + ", " + map.title, map.values, true});
+    maps_shown = maps_shown || !maps.empty();
+  }
 
   PanelGrid grid;
   grid.title =
       style.title.empty() ? fmt::format("case {}: {} vs {}", c.id, a.name, b.name) : style.title;
   grid.panel_width_pt = style.panel_width_pt;
-  grid.column_titles = {a.name + (mean_a ? " (gate mean)" : ""),
-                        b.name + (mean_b ? " (gate mean)" : ""), "difference"};
+  for (const Column& column : columns) grid.column_titles.push_back(column.title);
+  grid.column_titles.push_back("difference");
   const Resolution resolution = figureResolution(c, planesOf(slices), style);
   for (const auto& choice : slices) {
     const int64_t slice = resolveSlice(choice, c, style.focus_label);
     grid.row_titles.push_back(sliceTitle(choice, slice));
     auto& row = grid.rows.emplace_back();
-    for (const auto& [model, mean] : {std::pair{&a, &mean_a}, std::pair{&b, &mean_b}}) {
+    for (const Column& column : columns) {
       SliceScene scene = baseScene(c, choice.plane, slice, style, resolution);
-      if (*mean) scene.overlays.push_back(attentionLayer(**mean, style));
-      addContours(scene, c, model, style, resolution);
+      if (column.values)
+        scene.overlays.push_back(column.attribution ? attributionLayer(*column.values, style)
+                                                    : attentionLayer(*column.values, style));
+      addContours(scene, c, column.model, style, resolution);
       row.push_back(panelOf(scene, c));
     }
     SliceScene scene = baseScene(c, choice.plane, slice, style, resolution);
@@ -427,7 +523,8 @@ PanelGrid comparisonFigure(const CaseVolumes& c, const ModelOutputs& a, const Mo
     addContours(scene, c, nullptr, style, resolution);
     row.push_back(panelOf(scene, c));
   }
-  if (mean_a || mean_b) grid.colorbars.push_back(attentionColorbar(style));
+  if (gates_shown) grid.colorbars.push_back(attentionColorbar(style));
+  if (maps_shown) grid.colorbars.push_back(attributionColorbar(style));
   grid.colorbars.push_back({ColormapName::Diverging, -1.0, 1.0, difference_label});
   grid.legend = contourLegend(c, true, style);
   return grid;

@@ -58,6 +58,7 @@ struct SliceChoice {
 struct FigureStyle {
   WindowLevel window{40.0, 400.0};
   ColormapName attention_colormap = ColormapName::Jet;
+  ColormapName attribution_colormap = ColormapName::Inferno;  // another kind of map, another map
   double attention_opacity = 0.5;
   double attention_threshold = 0.0;  // coefficients below are transparent
   Interpolation interpolation = Interpolation::Linear;
@@ -78,19 +79,41 @@ struct FigureStyle {
 [[nodiscard]] int64_t resolveSlice(const SliceChoice& choice, const CaseVolumes& c,
                                    int focus_label);
 
-// Rows = the model's gates (plus their mean when it has several), columns = the slices; each panel
-// the image with the gate's coefficients over it and the reference and prediction contours.
-[[nodiscard]] PanelGrid gateFigure(const CaseVolumes& c, const ModelOutputs& model,
-                                   const std::vector<SliceChoice>& slices,
-                                   const FigureStyle& style);
+// The attribution maps a figure shows: "gradcam@conv2,conv3" (those layers), "gradcam" (every
+// layer the model has maps of), "gradient_x_input" (input methods), each the map of the focus
+// label's class (without one, the lowest class the model has maps of), shown as its positive part
+// divided by its maximum (docs/attribution.md). Empty: none.
+struct AttributionChoice {
+  std::vector<std::string> specs;
+};
 
-// Rows = the slices, columns = model A (its gate mean over the image), model B (its gates, if any)
-// and their difference: the focus label's probability A - B on the diverging map (or, without
-// probabilities, where the two predictions disagree), with reference and prediction contours.
+// One map of a model to show: its title ("gradcam@conv3 class 1") and values.
+struct NamedMap {
+  std::string title;
+  const Volume<float>* values = nullptr;
+};
+// The maps `choice` names that `model` has, in the order named; UsageError naming the maps the
+// model has when one is missing (and how to make them).
+[[nodiscard]] std::vector<NamedMap> attributionMaps(const ModelOutputs& model,
+                                                    const AttributionChoice& choice,
+                                                    int focus_label);
+
+// Rows = the model's gates (plus their mean when it has several) and the attribution maps chosen,
+// columns = the slices; each panel the image with the map over it and the reference and prediction
+// contours. One colour bar per kind of map.
+[[nodiscard]] PanelGrid gateFigure(const CaseVolumes& c, const ModelOutputs& model,
+                                   const std::vector<SliceChoice>& slices, const FigureStyle& style,
+                                   const AttributionChoice& attributions = {});
+
+// Rows = the slices, columns = model A (its gate mean over the image, then each attribution map
+// chosen), model B (the same, where it has them) and their difference: the focus label's
+// probability A - B on the diverging map (or, without probabilities, where the two predictions
+// disagree), with reference and prediction contours.
 [[nodiscard]] PanelGrid comparisonFigure(const CaseVolumes& c, const ModelOutputs& a,
                                          const ModelOutputs& b,
                                          const std::vector<SliceChoice>& slices,
-                                         const FigureStyle& style);
+                                         const FigureStyle& style,
+                                         const AttributionChoice& attributions = {});
 
 // A lightbox: slices first..last (step) of one plane in `columns` columns, each with the gate (when
 // given) and the contours.

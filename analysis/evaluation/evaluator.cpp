@@ -353,12 +353,13 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   const char* keys[] = {"A", "B"};
   for (size_t m = 0; m < options.models.size(); ++m) {
     LoadedModel model{
-        keys[m], registry.loadModel(options.models[m], LoadOptions{options.device}), {}};
+        keys[m], registry.loadModel(options.models[m], LoadOptions{options.device}), {}, {}};
     const ModelInfo& info = model.adapter->info();
     if (dataset.layout == "msd" && dataset.channels != info.in_channels)
       throw UsageError(fmt::format(
           "{}: the model takes {} input channel(s), the dataset {} declares {}",
           options.models[m].string(), info.in_channels, dataset.root.string(), dataset.channels));
+    if (!options.predict.window.empty()) checkWindow(options.predict.window, info);
     model.description = describeModel(options.models[m], info);
     models.push_back(std::move(model));
   }
@@ -377,6 +378,8 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
       job.steps = options.attribution_steps;
       job.patch = options.occlusion_patch;
       job.stride = options.occlusion_stride;
+      job.window = options.predict.window;
+      job.overlap = options.predict.overlap;
       if (job.classes.empty()) continue;
       attribution_settings.push_back({{"model", model.key},
                                       {"method", attributionMethodName(spec.method)},
@@ -488,6 +491,10 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
     report["settings"]["attribution"]["region"] = "predicted";
     report["settings"]["attribution"]["statistics"] =
         "of each map's positive part divided by its maximum";
+    if (!options.predict.window.empty())
+      report["settings"]["attribution"]["windows"] =
+          "each window's map explains the score over the window's part of the region; maps "
+          "blended with the prediction's Gaussian weights (an approximation of the whole image's)";
   }
   report["cases"] = std::move(records);
   summarizeReport(report, options.paired);

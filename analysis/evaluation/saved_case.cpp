@@ -39,7 +39,11 @@ Volume<float> readScalars(const fs::path& file, const CaseVolumes& c, const fs::
   return values;
 }
 
-// An infer/evaluate prediction folder: labels.nii.gz, probabilities.nii.gz, gates/<gate>.nii.gz.
+void readAttributeFolder(const fs::path& dir, const CaseVolumes& c, const fs::path& image_file,
+                         ModelOutputs& model);
+
+// An infer/evaluate/attribute output folder: labels.nii.gz, probabilities.nii.gz,
+// gates/<gate>.nii.gz, attribute.json with its maps.
 // Gate names come from `gates` when given (the report's order), else from the folder.
 ModelOutputs readPredictionFolder(const fs::path& dir, const std::string& name,
                                   std::vector<std::string> gates, const CaseVolumes& c,
@@ -67,14 +71,30 @@ ModelOutputs readPredictionFolder(const fs::path& dir, const std::string& name,
     if (fs::exists(native_file))
       model.native_gates.emplace_back(gate, toFloatVolume(readImage(native_file)));
   }
-  if (!model.prediction && model.gates.empty())
+  if (fs::exists(dir / "attribute.json")) readAttributeFolder(dir, c, image_file, model);
+  if (!model.prediction && model.gates.empty() && model.attributions.empty())
     throw IoError(dir.string() +
-                  ": holds neither labels.nii.gz nor gates/ (an infer or evaluate output folder?)");
+                  ": holds neither labels.nii.gz, gates/ nor attribute.json (an infer, attribute "
+                  "or evaluate output folder?)");
   return model;
 }
 
+// One saved attribution file (a map per class on the 4th axis) as display maps named
+// "method@layer class C": the positive part divided by its maximum.
+void readAttributionFile(const fs::path& file, const std::string& key,
+                         const std::vector<int64_t>& classes, const CaseVolumes& c,
+                         const fs::path& image_file, ModelOutputs& model) {
+  const Volume<float> maps = readScalars(file, c, image_file);
+  if (maps.channels() != static_cast<int64_t>(classes.size()))
+    throw FormatError(fmt::format("{}: holds {} map(s), its record lists {} class(es)",
+                                  file.string(), maps.channels(), classes.size()));
+  for (size_t n = 0; n < classes.size(); ++n)
+    model.attributions.emplace_back(fmt::format("{} class {}", key, classes[n]),
+                                    positiveOverMaximum(maps, static_cast<int64_t>(n)));
+}
+
 // The maps a report's settings.attribution lists for `key`, read from the model's prediction
-// folder where they were saved, one per class, normalised for display.
+// folder where they were saved.
 void readAttributionMaps(const Json& report, const std::string& key, const fs::path& dir,
                          const CaseVolumes& c, const fs::path& image_file, ModelOutputs& model) {
   if (!report.contains("settings") || !report["settings"].contains("attribution")) return;
@@ -87,15 +107,25 @@ void readAttributionMaps(const Json& report, const std::string& key, const fs::p
     const std::vector<int64_t> classes = entry.value("classes", std::vector<int64_t>{});
     for (const auto& layer : layers) {
       const fs::path file = dir / "attributions" / method / (layer + ".nii.gz");
-      if (!fs::exists(file)) continue;
-      const Volume<float> maps = readScalars(file, c, image_file);
-      if (maps.channels() != static_cast<int64_t>(classes.size()))
-        throw FormatError(fmt::format("{}: holds {} map(s), the report lists {} class(es)",
-                                      file.string(), maps.channels(), classes.size()));
-      for (size_t n = 0; n < classes.size(); ++n)
-        model.attributions.emplace_back(fmt::format("{}@{} class {}", method, layer, classes[n]),
-                                        positiveOverMaximum(maps, static_cast<int64_t>(n)));
+      if (fs::exists(file))
+        readAttributionFile(file, method + "@" + layer, classes, c, image_file, model);
     }
+  }
+}
+
+// The maps of a `gatescope attribute` output folder (its attribute.json lists them).
+void readAttributeFolder(const fs::path& dir, const CaseVolumes& c, const fs::path& image_file,
+                         ModelOutputs& model) {
+  const Json record = readOrderedJsonFile(dir / "attribute.json", "attribute.json");
+  if (!record.contains("maps") || !record["maps"].is_array())
+    throw FormatError((dir / "attribute.json").string() + ": no \"maps\" list");
+  for (const auto& entry : record["maps"]) {
+    if (!entry.is_object() || !entry.contains("file") || !entry["file"].is_string() ||
+        !entry.contains("key") || !entry["key"].is_string() || !entry.contains("classes"))
+      throw FormatError((dir / "attribute.json").string() +
+                        ": a map without \"key\", \"file\" or \"classes\"");
+    readAttributionFile(dir / entry["file"].get<std::string>(), entry["key"],
+                        entry["classes"].get<std::vector<int64_t>>(), c, image_file, model);
   }
 }
 
@@ -185,11 +215,14 @@ SavedCase loadSavedCase(const SavedCaseSource& source, bool want_probabilities) 
   for (size_t n = 0; n < source.prediction_dirs.size(); ++n) {
     const fs::path dir = source.prediction_dirs[n];
     std::string name = dir.filename().string();
-    if (fs::exists(dir / "infer.json")) {
-      const Json infer = readOrderedJsonFile(dir / "infer.json", "infer.json");
-      if (infer.contains("model") && infer["model"].is_object() &&
-          infer["model"].contains("name") && infer["model"]["name"].is_string())
-        name = infer["model"]["name"].get<std::string>();
+    for (const char* record_name : {"infer.json", "attribute.json"}) {
+      if (!fs::exists(dir / record_name)) continue;
+      const Json record = readOrderedJsonFile(dir / record_name, record_name);
+      if (record.contains("model") && record["model"].is_object() &&
+          record["model"].contains("name") && record["model"]["name"].is_string()) {
+        name = record["model"]["name"].get<std::string>();
+        break;
+      }
     }
     loaded.models.push_back(readPredictionFolder(dir, fmt::format("{}: {}", keys[n], name), {},
                                                  loaded.volumes, image_file, want_probabilities));

@@ -31,7 +31,8 @@ struct ModelOutputs {
   // gates/<gate>_native.nii.gz where saved: each gate at its own (coarser) resolution, on its own
   // grid (dims, spacing, origin, direction), not the image's.
   std::vector<std::pair<std::string, Volume<float>>> native_gates;
-  // Attribution maps saved by `evaluate --attribution --save-predictions`, one per map and class
+  // Attribution maps saved by `evaluate --attribution --save-predictions` (or a `gatescope
+  // attribute` output folder given as a prediction folder), one per map and class
   // ("gradcam@conv3 class 1"), on the image grid, normalised for display: the positive part
   // divided by its maximum (docs/attribution.md).
   std::vector<std::pair<std::string, Volume<float>>> attributions;

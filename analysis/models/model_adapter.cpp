@@ -72,6 +72,17 @@ std::vector<int64_t> windowAlignment(const ModelInfo& info, bool coarse) {
   return alignment;
 }
 
+void checkWindow(const std::vector<int64_t>& window, const ModelInfo& info) {
+  if (static_cast<int>(window.size()) != info.dimensions)
+    throw UsageError(fmt::format("--window needs {} sizes for {}, got {}", info.dimensions,
+                                 info.name, window.size()));
+  const std::vector<int64_t> alignment = windowAlignment(info, false);
+  for (size_t a = 0; a < window.size(); ++a)
+    if (window[a] < alignment[a] || window[a] % alignment[a] != 0)
+      throw UsageError(fmt::format("--window: {} along axis {} must be a multiple of {} for {}",
+                                   window[a], a, alignment[a], info.name));
+}
+
 std::vector<AttributionResult> ModelAdapter::attribute(const TensorData&,
                                                        const AttributionRequest& request) {
   throw UsageError(info().name + ": this model cannot compute " +

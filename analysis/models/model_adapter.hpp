@@ -93,6 +93,9 @@ void checkModelInput(const Volume<float>& image, const ModelInfo& info);
 // gate's stride (and its compatibility grid's with `coarse`), so that every window's maps line up
 // with the volume's grids.
 [[nodiscard]] std::vector<int64_t> windowAlignment(const ModelInfo& info, bool coarse);
+// UsageError unless `window` has a size per spatial axis of the model, each a multiple of its
+// window alignment: what a run checks before its first case.
+void checkWindow(const std::vector<int64_t>& window, const ModelInfo& info);
 
 // --- attribution maps (docs/attribution.md): where a model's score for a class comes from ---
 

@@ -47,7 +47,7 @@ class NativeAdapter : public ModelAdapter {
   ForwardResult forward(const TensorData& input, bool capture_gates) override {
     torch::InferenceMode inference;
     const zoo::NetworkOutput out = network_->run(toTensor(input).to(device_), capture_gates);
-    ForwardResult result{toTensorData(out.logits), {}};
+    ForwardResult result{toTensorData(out.logits), {}, {}};
     for (const auto& gate : out.gates) {
       result.gates.emplace_back(gate.name, toTensorData(gate.alpha));
       if (gate.coarse.defined()) result.coarse.emplace_back(gate.name, toTensorData(gate.coarse));

@@ -7,7 +7,7 @@ dataset written with nibabel. Checks:
 - every case's, model's and label's attribution statistics equal numpy's on PyTorch's maps (the
   map for the label's class, region predicted, z-score and padding as a prediction);
 - attribution_comparison equals numpy and scipy.stats.wilcoxon on the per-case differences;
-- evaluate's saved maps equal `gatescope attribute` on the same case;
+- evaluate's saved maps equal `gatescope attribute` on the same case, with and without --window;
 - a run killed with SIGKILL and resumed gives the uninterrupted report; compare of two single-model
   reports gives the same attribution_comparison; bad --attribution values exit 2.
 
@@ -189,6 +189,33 @@ if res.returncode == 0 and saved.exists():
     single = nib.load(str(out / "attributed" / "attributions" / "gradcam" / "conv3.nii.gz")).get_fdata()
     check(np.array_equal(from_evaluate[..., 1], single), "evaluate's Grad-CAM for class 2 differs from attribute's")
 
+# -- sliding windows: evaluate's maps equal `attribute --window` (checked against PyTorch by the models
+# tests), and its statistics are numpy's on those maps --------------------------------------------------
+windowed = out / "windowed"
+res = run("evaluate", "--model", out / "baseline.json", "--dataset", msd, "--out", windowed, "--quiet",
+          "--attribution", "gradcam@conv3", "--window", "32,32,16", "--save-predictions")
+check(res.returncode == 0, f"evaluate --window --attribution: {res.stderr}")
+res = run("attribute", "--model", out / "baseline.json", "--input", msd / "imagesTs" / "case_002.nii.gz",
+          "--out", out / "attributed_windows", "--method", "gradcam", "--layers", "conv3", "--class", "all",
+          "--window", "32,32,16", "--quiet")
+check(res.returncode == 0, f"attribute --window: {res.stderr}")
+if res.returncode == 0 and (windowed / "report.json").exists():
+    w_report = json.loads((windowed / "report.json").read_text())
+    check("windows" in w_report["settings"]["attribution"], f"settings: {w_report['settings']['attribution']}")
+    saved = nib.load(str(windowed / "predictions" / "A" / "case_002" / "attributions" / "gradcam" /
+                         "conv3.nii.gz")).get_fdata()
+    single = nib.load(str(out / "attributed_windows" / "attributions" / "gradcam" / "conv3.nii.gz")).get_fdata()
+    check(np.array_equal(saved, single[..., 1:]), "evaluate --window's Grad-CAM differs from attribute --window's")
+    whole = expected["case_002"]["baseline"]["gradcam@conv3"]
+    case = next(c for c in w_report["cases"] if c["id"] == "case_002")
+    for n, label in enumerate((1, 2)):
+        want = statistics(saved[..., n], truth["case_002"][1] == label)
+        got = case["models"]["A"]["attribution"]["gradcam@conv3"][str(label)]
+        for stat, value in want.items():
+            check(near(got[stat], float(value), 1e-4), f"windows label {label} {stat}: {got[stat]} != {value}")
+        check(any(not near(got[stat], float(whole[label][stat]), 1e-6) for stat in want),
+              f"windows label {label}: the statistics equal the whole image's, were windows used?")
+
 # -- kill -9 in the middle, then --resume ---------------------------------------------------------
 killed = out / "killed"
 proc = subprocess.Popen([cli.gatescope, *map(str, base), "--out", str(killed)], stdout=subprocess.DEVNULL,
@@ -245,7 +272,7 @@ if res.returncode == 0 and report:
 for args, expect in [(["--attribution", "sharpness"], "unknown method 'sharpness'"),
                      (["--attribution", "gradcam@conv9"], "no layer 'conv9'"),
                      (["--attribution", "gradient@conv2"], "takes no layers"),
-                     (["--attribution", "gradcam", "--window", "32,32,16"], "not supported yet")]:
+                     (["--attribution", "gradcam", "--window", "24,32,16"], "multiple of 16")]:
     target = out / "refused"
     res = run("evaluate", "--model", out / "gated.json", "--dataset", msd, "--out", target, "--quiet", *args)
     check(res.returncode == 2 and expect in res.stderr, f"{args}: exit {res.returncode}: {res.stderr!r}")

@@ -137,6 +137,47 @@ for name, shrink, layers, methods in [
                 centre = affine[:3, :3] @ (np.array(stride + [1] * (3 - dim)) - 1) / 2 + affine[:3, 3]
                 check(np.allclose(native.affine[:3, 3], centre, atol=1e-4), f"{name} {key}: native origin")
 
+# Sliding windows: each window explains the score over its part of the (blended) prediction's region,
+# maps blended with the prediction's Gaussian weights; against the same computation in PyTorch.
+for name, shrink, window, layers, methods, classes in [
+        ("single2d_debug", (7, 4), [32, 32], ["conv2", "up_concat2"],
+         "gradcam,gradient_x_input,integrated_gradients,occlusion", "all"),
+        ("single3d", (3, 5, 2), [16, 16, 16], ["conv3"], "gradcam,gradient", "1")]:
+    model, manifest, image, xin, crop, dim = prepared(name, shrink)
+    target = out / f"{name}_windows"
+    if not check_run(f"{name} windows",
+                     run("attribute", "--model", manifest, "--input", image, "--out", target, "--method", methods,
+                         "--layers", ",".join(layers), "--class", classes, "--steps", STEPS, "--patch", PATCH,
+                         "--stride", STRIDE, "--window", ",".join(map(str, window)), "--overlap", "0.5",
+                         "--device", "cpu", "--quiet")):
+        continue
+    report = json.loads((target / "attribute.json").read_text())
+    check(report["settings"]["window"] == window and "sliding windows" in report["values"],
+          f"{name} windows: settings {report['settings']}")
+    x = xin[(slice(None), slice(None)) + tuple(slice(0, n) for n in crop)]
+    for entry in report["maps"]:
+        method, layer = entry["key"].split("@")
+        ref_key = method if layer == "input" else entry["key"]
+        data = nib.load(str(target / entry["file"])).get_fdata()
+        if dim == 3 and data.ndim == 3:
+            data = data[..., None]
+        for n, c in enumerate(report["classes"]):
+            maps, used, completeness = zoo_reference.windowed_attribution_reference(
+                model, x, c, layers, window, 0.5, [16] * dim, STEPS, (PATCH, STRIDE))
+            what = f"{name} windows {entry['key']} class {c}"
+            check(entry["regions"][n] == used, f"{what}: region {entry['regions'][n]} != {used}")
+            close_to_reference(data[..., n], on_image(maps[ref_key][1], crop, dim), what,
+                               1e-3 if method == "occlusion" else 1e-4)
+            if method == "integrated_gradients":
+                check(abs(entry["completeness_errors"][n] - completeness) < 1e-3 * max(1.0, completeness),
+                      f"{what}: completeness {entry['completeness_errors'][n]} != {completeness}")
+            if layer != "input":
+                native = nib.load(str(target / entry["native_file"])).get_fdata()
+                if dim == 3 and native.ndim == 3:
+                    native = native[..., None]
+                want = maps[ref_key][0]  # the voxels covering the image
+                close_to_reference(native[..., n], on_image(want, want.shape[1:], dim), f"{what} native")
+
 # Region reference: where a label file equals the class.
 model, manifest, image, xin, crop, dim = prepared("single3d", (3, 5, 2))
 rng = np.random.default_rng(5)

@@ -167,6 +167,78 @@ TEST_CASE("the comparison shows A, B and where their probabilities differ", "[fi
   CHECK(grid.colorbars.back().label == "P(organ): A - B");
 }
 
+TEST_CASE("attribution maps are rows and columns of their own, with their own colour bar",
+          "[figures]") {
+  SyntheticCase s;
+  // Display maps (positive part / max) for classes 1 and 2 of both models: class 1 peaks at voxel
+  // (12, 16, 6), class 2 at (30, 16, 6); A also has conv2.
+  const Geometry g = s.c.image.geometry();
+  const auto bump = [&](double ci) {
+    Volume<float> v(g);
+    for (int k = 0; k < 12; ++k)
+      for (int j = 0; j < 32; ++j)
+        for (int i = 0; i < 40; ++i)
+          v(i, j, k) = static_cast<float>(
+              std::exp(-std::pow(std::hypot(i - ci, j - 16.0, (k - 6.0) * 3.0), 2) / 30.0));
+    return v;
+  };
+  for (ModelOutputs* m : {&s.a, &s.b}) {
+    m->attributions.emplace_back("gradcam@conv3 class 1", bump(12.0));
+    m->attributions.emplace_back("gradcam@conv3 class 2", bump(30.0));
+  }
+  s.a.attributions.emplace_back("gradcam@conv2 class 1", bump(12.0));
+  FigureStyle style;
+  style.window = WindowLevel::fromRange(0, 100);
+  style.resolution_dpi = 0;
+  style.focus_label = 1;
+  const std::vector<SliceChoice> axial = {{Plane::Axial, 6}};
+
+  // The ungated model: its Grad-CAM alone, in the attribution colour map over the image.
+  const PanelGrid b_grid = gateFigure(s.c, s.b, axial, style, {{"gradcam@conv3"}});
+  CHECK(b_grid.row_titles == std::vector<std::string>{"gradcam@conv3 class 1"});
+  REQUIRE(b_grid.colorbars.size() == 1);
+  CHECK(b_grid.colorbars[0].colormap == style.attribution_colormap);
+  CHECK(b_grid.colorbars[0].label == "attribution (positive part / max)");
+  const Rgba top = colormap(style.attribution_colormap).table[255];
+  const Rgba peak = b_grid.rows[0][0].picture.at(12, 16);
+  CHECK(peak.r == ((204 * 128 + top.r * 128) >> 8));
+  CHECK(peak.g == ((204 * 128 + top.g * 128) >> 8));
+  // Another class: its own map (the peak moves to i = 30, outside the organ: gray 0 below).
+  style.focus_label = 2;
+  const PanelGrid second = gateFigure(s.c, s.b, axial, style, {{"gradcam@conv3"}});
+  CHECK(second.row_titles == std::vector<std::string>{"gradcam@conv3 class 2"});
+  CHECK(second.rows[0][0].picture.at(30, 16).r == ((0 * 128 + top.r * 128) >> 8));
+  style.focus_label = 0;  // no focus: the lowest class saved
+  CHECK(gateFigure(s.c, s.b, axial, style, {{"gradcam"}}).row_titles ==
+        std::vector<std::string>{"gradcam@conv3 class 1"});
+  style.focus_label = 1;
+
+  // The gated model: gates, their mean, then every Grad-CAM layer it has; two colour bars.
+  const PanelGrid a_grid = gateFigure(s.c, s.a, axial, style, {{"gradcam"}});
+  CHECK(a_grid.row_titles ==
+        std::vector<std::string>{"attentionblock2", "attentionblock3", "mean of gates",
+                                 "gradcam@conv3 class 1", "gradcam@conv2 class 1"});
+  REQUIRE(a_grid.colorbars.size() == 2);
+  CHECK(a_grid.colorbars[0].label == "attention coefficient");
+
+  // A's gates and Grad-CAM beside B's Grad-CAM at the same layer, then the difference.
+  const PanelGrid compared = comparisonFigure(s.c, s.a, s.b, axial, style, {{"gradcam@conv3"}});
+  CHECK(compared.column_titles ==
+        std::vector<std::string>{"A: gated (gate mean)", "A: gated, gradcam@conv3 class 1",
+                                 "B: baseline, gradcam@conv3 class 1", "difference"});
+  REQUIRE(compared.rows[0].size() == 4);
+  CHECK(compared.rows[0][2].picture.at(12, 16) == peak);
+  CHECK(compared.colorbars.size() == 3);
+
+  // A map a model does not have: the maps it has, and how to make them.
+  CHECK_THROWS_WITH(gateFigure(s.c, s.b, axial, style, {{"gradcam@conv2"}}),
+                    Catch::Contains("no attribution map gradcam@conv2 for class 1") &&
+                        Catch::Contains("gradcam@conv3 class 1") &&
+                        Catch::Contains("--attribution"));
+  CHECK_THROWS_WITH(gateFigure(s.c, s.b, axial, style, {{"sharpness"}}),
+                    Catch::Contains("unknown method 'sharpness'"));
+}
+
 TEST_CASE("a montage lays out the slice range in rows", "[figures]") {
   const SyntheticCase s;
   FigureStyle style;

@@ -39,6 +39,7 @@ struct AttributeOptions {
   int steps = 32, patch = 8, stride = 4;
   std::string device = "auto";
   std::string window;
+  double overlap = 0.5;
   bool list_layers = false;
   bool quiet = false;
 };
@@ -86,10 +87,7 @@ int runAttribute(const AttributeOptions& o) {
   };
   if (!o.list_layers && (o.input.empty() || o.out.empty()))
     throw UsageError("attribute needs --input and --out (or --list-layers)");
-  if (!o.window.empty())
-    throw UsageError(
-        "--window: attribution over sliding windows is not supported yet; run on "
-        "the whole image (--device cpu where the GPU has too little memory)");
+  if (!(o.overlap >= 0.0 && o.overlap < 1.0)) throw UsageError("--overlap must be in [0, 1)");
 
   // Everything about the request that can be wrong is checked before the model loads.
   AttributionJob job;
@@ -133,6 +131,10 @@ int runAttribute(const AttributeOptions& o) {
     } catch (const std::exception&) {
       throw UsageError("--class " + o.target_class + ": expected a class number or all");
     }
+  }
+  if (!o.window.empty()) {
+    job.window = parseWindow(o.window, info.dimensions);
+    job.overlap = o.overlap;
   }
   const double load_seconds = since(start);
 
@@ -191,9 +193,20 @@ int runAttribute(const AttributeOptions& o) {
       {"classes", job.classes},
       {"region", reference_file ? "reference:" + fs::absolute(*reference_file).string() : o.region},
       {"settings",
-       {{"steps", o.steps}, {"patch", o.patch}, {"stride", o.stride}, {"baseline", 0.0}}},
+       {{"steps", o.steps},
+        {"patch", o.patch},
+        {"stride", o.stride},
+        {"baseline", 0.0},
+        {"window", job.window},
+        {"overlap", job.window.empty() ? 0.0 : job.overlap}}},
       {"values",
-       "raw float32; layer maps resampled to the input grid (linear, align_corners=False)"},
+       std::string("raw float32; layer maps resampled to the input grid (linear, "
+                   "align_corners=False)") +
+           (job.window.empty() ? ""
+                               : "; sliding windows: each window's map explains the score over "
+                                 "the window's part of the region, maps blended with the "
+                                 "prediction's Gaussian weights (an approximation of the whole "
+                                 "image's); scores of the blended logits")},
       {"maps", written},
       {"timings_s",
        {{"load", load_seconds},
@@ -243,7 +256,13 @@ void registerAttributeCommand(CLI::App& root, CommandAction& chosen) {
   cmd->add_option("--device", o->device,
                   "auto (CUDA when LibTorch sees a GPU), cpu, cuda or cuda:N")
       ->capture_default_str();
-  cmd->add_option("--window", o->window, "Sliding windows X,Y,Z (not supported yet)");
+  cmd->add_option("--window", o->window,
+                  "Sliding windows of X,Y,Z voxels, placed and blended as infer --window places "
+                  "them (an approximation of the whole image's maps, for images too large for "
+                  "one pass)");
+  cmd->add_option("--overlap", o->overlap,
+                  "Fraction of a window shared with its neighbour (with --window)")
+      ->capture_default_str();
   cmd->add_flag("--list-layers", o->list_layers,
                 "Print the model's layers with channels and strides, and exit");
   cmd->add_flag("--quiet", o->quiet, "No progress output");

@@ -167,9 +167,6 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
       options.predict.precision = o->precision;
       for (const auto& text : o->attributions)
         options.attributions.push_back(parseAttributionSpec(text, "--attribution " + text));
-      if (!options.attributions.empty() && !options.predict.window.empty())
-        throw UsageError(
-            "--attribution with --window: attribution over sliding windows is not supported yet");
       if (o->attribution_steps < 1) throw UsageError("--attribution-steps must be at least 1");
       if (o->occlusion_patch < 1 || o->occlusion_stride < 1)
         throw UsageError("--occlusion-patch and --occlusion-stride must be at least 1");

@@ -37,27 +37,6 @@ struct InferOptions {
   bool quiet = false;
 };
 
-// "96,96,48" -> {96, 96, 48}, as many sizes as the model has spatial axes.
-std::vector<int64_t> parseWindow(const std::string& text, int dimensions) {
-  std::vector<int64_t> sizes;
-  std::stringstream list(text);
-  for (std::string item; std::getline(list, item, ',');) {
-    try {
-      size_t used = 0;
-      const long long v = std::stoll(item, &used);
-      if (used != item.size() || v < 1) throw std::invalid_argument(item);
-      sizes.push_back(v);
-    } catch (const std::exception&) {
-      throw UsageError("--window: '" + item + "' is not a positive size");
-    }
-  }
-  if (dimensions == 2 && sizes.size() == 3 && sizes[2] == 1) sizes.pop_back();
-  if (static_cast<int>(sizes.size()) != dimensions)
-    throw UsageError(
-        fmt::format("--window: the model is {}D, give {} sizes", dimensions, dimensions));
-  return sizes;
-}
-
 double since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }

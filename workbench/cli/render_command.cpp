@@ -57,6 +57,7 @@ std::vector<SliceChoice> parseViews(const std::string& text) {
 struct StyleOptions {
   std::string window = "auto-detect";
   std::string colormap = "jet";
+  std::string attribution_colormap = "inferno";
   double opacity = 0.5;
   double threshold = 0.1;
   std::string interpolation = "linear";
@@ -118,6 +119,18 @@ void addStyleOptions(CLI::App& cmd, StyleOptions& s) {
   cmd.add_option("--title", s.title, "Figure title (default: describes the figure)");
 }
 
+// gates and compare: attribution maps beside the gates.
+void addAttributionOptions(CLI::App& cmd, AttributionChoice& choice, StyleOptions& style) {
+  cmd.add_option("--attribution", choice.specs,
+                 "Attribution maps saved by evaluate --attribution --save-predictions (or "
+                 "gatescope attribute, with --prediction-dir): METHOD[@LAYER,...], e.g. "
+                 "gradcam@conv2,conv3; repeatable. The map of the --label's class (default: the "
+                 "lowest class saved), shown as its positive part / max");
+  cmd.add_option("--attribution-colormap", style.attribution_colormap,
+                 "Colour map of attribution maps (their own colour bar)")
+      ->capture_default_str();
+}
+
 WindowLevel resolveWindow(const std::string& text, const Volume<float>& image) {
   if (text == "auto-detect") return defaultWindow(image);
   if (const size_t comma = text.find(','); comma != std::string::npos) {
@@ -140,6 +153,11 @@ FigureStyle figureStyle(const StyleOptions& s, const SavedCase& loaded) {
     throw UsageError(fmt::format("--colormap '{}' is not one of {}", s.colormap,
                                  fmt::join(colormapNames(), ", ")));
   style.attention_colormap = *map;
+  const auto attribution_map = parseColormapName(s.attribution_colormap);
+  if (!attribution_map)
+    throw UsageError(fmt::format("--attribution-colormap '{}' is not one of {}",
+                                 s.attribution_colormap, fmt::join(colormapNames(), ", ")));
+  style.attribution_colormap = *attribution_map;
   style.attention_opacity = s.opacity;
   style.attention_threshold = s.threshold;
   if (s.interpolation != "linear" && s.interpolation != "nearest")
@@ -188,6 +206,7 @@ struct GatesOptions {
   FigureOutput output;
   std::string model = "A";
   std::string views = "axial,coronal,sagittal";
+  AttributionChoice attributions;
 };
 
 int runGates(const GatesOptions& o) {
@@ -195,10 +214,11 @@ int runGates(const GatesOptions& o) {
   if (!o.source.evaluation.empty() || !o.source.prediction_dirs.empty())
     (void)modelByKey(loaded, o.model);
   if (loaded.models.empty())
-    throw UsageError("render gates needs a model's gate maps (--evaluation or --prediction-dir)");
+    throw UsageError(
+        "render gates needs a model's gate or attribution maps (--evaluation or --prediction-dir)");
   const FigureStyle style = figureStyle(o.style, loaded);
-  PanelGrid grid =
-      gateFigure(loaded.volumes, modelByKey(loaded, o.model), parseViews(o.views), style);
+  PanelGrid grid = gateFigure(loaded.volumes, modelByKey(loaded, o.model), parseViews(o.views),
+                              style, o.attributions);
   applyGridOptions(grid, o.style);
   writeCanvas(drawPanelGrid(grid), o.output);
   return 0;
@@ -209,6 +229,7 @@ struct CompareFigureOptions {
   StyleOptions style;
   FigureOutput output;
   std::string views = "axial";
+  AttributionChoice attributions;
 };
 
 int runCompareFigure(const CompareFigureOptions& o) {
@@ -218,7 +239,7 @@ int runCompareFigure(const CompareFigureOptions& o) {
         "render compare needs two models: an evaluation of A and B, or --prediction-dir twice");
   const FigureStyle style = figureStyle(o.style, loaded);
   PanelGrid grid = comparisonFigure(loaded.volumes, loaded.models[0], loaded.models[1],
-                                    parseViews(o.views), style);
+                                    parseViews(o.views), style, o.attributions);
   applyGridOptions(grid, o.style);
   writeCanvas(drawPanelGrid(grid), o.output);
   return 0;
@@ -360,14 +381,15 @@ void registerRenderCommand(CLI::App& root, CommandAction& chosen) {
   auto gates = std::make_shared<GatesOptions>();
   CLI::App* g =
       render->add_subcommand("gates",
-                             "Per-gate attention panels: rows = the model's gates and their "
-                             "mean, columns = slices (--views)");
+                             "Per-gate attention panels: rows = the model's gates, their mean "
+                             "and any --attribution maps, columns = slices (--views)");
   addSourceOptions(*g, gates->source);
   g->add_option("--model", gates->model, "A or B")->capture_default_str();
   g->add_option("--views", gates->views,
                 "Planes with optional slice, e.g. axial:24,coronal (default slices: "
                 "through the --label's centre, else the middle)")
       ->capture_default_str();
+  addAttributionOptions(*g, gates->attributions, gates->style);
   addStyleOptions(*g, gates->style);
   addOutputOptions(*g, gates->output);
   g->callback([gates, &chosen] { chosen = [gates] { return runGates(*gates); }; });
@@ -376,10 +398,12 @@ void registerRenderCommand(CLI::App& root, CommandAction& chosen) {
   CLI::App* c =
       render->add_subcommand("compare",
                              "Model A | model B | difference (probability of the --label, "
-                             "A - B), rows = slices (--views)");
+                             "A - B), each model with its gate mean and any --attribution maps, "
+                             "rows = slices (--views)");
   addSourceOptions(*c, compare->source);
   c->add_option("--views", compare->views, "Planes with optional slice, e.g. axial:24,coronal")
       ->capture_default_str();
+  addAttributionOptions(*c, compare->attributions, compare->style);
   addStyleOptions(*c, compare->style);
   addOutputOptions(*c, compare->output);
   c->callback([compare, &chosen] { chosen = [compare] { return runCompareFigure(*compare); }; });
