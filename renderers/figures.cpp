@@ -4,8 +4,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "analysis/attribution/attribution_maps.hpp"
@@ -23,6 +23,7 @@ constexpr double kHeadingSize = 9.0;
 constexpr double kCaptionSize = 7.5;
 constexpr double kColorbarWidth = 10.0;
 constexpr double kColorbarColumn = 62.0;  // bar, ticks, tick labels and the rotated label
+constexpr double kMinColorbarSlot = 80.0;
 
 // A round length (1, 2 or 5 times a power of ten) near `target`.
 double roundLength(double target) {
@@ -99,7 +100,12 @@ Canvas drawPanelGrid(const PanelGrid& grid) {
     column_left[c] = grid_w;
     grid_w += column_widths[c] + (c + 1 < columns ? kGap : 0.0);
   }
-  const double bars_w = grid.colorbars.empty() ? 0.0 : kColorbarColumn + 6.0;
+  // Colour bars one above the other, in as many columns as it takes to keep each at least
+  // kMinColorbarSlot tall (its ticks and label readable).
+  const size_t bars_per_column =
+      std::max<size_t>(1, static_cast<size_t>(grid_h / kMinColorbarSlot));
+  const size_t bar_columns = (grid.colorbars.size() + bars_per_column - 1) / bars_per_column;
+  const double bars_w = static_cast<double>(bar_columns) * (kColorbarColumn + 6.0);
   const double legend_h = grid.legend.empty() ? 0.0 : 16.0;
   // A title wider than the panels widens the page; the panels stay centred under it.
   const double title_w =
@@ -144,12 +150,14 @@ Canvas drawPanelGrid(const PanelGrid& grid) {
     y += row_heights[r] + kGap;
   }
   if (!grid.colorbars.empty()) {
-    const double bar_x = left + grid_w + 10.0;
-    const double slot = grid_h / static_cast<double>(grid.colorbars.size());
+    const size_t per_column = (grid.colorbars.size() + bar_columns - 1) / bar_columns;
+    const double slot = grid_h / static_cast<double>(per_column);
     for (size_t b = 0; b < grid.colorbars.size(); ++b) {
       const ColorbarSpec& spec = grid.colorbars[b];
+      const double bar_x =
+          left + grid_w + 10.0 + static_cast<double>(b / per_column) * (kColorbarColumn + 6.0);
       const double bar_h = std::min(slot - 12.0, 150.0);
-      const double bar_y = top + static_cast<double>(b) * slot + (slot - bar_h) / 2.0;
+      const double bar_y = top + static_cast<double>(b % per_column) * slot + (slot - bar_h) / 2.0;
       drawColorbar(canvas, bar_x, bar_y, kColorbarWidth, bar_h, spec.colormap, spec.lo, spec.hi,
                    spec.label, true);
     }
@@ -313,7 +321,7 @@ ColorbarSpec attentionColorbar(const FigureStyle& style) {
 }
 
 ColorbarSpec attributionColorbar(const FigureStyle& style) {
-  return {style.attribution_colormap, 0.0, 1.0, "attribution (positive part / max)"};
+  return {style.attribution_colormap, 0.0, 1.0, "attribution (positive / max)"};
 }
 
 ScalarLayer attributionLayer(const Volume<float>& map, const FigureStyle& style) {
@@ -363,8 +371,7 @@ std::vector<NamedMap> attributionMaps(const ModelOutputs& model, const Attributi
       }
       out.push_back({found->first, &found->second});
     }
-    if (keys.empty())
-      throw UsageError(fmt::format("{} has no {} maps", model.name, method));
+    if (keys.empty()) throw UsageError(fmt::format("{} has no {} maps", model.name, method));
   }
   return out;
 }
@@ -458,7 +465,8 @@ Volume<float> predictionDisagreement(const Volume<int32_t>& a, const Volume<int3
 }
 
 PanelGrid comparisonFigure(const CaseVolumes& c, const ModelOutputs& a, const ModelOutputs& b,
-                           const std::vector<SliceChoice>& slices, const FigureStyle& style) {
+                           const std::vector<SliceChoice>& slices, const FigureStyle& style,
+                           const AttributionChoice& attributions) {
   Volume<float> difference;
   std::string difference_label;
   const std::string label_text =
@@ -490,12 +498,13 @@ PanelGrid comparisonFigure(const CaseVolumes& c, const ModelOutputs& a, const Mo
   for (const auto& [model, mean] : {std::pair{&a, &mean_a}, std::pair{&b, &mean_b}}) {
     const std::vector<NamedMap> maps = attributionMaps(*model, attributions, style.focus_label);
     if (*mean || maps.empty()) {
-      columns.push_back({model, model->name + (*mean ? " (gate mean)" : ""),
-                         *mean ? &**mean : nullptr, false});
+      columns.push_back(
+          {model, model->name + (*mean ? " (gate mean)" : ""), *mean ? &**mean : nullptr, false});
       gates_shown = gates_shown || mean->has_value();
     }
+    const std::string key = model->name.substr(0, model->name.find(':'));  // "A"
     for (const auto& map : maps)
-      columns.push_back({model, model->name + ", " + map.title, map.values, true});
+      columns.push_back({model, key + ": " + map.title, map.values, true});
     maps_shown = maps_shown || !maps.empty();
   }
 

@@ -171,9 +171,9 @@ std::vector<AttributionMap> attributeImage(ModelAdapter& model, const Image& ima
   const auto total = static_cast<int64_t>(job.methods.size());
   int64_t done = 0;
   for (const AttributionMethod method : job.methods) {
-    const std::string stage = fmt::format("{} class{} {}", attributionMethodName(method),
-                                          request.classes.size() > 1 ? "es" : "",
-                                          fmt::join(request.classes, ","));
+    const std::string stage =
+        fmt::format("{} class{} {}", attributionMethodName(method),
+                    request.classes.size() > 1 ? "es" : "", fmt::join(request.classes, ","));
     const bool reports_steps = method == AttributionMethod::IntegratedGradients ||
                                method == AttributionMethod::Occlusion || !job.window.empty();
     request.method = method;

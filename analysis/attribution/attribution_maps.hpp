@@ -69,7 +69,8 @@ struct AttributionSpec {
     ModelAdapter& model, const std::vector<std::string>& asked);
 
 // Every map the job asks for: per method, per class, per layer (classes share forwards; one
-// backward serves every layer of a layer method). Layers the model does not have and classes it does not have are UsageErrors.
+// backward serves every layer of a layer method). Layers the model does not have and classes it
+// does not have are UsageErrors.
 [[nodiscard]] std::vector<AttributionMap> attributeImage(ModelAdapter& model, const Image& image,
                                                          const AttributionJob& job);
 

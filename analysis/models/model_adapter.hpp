@@ -122,7 +122,7 @@ struct LayerInfo {
 
 struct AttributionRequest {
   AttributionMethod method = AttributionMethod::GradCam;
-  std::vector<std::string> layers;  // layer methods: the layers to explain
+  std::vector<std::string> layers;     // layer methods: the layers to explain
   std::vector<int64_t> classes = {1};  // one map per class, sharing forwards where the method can
   // The voxels whose logits are summed: "predicted" (argmax is the class; every voxel when none
   // is), "all", or "reference" (where `reference` equals the class).
@@ -168,8 +168,8 @@ class ModelAdapter {
   [[nodiscard]] virtual std::vector<LayerInfo> layers() { return {}; }
   // Attribution maps on an already preprocessed input, one result per class of the request, in
   // its order; UsageError for a model that cannot make them, an unknown layer or class.
-  [[nodiscard]] virtual std::vector<AttributionResult> attribute(
-      const TensorData& input, const AttributionRequest& request);
+  [[nodiscard]] virtual std::vector<AttributionResult> attribute(const TensorData& input,
+                                                                 const AttributionRequest& request);
 };
 
 }  // namespace gatescope

@@ -88,9 +88,9 @@ torch::Tensor preciseScores(const torch::Tensor& logits, const std::vector<torch
                             const std::vector<int64_t>& classes, const std::vector<int64_t>& dims) {
   std::vector<torch::Tensor> per_class;
   for (size_t i = 0; i < classes.size(); ++i)
-    per_class.push_back((logits.select(1, classes[i]).to(torch::kFloat64) *
-                         masks[i].to(torch::kFloat64))
-                            .sum(dims));
+    per_class.push_back(
+        (logits.select(1, classes[i]).to(torch::kFloat64) * masks[i].to(torch::kFloat64))
+            .sum(dims));
   return torch::stack(per_class, 1);  // (N, classes)
 }
 
@@ -115,14 +115,11 @@ using Progress = std::function<void(int64_t done, int64_t total)>;
 
 // map_c(v) = mean over the placements covering v of S_c(x) - S_c(x with the patch set to 0), for
 // every class from the same forwards; patches move over `grid`, the image's part of the input.
-std::vector<torch::Tensor> occlusionMaps(const CapturingForward& forward,
-                                         const torch::Tensor& input,
-                                         const std::vector<torch::Tensor>& masks,
-                                         const std::vector<int64_t>& classes,
-                                         const AttributionRequest& request,
-                                         const std::vector<int64_t>& grid,
-                                         const torch::Tensor& score_at_input,
-                                         const Progress& progress) {
+std::vector<torch::Tensor> occlusionMaps(
+    const CapturingForward& forward, const torch::Tensor& input,
+    const std::vector<torch::Tensor>& masks, const std::vector<int64_t>& classes,
+    const AttributionRequest& request, const std::vector<int64_t>& grid,
+    const torch::Tensor& score_at_input, const Progress& progress) {
   if (request.patch < 1 || request.stride < 1)
     throw UsageError("occlusion needs a patch and a stride of at least 1");
   torch::NoGradGuard no_grad;
@@ -228,9 +225,8 @@ std::vector<ClassMaps> classMaps(
         const torch::Tensor g = grads[l].defined() ? grads[l] : torch::zeros_like(a);
         std::vector<int64_t> spatial_dims;
         for (int64_t d = 2; d < a.dim(); ++d) spatial_dims.push_back(d);
-        const torch::Tensor weighted = request.method == AttributionMethod::GradCam
-                                           ? g.mean(spatial_dims, true) * a
-                                           : g * a;
+        const torch::Tensor weighted =
+            request.method == AttributionMethod::GradCam ? g.mean(spatial_dims, true) * a : g * a;
         out[i].layers.push_back(weighted.sum(1).relu().detach());
       }
     }
@@ -280,9 +276,9 @@ std::vector<ClassMaps> classMaps(
   } else {
     for (size_t i = 0; i < n; ++i) {
       const torch::Tensor g = torch::autograd::grad({scores[i]}, {x}, {}, retain(i))[0];
-      out[i].input = (request.method == AttributionMethod::Gradient ? g.abs().amax(1)
-                                                                    : (g * input).sum(1))
-                         .detach();
+      out[i].input =
+          (request.method == AttributionMethod::Gradient ? g.abs().amax(1) : (g * input).sum(1))
+              .detach();
     }
   }
   return out;
@@ -359,7 +355,8 @@ std::vector<AttributionResult> attributeWindows(const CapturingForward& forward,
       std::vector<torch::Tensor> parts = maps[i].layers;
       if (parts.empty()) parts.push_back(maps[i].input);
       if (blends[i].empty())
-        for (const auto& p : parts) blends[i].emplace_back(p.unsqueeze(1), plan.window, plan.padded);
+        for (const auto& p : parts)
+          blends[i].emplace_back(p.unsqueeze(1), plan.window, plan.padded);
       for (size_t m = 0; m < parts.size(); ++m)
         blends[i][m].add(parts[m].unsqueeze(1), at, plan.window, importance);
       if (maps[i].completeness_error)

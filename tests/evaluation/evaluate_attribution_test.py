@@ -189,6 +189,21 @@ if res.returncode == 0 and saved.exists():
     single = nib.load(str(out / "attributed" / "attributions" / "gradcam" / "conv3.nii.gz")).get_fdata()
     check(np.array_equal(from_evaluate[..., 1], single), "evaluate's Grad-CAM for class 2 differs from attribute's")
 
+# -- figures: the saved maps beside the gates (layouts and pixels: tests/renderers/figures_test.cpp) ----
+evaluated = ["--evaluation", out / "run", "--case", "case_001"]
+for n, args in enumerate([["compare", *evaluated, "--attribution", "gradcam@conv3", "--label", "2"],
+                          ["gates", *evaluated, "--model", "B", "--attribution", "gradcam"],
+                          ["gates", "--image", msd / "imagesTs" / "case_001.nii.gz", "--prediction-dir",
+                           out / "attributed", "--attribution", "gradcam@conv3", "--label", "2"]]):
+    figure = out / f"figure_{n}.png"
+    res = run("render", *args, "--out", figure)
+    check(res.returncode == 0 and figure.exists(), f"render {args}: {res.stderr}")
+res = run("render", "gates", "--evaluation", out / "run", "--case", "case_001", "--model", "B", "--attribution",
+          "hirescam@conv3", "--out", out / "refused.png")
+check(res.returncode == 2 and "no attribution map hirescam@conv3" in res.stderr and "gradcam@conv3 class 1" in res.stderr
+      and len(res.stderr.strip().splitlines()) == 1 and not (out / "refused.png").exists(),
+      f"render a map that was not saved: {res.returncode} {res.stderr!r}")
+
 # -- sliding windows: evaluate's maps equal `attribute --window` (checked against PyTorch by the models
 # tests), and its statistics are numpy's on those maps --------------------------------------------------
 windowed = out / "windowed"

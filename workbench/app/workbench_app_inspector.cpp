@@ -217,10 +217,11 @@ void WorkbenchApp::drawMetrics() {
   if (plot_key_ != key) {
     plot_key_ = key;
     try {
-      static const ReportPlotRequest kRequests[] = {{ReportPlotKind::Paired, "", "dice"},
-                                                    {ReportPlotKind::Paired, "", "hd95_mm"},
-                                                    {ReportPlotKind::BlandAltman},
-                                                    {ReportPlotKind::Attention}};
+      static const ReportPlotRequest kRequests[] = {
+          {ReportPlotKind::Paired, "", "dice", "mass_in_reference"},
+          {ReportPlotKind::Paired, "", "hd95_mm", "mass_in_reference"},
+          {ReportPlotKind::BlandAltman, "", "dice", "mass_in_reference"},
+          {ReportPlotKind::Attention, "", "dice", "mass_in_reference"}};
       ReportPlotRequest request = kRequests[std::clamp(plot_kind_, 0, 3)];
       request.label = std::to_string(state_.browser_label);
       plot_.upload(drawReportPlot(report, request).rasterize(86.0));
