@@ -1,14 +1,19 @@
 // One image inspected in the workbench gives what `gatescope evaluate` saved for the same case and
-// models: the same predictions, gate maps and metrics (the fixture's demo evaluation).
+// models: the same predictions, gate maps and metrics (the fixture's demo evaluation); attribution
+// maps computed for a case there.
 #include "workbench/app/image_inspection.hpp"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "analysis/attribution/attribution_maps.hpp"
 #include "analysis/core/error.hpp"
+#include "analysis/core/image.hpp"
 #include "analysis/io/image_file.hpp"
 #include "analysis/plugin/plugin_loader.hpp"
+#include "workbench/app/case_attribution.hpp"
 
 using namespace gatescope;
 namespace fs = std::filesystem;
@@ -85,4 +90,64 @@ TEST_CASE("inspecting an image refuses a reference on another grid and a missing
   request = demoRequest();
   request.models = {kModels / "nowhere" / "model.json"};
   CHECK_THROWS_WITH(workbench::inspectImage(request, pluginRegistry()), Catch::Contains("nowhere"));
+}
+
+// Maps computed for the shown case: the class asked for, named as evaluate names saved maps, shown
+// as the positive part over the maximum of the map `attribute` computes; cancellation stops it.
+TEST_CASE("maps computed for a case in the workbench are attribute's, normalised for display",
+          "[image]") {
+  const Image image = readImage(kDemo / "dataset" / "imagesTs" / "abdomen_041.nii.gz");
+  workbench::CaseAttributionRequest request;
+  request.image = toFloatVolume(image);
+  request.models = {{1, kModels / "baseline" / "model.json"}};
+  request.method = AttributionMethod::GradCam;
+  request.layers = {"conv3", "conv4"};
+  request.target_class = 2;
+  request.device = "cpu";
+  std::vector<std::string> lines;
+  const auto results = workbench::attributeCase(
+      request, pluginRegistry(), [&](double, const std::string& line) { lines.push_back(line); });
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].model == 1);
+  REQUIRE(results[0].maps.size() == 2);
+  CHECK(results[0].maps[0].first == "gradcam@conv3 class 2");
+  CHECK(results[0].maps[1].first == "gradcam@conv4 class 2");
+  CHECK(lines.size() >= 2);
+
+  auto model = pluginRegistry().loadModel(kModels / "baseline" / "model.json", {"cpu"});
+  AttributionJob job;
+  job.methods = {AttributionMethod::GradCam};
+  job.layers = {"conv3"};
+  job.classes = {2};
+  const std::vector<AttributionMap> raw = attributeImage(*model, image, job);
+  REQUIRE(raw.size() == 1);
+  float peak = 0.0f;
+  for (const float v : raw[0].map.values()) peak = std::max(peak, v);
+  REQUIRE(peak > 0.0f);
+  const auto shown = results[0].maps[0].second.values();
+  const auto values = raw[0].map.values();
+  double worst = 0.0;
+  for (size_t n = 0; n < values.size(); ++n)
+    worst = std::max(worst, std::abs(static_cast<double>(shown[n]) -
+                                     std::max(values[n], 0.0f) / static_cast<double>(peak)));
+  CHECK(worst < 1e-6);
+
+  std::atomic<bool> cancel{true};
+  request.cancel = &cancel;
+  CHECK_THROWS_WITH(workbench::attributeCase(request, pluginRegistry()), "cancelled");
+  request.cancel = nullptr;
+  request.target_class = 9;
+  CHECK_THROWS_WITH(workbench::attributeCase(request, pluginRegistry()),
+                    Catch::Contains("classes 0-") && Catch::Contains("not 9"));
+}
+
+TEST_CASE("a report's model file is found where it was, or beside the evaluation", "[image]") {
+  const fs::path manifest = kModels / "gated" / "model.json";
+  CHECK(workbench::locateModelFile(manifest.string(), kDemo) == manifest);
+  const fs::path dir = fs::path(GATESCOPE_TEST_OUTPUT) / "locate_model" / "evaluation";
+  fs::create_directories(dir / "models");
+  std::ofstream(dir / "models" / "m.json") << "{}";
+  CHECK(workbench::locateModelFile("models/m.json", dir) == dir / "models" / "m.json");
+  CHECK_THROWS_WITH(workbench::locateModelFile("gone/m.json", dir),
+                    Catch::Contains("gone/m.json") && Catch::Contains("not there"));
 }

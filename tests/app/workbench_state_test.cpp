@@ -810,3 +810,36 @@ TEST_CASE("attribution maps saved by an evaluation are layers of their model, si
         std::string::npos);
   CHECK(state.layers.overlay_gate_b == "gradcam@conv3 class 1");
 }
+
+TEST_CASE("maps computed in the workbench join the shown case's model, never another case's",
+          "[app]") {
+  const fs::path dir = writeEvaluation("attribution_on_demand");
+  WorkbenchState state = stateWithCase(dir);
+  const Geometry grid = imageGrid();
+  Volume<float> first(grid, 1, 0.25f), second(grid, 1, 0.75f);
+  const uint64_t generation = state.caseGeneration();
+  const PictureKey before = state.pictureKey(Plane::Axial, 1);
+  CHECK(state.addAttributionMaps(generation, 1, {{"gradient@input class 1", first}}));
+  CHECK(state.gateNames(1) == std::vector<std::string>{"g1", "gradient@input class 1"});
+  CHECK(!(state.pictureKey(Plane::Axial, 1) == before));  // pictures redraw
+  // The same name again replaces the map; the generation moved, so the new one is asked for.
+  CHECK(!state.addAttributionMaps(generation, 1, {{"gradient@input class 1", second}}));
+  CHECK(state.addAttributionMaps(state.caseGeneration(), 1, {{"gradient@input class 1", second}}));
+  REQUIRE(state.currentCase()->models[1].attributions.size() == 1);
+  CHECK(state.currentCase()->models[1].attributions[0].second(3, 3, 3) == 0.75f);
+  // The map shows like a gate.
+  ViewSettings settings;
+  settings.attention_of = "B";
+  settings.gate = "gradient@input class 1";
+  state.applySettings(settings);
+  CHECK(state.overlayVolume(1) == &state.currentCase()->models[1].attributions[0].second);
+  // No model C; a map on another grid is refused and nothing changes.
+  CHECK(!state.addAttributionMaps(state.caseGeneration(), 2, {{"x class 1", first}}));
+  Geometry other = grid;
+  other.spacing_mm[0] *= 2.0;
+  CHECK(errorOf([&] {
+          (void)state.addAttributionMaps(state.caseGeneration(), 0,
+                                         {{"y class 1", Volume<float>(other)}});
+        }).find("lies on") != std::string::npos);
+  CHECK(state.currentCase()->models[0].attributions.empty());
+}

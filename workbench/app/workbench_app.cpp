@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "analysis/attribution/attribution_maps.hpp"
 #include "analysis/core/error.hpp"
 #include "analysis/evaluation/evaluation_report.hpp"
 #include "analysis/evaluation/evaluator.hpp"
@@ -173,9 +174,23 @@ void WorkbenchApp::finishTask() {
   } else if (inspecting_ && inspecting_->has_value()) {
     image_metrics_ = std::move((*inspecting_)->metrics);
     state_.showImage(std::move((*inspecting_)->loaded));
+  } else if (attributing_ && attributing_->has_value()) {
+    size_t added = 0;
+    bool shown = true;
+    for (auto& result : **attributing_) {
+      added += result.maps.size();
+      shown = state_.addAttributionMaps(attributing_generation_, result.model,
+                                        std::move(result.maps)) &&
+              shown;
+    }
+    if (shown)
+      confirm(fmt::format("{}: {} map(s) added to the layers", task_->title(), added));
+    else
+      confirm(task_->title() + ": another case is shown now; maps dropped");
   }
   loading_.reset();
   inspecting_.reset();
+  attributing_.reset();
   restoring_.reset();
   evaluation_result_.clear();
   task_.reset();
@@ -233,6 +248,7 @@ void WorkbenchApp::startImageInspection() {
     if (!model.empty()) request.models.emplace_back(model);
   request.device = run_device_;
   if (request.image.empty()) throw UsageError("give an image (.nii, .nii.gz or .png)");
+  inspected_models_ = request.models;
   auto result = std::make_shared<std::optional<ImageInspection>>();
   inspecting_ = result;
   task_ = std::make_unique<Task>(
@@ -240,6 +256,59 @@ void WorkbenchApp::startImageInspection() {
       [request, result](const Task::Reporter& reporter) {
         *result = inspectImage(request, pluginRegistry(),
                                [&](const std::string& line) { reporter.progress(-1.0, line); });
+      });
+}
+
+std::vector<std::pair<int, fs::path>> WorkbenchApp::caseModelFiles() const {
+  std::vector<std::pair<int, fs::path>> files;
+  const SavedCase* c = state_.currentCase();
+  if (!c) return files;
+  if (state_.report()) {
+    const auto& models = state_.report()->json()["models"];
+    for (int m = 0; m < static_cast<int>(c->models.size()); ++m) {
+      const char* key = m == 0 ? "A" : "B";
+      if (models.contains(key) && models[key].contains("manifest"))
+        files.emplace_back(
+            m, locateModelFile(models[key]["manifest"].get<std::string>(), state_.evaluationDir()));
+    }
+  } else {
+    for (size_t m = 0; m < inspected_models_.size() && m < c->models.size(); ++m)
+      files.emplace_back(static_cast<int>(m), inspected_models_[m]);
+  }
+  return files;
+}
+
+void WorkbenchApp::startAttribution() {
+  if (busy()) return;
+  const SavedCase* c = state_.currentCase();
+  if (!c) throw UsageError("no case open");
+  CaseAttributionRequest request;
+  for (const auto& entry : caseModelFiles())
+    if (attribution_models_ == 2 || attribution_models_ == entry.first)
+      request.models.push_back(entry);
+  if (request.models.empty())
+    throw UsageError(
+        "the model files of this case are not known (open an evaluation, or an image "
+        "with its models)");
+  request.method = static_cast<AttributionMethod>(attribution_method_);
+  if (isLayerMethod(request.method) && !attribution_layers_.empty())
+    request.layers = parseAttributionSpec("gradcam@" + attribution_layers_, "layers").layers;
+  const int label =
+      state_.layers.focus_label > 0 ? state_.layers.focus_label : state_.browser_label;
+  if (label <= 0) throw UsageError("choose a label (Layers > labels) whose class to explain");
+  request.target_class = label;
+  request.image = c->volumes.image;
+  request.device = run_device_;
+  auto result = std::make_shared<std::optional<std::vector<CaseAttribution>>>();
+  attributing_ = result;
+  attributing_generation_ = state_.caseGeneration();
+  task_ = std::make_unique<Task>(
+      fmt::format("{} of class {}", attributionMethodName(request.method), label),
+      [request, result](const Task::Reporter& reporter) mutable {
+        request.cancel = reporter.cancelFlag();
+        *result = attributeCase(
+            request, pluginRegistry(),
+            [&](double fraction, const std::string& line) { reporter.progress(fraction, line); });
       });
 }
 

@@ -6,6 +6,7 @@
 // gate_explorer, status_bar - with the widgets they share in workbench_widgets. Everything shown
 // comes from WorkbenchState and the renderers; these files only lay out, draw and dispatch.
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "renderers/rgba_image.hpp"
 #include "renderers/slice_compositor.hpp"
+#include "workbench/app/case_attribution.hpp"
 #include "workbench/app/image_inspection.hpp"
 #include "workbench/app/path_completion.hpp"
 #include "workbench/app/task.hpp"
@@ -108,6 +110,7 @@ class WorkbenchApp {
   void draw3dView(float x, float y, float w, float h);
   void drawInspector(float x, float y, float w, float h);
   void drawLayers();
+  void drawAttribution();  // computes maps of the shown case on demand
   void drawCursor();
   void drawMetrics();
   void drawImageMetrics();
@@ -120,6 +123,10 @@ class WorkbenchApp {
   void startEvaluation();
   void drawImageDialog();
   void startImageInspection();
+  // The shown case's models with their files (from the report, else the inspected image's
+  // models), by index; empty when none is known.
+  [[nodiscard]] std::vector<std::pair<int, std::filesystem::path>> caseModelFiles() const;
+  void startAttribution();
   void openCase(const std::string& id);
   void openSession(const std::string& path);  // reads the session and its case in the background
   void finishTask();
@@ -137,6 +144,9 @@ class WorkbenchApp {
   std::string evaluation_result_;  // the folder a finished evaluation task wrote
   std::shared_ptr<std::optional<ImageInspection>> inspecting_;  // one image the models run on
   std::shared_ptr<std::optional<WorkbenchState>> restoring_;    // a session being read
+  // Attribution maps a task computes for the case shown at attributing_generation_.
+  std::shared_ptr<std::optional<std::vector<CaseAttribution>>> attributing_;
+  uint64_t attributing_generation_ = 0;
   std::vector<nlohmann::ordered_json> image_metrics_;  // per model, of the image shown (no report)
   std::string error_;
   std::string notice_;  // confirmed in the status bar
@@ -158,6 +168,10 @@ class WorkbenchApp {
 
   std::vector<std::unique_ptr<Texture>> gate_textures_;
   std::optional<PictureInputs> gate_inputs_;
+  std::vector<std::string> gate_tile_names_;  // what gate_textures_ show
+  // Statistics of attribution maps made in the workbench: "generation|model|map|label" ->
+  // (mass, contrast).
+  std::map<std::string, std::pair<double, double>> live_statistics_;
 
   Texture plot_;
   std::string plot_key_, plot_error_;
@@ -180,6 +194,11 @@ class WorkbenchApp {
   bool open_resume_prompt_ = false;
   bool open_image_dialog_ = false;
   std::string image_path_, image_reference_;
+  std::vector<std::filesystem::path> inspected_models_;  // the models of the image shown
+  // Inspector > Attribution maps: which models (0 A, 1 B, 2 both), method, layers.
+  int attribution_models_ = 2;
+  int attribution_method_ = 0;
+  std::string attribution_layers_;
 };
 
 }  // namespace gatescope::workbench

@@ -24,6 +24,7 @@ void WorkbenchApp::drawInspector(float x, float y, float w, float h) {
     return;
   }
   if (ImGui::CollapsingHeader("Layers", ImGuiTreeNodeFlags_DefaultOpen)) drawLayers();
+  if (ImGui::CollapsingHeader("Attribution maps")) drawAttribution();
   if (ImGui::CollapsingHeader("Cursor", ImGuiTreeNodeFlags_DefaultOpen)) drawCursor();
   if (ImGui::CollapsingHeader("Metrics", ImGuiTreeNodeFlags_DefaultOpen)) drawMetrics();
   ImGui::End();
@@ -122,6 +123,60 @@ void WorkbenchApp::drawLayers() {
   ImGui::SetNextItemWidth(half);
   if (ImGui::DragFloat("width", &width, 1.0f, 1.0f, 1e6f))
     state_.window.width = std::max(1.0f, width);
+}
+
+void WorkbenchApp::drawAttribution() {
+  ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + ImGui::GetContentRegionAvail().x);
+  ImGui::TextDisabled(
+      "Where a model's score for the label's class comes from, computed for this case; the maps "
+      "join the model's layers (docs/attribution.md).");
+  ImGui::PopTextWrapPos();
+  const SavedCase* c = state_.currentCase();
+  std::vector<std::pair<int, std::filesystem::path>> files;
+  std::string unknown;
+  try {
+    files = caseModelFiles();
+  } catch (const std::exception& e) {
+    unknown = e.what();
+  }
+  if (files.empty()) {
+    ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + ImGui::GetContentRegionAvail().x);
+    ImGui::TextDisabled(
+        "%s", unknown.empty() ? "the model files of this case are not known" : unknown.c_str());
+    ImGui::PopTextWrapPos();
+    return;
+  }
+  ImGui::SetNextItemWidth(fieldWidth());
+  if (c->models.size() > 1)
+    ImGui::Combo("models", &attribution_models_, "A\0B\0A and B\0");
+  else
+    attribution_models_ = 0;
+  ImGui::SetNextItemWidth(fieldWidth());
+  ImGui::Combo("method", &attribution_method_,
+               "gradcam\0hirescam\0gradient\0gradient_x_input\0integrated_gradients\0"
+               "occlusion\0");
+  if (isLayerMethod(static_cast<AttributionMethod>(attribution_method_))) {
+    ImGui::SetNextItemWidth(fieldWidth());
+    ImGui::InputTextWithHint("layers", "conv2,conv3,conv4", &attribution_layers_);
+  }
+  const int label =
+      state_.layers.focus_label > 0 ? state_.layers.focus_label : state_.browser_label;
+  const auto& names = state_.labelNames();
+  ImGui::TextDisabled("class: %s (the focus label, else the browser's)",
+                      names.count(label) ? names.at(label).c_str() : std::to_string(label).c_str());
+  ImGui::BeginDisabled(busy() || label <= 0);
+  if (ImGui::Button("Compute")) {
+    try {
+      startAttribution();
+    } catch (const std::exception& e) {
+      showError(e.what());
+    }
+  }
+  ImGui::EndDisabled();
+  if (busy() && attributing_) {
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Cancel")) task_->cancel();
+  }
 }
 
 void WorkbenchApp::drawCursor() {

@@ -206,6 +206,31 @@ void WorkbenchState::showCase(SavedCase loaded) {
   changed();
 }
 
+bool WorkbenchState::addAttributionMaps(uint64_t case_generation, int model,
+                                        std::vector<std::pair<std::string, Volume<float>>> maps) {
+  if (!case_ || case_generation != case_generation_ || model < 0 ||
+      model >= static_cast<int>(case_->models.size()))
+    return false;
+  for (const auto& [name, map] : maps)
+    if (!map.geometry().sameGrid(case_->volumes.image.geometry()))
+      throw GeometryError(fmt::format("attribution map {} lies on {}, the image on {}", name,
+                                      map.geometry().describe(),
+                                      case_->volumes.image.geometry().describe()));
+  auto& list = case_->models[static_cast<size_t>(model)].attributions;
+  for (auto& [name, map] : maps) {
+    const auto same = std::find_if(list.begin(), list.end(),
+                                   [&](const auto& entry) { return entry.first == name; });
+    if (same != list.end())
+      same->second = std::move(map);
+    else
+      list.emplace_back(name, std::move(map));
+  }
+  case_generation_ = nextGeneration();  // every cached picture and volume of the case is stale
+  overlay_cache_ = {};
+  changed();
+  return true;
+}
+
 void WorkbenchState::showImage(SavedCase loaded) {
   evaluation_dir_.clear();
   report_.reset();

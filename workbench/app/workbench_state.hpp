@@ -138,6 +138,11 @@ class WorkbenchState {
   // the open evaluation, takes the case's own label names, and shows it as showCase does.
   void showImage(SavedCase loaded);
   [[nodiscard]] const SavedCase* currentCase() const { return case_ ? &*case_ : nullptr; }
+  // Maps computed for the case shown at `case_generation` join model `model`'s attribution maps
+  // (a map of the same name is replaced); pictures redraw. False, and nothing changes, when
+  // another case is shown now or the case has no such model.
+  bool addAttributionMaps(uint64_t case_generation, int model,
+                          std::vector<std::pair<std::string, Volume<float>>> maps);
   [[nodiscard]] std::string currentCaseId() const {
     return case_ ? case_->volumes.id : std::string();
   }
