@@ -6,7 +6,9 @@
 Usage: attribution_benchmark.py GATESCOPE [WORK_DIR] [--repeat N] [--threads N]
 
 Prints, best of N:
-- PyTorch: forward with a hook on conv3, score over the predicted region, torch.autograd.grad;
+- PyTorch: forward with a hook on conv3, score over the predicted region, torch.autograd.grad -
+  warm (after one call in the same process) and cold (the first call in a fresh process, as every
+  gatescope command is; the import and the model's construction excluded);
 - gatescope attribute --method gradcam --layers conv3 --class 1: the attribution time from
   attribute.json (preprocessing, forward, backward, resampling; the process's start, model load and
   file writing excluded) and the whole command's wall time and peak memory (/usr/bin/time);
@@ -37,6 +39,7 @@ parser.add_argument("gatescope")
 parser.add_argument("work", nargs="?", default="/tmp/gatescope-attribution-bench")
 parser.add_argument("--repeat", type=int, default=2)
 parser.add_argument("--threads", type=int, default=os.cpu_count())
+parser.add_argument("--cold-pytorch", action="store_true", help=argparse.SUPPRESS)  # one first call
 args = parser.parse_args()
 work = Path(args.work)
 work.mkdir(parents=True, exist_ok=True)
@@ -49,11 +52,13 @@ torch.manual_seed(0)
 model = zoo_reference.build(manifest)
 zoo_reference.randomize(model)
 model.eval()
-torch.save(model.state_dict(), work / "model.pth")
-(work / "model.json").write_text(json.dumps(manifest))
+if not args.cold_pytorch:
+    torch.save(model.state_dict(), work / "model.pth")
+    (work / "model.json").write_text(json.dumps(manifest))
 rng = np.random.default_rng(0)
 image = rng.normal(size=(160, 160, 96)).astype(np.float32)
-nib.save(nib.Nifti1Image(image, np.diag([0.8, 0.8, 2.5, 1.0])), work / "input.nii.gz")
+if not args.cold_pytorch:
+    nib.save(nib.Nifti1Image(image, np.diag([0.8, 0.8, 2.5, 1.0])), work / "input.nii.gz")
 x = torch.from_numpy((image - image.mean()) / image.std())[None, None]
 
 
@@ -80,6 +85,14 @@ def best_of(f):
     return best
 
 
+if args.cold_pytorch:
+    start = time.perf_counter()
+    pytorch_gradcam()
+    print(time.perf_counter() - start)
+    sys.exit(0)
+cold_s = min(float(subprocess.run([sys.executable, __file__, args.gatescope, str(work), "--threads", str(args.threads),
+                                   "--cold-pytorch"], capture_output=True, text=True, check=True).stdout)
+             for _ in range(args.repeat))
 pytorch_gradcam()  # warm-up
 torch_s = best_of(pytorch_gradcam)
 env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
@@ -110,8 +123,10 @@ gradcam_s, gradcam_wall, gradcam_mb = gatescope("attribute", "--method", "gradca
 all_s, _, all_mb = gatescope("attribute", "--method", "gradcam", "--layers", "conv3", "--class", "all")
 print(f"Grad-CAM, class 1, layer conv3, 160x160x96, unet_ct_single_att_dsv fs4, CPU, {args.threads} threads "
       f"(best of {args.repeat})")
-print(f"  PyTorch (hook + autograd)          {torch_s:8.2f} s")
-print(f"  gatescope attribute (in process)   {gradcam_s:8.2f} s   ratio to PyTorch {gradcam_s / torch_s:5.2f}")
+print(f"  PyTorch (hook + autograd), warm    {torch_s:8.2f} s")
+print(f"  PyTorch, first call in a process   {cold_s:8.2f} s")
+print(f"  gatescope attribute (in process)   {gradcam_s:8.2f} s   ratio to PyTorch warm {gradcam_s / torch_s:5.2f}, "
+      f"first call {gradcam_s / cold_s:5.2f}")
 print(f"  gatescope attribute (whole command){gradcam_wall:8.2f} s   peak memory {gradcam_mb} MiB")
 print(f"  gatescope forward (infer predict)  {forward_s:8.2f} s   attribution / forward {gradcam_s / forward_s:5.2f}"
       f"   (infer peak {forward_mb} MiB)")

@@ -172,6 +172,29 @@ TEST_CASE("attribution maps equal PyTorch autograd's on every zoo network", "[mo
           }
         }
       }
+      // The attribution network (batch norms unfolded, for exact gradients) computes the folded
+      // inference network's logits: the score over every voxel is their sum.
+      {
+        AttributionRequest all;
+        all.region = "all";
+        all.layers = {layers.front()};
+        all.classes = {0, reference["class"].get<int64_t>()};
+        const std::vector<AttributionResult> scored = model->attribute(input, all);
+        const ForwardResult folded = model->forward(input, false);
+        const int64_t classes = folded.logits.shape[1];
+        const size_t voxels = folded.logits.values.size() / static_cast<size_t>(classes);
+        for (size_t n = 0; n < all.classes.size(); ++n) {
+          double sum = 0.0, magnitude = 0.0;
+          for (size_t v = 0; v < voxels; ++v) {
+            const double z =
+                folded.logits.values[static_cast<size_t>(all.classes[n]) * voxels + v];
+            sum += z;
+            magnitude += std::abs(z);
+          }
+          INFO("class " << all.classes[n] << ": score " << scored[n].score << ", folded " << sum);
+          CHECK(std::abs(scored[n].score - sum) <= 1e-5 * magnitude);
+        }
+      }
       // Bad requests.
       AttributionRequest bad;
       bad.layers = {"conv9"};
