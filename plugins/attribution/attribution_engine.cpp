@@ -397,7 +397,7 @@ std::vector<LayerInfo> measureLayers(
   torch::InferenceMode inference;
   std::vector<int64_t> shape = {1, info.in_channels};
   for (int a = 0; a < info.dimensions; ++a)
-    shape.push_back(2 * info.size_multiple[static_cast<size_t>(a)]);
+    shape.push_back(info.size_multiple[static_cast<size_t>(a)]);
   Activations activations;
   run(torch::zeros(shape, torch::TensorOptions().device(device)), activations);
   std::vector<LayerInfo> out;

@@ -20,7 +20,8 @@ using CapturingForward = std::function<torch::Tensor(
     const torch::Tensor& input, const std::vector<std::string>& layers, Activations& activations)>;
 
 // The named layers of a network with their channels and strides, measured by running it once on
-// the smallest input it takes; `run` records every named activation.
+// the smallest input it takes (one size multiple per axis: small 3D convolutions are slow on the
+// CPU, 0.1 s at 16^3 against 0.55 s at 32^3); `run` records every named activation.
 [[nodiscard]] std::vector<LayerInfo> measureLayers(
     const std::function<void(const torch::Tensor& input, Activations& activations)>& run,
     const ModelInfo& info, const torch::Device& device);
