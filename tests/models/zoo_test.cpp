@@ -186,8 +186,7 @@ TEST_CASE("attribution maps equal PyTorch autograd's on every zoo network", "[mo
         for (size_t n = 0; n < all.classes.size(); ++n) {
           double sum = 0.0, magnitude = 0.0;
           for (size_t v = 0; v < voxels; ++v) {
-            const double z =
-                folded.logits.values[static_cast<size_t>(all.classes[n]) * voxels + v];
+            const double z = folded.logits.values[static_cast<size_t>(all.classes[n]) * voxels + v];
             sum += z;
             magnitude += std::abs(z);
           }
