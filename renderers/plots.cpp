@@ -1,7 +1,10 @@
 #include "renderers/plots.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -490,6 +493,118 @@ Canvas drawReportPlot(const ReportModel& report, const ReportPlotRequest& reques
       break;
     }
   }
+  return canvas;
+}
+
+namespace {
+
+// Ticks at whole epochs only.
+std::vector<double> epochTicks(const Canvas& canvas, double first, double last, double length) {
+  std::vector<double> ticks = ticksThatFit(canvas, first, last, length, true);
+  std::erase_if(ticks, [](double t) { return t != std::round(t); });
+  if (ticks.size() < 2) ticks = {first, last};
+  return ticks;
+}
+
+struct CurveSeries {
+  const TrainingCurve* curve;
+  Rgba color;
+};
+
+// One plot of per-epoch values: `values(record)` per model, solid; `dashed(record)` (optional)
+// per model, dashed.
+PlotArea drawEpochPlot(Canvas& canvas, PlotBox box, const std::string& title,
+                       const std::vector<std::string>& notes, const std::string& y_label,
+                       const std::vector<CurveSeries>& series,
+                       const std::function<std::optional<double>(const EpochRecord&)>& values,
+                       const std::function<std::optional<double>(const EpochRecord&)>& dashed,
+                       const std::vector<LegendEntry>& legend, std::optional<double> y_floor) {
+  const double title_bottom = drawPlotTitle(canvas, box, title, notes);
+  std::vector<double> all, epochs;
+  for (const auto& s : series)
+    for (const auto& record : s.curve->epochs) {
+      epochs.push_back(record.epoch);
+      for (const auto* f : {&values, &dashed})
+        if (*f)
+          if (const auto v = (*f)(record); v && std::isfinite(*v)) all.push_back(*v);
+    }
+  const bool has_values = !all.empty();
+  if (y_floor) all.push_back(*y_floor);
+  PlotArea area;
+  area.top = title_bottom + kTitleGapPt;
+  area.height = box.y + box.height - kMarginPt - legendHeight(canvas, box, legend) -
+                xAxisMargin(true) - area.top;
+  const auto [y_lo, y_hi] = valueRange({&all});
+  const std::vector<double> y_ticks =
+      ticksThatFit(canvas, y_lo, y_hi > y_lo ? y_hi : y_lo + 1.0, area.height, false);
+  area.y_lo = y_ticks.front(), area.y_hi = y_ticks.back();
+  area.left = box.x + kMarginPt + yAxisMargin(canvas, y_ticks, true);
+  area.width = box.x + box.width - kMarginPt - 6.0 - area.left;
+  const auto [first, last] = valueRange({&epochs});
+  const std::vector<double> x_ticks =
+      epochTicks(canvas, first, last > first ? last : first + 1.0, area.width);
+  area.x_lo = x_ticks.front(), area.x_hi = x_ticks.back();
+  requireRoom(area);
+  drawHorizontalGrid(canvas, area, y_ticks);
+  for (const auto& s : series) {
+    for (const auto* f : {&values, &dashed}) {
+      if (!*f) continue;
+      const bool solid = f == &values;
+      std::optional<std::pair<double, double>> previous;
+      for (const auto& record : s.curve->epochs) {
+        const auto v = (*f)(record);
+        if (!v || !std::isfinite(*v)) {
+          previous.reset();
+          continue;
+        }
+        const std::pair<double, double> point{area.xToCanvas(record.epoch), area.yToCanvas(*v)};
+        if (previous)
+          canvas.line(previous->first, previous->second, point.first, point.second, s.color, 1.2,
+                      solid ? 0.0 : 3.0);
+        if (solid) canvas.circle(point.first, point.second, kPointRadiusPt, s.color);
+        previous = point;
+      }
+    }
+  }
+  if (!has_values) drawEmptyNote(canvas, area, "no epoch was validated");
+  drawFrame(canvas, area);
+  drawYAxis(canvas, area, y_ticks, y_label);
+  drawXAxis(canvas, area, x_ticks, "epoch");
+  drawLegend(canvas, box, legend);
+  return area;
+}
+
+}  // namespace
+
+TrainingPlotAreas drawTrainingCurves(Canvas& canvas, const TrainingLog& log, PlotBox loss_box,
+                                     PlotBox dice_box) {
+  std::vector<CurveSeries> series;
+  for (size_t m = 0; m < log.models.size() && m < 2; ++m)
+    series.push_back({&log.models[m], modelColor(m == 0 ? "A" : "B")});
+  std::vector<LegendEntry> loss_legend, dice_legend;
+  for (const auto& s : series) {
+    loss_legend.push_back({s.curve->name + " training", s.color, LegendMark::Circle});
+    loss_legend.push_back({s.curve->name + " validation (dashed)", s.color, LegendMark::Line});
+    dice_legend.push_back({s.curve->name, s.color, LegendMark::Circle});
+  }
+  const std::string cases =
+      fmt::format("{} training, {} validation cases", log.training_cases, log.validation_cases);
+  TrainingPlotAreas areas;
+  areas.loss = drawEpochPlot(
+      canvas, loss_box, "Loss per epoch", {"Dice + cross-entropy", cases}, "loss", series,
+      [](const EpochRecord& r) { return std::optional<double>(r.loss); },
+      [](const EpochRecord& r) { return r.validation_loss; }, loss_legend, 0.0);
+  areas.dice = drawEpochPlot(
+      canvas, dice_box, "Validation Dice per epoch",
+      {"mean over the foreground labels", "validation cases whole, argmax"}, "Dice", series,
+      [](const EpochRecord& r) { return r.validation_dice; }, {}, dice_legend, 0.0);
+  return areas;
+}
+
+Canvas drawTrainingPlot(const TrainingLog& log) {
+  Canvas canvas(2.0 * kColumnPlotWidthPt, kColumnPlotHeightPt);
+  (void)drawTrainingCurves(canvas, log, {0.0, 0.0, kColumnPlotWidthPt, kColumnPlotHeightPt},
+                           {kColumnPlotWidthPt, 0.0, kColumnPlotWidthPt, kColumnPlotHeightPt});
   return canvas;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "analysis/evaluation/report_series.hpp"
+#include "analysis/models/training_log.hpp"
 #include "renderers/canvas.hpp"
 #include "renderers/plot_axes.hpp"
 
@@ -58,5 +59,18 @@ struct ReportPlotRequest {
 // The plot on a paper column's canvas (wider for many gates: a column per four boxes). FormatError
 // when no label is given and the report names no measured labels; the extractors' UsageErrors.
 [[nodiscard]] Canvas drawReportPlot(const ReportModel& report, const ReportPlotRequest& request);
+
+// --- learning curves of `gatescope train` (train.json) ---
+
+// Per model (the first in model A's colour, the second in B's): its training loss per epoch
+// (solid, points at the epochs) and validation loss (dashed) in `loss_box`; its validation Dice per
+// epoch in `dice_box` (a note says so when no epoch was validated). Returns the two data areas.
+struct TrainingPlotAreas {
+  PlotArea loss, dice;
+};
+TrainingPlotAreas drawTrainingCurves(Canvas& canvas, const TrainingLog& log, PlotBox loss_box,
+                                     PlotBox dice_box);
+// The two plots side by side on a canvas two paper columns wide.
+[[nodiscard]] Canvas drawTrainingPlot(const TrainingLog& log);
 
 }  // namespace gatescope

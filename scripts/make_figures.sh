@@ -47,6 +47,7 @@ $gatescope evaluate --model data/demo/models/gated/model.json --model data/demo/
   --dataset "$(dirname "$evaluation")/dataset" --split test --limit 3 --attribution gradcam@conv2,conv3,conv4 \
   --save-predictions --save-cases "$case_id" --out "$attribution" --quiet
 $gatescope render plot --report "$attribution" --kind attention --label 2 --dpi 150 --out "$out/plot_attribution.png"
+$gatescope render plot --kind training --report data/demo/models/train.json --dpi 150 --out "$out/plot_training.png"
 $gatescope render compare --evaluation "$attribution" --case "$case_id" --attribution gradcam@conv2 \
   --label "right kidney" --dpi 150 --out "$out/render_compare_attribution.png"
 "${display[@]}" build/bin/gatescope-workbench --evaluation "$attribution" --case "$case_id" \

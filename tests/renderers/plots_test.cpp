@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
 
@@ -325,4 +326,72 @@ TEST_CASE("plots write as PNG, PDF and SVG", "[render]") {
     canvas.write(dir / name, 300.0);
     CHECK(std::filesystem::file_size(dir / name) > 1000);
   }
+}
+
+// A train.json as gatescope train writes it (docs/training.md), two models, five epochs; the
+// baseline was not validated at epoch 3.
+static Json handWrittenTrainingLog() {
+  Json log = Json::parse(R"({"schema": "gatescope.train/1",
+    "dataset": {"training_cases": ["a", "b", "c"], "validation_cases": ["d"]},
+    "models": [{"name": "gated", "architecture": "unet_ct_single_att_dsv", "epochs": []},
+               {"name": "baseline", "architecture": "unet_ct_dsv", "epochs": []}]})");
+  for (int e = 1; e <= 5; ++e) {
+    log["models"][0]["epochs"].push_back({{"epoch", e},
+                                          {"loss", 1.0 / e},
+                                          {"validation_loss", 1.2 / e},
+                                          {"validation_dice", 0.15 * e}});
+    Json b = {{"epoch", e}, {"loss", 1.5 / e}};
+    if (e != 3) b["validation_dice"] = 0.1 * e;
+    log["models"][1]["epochs"].push_back(b);
+  }
+  return log;
+}
+
+TEST_CASE("learning curves: train.json read back and drawn on the axis mapping", "[render]") {
+  const auto dir = test::scratchDir("training_curves");
+  std::ofstream(dir / "train.json") << handWrittenTrainingLog().dump();
+  const TrainingLog log = readTrainingLog(dir);  // the folder holding it
+  REQUIRE(log.models.size() == 2);
+  CHECK(log.models[1].name == "baseline");
+  CHECK(log.training_cases == 3);
+  CHECK(log.validation_cases == 1);
+  CHECK(log.models[0].epochs[1].loss == 0.5);
+  CHECK(!log.models[1].epochs[2].validation_dice);
+  CHECK(!log.models[1].epochs[0].validation_loss);
+
+  Canvas canvas(2.0 * kColumnPlotWidthPt, kColumnPlotHeightPt);
+  const TrainingPlotAreas areas =
+      drawTrainingCurves(canvas, log, {0, 0, kColumnPlotWidthPt, kColumnPlotHeightPt},
+                         {kColumnPlotWidthPt, 0, kColumnPlotWidthPt, kColumnPlotHeightPt});
+  CHECK(areas.loss.x_lo == 1.0);
+  CHECK(areas.loss.x_hi == 5.0);
+  CHECK(areas.loss.y_lo == 0.0);
+  CHECK(areas.dice.y_lo == 0.0);
+  const RgbaImage image = canvas.rasterize(72.0 * kScale);
+  // Points: A's training loss at epoch 2 (0.5), B's at epoch 4 (0.375), A's Dice at epoch 3
+  // (0.45), B's at epoch 5 (0.5).
+  checkColor(pixelAt(image, areas.loss.xToCanvas(2), areas.loss.yToCanvas(0.5)), kModelAColor);
+  checkColor(pixelAt(image, areas.loss.xToCanvas(4), areas.loss.yToCanvas(0.375)), kModelBColor);
+  checkColor(pixelAt(image, areas.dice.xToCanvas(3), areas.dice.yToCanvas(0.45)), kModelAColor);
+  checkColor(pixelAt(image, areas.dice.xToCanvas(5), areas.dice.yToCanvas(0.5)), kModelBColor);
+  // No Dice point for B where it was not validated (epoch 3, 0.3): its line is broken there.
+  checkColor(pixelAt(image, areas.dice.xToCanvas(3), areas.dice.yToCanvas(0.3)),
+             {255, 255, 255, 255});
+
+  // Not a training log, or a broken one: the file and the field named.
+  Json wrong = handWrittenTrainingLog();
+  wrong["schema"] = "gatescope.report/1";
+  std::ofstream(dir / "wrong.json") << wrong.dump();
+  CHECK_THROWS_WITH(readTrainingLog(dir / "wrong.json"),
+                    Catch::Contains("wrong.json") && Catch::Contains("not a training log"));
+  Json backwards = handWrittenTrainingLog();
+  backwards["models"][1]["epochs"][3]["epoch"] = 2;
+  std::ofstream(dir / "backwards.json") << backwards.dump();
+  CHECK_THROWS_WITH(readTrainingLog(dir / "backwards.json"),
+                    Catch::Contains("models[1].epochs[3]") && Catch::Contains("epoch 2 after"));
+  Json no_loss = handWrittenTrainingLog();
+  no_loss["models"][0]["epochs"][0].erase("loss");
+  std::ofstream(dir / "no_loss.json") << no_loss.dump();
+  CHECK_THROWS_WITH(readTrainingLog(dir / "no_loss.json"), Catch::Contains("\"loss\" is missing"));
+  CHECK_THROWS_AS(readTrainingLog(dir / "absent"), IoError);
 }

@@ -45,6 +45,8 @@ figures = {
     "paired": (["render", "plot", "--report", evaluation, "--kind", "paired", "--metric", "dice", "--label", "1"], False),
     "bland_altman": (["render", "plot", "--report", evaluation / "report.json", "--kind", "bland-altman"], False),
     "attention": (["render", "plot", "--report", evaluation, "--kind", "attention", "--label", "liver"], False),
+    "training": (["render", "plot", "--report", Path(__file__).resolve().parents[2] / "data" / "demo" / "models" /
+                  "train.json", "--kind", "training"], False),
     "3d": (["render", "3d", *source, "--gate", "attentionblock2", "--size", "256", "--label", "liver"], True),
 }
 for name, (args, display) in figures.items():

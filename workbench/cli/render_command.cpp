@@ -360,9 +360,13 @@ struct PlotOptions {
 };
 
 int runPlot(const PlotOptions& o) {
-  const ReportModel report = ReportModel::read(o.report);
+  if (o.kind == "training") {
+    writeCanvas(drawTrainingPlot(readTrainingLog(o.report)), o.output);
+    return 0;
+  }
   const auto kind = parseReportPlotKind(o.kind);
-  if (!kind) throw UsageError("--kind is paired, bland-altman or attention");
+  if (!kind) throw UsageError("--kind is paired, bland-altman, attention or training");
+  const ReportModel report = ReportModel::read(o.report);
   const Canvas canvas = drawReportPlot(report, {*kind, o.label, o.metric, o.statistic});
   writeCanvas(canvas, o.output);
   return 0;
@@ -428,10 +432,14 @@ void registerRenderCommand(CLI::App& root, CommandAction& chosen) {
   CLI::App* p =
       render->add_subcommand("plot",
                              "Plots of an evaluation report: paired (per-case metric of A vs B), "
-                             "bland-altman (volumes), attention (per-gate statistics)");
-  p->add_option("--report", plot->report, "report.json, or the evaluation folder holding it")
+                             "bland-altman (volumes), attention (per-gate statistics); training: "
+                             "learning curves of gatescope train (train.json)");
+  p->add_option("--report", plot->report,
+                "report.json or the evaluation folder holding it; with --kind training, "
+                "train.json or the training output folder")
       ->required();
-  p->add_option("--kind", plot->kind, "paired, bland-altman or attention")->capture_default_str();
+  p->add_option("--kind", plot->kind, "paired, bland-altman, attention or training")
+      ->capture_default_str();
   p->add_option("--metric", plot->metric, "Metric of the paired plot (e.g. dice, hd95_mm)")
       ->capture_default_str();
   p->add_option("--label", plot->label, "Label value or name (default: the first label)");
