@@ -228,6 +228,14 @@ base_args = ["evaluate", "--model", out / "gated.json", "--model", out / "baseli
              "--split", "training", "--quiet"]
 clean = run(*base_args, "--out", out / "clean")
 check(clean.returncode == 0, f"clean run: {clean.stderr}")
+# Progress into a log (stderr is not a terminal): the first case, at most a line every 5 s, the last.
+started = time.time()
+logged = run(*[a for a in base_args if a != "--quiet"], "--out", out / "logged")
+seconds = time.time() - started
+lines = [line.split() for line in logged.stderr.splitlines() if line.startswith("evaluate ")]
+check(logged.returncode == 0 and lines and len(lines) <= 2 + seconds / 5 and
+      lines[0][1].startswith("1/") and lines[-1][1].split("/")[0] == lines[-1][1].split("/")[1],
+      f"progress lines in {seconds:.1f} s: {logged.stderr}")
 killed_dir = out / "killed"
 proc = subprocess.Popen([gatescope, *map(str, base_args), "--out", str(killed_dir)], stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL)

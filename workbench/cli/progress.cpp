@@ -31,6 +31,13 @@ void Progress::step(size_t done, const std::string& detail) {
                stderr);
     drawn_ = true;
   } else {
+    // A log, not a screen: the first step, then a line every kLineSeconds, and the last step.
+    const auto now = std::chrono::steady_clock::now();
+    if (lines_ > 0 && done < total_ &&
+        std::chrono::duration<double>(now - last_line_).count() < kLineSeconds)
+      return;
+    last_line_ = now;
+    ++lines_;
     std::fputs(fmt::format("{} {}/{} {} ({:.1f}s elapsed, ETA {:.1f}s)\n", what_, done, total_,
                            detail, elapsed, eta)
                    .c_str(),
