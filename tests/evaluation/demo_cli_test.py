@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jsonschema
@@ -23,12 +24,27 @@ def check(condition, message):
         failures.append(message)
 
 
+started = time.time()
 res = subprocess.run([gatescope, "demo", "--out", str(out), "--device", "cpu"], capture_output=True, text=True,
                      timeout=1200)
+seconds = time.time() - started
 check(res.returncode == 0, f"demo exit {res.returncode}: {res.stderr[-2000:]}")
 check("generating the synthetic abdomen dataset" in res.stderr, "the first demo run generates the dataset")
 for line in ("model A:", "model B:", "attention mass inside each label", "A vs B"):
     check(line in res.stdout, f"summary lacks '{line}':\n{res.stdout}")
+# The summary ends with the commands that show the result; the figure's command works as printed.
+commands = [line.split("#")[0].split() for line in res.stdout.split("Look at the result:")[-1].splitlines()
+            if line.strip()]
+check(len(commands) == 3 and commands[0][0].endswith("gatescope-workbench") and commands[1][1:3] == ["render", "gates"],
+      f"next steps: {res.stdout[-800:]}")
+if len(commands) == 3:
+    figure = subprocess.run([gatescope, *commands[1][1:-1], str(out / "gates.png")], capture_output=True, text=True,
+                            timeout=600, cwd=out)
+    check(figure.returncode == 0 and (out / "gates.png").exists(), f"the printed render command: {figure.stderr}")
+# A log, not a flood: the first case, at most a progress line every 5 s, the last.
+progress = [line for line in res.stderr.splitlines() if line.startswith("evaluate ")]
+check(2 <= len(progress) <= 2 + seconds / 5 and progress[-1].split()[1] == "20/20",
+      f"{len(progress)} progress lines in {seconds:.0f} s: {res.stderr[-2000:]}")
 report_path = out / "evaluation" / "report.json"
 if report_path.exists():
     report = json.loads(report_path.read_text())

@@ -44,6 +44,31 @@ fs::path demoModels(const std::string& option) {
   return fs::path(GATESCOPE_DEMO_DIR) / "models";
 }
 
+// A program of this build as the user can type it: relative to the working directory when it lies
+// below it (build/bin/gatescope), else absolute.
+std::string siblingProgram(const std::string& name) {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return name;
+  const fs::path program = self.parent_path() / name;
+  const fs::path relative = fs::relative(program, fs::current_path(ec), ec);
+  if (!ec && !relative.empty() && *relative.begin() != "..") return relative.string();
+  return program.string();
+}
+
+// The commands that show the result: the workbench, a figure of the first saved case's gates, the
+// paired Dice plot.
+void printNextSteps(const fs::path& evaluation, const std::string& case_id) {
+  const std::string gatescope = siblingProgram("gatescope");
+  std::cout << fmt::format(
+      "\nLook at the result:\n"
+      "  {}-workbench --evaluation {}      # the case where A and B differ most\n"
+      "  {} render gates --evaluation {} --case {} --out gates.png\n"
+      "  {} render plot --report {} --kind paired --metric dice --out dice.png\n",
+      gatescope, evaluation.string(), gatescope, evaluation.string(), case_id, gatescope,
+      evaluation.string());
+}
+
 int runDemo(const DemoOptions& o) {
   const fs::path out = o.out;
   const fs::path data = o.data.empty() ? out / "dataset" : fs::path(o.data);
@@ -94,8 +119,11 @@ int runDemo(const DemoOptions& o) {
   if (!o.quiet)
     std::cerr << "evaluating the gated model (A) and its ungated baseline (B) on the test split of "
               << data.string() << "\n";
-  return runEvaluation(options, o.quiet,
-                       fmt::format("gatescope demo --out {} --resume", out.string()));
+  const int status = runEvaluation(options, o.quiet,
+                                   fmt::format("gatescope demo --out {} --resume", out.string()));
+  if (!o.quiet && (status == 0 || status == 1) && !options.save_cases.empty())
+    printNextSteps(options.out, options.save_cases.front());
+  return status;
 }
 
 }  // namespace
