@@ -217,13 +217,13 @@ bool WorkbenchState::addAttributionMaps(uint64_t case_generation, int model,
                                       map.geometry().describe(),
                                       case_->volumes.image.geometry().describe()));
   auto& list = case_->models[static_cast<size_t>(model)].attributions;
-  for (auto& [name, map] : maps) {
+  for (auto& added : maps) {
     const auto same = std::find_if(list.begin(), list.end(),
-                                   [&](const auto& entry) { return entry.first == name; });
+                                   [&](const auto& entry) { return entry.first == added.first; });
     if (same != list.end())
-      same->second = std::move(map);
+      same->second = std::move(added.second);
     else
-      list.emplace_back(name, std::move(map));
+      list.push_back(std::move(added));
   }
   case_generation_ = nextGeneration();  // every cached picture and volume of the case is stale
   overlay_cache_ = {};
