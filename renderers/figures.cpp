@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 
 #include "analysis/attribution/attribution_maps.hpp"
@@ -329,13 +328,6 @@ ScalarLayer attributionLayer(const Volume<float>& map, const FigureStyle& style)
                                          style.attention_threshold, style.interpolation});
 }
 
-// "gradcam@conv3 class 2" -> {"gradcam@conv3", 2}.
-std::pair<std::string, int> splitMapName(const std::string& name) {
-  const size_t at = name.rfind(" class ");
-  if (at == std::string::npos) return {name, -1};
-  return {name.substr(0, at), std::atoi(name.c_str() + at + 7)};
-}
-
 }  // namespace
 
 std::vector<NamedMap> attributionMaps(const ModelOutputs& model, const AttributionChoice& choice,
@@ -348,17 +340,20 @@ std::vector<NamedMap> attributionMaps(const ModelOutputs& model, const Attributi
     if (!isLayerMethod(spec.method)) keys.push_back(method + "@input");
     for (const auto& layer : spec.layers) keys.push_back(method + "@" + layer);
     if (isLayerMethod(spec.method) && spec.layers.empty())
-      for (const auto& [name, map] : model.attributions) {
-        const std::string key = splitMapName(name).first;
-        if (key.starts_with(method + "@") && std::find(keys.begin(), keys.end(), key) == keys.end())
-          keys.push_back(key);
+      for (const auto& entry : model.attributions) {
+        const auto split = splitClassMapName(entry.first);
+        if (split && split->first.starts_with(method + "@") &&
+            std::find(keys.begin(), keys.end(), split->first) == keys.end())
+          keys.push_back(split->first);
       }
     for (const std::string& key : keys) {
       const std::pair<std::string, Volume<float>>* found = nullptr;
+      int64_t found_class = 0;
       for (const auto& entry : model.attributions) {
-        const auto [saved_key, saved_class] = splitMapName(entry.first);
-        if (saved_key != key || (focus_label > 0 && saved_class != focus_label)) continue;
-        if (!found || saved_class < splitMapName(found->first).second) found = &entry;
+        const auto split = splitClassMapName(entry.first);
+        if (!split || split->first != key || (focus_label > 0 && split->second != focus_label))
+          continue;
+        if (!found || split->second < found_class) found = &entry, found_class = split->second;
       }
       if (!found) {
         std::vector<std::string> names;

@@ -209,6 +209,19 @@ std::vector<AttributionMap> attributeImage(ModelAdapter& model, const Image& ima
   return maps;
 }
 
+std::string classMapName(const std::string& key, int64_t target_class) {
+  return fmt::format("{} class {}", key, target_class);
+}
+
+std::optional<std::pair<std::string, int64_t>> splitClassMapName(const std::string& name) {
+  const size_t at = name.rfind(" class ");
+  if (at == std::string::npos) return std::nullopt;
+  const std::string number = name.substr(at + 7);
+  if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::pair{name.substr(0, at), std::stoll(number)};
+}
+
 Volume<float> positiveOverMaximum(const Volume<float>& map, int64_t channel) {
   Volume<float> evidence(map.geometry());
   const auto in = map.channel(channel);

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "analysis/attention/attention_statistics.hpp"
@@ -73,6 +74,12 @@ struct AttributionSpec {
 // does not have are UsageErrors.
 [[nodiscard]] std::vector<AttributionMap> attributeImage(ModelAdapter& model, const Image& image,
                                                          const AttributionJob& job);
+
+// The name one class's map is shown under in figures and the workbench: "gradcam@conv3 class 2";
+// and back to the key and class (nullopt for a name of another form).
+[[nodiscard]] std::string classMapName(const std::string& key, int64_t target_class);
+[[nodiscard]] std::optional<std::pair<std::string, int64_t>> splitClassMapName(
+    const std::string& name);
 
 // Channel `channel` of a map as evidence for its class: the positive part divided by its maximum
 // (all zero without a positive value). What statistics measure and pictures show.

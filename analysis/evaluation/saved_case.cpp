@@ -89,7 +89,7 @@ void readAttributionFile(const fs::path& file, const std::string& key,
     throw FormatError(fmt::format("{}: holds {} map(s), its record lists {} class(es)",
                                   file.string(), maps.channels(), classes.size()));
   for (size_t n = 0; n < classes.size(); ++n)
-    model.attributions.emplace_back(fmt::format("{} class {}", key, classes[n]),
+    model.attributions.emplace_back(classMapName(key, classes[n]),
                                     positiveOverMaximum(maps, static_cast<int64_t>(n)));
 }
 

@@ -39,8 +39,7 @@ std::vector<CaseAttribution> attributeCase(
                     request.target_class, model->info().device));
     CaseAttribution result{index, {}};
     for (const AttributionMap& m : attributeImage(*model, image, job))
-      result.maps.emplace_back(fmt::format("{} class {}", m.key(), m.target_class),
-                               positiveOverMaximum(m.map));
+      result.maps.emplace_back(classMapName(m.key(), m.target_class), positiveOverMaximum(m.map));
     out.push_back(std::move(result));
   }
   return out;

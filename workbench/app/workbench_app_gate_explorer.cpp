@@ -41,10 +41,9 @@ void WorkbenchApp::drawGateExplorer(float x, float y, float w, float h) {
   if (has_model) {
     const ModelOutputs& outputs = c->models[static_cast<size_t>(model)];
     for (const auto& [name, gate] : outputs.gates) tiles.push_back({name, name, &gate, false});
-    const std::string suffix = fmt::format(" class {}", label_value);
     for (const auto& [name, map] : outputs.attributions)
-      if (name.ends_with(suffix))
-        tiles.push_back({name, name.substr(0, name.size() - suffix.size()), &map, true});
+      if (const auto split = splitClassMapName(name); split && split->second == label_value)
+        tiles.push_back({name, split->first, &map, true});
   }
   if (tiles.empty()) {
     const std::string why = has_model ? state_.whyNoAttention(model) : std::string();

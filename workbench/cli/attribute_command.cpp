@@ -2,7 +2,6 @@
 // integrated gradients, occlusion (docs/attribution.md) - and attribute.json.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <iostream>
@@ -150,19 +149,15 @@ int runAttribute(const AttributeOptions& o) {
   }
   const double read_seconds = since(phase);
 
-  // One bar per long stage on a terminal; otherwise a line every few seconds.
+  // One bar per long stage on a terminal; otherwise a line every few seconds (Progress).
   std::unique_ptr<Progress> bar;
   std::string stage;
-  auto last_line = std::chrono::steady_clock::now();
-  const bool terminal = ::isatty(STDERR_FILENO) == 1;
   job.progress = [&](const AttributionProgress& p) {
     if (p.stage != stage || !bar) {
       if (bar) bar->finish();
       bar = std::make_unique<Progress>(p.stage, static_cast<size_t>(p.total), o.quiet);
       stage = p.stage;
     }
-    if (!terminal && p.done < p.total && since(last_line) < 5.0) return;
-    last_line = std::chrono::steady_clock::now();
     bar->step(static_cast<size_t>(p.done), "");
   };
   log(fmt::format("attributing {} on {} ({})", info.name, o.input, info.device));
