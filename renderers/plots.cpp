@@ -589,9 +589,18 @@ TrainingPlotAreas drawTrainingCurves(Canvas& canvas, const TrainingLog& log, Plo
   }
   const std::string cases =
       fmt::format("{} training, {} validation cases", log.training_cases, log.validation_cases);
+  // The learning rates train.json records (from the first model: a pair shares its schedule).
+  std::string loss_note = "Dice + cross-entropy";
+  if (!series.empty()) {
+    const auto& epochs = series.front().curve->epochs;
+    const double first = epochs.front().learning_rate, last = epochs.back().learning_rate;
+    if (std::isfinite(first) && std::isfinite(last))
+      loss_note += first == last ? fmt::format(", learning rate {:g}", first)
+                                 : fmt::format(", learning rate {:g} to {:g}", first, last);
+  }
   TrainingPlotAreas areas;
   areas.loss = drawEpochPlot(
-      canvas, loss_box, "Loss per epoch", {"Dice + cross-entropy", cases}, "loss", series,
+      canvas, loss_box, "Loss per epoch", {loss_note, cases}, "loss", series,
       [](const EpochRecord& r) { return std::optional<double>(r.loss); },
       [](const EpochRecord& r) { return r.validation_loss; }, loss_legend, 0.0);
   areas.dice = drawEpochPlot(

@@ -22,10 +22,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kGeneratorVersion = 1;
+constexpr int kGeneratorVersion = 2;
 constexpr const char* kDatasetName = "gatescope synthetic abdomen";
 // The same for every run and build: a date or build string here would break byte-identical files.
-constexpr const char* kFileDescription = "gatescope synthetic abdomen v1";
+constexpr const char* kFileDescription = "gatescope synthetic abdomen v2";
 constexpr const char* kLandmarkName = "liver";
 constexpr const char* kTargetName = "right kidney";
 constexpr double kPi = 3.14159265358979323846;
@@ -293,7 +293,7 @@ struct LookAlike {
 };
 
 struct Layout {
-  Shape body, body_inner, spine, spinous_process, aorta, landmark, target;
+  Shape body, body_inner, spine, spinous_process, aorta, landmark, landmark_lobe, target;
   std::vector<Shape> fat_islands;
   std::vector<LookAlike> look_alikes;
 };
@@ -305,11 +305,20 @@ Vec3 normalized(const Vec3& v) {
   return {v[0] / length, v[1] / length, v[2] / length};
 }
 
-// Target and look-alikes come from the same distribution of sizes and turns (centred at 0).
+// The target's size and turn (centred at 0).
 Shape drawOrgan(RandomStream& random) {
   const Vec3 semi_axes = {hundredths(random.uniform(7.5, 11.0)),
                           hundredths(random.uniform(6.5, 9.5)),
                           hundredths(random.uniform(9.0, 13.0))};
+  return Shape({0.0, 0.0, 0.0}, semi_axes, hundredths(random.uniform(-30.0, 30.0)));
+}
+
+// A look-alike of the target: its semi-axes within 15 % of the target's, its own in-plane turn, so
+// that neither size nor shape gives it away.
+Shape drawLookAlike(RandomStream& random, const Shape& target) {
+  Vec3 semi_axes{};
+  for (int a = 0; a < 3; ++a)
+    semi_axes[a] = hundredths(target.semi_axes[a] * random.uniform(0.85, 1.15));
   return Shape({0.0, 0.0, 0.0}, semi_axes, hundredths(random.uniform(-30.0, 30.0)));
 }
 
@@ -332,13 +341,14 @@ bool fitsInBody(const Shape& organ, const Layout& layout, const Grid& grid) {
   return fits && voxels >= kMinimumOrganVoxels;
 }
 
-// Every voxel of `candidate` keeps the look-alike distances from the landmark ellipsoid (not just
-// its visible part), the target and the look-alikes placed so far.
+// Every voxel of `candidate` keeps the look-alike distances from the landmark's ellipsoids (not
+// just its visible part), the target and the look-alikes placed so far.
 bool keepsAway(const Shape& candidate, const Layout& layout, const Grid& grid) {
   bool away = true;
   candidate.forEachVoxel(grid, [&](int64_t, int64_t, int64_t, const Vec3& p) {
     if (!away) return;
     away = layout.landmark.distanceFrom(p) >= kLookAlikeToLandmarkMm &&
+           layout.landmark_lobe.distanceFrom(p) >= kLookAlikeToLandmarkMm &&
            layout.target.distanceFrom(p) >= kLookAlikeToTargetMm;
     for (const auto& other : layout.look_alikes)
       away = away && other.shape.distanceFrom(p) >= kLookAlikeToLookAlikeMm;
@@ -422,6 +432,19 @@ std::optional<Layout> drawLayout(RandomStream& random, const Grid& grid) {
                                    hundredths(random.uniform(42.0, 52.0))};
   const double landmark_rotation = hundredths(random.uniform(-20.0, 20.0));
   layout.landmark = Shape(landmark_centre, landmark_semi_axes, landmark_rotation);
+  // Its left lobe: a flatter ellipsoid reaching towards the midline in front of the right lobe's
+  // upper part, so that the landmark's cross-section changes along k - two lobes above, one below
+  // (in 2D the slice cuts both).
+  const double lobe_x = landmark_centre[0] + random.uniform(0.75, 0.95) * landmark_semi_axes[0];
+  const double lobe_y = landmark_centre[1] - random.uniform(6.0, 12.0);
+  const double lobe_z =
+      grid.two_d ? 0.0 : landmark_centre[2] + random.uniform(0.25, 0.45) * landmark_semi_axes[2];
+  const Vec3 lobe_centre = {hundredths(lobe_x), hundredths(lobe_y), hundredths(lobe_z)};
+  const Vec3 lobe_semi_axes = {hundredths(random.uniform(18.0, 24.0)),
+                               hundredths(random.uniform(9.0, 13.0)),
+                               hundredths(random.uniform(18.0, 26.0))};
+  const double lobe_rotation = hundredths(random.uniform(-15.0, 15.0));
+  layout.landmark_lobe = Shape(lobe_centre, lobe_semi_axes, lobe_rotation);
 
   // Pockets of mesenteric fat in the anterior abdomen: texture, so that the background is not flat.
   const int islands = 4 + random.below(5);
@@ -459,7 +482,7 @@ std::optional<Layout> drawLayout(RandomStream& random, const Grid& grid) {
   for (Placement placement : placements) {
     if (layout.look_alikes.size() == wanted) break;
     for (int attempt = 0; attempt < kTriesPerLookAlike; ++attempt) {
-      const Shape organ = drawOrgan(random);
+      const Shape organ = drawLookAlike(random, layout.target);
       const Shape shape = organ.movedTo(lookAlikeCentre(placement, random, grid, layout.target));
       if (fitsInBody(shape, layout, grid) && keepsAway(shape, layout, grid)) {
         layout.look_alikes.push_back({placementName(placement), shape});
@@ -489,11 +512,12 @@ Rendered paint(const Layout& layout, const Grid& grid) {
       grid, [&](int64_t i, int64_t j, int64_t k, const Vec3&) { r.tissue(i, j, k) = kVessel; });
   // The landmark and the fat pockets fill only soft tissue: the body wall, the spine and the
   // aorta clip the landmark, and the fat pockets stay out of it.
-  layout.landmark.forEachVoxel(grid, [&](int64_t i, int64_t j, int64_t k, const Vec3&) {
-    if (r.tissue(i, j, k) != kSoftTissue) return;
-    r.tissue(i, j, k) = kLandmark;
-    r.labels(i, j, k) = kSyntheticLandmarkLabel;
-  });
+  for (const Shape* part : {&layout.landmark, &layout.landmark_lobe})
+    part->forEachVoxel(grid, [&](int64_t i, int64_t j, int64_t k, const Vec3&) {
+      if (r.tissue(i, j, k) != kSoftTissue) return;
+      r.tissue(i, j, k) = kLandmark;
+      r.labels(i, j, k) = kSyntheticLandmarkLabel;
+    });
   for (const Shape& island : layout.fat_islands)
     island.forEachVoxel(grid, [&](int64_t i, int64_t j, int64_t k, const Vec3&) {
       if (r.tissue(i, j, k) == kSoftTissue) r.tissue(i, j, k) = kFat;
@@ -583,12 +607,25 @@ Volume<int16_t> renderImage(const Volume<uint8_t>& tissue, const Appearance& loo
     clean.data()[n] = static_cast<float>(level[tissue.data()[n]]);
   for (int axis = 0; axis < 3; ++axis) smoothAlong(clean, axis);
 
-  Volume<int16_t> image(tissue.geometry());
+  // CT noise is not white: the reconstruction kernel correlates neighbouring voxels in plane.
+  // White noise from one stream per slice (the result does not depend on how slices are shared
+  // out), smoothed in plane by the partial-volume kernel, then scaled back to sigma: the [1 2 1] /
+  // 4 kernel keeps 6 / 16 of the variance along each axis, so the standard deviation falls to 6 /
+  // 16 = 0.375 along both.
   const Index3& d = grid.dims;
-  // One noise stream per slice: the result does not depend on how slices are shared out.
+  Volume<float> noise_field(tissue.geometry());
 #pragma omp parallel for schedule(static)
   for (int64_t k = 0; k < d[2]; ++k) {
     RandomStream noise(options.seed, index, Stream::Noise, k);
+    for (int64_t j = 0; j < d[1]; ++j)
+      for (int64_t i = 0; i < d[0]; ++i) noise_field(i, j, k) = static_cast<float>(noise.normal());
+  }
+  for (int axis = 0; axis < 2; ++axis) smoothAlong(noise_field, axis);
+  const double noise_scale = look.noise_sigma_hu / 0.375;
+
+  Volume<int16_t> image(tissue.geometry());
+#pragma omp parallel for schedule(static)
+  for (int64_t k = 0; k < d[2]; ++k) {
     const double z = grid.two_d ? 0.0 : grid.coordinate(2, k) / grid.half_extent[2];
     for (int64_t j = 0; j < d[1]; ++j) {
       const double y = grid.coordinate(1, j) / grid.half_extent[1];
@@ -599,8 +636,8 @@ Volume<int16_t> renderImage(const Volume<uint8_t>& tissue, const Appearance& loo
                                 ? 0.0
                                 : look.bias_hu[0] * x + look.bias_hu[1] * y + look.bias_hu[2] * z +
                                       look.bias_hu[3] * (x * x + y * y);
-        const double value =
-            static_cast<double>(clean(i, j, k)) + bias + look.noise_sigma_hu * noise.normal();
+        const double value = static_cast<double>(clean(i, j, k)) + bias +
+                             noise_scale * static_cast<double>(noise_field(i, j, k));
         image(i, j, k) =
             static_cast<int16_t>(std::clamp<double>(std::round(value), -1024.0, 3071.0));
       }
@@ -651,6 +688,7 @@ nlohmann::ordered_json caseJson(const SyntheticCase& c, int index, const std::st
   j["fat_islands"] = nlohmann::ordered_json::array();
   for (const auto& island : c.fat_islands) j["fat_islands"].push_back(toJson(island));
   j["landmark"] = toJson(c.landmark);
+  j["landmark_lobe"] = toJson(c.landmark_lobe);
   j["target"] = toJson(c.target);
   j["distractors"] = nlohmann::ordered_json::array();
   for (const auto& d : c.distractors) {
@@ -764,6 +802,7 @@ SyntheticCase makeSyntheticCase(const SyntheticAbdomenOptions& options, int inde
     c.aorta = layout->aorta.describe(grid);
     for (const Shape& island : layout->fat_islands) c.fat_islands.push_back(island.describe(grid));
     c.landmark = layout->landmark.describe(grid);
+    c.landmark_lobe = layout->landmark_lobe.describe(grid);
     c.target = layout->target.describe(grid);
     for (const auto& look_alike : layout->look_alikes)
       c.distractors.push_back({look_alike.placement, look_alike.shape.describe(grid)});

@@ -66,7 +66,9 @@ struct SyntheticCase {
   SyntheticEllipsoid spine;  // the vertebral bodies
   SyntheticEllipsoid aorta;
   std::vector<SyntheticEllipsoid> fat_islands;  // pockets of mesenteric fat
+  // The landmark: its right lobe, and its left lobe (anterior, medial and superior of the right).
   SyntheticEllipsoid landmark;
+  SyntheticEllipsoid landmark_lobe;
   SyntheticEllipsoid target;
   std::vector<SyntheticLookAlike> distractors;
   SyntheticIntensities intensities;

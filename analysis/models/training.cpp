@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
 #include <map>
+#include <numbers>
 #include <set>
 
 #include "analysis/core/error.hpp"
@@ -172,7 +174,87 @@ ModelToTrain parsePairMember(const Fields& pair, const std::string& role, const 
   return m;
 }
 
+const std::map<std::string, LearningRateSchedule::Kind> kScheduleKinds = {
+    {"constant", LearningRateSchedule::Kind::Constant},
+    {"step", LearningRateSchedule::Kind::Step},
+    {"cosine", LearningRateSchedule::Kind::Cosine},
+    {"poly", LearningRateSchedule::Kind::Poly}};
+
+// "learning_rate_schedule": "constant", or {"kind": ..., and the kind's parameters}.
+LearningRateSchedule parseSchedule(const Fields& f, double learning_rate, const fs::path& path) {
+  const json& v = f.at("learning_rate_schedule");
+  const std::string expected =
+      "\"constant\", or an object with \"kind\": \"step\", \"cosine\" or \"poly\"";
+  if (v.is_string() && v.get<std::string>() == "constant") return {};
+  if (!v.is_object()) throw f.invalid("learning_rate_schedule", expected);
+  const Fields s(v, path.string(), "learning_rate_schedule.",
+                 {"kind", "every_epochs", "factor", "final_learning_rate", "power"});
+  const auto kind = kScheduleKinds.find(s.text("kind", ""));
+  if (kind == kScheduleKinds.end()) throw f.invalid("learning_rate_schedule", expected);
+  LearningRateSchedule schedule;
+  schedule.kind = kind->second;
+  const auto only = [&](std::initializer_list<const char*> allowed) {
+    for (const char* key : {"every_epochs", "factor", "final_learning_rate", "power"})
+      if (s.has(key) && std::find_if(allowed.begin(), allowed.end(), [&](const char* a) {
+                          return std::string(a) == key;
+                        }) == allowed.end())
+        throw s.error(
+            fmt::format("\"{}\" does not apply to the {} schedule", s.name(key), kind->first));
+  };
+  switch (schedule.kind) {
+    case LearningRateSchedule::Kind::Constant:
+      only({});
+      break;
+    case LearningRateSchedule::Kind::Step:
+      only({"every_epochs", "factor"});
+      if (!s.has("every_epochs"))
+        throw s.error("\"learning_rate_schedule.every_epochs\" is required for the step schedule");
+      schedule.every_epochs =
+          static_cast<int>(s.integer("every_epochs", 1, 1, 100000, "a whole number of at least 1"));
+      schedule.factor =
+          s.number("factor", 0.1, std::numeric_limits<double>::min(), 1.0, "a number in (0, 1]");
+      break;
+    case LearningRateSchedule::Kind::Cosine:
+      only({"final_learning_rate"});
+      schedule.final_learning_rate = s.number(
+          "final_learning_rate", 0.0, 0.0, learning_rate,
+          fmt::format("a number in [0, learning_rate] (learning_rate is {})", learning_rate));
+      break;
+    case LearningRateSchedule::Kind::Poly:
+      only({"power"});
+      schedule.power = s.number("power", 0.9, 0.0, 100.0, "a number in [0, 100]");
+      break;
+  }
+  return schedule;
+}
+
 }  // namespace
+
+std::string scheduleName(LearningRateSchedule::Kind kind) {
+  for (const auto& [name, k] : kScheduleKinds)
+    if (k == kind) return name;
+  return "constant";
+}
+
+double learningRateAt(const TrainingConfig& c, int epoch) {
+  const LearningRateSchedule& s = c.schedule;
+  const double e = std::clamp(epoch, 1, std::max(c.epochs, 1)) - 1;  // epochs done before it
+  switch (s.kind) {
+    case LearningRateSchedule::Kind::Constant:
+      return c.learning_rate;
+    case LearningRateSchedule::Kind::Step:
+      return c.learning_rate * std::pow(s.factor, std::floor(e / s.every_epochs));
+    case LearningRateSchedule::Kind::Cosine: {
+      // From learning_rate at the first epoch to final_learning_rate at the last.
+      const double t = c.epochs > 1 ? e / (c.epochs - 1) : 0.0;
+      return s.final_learning_rate + (c.learning_rate - s.final_learning_rate) * 0.5 *
+                                         (1.0 + std::cos(std::numbers::pi * t));
+    }
+    case LearningRateSchedule::Kind::Poly:
+      return c.learning_rate * std::pow(1.0 - e / std::max(c.epochs, 1), s.power);
+  }
+  return c.learning_rate;
+}
 
 std::string ungatedBaseline(const std::string& architecture) {
   const auto it = kBaselines.find(architecture);
@@ -182,8 +264,8 @@ std::string ungatedBaseline(const std::string& architecture) {
 TrainingConfig parseTrainingConfig(const json& j, const fs::path& path) {
   const Fields f(j, path.string(), "",
                  {"dataset", "split", "model", "pair", "epochs", "batch_size", "learning_rate",
-                  "weight_decay", "seed", "patch_size", "augmentation", "loss", "preprocessing",
-                  "validation_fraction", "labels"});
+                  "learning_rate_schedule", "weight_decay", "seed", "patch_size", "augmentation",
+                  "loss", "preprocessing", "validation_fraction", "labels"});
   TrainingConfig c;
   c.source = path;
   const std::string dataset = f.text("dataset", "");
@@ -236,6 +318,7 @@ TrainingConfig parseTrainingConfig(const json& j, const fs::path& path) {
       static_cast<int>(f.integer("batch_size", 1, 1, 1024, "a whole number of at least 1"));
   c.learning_rate = f.number("learning_rate", 1e-3, std::numeric_limits<double>::min(), 1.0,
                              "a number in (0, 1]");
+  if (f.has("learning_rate_schedule")) c.schedule = parseSchedule(f, c.learning_rate, path);
   c.weight_decay = f.number("weight_decay", 0.0, 0.0, 1.0, "a number in [0, 1]");
   c.seed = static_cast<uint64_t>(
       f.integer("seed", 0, 0, std::numeric_limits<int64_t>::max(), "a whole number of at least 0"));
@@ -338,6 +421,22 @@ nlohmann::ordered_json toJson(const TrainingConfig& c) {
   j["epochs"] = c.epochs;
   j["batch_size"] = c.batch_size;
   j["learning_rate"] = c.learning_rate;
+  nlohmann::ordered_json schedule = {{"kind", scheduleName(c.schedule.kind)}};
+  switch (c.schedule.kind) {
+    case LearningRateSchedule::Kind::Constant:
+      break;
+    case LearningRateSchedule::Kind::Step:
+      schedule["every_epochs"] = c.schedule.every_epochs;
+      schedule["factor"] = c.schedule.factor;
+      break;
+    case LearningRateSchedule::Kind::Cosine:
+      schedule["final_learning_rate"] = c.schedule.final_learning_rate;
+      break;
+    case LearningRateSchedule::Kind::Poly:
+      schedule["power"] = c.schedule.power;
+      break;
+  }
+  j["learning_rate_schedule"] = schedule;
   j["weight_decay"] = c.weight_decay;
   j["seed"] = c.seed;
   j["patch_size"] =

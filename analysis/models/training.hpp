@@ -39,6 +39,17 @@ struct ModelToTrain {
   std::filesystem::path initial_weights;  // a checkpoint to start from; empty: fresh initialisation
 };
 
+// How the learning rate changes from epoch to epoch (docs/training.md); the rate of an epoch is
+// learningRateAt(config, epoch).
+struct LearningRateSchedule {
+  enum class Kind { Constant, Step, Cosine, Poly };
+  Kind kind = Kind::Constant;
+  int every_epochs = 1;              // step: multiply by `factor` after every this many epochs
+  double factor = 0.1;               // step
+  double final_learning_rate = 0.0;  // cosine: the last epoch's rate
+  double power = 0.9;                // poly: (1 - (epoch - 1) / epochs) ^ power
+};
+
 struct TrainingConfig {
   std::filesystem::path source;   // the config file (named in every error)
   std::filesystem::path dataset;  // absolute: relative paths resolve against the config's folder
@@ -47,7 +58,8 @@ struct TrainingConfig {
   std::optional<std::array<ModelToTrain, 2>> pair;  // gated, baseline: what --pair trains
   int epochs = 0;
   int batch_size = 1;
-  double learning_rate = 1e-3;
+  double learning_rate = 1e-3;  // the first epoch's
+  LearningRateSchedule schedule;
   double weight_decay = 0.0;
   uint64_t seed = 0;
   std::vector<int64_t> patch_size;  // one size per model axis; empty: whole (padded) volumes
@@ -55,6 +67,11 @@ struct TrainingConfig {
   LossWeights loss;
   double validation_fraction = 0.0;
 };
+
+// The learning rate of `epoch` (from 1): the configured rate changed by the schedule.
+[[nodiscard]] double learningRateAt(const TrainingConfig& config, int epoch);
+// "constant", "step", "cosine", "poly".
+[[nodiscard]] std::string scheduleName(LearningRateSchedule::Kind kind);
 
 // Reads and validates a training configuration; FormatError naming the file and the field, on
 // one line, for anything missing, mistyped, unknown or out of range.
@@ -94,7 +111,8 @@ struct TrainingRequest {
 };
 
 struct EpochRecord {
-  int epoch = 0;      // from 1
+  int epoch = 0;  // from 1
+  double learning_rate = 0.0;
   double loss = 0.0;  // mean over the epoch's batches, and its two terms
   double dice_loss = 0.0;
   double cross_entropy = 0.0;

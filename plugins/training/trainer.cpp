@@ -156,6 +156,10 @@ TrainingResult train(const TrainingRequest& request, const TrainingData& data,
   BatchSampler sampler(config, data.training);
   for (int epoch = 1; epoch <= config.epochs; ++epoch) {
     sampler.startEpoch();
+    const double learning_rate = learningRateAt(config, epoch);
+    for (ModelRun& run : runs)
+      for (auto& group : run.optimizer->param_groups())
+        static_cast<torch::optim::AdamOptions&>(group.options()).lr(learning_rate);
     std::vector<Totals> totals(runs.size());
     for (size_t b = 0; b < sampler.batchesPerEpoch(); ++b) {
       if (observer.cancelled && observer.cancelled())
@@ -179,6 +183,7 @@ TrainingResult train(const TrainingRequest& request, const TrainingData& data,
     for (size_t m = 0; m < runs.size(); ++m) {
       EpochRecord r;
       r.epoch = epoch;
+      r.learning_rate = learning_rate;
       r.loss = totals[m].loss / totals[m].samples;
       r.dice_loss = totals[m].dice / totals[m].samples;
       r.cross_entropy = totals[m].cross_entropy / totals[m].samples;

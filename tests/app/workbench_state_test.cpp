@@ -11,6 +11,7 @@
 
 #include "analysis/core/error.hpp"
 #include "analysis/io/image_file.hpp"
+#include "analysis/io/json_file.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace gatescope;
@@ -745,6 +746,47 @@ TEST_CASE("the first case to look at is the saved case where A and B differ most
   CHECK(state.mostDifferentCase() == kSaved);
   state.browser_label = 2;  // kidney: 0.5 - 0.7 = -0.2 vs nothing
   CHECK(state.mostDifferentCase() == kSaved);
+}
+
+TEST_CASE(
+    "an evaluation opens on its smallest label, that label's most different case, the finest gate",
+    "[app]") {
+  const fs::path dir = writeEvaluation("opening");
+  WorkbenchState state;
+  state.openEvaluation(dir);
+  // Without reference volumes in the report there is nothing to choose from.
+  CHECK(state.openingChoice().label == 0);
+  CHECK(state.openingChoice().case_id.empty());
+
+  // Reference volumes: liver 9000 and 11000 mm3, kidney 300 and 500; a second saved case whose
+  // kidney Dice differs by 0.4 (Abdomen_001: 0.2).
+  Json report = readOrderedJsonFile(dir / "report.json", "report");
+  auto& cases = report["cases"];
+  cases[0]["models"]["A"]["labels"]["1"]["reference_volume_mm3"] = 9000.0;
+  cases[0]["models"]["A"]["labels"]["2"]["reference_volume_mm3"] = 300.0;
+  cases[1]["models"]["A"]["labels"]["1"]["reference_volume_mm3"] = 11000.0;
+  cases[1]["models"]["A"]["labels"]["2"] = {
+      {"dice", 0.9}, {"hd95_mm", 1.0}, {"status", "ok"}, {"reference_volume_mm3", 500.0}};
+  cases[1]["models"]["B"] = {
+      {"status", "ok"},
+      {"labels",
+       {{"1", {{"dice", 0.9}, {"status", "ok"}}}, {"2", {{"dice", 0.5}, {"status", "ok"}}}}}};
+  writeJson(dir / "report.json", report);
+  for (const char* model : {"A", "B"})
+    fs::copy(dir / "predictions" / model / kSaved, dir / "predictions" / model / "abdomen_002",
+             fs::copy_options::recursive);
+  state.openEvaluation(dir);
+  const WorkbenchState::OpeningChoice choice = state.openingChoice();
+  CHECK(choice.label == 2);
+  CHECK(choice.case_id == "abdomen_002");
+  CHECK(state.mostDifferentCase() == kSaved);  // the browser's label (liver) is left alone
+
+  // The finest gate: the one native map of A (g1); B saved none.
+  CHECK(state.finestGate(0).empty());  // no case shown yet
+  state.showCase(state.readCase(kSaved));
+  CHECK(state.finestGate(0) == "g1");
+  CHECK(state.finestGate(1).empty());
+  CHECK(state.finestGate(2).empty());
 }
 
 TEST_CASE("attribution maps saved by an evaluation are layers of their model, side by side too",

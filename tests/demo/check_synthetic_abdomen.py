@@ -49,7 +49,7 @@ check(dataset["numTest"] == len(dataset["test"]), "numTest")
 cases = [(e["image"], e["label"]) for e in dataset["training"]]
 cases += [(image, image.replace("imagesTs", "labelsTs")) for image in dataset["test"]]
 voxel_size = float(np.prod(spacing[:2] if two_d else spacing))  # mm^2 in 2D, mm^3 in 3D
-worst = {"target_gap": 0.0, "nearest_distractor": np.inf, "mean_difference": 0.0}
+worst = {"target_gap": 0.0, "nearest_distractor": np.inf, "mean_difference": 0.0, "noise_checked": 0}
 
 for image_path, label_path in cases:
     case_id = Path(image_path).name[: -len(".nii.gz")]
@@ -115,6 +115,35 @@ for image_path, label_path in cases:
           f"{where} landmark mean {landmark_mean:.0f} HU, drawn {hu['landmark']}")
     check(target_mean - landmark_mean > 40, f"{where} target does not stand out from the landmark")
 
+    # Noise: in the landmark's interior (two voxels in, away from partial-volume edges) the values
+    # scatter by the drawn sigma, correlated with their in-plane neighbours as the [1 2 1] / 4
+    # smoothing of white noise makes them (lag-1 correlation 4 / 6), not across slices.
+    interior = ndimage.binary_erosion(landmark, structure=np.ones((5, 5, 5 if not two_d else 1), bool))
+    if interior.sum() > 500:
+        residual = np.where(interior, ct - ct[interior].mean(), 0.0)
+        sigma = residual[interior].std()
+        check(abs(sigma / parameters["noise_sigma_hu"] - 1.0) < 0.12,
+              f"{where} noise {sigma:.1f} HU in the landmark, drawn {parameters['noise_sigma_hu']}")
+        for axis, expected in ((0, 4 / 6), (1, 4 / 6), (2, 0.0)):
+            if dims[axis] < 2:
+                continue
+            a = [slice(None)] * 3
+            b = [slice(None)] * 3
+            a[axis], b[axis] = slice(0, -1), slice(1, None)
+            both = interior[tuple(a)] & interior[tuple(b)]
+            r = np.corrcoef(residual[tuple(a)][both], residual[tuple(b)][both])[0, 1]
+            check(abs(r - expected) < 0.1, f"{where} noise correlation {r:.2f} along axis {axis}, expected {expected:.2f}")
+        worst["noise_checked"] += 1
+    # The landmark has two lobes: the left one reaches towards the midline, in front.
+    lobe = parameters["landmark_lobe"]
+    right = parameters["landmark"]
+    check(lobe["centre_mm"][0] < right["centre_mm"][0] and lobe["centre_mm"][1] > right["centre_mm"][1]
+          and (two_d or lobe["centre_mm"][2] > right["centre_mm"][2]),
+          f"{where} the left lobe {lobe['centre_mm']} is not medial, anterior and superior of {right['centre_mm']} (RAS)")
+    lobe_voxel = np.round(np.linalg.solve(affine, np.append(lobe["centre_mm"], 1.0))[:3]).astype(int)
+    inside = all(0 <= lobe_voxel[a] < dims[a] for a in range(3))
+    check(inside and lab[tuple(lobe_voxel)] == 1, f"{where} the landmark's left lobe centre {lobe['centre_mm']} is not landmark")
+
     for n, entry in enumerate(distractors, start=1):
         where_n = f"{where} look-alike {n} ({entry['placement']})"
         region = dis == n
@@ -141,6 +170,6 @@ for image_path, label_path in cases:
 if failures:
     print(f"{len(failures)} problem(s); first ones:", *failures[:20], sep="\n  ")
     sys.exit(1)
-print(f"{len(cases)} cases OK: target at most {worst['target_gap']:.1f} mm from the landmark, "
+print(f"{len(cases)} cases OK ({worst['noise_checked']} with the noise measured): target at most {worst['target_gap']:.1f} mm from the landmark, "
       f"look-alikes at least {worst['nearest_distractor']:.1f} mm, mean intensities within "
       f"{worst['mean_difference']:.1f} HU")

@@ -102,6 +102,41 @@ single.pop("pair")
 r = run("train", "--config", out / "single.json", "--out", out / "single", "--quiet")
 check(r.returncode == 0 and (out / "single" / "unet_ct_single_att_dsv" / "model.pth").exists(), f"single: {r.stderr}")
 
+# Learning-rate schedules: the rate of every epoch (train.json, the progress lines) is what
+# PyTorch's schedulers give an optimiser stepped once per epoch.
+def scheduled_rates(scheduler, epochs):
+    optimizer = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=0.01)
+    scheduler = scheduler(optimizer)
+    rates = []
+    for _ in range(epochs):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return rates
+
+
+schedules = {
+    "step": ({"kind": "step", "every_epochs": 2, "factor": 0.5},
+             lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=2, gamma=0.5)),
+    "cosine": ({"kind": "cosine", "final_learning_rate": 0.0001},
+               lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=4, eta_min=0.0001)),
+    "poly": ({"kind": "poly", "power": 0.9},
+             lambda o: torch.optim.lr_scheduler.PolynomialLR(o, total_iters=5, power=0.9)),
+}
+for kind, (schedule, reference) in schedules.items():
+    scheduled = dict(config, epochs=5, learning_rate_schedule=schedule, validation_fraction=0)
+    scheduled.pop("pair")
+    (out / f"schedule_{kind}.json").write_text(json.dumps(scheduled))
+    r = run("train", "--config", out / f"schedule_{kind}.json", "--out", out / f"schedule_{kind}")
+    check(r.returncode == 0, f"{kind} schedule: {r.stderr}")
+    if r.returncode == 0:
+        log = json.loads((out / f"schedule_{kind}" / "train.json").read_text())
+        rates = [e["learning_rate"] for e in log["models"][0]["epochs"]]
+        want = scheduled_rates(reference, 5)
+        check(np.allclose(rates, want, rtol=1e-9, atol=0), f"{kind} schedule: {rates} != PyTorch's {want}")
+        check(log["config"]["learning_rate_schedule"] == schedule, f"{kind}: schedule recorded")
+        check(f"epoch 5/5 (learning rate {want[4]:.3g})" in r.stderr, f"{kind}: rate in the progress: {r.stderr}")
+
 # Ctrl-C: stops after the current batch, exit 130, nothing written into DIR.
 long_run = dict(config, epochs=500)
 (out / "long.json").write_text(json.dumps(long_run))

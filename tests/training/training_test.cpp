@@ -344,6 +344,19 @@ TEST_CASE("bad training configurations name the file and the field", "[train]") 
   fails(with("/validation_fraction", 0.95), "\"validation_fraction\"");
   fails(with("/split", "validation"), "\"split\"");
   fails(with("/learning_rat", 0.1), "unknown key \"learning_rat\"");
+  fails(with("/learning_rate_schedule", "linear"), "\"learning_rate_schedule\" must be");
+  fails(with("/learning_rate_schedule", json{{"kind", "exponential"}}),
+        "\"learning_rate_schedule\" must be");
+  fails(with("/learning_rate_schedule", json{{"kind", "step"}}),
+        "\"learning_rate_schedule.every_epochs\" is required");
+  fails(with("/learning_rate_schedule", json{{"kind", "step"}, {"every_epochs", 2}, {"factor", 0}}),
+        "\"learning_rate_schedule.factor\" must be a number in (0, 1]");
+  fails(with("/learning_rate_schedule", json{{"kind", "cosine"}, {"final_learning_rate", 1}}),
+        "\"learning_rate_schedule.final_learning_rate\" must be a number in [0, learning_rate]");
+  fails(with("/learning_rate_schedule", json{{"kind", "cosine"}, {"power", 2}}),
+        "\"learning_rate_schedule.power\" does not apply to the cosine schedule");
+  fails(with("/learning_rate_schedule", json{{"kind", "poly"}, {"gamma", 2}}),
+        "unknown key \"learning_rate_schedule.gamma\"");
   fails(with("/model/architecture", "unet_transformer"),
         "unknown architecture \"unet_transformer\"");
   fails(with("/model/n_classes", 1), "\"model.n_classes\" must be at least 2");

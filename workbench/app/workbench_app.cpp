@@ -123,8 +123,21 @@ void WorkbenchApp::applySettings(const ViewSettings& settings) {
 void WorkbenchApp::openEvaluation(const std::string& dir, const std::string& case_id) {
   state_.openEvaluation(dir);
   rememberRecentFile(fs::absolute(dir).string());
-  const std::string id = case_id.empty() ? state_.mostDifferentCase() : case_id;
-  if (!id.empty()) openCase(id);
+  if (!case_id.empty()) {
+    openCase(case_id);
+    return;
+  }
+  // The opening view (docs/workbench.md): the smallest label in focus, its most different case,
+  // the finest gate of model A.
+  const WorkbenchState::OpeningChoice choice = state_.openingChoice();
+  if (choice.label > 0) {
+    state_.browser_label = choice.label;
+    state_.layers.focus_label = choice.label;
+  }
+  if (!choice.case_id.empty()) {
+    openCase(choice.case_id);
+    select_finest_gate_ = true;
+  }
 }
 
 void WorkbenchApp::openCase(const std::string& id) {
@@ -166,7 +179,14 @@ void WorkbenchApp::finishTask() {
     showError(task_->title() + ": " + task_->error());
   } else if (loading_ && loading_->has_value()) {
     // A case read for another evaluation than the one now open is dropped, not shown under it.
-    if (state_.showRequestedCase(loading_request_, std::move(**loading_))) image_metrics_.clear();
+    if (state_.showRequestedCase(loading_request_, std::move(**loading_))) {
+      image_metrics_.clear();
+      if (select_finest_gate_ && state_.layers.overlay_model >= 0) {
+        const std::string gate = state_.finestGate(state_.layers.overlay_model);
+        if (!gate.empty()) state_.layers.overlay_gate = gate;
+      }
+    }
+    select_finest_gate_ = false;
   } else if (restoring_ && restoring_->has_value()) {
     state_ = std::move(**restoring_);
     image_metrics_.clear();

@@ -140,8 +140,9 @@ class WorkbenchApp {
   std::unique_ptr<Task> task_;
   std::shared_ptr<std::optional<SavedCase>> loading_;  // the case a task is reading
   WorkbenchState::CaseRequest loading_request_;        // ... for the evaluation open then
-  std::string session_file_;                           // the session a task is reading
-  std::string evaluation_result_;  // the folder a finished evaluation task wrote
+  bool select_finest_gate_ = false;  // the evaluation's opening case: show its finest gate
+  std::string session_file_;         // the session a task is reading
+  std::string evaluation_result_;    // the folder a finished evaluation task wrote
   std::shared_ptr<std::optional<ImageInspection>> inspecting_;  // one image the models run on
   std::shared_ptr<std::optional<WorkbenchState>> restoring_;    // a session being read
   // Attribution maps a task computes for the case shown at attributing_generation_.

@@ -118,10 +118,15 @@ void WorkbenchState::openEvaluation(const fs::path& dir) {
 
 std::vector<CaseRow> WorkbenchState::caseRows(const std::string& filter, CaseSort sort,
                                               bool descending) const {
+  return caseRowsOf(browser_label, filter, sort, descending);
+}
+
+std::vector<CaseRow> WorkbenchState::caseRowsOf(int label_value, const std::string& filter,
+                                                CaseSort sort, bool descending) const {
   std::vector<CaseRow> rows;
   if (!report_) return rows;
   const std::string needle = lowercase(filter);
-  const std::string label = std::to_string(browser_label);
+  const std::string label = std::to_string(label_value);
   const auto value = [&](const Json& c, const char* model, const char* metric) {
     return ReportModel::metric(c, model, label, metric).value_or(kNaN);
   };
@@ -175,14 +180,45 @@ bool WorkbenchState::showRequestedCase(const CaseRequest& request, SavedCase loa
 }
 
 std::string WorkbenchState::mostDifferentCase() const {
+  return mostDifferentCase(browser_label);
+}
+
+std::string WorkbenchState::mostDifferentCase(int label) const {
   std::string id;
   double largest = -1.0;
-  for (const CaseRow& row : caseRows())
+  for (const CaseRow& row : caseRowsOf(label))
     if (row.has_predictions) {
       const double d = std::isnan(row.dice_difference) ? 0.0 : std::abs(row.dice_difference);
       if (d > largest) largest = d, id = row.id;
     }
   return id;
+}
+
+WorkbenchState::OpeningChoice WorkbenchState::openingChoice() const {
+  OpeningChoice choice;
+  if (!report_) return choice;
+  double smallest = std::numeric_limits<double>::infinity();
+  for (const int label : report_->metricLabels()) {
+    if (label <= 0) continue;
+    double sum = 0;
+    int n = 0;
+    for (const auto& c : report_->cases())
+      if (const auto v = ReportModel::metric(c, "A", std::to_string(label), "reference_volume_mm3");
+          v && std::isfinite(*v) && *v > 0)
+        sum += *v, ++n;
+    if (n > 0 && sum / n < smallest) smallest = sum / n, choice.label = label;
+  }
+  if (choice.label > 0) choice.case_id = mostDifferentCase(choice.label);
+  return choice;
+}
+
+std::string WorkbenchState::finestGate(int model) const {
+  if (!case_ || model < 0 || model >= static_cast<int>(case_->models.size())) return {};
+  std::string finest;
+  int64_t most = 0;
+  for (const auto& [name, map] : case_->models[model].native_gates)
+    if (map.voxelsPerChannel() > most) most = map.voxelsPerChannel(), finest = name;
+  return finest;
 }
 
 void WorkbenchState::showCase(SavedCase loaded) {

@@ -131,6 +131,20 @@ class WorkbenchState {
   // The saved case where models A and B differ most in the browser label's Dice (the one worth a
   // first look); empty without a saved case.
   [[nodiscard]] std::string mostDifferentCase() const;
+  [[nodiscard]] std::string mostDifferentCase(int label) const;  // ... in `label`'s Dice
+  // What an evaluation opens on (docs/workbench.md): the foreground label with the smallest mean
+  // reference volume over the cases - the small structure attention gates are meant for (the
+  // kidney of the demo) - and, for that label, the saved case where A and B differ most.
+  // {0, ""} without a report; the label alone when no case was saved.
+  struct OpeningChoice {
+    int label = 0;
+    std::string case_id;
+  };
+  [[nodiscard]] OpeningChoice openingChoice() const;
+  // The gate of `model` with the finest native grid (the most voxels; in the published networks the
+  // gate on the highest-resolution skip connection); empty when the shown case has no native gate
+  // maps of that model.
+  [[nodiscard]] std::string finestGate(int model) const;
   // ... and shows them: the cursor goes to the focus label's centre (else the middle), the window
   // to the image's preset (CT or MR), views reset. Keeps layer settings.
   void showCase(SavedCase loaded);
@@ -247,6 +261,9 @@ class WorkbenchState {
   void loadSession(const std::filesystem::path& file);
 
  private:
+  [[nodiscard]] std::vector<CaseRow> caseRowsOf(int label, const std::string& filter = {},
+                                                CaseSort sort = CaseSort::Id,
+                                                bool descending = false) const;
   // The public settings that alter pictures, as revision() last saw them.
   struct PictureSettings {
     LayerSettings layers;

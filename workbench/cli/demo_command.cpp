@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "analysis/attribution/attribution_maps.hpp"
 #include "analysis/core/error.hpp"
 #include "analysis/datasets/dataset.hpp"
 #include "analysis/demo/synthetic_abdomen.hpp"
@@ -25,6 +26,9 @@ struct DemoOptions {
   std::string models;
   std::string device = "auto";
   int figure_cases = 4;
+  // Attribution maps of both models, so that the gated and the ungated network can be compared on
+  // where their evidence lies (the baseline has no gates); "none" skips them.
+  std::string attribution = "gradcam@conv2,conv3,conv4";
   bool data_only = false, resume = false, quiet = false;
 };
 
@@ -109,6 +113,9 @@ int runDemo(const DemoOptions& o) {
   // Predictions and gate maps of a few cases, for `gatescope render` (all 20 would take ~200 MB).
   options.save_predictions = true;
   options.save_cases = firstCases(data, o.figure_cases);
+  if (o.attribution != "none")
+    options.attributions.push_back(
+        parseAttributionSpec(o.attribution, "--attribution " + o.attribution));
   if (!o.resume) {
     // The demo owns its output folder: a new run replaces the previous one.
     std::error_code ec;
@@ -148,6 +155,9 @@ void registerDemoCommand(CLI::App& root, CommandAction& chosen) {
                   "Save predictions and gate maps of the first N test cases (for gatescope render)")
       ->capture_default_str()
       ->check(CLI::Range(1, 20));
+  cmd->add_option("--attribution", o->attribution,
+                  "Attribution maps of both models, METHOD[@LAYER,...] as for evaluate, or none")
+      ->capture_default_str();
   cmd->add_flag("--data-only", o->data_only, "Only generate the dataset");
   cmd->add_flag("--resume", o->resume, "Continue an interrupted demo evaluation");
   cmd->add_flag("--quiet", o->quiet, "No progress or summary output");

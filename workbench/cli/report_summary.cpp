@@ -33,6 +33,16 @@ std::string hdKey(const Json& per_label) {
   return "hd95_mm";
 }
 
+// One paired comparison: mean difference A - B, its 95% interval, Wilcoxon p, n, the better model.
+// `what` names the comparison (label and metric, or map and label).
+std::string pairedLine(const std::string& what, const Json& c) {
+  return fmt::format("  {} {:>+8.4f} [{}, {}]  Wilcoxon p {}  n {}  better: {}\n", what,
+                     reportNumber(c["mean_difference"]).value_or(0.0),
+                     number(c["ci95"][0], "{:+.4f}"), number(c["ci95"][1], "{:+.4f}"),
+                     number(c["wilcoxon_p"], "{:.4g}"), c.value("n", 0),
+                     c["better"].is_string() ? c["better"].get<std::string>() : "-");
+}
+
 }  // namespace
 
 void printReportSummary(const ReportModel& report, std::ostream& out) {
@@ -58,20 +68,22 @@ void printReportSummary(const ReportModel& report, std::ostream& out) {
             fmt::format(" ({} case(s) with an empty mask: infinite)", distance.value("n_inf", 0));
       out << line << "\n";
     }
-    for (const auto& [section, heading] :
-         {std::pair{"attention", "attention mass inside each label (mean over cases):"},
-          std::pair{"attribution",
-                    "attribution mass inside each label (positive part; mean over cases):"}}) {
+    for (const auto& [section, heading] : {std::pair{"attention", "attention gates"},
+                                           std::pair{"attribution", "attribution maps"}}) {
       if (!summary.contains(section)) continue;
-      out << "  " << heading << "\n";
-      for (const auto& [gate, per_label] : summary[section].items()) {
-        std::string line = fmt::format("    {:<24}", gate);
-        for (const auto& [label, stats] : per_label.items())
-          if (stats.contains("mass_in_reference"))
-            line += fmt::format(" {}: {}", labelName(report, label),
-                                number(stats["mass_in_reference"]["mean"]));
-        out << line << "\n";
-      }
+      out << fmt::format("  {} (mean over cases):\n", heading);
+      out << fmt::format("    {:<24} {:<18} {:>7} {:>8} {:>9} {:>9}\n", "", "label", "mass",
+                         "dilated", "pointing", "contrast");
+      for (const auto& [map, per_label] : summary[section].items())
+        for (const auto& [label, stats] : per_label.items()) {
+          const auto mean = [&](const char* key) {
+            return stats.contains(key) ? number(stats[key].value("mean", Json())) : "-";
+          };
+          out << fmt::format("    {:<24} {:<18} {:>7} {:>8} {:>9} {:>9}\n", map,
+                             labelName(report, label), mean("mass_in_reference"),
+                             mean("mass_in_reference_dilated"), mean("pointing_game"),
+                             mean("contrast"));
+        }
     }
   }
   const Json* comparison = report.comparison();
@@ -80,14 +92,20 @@ void printReportSummary(const ReportModel& report, std::ostream& out) {
   for (const auto& [label, metrics] : comparison->items()) {
     for (const auto& [key, c] : metrics.items()) {
       if (key != "dice" && !(key.starts_with("hd") && key != "hd_mm")) continue;
-      out << fmt::format(
-          "  label {:<16} {:<8} {:>+8.4f} [{}, {}]  Wilcoxon p {}  n {}  better: {}\n",
-          labelName(report, label), key, reportNumber(c["mean_difference"]).value_or(0.0),
-          number(c["ci95"][0], "{:+.4f}"), number(c["ci95"][1], "{:+.4f}"),
-          number(c["wilcoxon_p"], "{:.4g}"), c.value("n", 0),
-          c["better"].is_string() ? c["better"].get<std::string>() : "-");
+      out << pairedLine(fmt::format("label {:<16} {:<8}", labelName(report, label), key), c);
     }
   }
+  const Json& maps = report.json().contains("attribution_comparison")
+                         ? report.json()["attribution_comparison"]
+                         : Json::object();
+  if (maps.empty()) return;
+  out << "attribution mass inside each label, A vs B (paired; difference = A - B):\n";
+  for (const auto& [map, per_label] : maps.items())
+    for (const auto& [label, stats] : per_label.items()) {
+      if (!stats.contains("mass_in_reference")) continue;
+      out << pairedLine(fmt::format("{:<24} {:<18}", map, labelName(report, label)),
+                        stats["mass_in_reference"]);
+    }
 }
 
 }  // namespace gatescope::cli

@@ -61,6 +61,8 @@ TrainingConfig readConfig(const std::string& path) {
 std::string epochLine(int epoch, int epochs, const std::vector<EpochRecord>& records,
                       const std::vector<ModelToTrain>& models, double elapsed) {
   std::string line = fmt::format("epoch {}/{}", epoch, epochs);
+  if (!records.empty())
+    line += fmt::format(" (learning rate {:.3g})", records.front().learning_rate);
   for (size_t m = 0; m < records.size(); ++m) {
     const EpochRecord& r = records[m];
     line += fmt::format("  {}: loss {:.4f} (dice {:.4f}, ce {:.4f})", models[m].manifest.name,
@@ -75,6 +77,7 @@ std::string epochLine(int epoch, int epochs, const std::vector<EpochRecord>& rec
 
 ordered_json epochJson(const EpochRecord& r) {
   ordered_json j = {{"epoch", r.epoch},
+                    {"learning_rate", r.learning_rate},
                     {"loss", r.loss},
                     {"dice_loss", r.dice_loss},
                     {"cross_entropy", r.cross_entropy}};
