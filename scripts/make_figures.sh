@@ -39,16 +39,36 @@ echo '[{"screenshot": "docs/images/workbench_1024.png"}]' > "$out/.small.json"
   --play "$out/.small.json"
 rm -f "$out/.small.json"
 
-# Attribution maps (docs/attribution.md): both models' Grad-CAM at the skip connections on the first
-# three test cases, and the workbench showing B's Grad-CAM beside A's gate.
-attribution=${evaluation}_attribution
-rm -rf "$attribution"
-$gatescope evaluate --model data/demo/models/gated/model.json --model data/demo/models/baseline/model.json \
-  --dataset "$(dirname "$evaluation")/dataset" --split test --limit 3 --attribution gradcam@conv2,conv3,conv4 \
-  --save-predictions --save-cases "$case_id" --out "$attribution" --quiet
-$gatescope render plot --report "$attribution" --kind attention --label 2 --dpi 150 --out "$out/plot_attribution.png"
+# Attribution maps (docs/attribution.md): the demo evaluation holds both models' Grad-CAM at the skip
+# connections; the workbench shows B's Grad-CAM beside A's gate.
+$gatescope render plot --report "$evaluation" --kind attention --label 2 --statistic mass_in_reference \
+  --dpi 150 --out "$out/plot_attribution.png"
 $gatescope render plot --kind training --report data/demo/models/train.json --dpi 150 --out "$out/plot_training.png"
-$gatescope render compare --evaluation "$attribution" --case "$case_id" --attribution gradcam@conv2 \
+$gatescope render compare "${source[@]}" --attribution gradcam@conv2 \
   --label "right kidney" --dpi 150 --out "$out/render_compare_attribution.png"
-"${display[@]}" build/bin/gatescope-workbench --evaluation "$attribution" --case "$case_id" \
+"${display[@]}" build/bin/gatescope-workbench --evaluation "$evaluation" --case "$case_id" \
   --play scripts/workbench_attribution.json
+
+# docs/demo.md: the phantom (a training case, axial and coronal), and the gates of model A on a
+# typical case and on its worst case for the target (median and lowest kidney Dice of A).
+dataset=$(dirname "$evaluation")/dataset
+phantom=(--image "$dataset/imagesTr/abdomen_000.nii.gz" --reference "$dataset/labelsTr/abdomen_000.nii.gz")
+$gatescope render montage "${phantom[@]}" --slices 12:42:3 --columns 6 --panel-width 110 --dpi 110 \
+  --title "synthetic abdomen, case abdomen_000: axial slices" --out "$out/demo_phantom_axial.png"
+$gatescope render montage "${phantom[@]}" --plane coronal --slices 30:70:8 --columns 6 --panel-width 110 --dpi 110 \
+  --title "synthetic abdomen, case abdomen_000: coronal slices" --out "$out/demo_phantom_coronal.png"
+read -r typical worst < <(python3 - "$evaluation/report.json" <<'PY'
+import json, sys
+cases = json.load(open(sys.argv[1]))["cases"]
+dice = sorted((c["models"]["A"]["labels"]["2"]["dice"], c["id"]) for c in cases if c["status"] == "ok")
+print(dice[len(dice) // 2][1], dice[0][1])
+PY
+)
+for pair in "typical:$typical" "worst:$worst"; do
+  which=${pair%%:*} id=${pair#*:}
+  $gatescope infer --model data/demo/models/gated/model.json --input "$dataset/imagesTs/$id.nii.gz" \
+    --out "build/figures/$which" --quiet
+  $gatescope render gates --image "$dataset/imagesTs/$id.nii.gz" --reference "$dataset/labelsTs/$id.nii.gz" \
+    --prediction-dir "build/figures/$which" --label "right kidney" --views axial,coronal --dpi 110 \
+    --title "gated model's attention gates, $which case $id (right kidney in focus)" --out "$out/demo_gates_$which.png"
+done

@@ -30,7 +30,8 @@ res = subprocess.run([gatescope, "demo", "--out", str(out), "--device", "cpu"], 
 seconds = time.time() - started
 check(res.returncode == 0, f"demo exit {res.returncode}: {res.stderr[-2000:]}")
 check("generating the synthetic abdomen dataset" in res.stderr, "the first demo run generates the dataset")
-for line in ("model A:", "model B:", "attention mass inside each label", "A vs B"):
+for line in ("model A:", "model B:", "attention gates (mean over cases):", "attribution maps (mean over cases):",
+             "A vs B", "attribution mass inside each label, A vs B"):
     check(line in res.stdout, f"summary lacks '{line}':\n{res.stdout}")
 # The summary ends with the commands that show the result; the figure's command works as printed.
 commands = [line.split("#")[0].split() for line in res.stdout.split("Look at the result:")[-1].splitlines()
@@ -62,12 +63,28 @@ if report_path.exists():
         check(set(a["labels"]) == {"1", "2"} and set(c["models"]["B"]["labels"]) == {"1", "2"}, f"{c['id']}: labels")
         check(set(a.get("attention", {})) == gates, f"{c['id']}: gates {sorted(a.get('attention', {}))}")
         check(all(set(v) == {"1", "2"} for v in a.get("attention", {}).values()), f"{c['id']}: attention per label")
+    # The summary's per-gate statistics are the means over the report's cases, computed here.
+    names = {"1": "1 liver", "2": "2 right kidney"}
+    for gate in sorted(gates):
+        for label in ("1", "2"):
+            values = []
+            for key in ("mass_in_reference", "mass_in_reference_dilated", "pointing_game", "contrast"):
+                v = [c["models"]["A"]["attention"][gate][label][key] for c in report["cases"]]
+                v = [x for x in v if isinstance(x, (int, float))]
+                values.append(f"{sum(v) / len(v):.3f}" if v else "-")
+            row = [t for t in (line.split() for line in res.stdout.splitlines())
+                   if t and t[0] == gate and " ".join(t[1:-4]) == names[label]]
+            check(len(row) == 1 and row[0][-4:] == values, f"summary row of {gate}, label {label}: {row} != {values}")
+    maps = report.get("attribution_comparison", {})
+    check(set(maps) == {"gradcam@conv2", "gradcam@conv3", "gradcam@conv4"} and
+          all(set(v) == {"1", "2"} for v in maps.values()), f"paired attribution comparison: {sorted(maps)}")
     for label in ("1", "2"):
         for metric in ("dice", "hd95_mm"):
             check(metric in report["comparison"].get(label, {}), f"comparison lacks {metric} for label {label}")
     dataset_json = out / "dataset" / "dataset.json"
     stamp = dataset_json.stat().st_mtime_ns
-    again = subprocess.run([gatescope, "demo", "--out", str(out), "--device", "cpu", "--quiet"], capture_output=True,
+    again = subprocess.run([gatescope, "demo", "--out", str(out), "--device", "cpu", "--quiet", "--attribution", "none"],
+                           capture_output=True,
                            text=True, timeout=1200)
     check(again.returncode == 0, f"second demo run: {again.stderr[-2000:]}")
     check(dataset_json.stat().st_mtime_ns == stamp and "generating" not in again.stderr, "the dataset is reused")

@@ -66,7 +66,7 @@ void printNextSteps(const fs::path& evaluation, const std::string& case_id) {
   const std::string gatescope = siblingProgram("gatescope");
   std::cout << fmt::format(
       "\nLook at the result:\n"
-      "  {}-workbench --evaluation {}      # the case where A and B differ most\n"
+      "  {}-workbench --evaluation {}      # the smallest label, its most different case, the finest gate\n"
       "  {} render gates --evaluation {} --case {} --out gates.png\n"
       "  {} render plot --report {} --kind paired --metric dice --out dice.png\n",
       gatescope, evaluation.string(), gatescope, evaluation.string(), case_id, gatescope,
