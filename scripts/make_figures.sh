@@ -69,6 +69,6 @@ for pair in "typical:$typical" "worst:$worst"; do
   $gatescope infer --model data/demo/models/gated/model.json --input "$dataset/imagesTs/$id.nii.gz" \
     --out "build/figures/$which" --quiet
   $gatescope render gates --image "$dataset/imagesTs/$id.nii.gz" --reference "$dataset/labelsTs/$id.nii.gz" \
-    --prediction-dir "build/figures/$which" --label "right kidney" --views axial,coronal --dpi 110 \
+    --prediction-dir "build/figures/$which" --label 2 --views axial,coronal --dpi 110 \
     --title "gated model's attention gates, $which case $id (right kidney in focus)" --out "$out/demo_gates_$which.png"
 done
