@@ -75,10 +75,11 @@ else:
         changed = (np.abs(views - before).sum(axis=2) > 40).mean()
         if changed < 0.2:
             problems.append(f"--session did not restore its layout and colours ({changed:.3f} of the views changed)")
-    # The difference column: the diverging map's light-to-dark blues where B is more confident.
+    # The difference column: the diverging map's light-to-dark blues where B is more confident. The
+    # demo's trained models differ only along the organs' borders: a thin rim of colour.
     third = views[:, 2 * views.shape[1] // 3:].reshape(-1, 3)
     blue = ((third[:, 2] > third[:, 0] + 60) & (third[:, 2] > 100)).mean()
-    if blue < 0.005:
+    if blue < 0.0005:
         problems.append(f"--session with side_by_side shows no difference column ({blue:.4f} blue)")
 bad = out / "bad_session.json"
 bad.write_text(json.dumps({"evaluation": str(out / "nowhere"), "case": "abdomen_041"}))

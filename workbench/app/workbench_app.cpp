@@ -123,19 +123,16 @@ void WorkbenchApp::applySettings(const ViewSettings& settings) {
 void WorkbenchApp::openEvaluation(const std::string& dir, const std::string& case_id) {
   state_.openEvaluation(dir);
   rememberRecentFile(fs::absolute(dir).string());
-  if (!case_id.empty()) {
-    openCase(case_id);
-    return;
-  }
-  // The opening view (docs/workbench.md): the smallest label in focus, its most different case,
-  // the finest gate of model A.
+  // The opening view (docs/workbench.md): the smallest label in focus, the finest gate of model A,
+  // and without a case asked for, that label's case where A and B differ most.
   const WorkbenchState::OpeningChoice choice = state_.openingChoice();
   if (choice.label > 0) {
     state_.browser_label = choice.label;
     state_.layers.focus_label = choice.label;
   }
-  if (!choice.case_id.empty()) {
-    openCase(choice.case_id);
+  const std::string id = case_id.empty() ? choice.case_id : case_id;
+  if (!id.empty()) {
+    openCase(id);
     select_finest_gate_ = true;
   }
 }
