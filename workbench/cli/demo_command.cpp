@@ -66,7 +66,8 @@ void printNextSteps(const fs::path& evaluation, const std::string& case_id) {
   const std::string gatescope = siblingProgram("gatescope");
   std::cout << fmt::format(
       "\nLook at the result:\n"
-      "  {}-workbench --evaluation {}      # the smallest label, its most different case, the finest gate\n"
+      "  {}-workbench --evaluation {}      # the smallest label, its most different case, the "
+      "finest gate\n"
       "  {} render gates --evaluation {} --case {} --out gates.png\n"
       "  {} render plot --report {} --kind paired --metric dice --out dice.png\n",
       gatescope, evaluation.string(), gatescope, evaluation.string(), case_id, gatescope,
