@@ -63,6 +63,13 @@ if report_path.exists():
         check(set(a["labels"]) == {"1", "2"} and set(c["models"]["B"]["labels"]) == {"1", "2"}, f"{c['id']}: labels")
         check(set(a.get("attention", {})) == gates, f"{c['id']}: gates {sorted(a.get('attention', {}))}")
         check(all(set(v) == {"1", "2"} for v in a.get("attention", {}).values()), f"{c['id']}: attention per label")
+    # The bundled models are trained (docs/demo.md): mean Dice of both at least 0.85 for the
+    # liver and 0.75 for the kidney, no organ missed in any case.
+    for model in ("A", "B"):
+        for label, least in (("1", 0.85), ("2", 0.75)):
+            dice = [c["models"][model]["labels"][label]["dice"] for c in report["cases"]]
+            check(sum(dice) / len(dice) >= least and min(dice) > 0,
+                  f"model {model}, label {label}: mean Dice {sum(dice) / len(dice):.3f}, lowest {min(dice):.3f}")
     # The summary's per-gate statistics are the means over the report's cases, computed here.
     names = {"1": "1 liver", "2": "2 right kidney"}
     for gate in sorted(gates):
