@@ -33,6 +33,8 @@ struct GateInfo {
 struct ModelInfo {
   std::string name;
   std::string architecture;
+  std::string task = "segmentation";  // or "classification"
+  std::vector<std::string> heads;     // classifiers: the heads ForwardResult::heads holds, in order
   int dimensions = 3;
   int in_channels = 1;
   int n_classes = 2;
@@ -45,7 +47,9 @@ struct ModelInfo {
 };
 
 struct ForwardResult {
-  TensorData logits;
+  TensorData logits;  // segmentation: (N, classes, spatial); classifiers: empty
+  // Classifiers: per head (ModelInfo::heads) its (N, classes) logits.
+  std::vector<std::pair<std::string, TensorData>> heads;
   std::vector<std::pair<std::string, TensorData>>
       gates;  // each gate's map at its own (skip) resolution
   std::vector<std::pair<std::string, TensorData>>

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "analysis/core/error.hpp"
 #include "analysis/io/json_file.hpp"
@@ -22,7 +23,8 @@ ModelManifest parseModelManifest(const json& j, const fs::path& path) {
   const JsonFields f(j, source);
   f.onlyKeys({"name", "architecture", "tensor_dim", "weights", "in_channels", "n_classes",
               "feature_scale", "attention_dsample", "nonlocal_mode", "upsample_align_corners",
-              "preprocessing", "labels"});
+              "preprocessing", "labels", "aggregation_mode", "aggregation", "aggregation_weight",
+              "aggregation_param"});
   ModelManifest m;
   m.source = path;
   m.architecture = f.string("architecture");
@@ -44,6 +46,24 @@ ModelManifest parseModelManifest(const json& j, const fs::path& path) {
   for (size_t a = 0; a < 3; ++a) m.attention_dsample[a] = a < dsample.size() ? dsample[a] : 1;
   m.nonlocal_mode = f.string("nonlocal_mode", "concatenation");
   m.upsample_align_corners = f.boolean("upsample_align_corners", false);
+  m.aggregation_mode = f.string("aggregation_mode", "concat");
+  m.aggregation = f.string("aggregation", "mean");
+  if (m.aggregation != "mean" && m.aggregation != "max" && m.aggregation != "weighted_mean" &&
+      m.aggregation != "idx")
+    f.fail("aggregation", "must be \"mean\", \"max\", \"weighted_mean\" or \"idx\"");
+  if (f.has("aggregation_weight")) {
+    const json& weights = f.at("aggregation_weight");
+    if (!weights.is_array() || weights.empty() || weights.size() > 16)
+      f.fail("aggregation_weight", "must be a list of 1 to 16 numbers, one per head");
+    for (const auto& w : weights) {
+      if (!w.is_number() || !std::isfinite(w.get<double>()))
+        f.fail("aggregation_weight", "must be a list of finite numbers, one per head");
+      m.aggregation_weight.push_back(w.get<double>());
+    }
+  }
+  if (m.aggregation == "weighted_mean" && m.aggregation_weight.empty())
+    f.fail("aggregation_weight", "is required for \"aggregation\": \"weighted_mean\"");
+  m.aggregation_param = static_cast<int>(f.integer("aggregation_param", 0, 15, 0));
   if (f.has("preprocessing")) {
     const JsonFields p = f.object("preprocessing");
     p.onlyKeys({"normalize", "pad_to_multiple"});
@@ -66,6 +86,15 @@ ModelManifest parseModelManifest(const json& j, const fs::path& path) {
   return m;
 }
 
+std::vector<std::string> classifierArchitectures() {
+  return {"sononet", "sononet2", "sononet_grid_attention"};
+}
+
+bool isClassifierArchitecture(const std::string& architecture) {
+  const auto all = classifierArchitectures();
+  return std::find(all.begin(), all.end(), architecture) != all.end();
+}
+
 ModelManifest readModelManifest(const fs::path& path) {
   return parseModelManifest(readJsonFile(path, "model manifest"), path);
 }
@@ -73,20 +102,27 @@ ModelManifest readModelManifest(const fs::path& path) {
 nlohmann::ordered_json toJson(const ModelManifest& m) {
   nlohmann::ordered_json labels = nlohmann::ordered_json::object();
   for (const auto& [value, name] : m.labels) labels[std::to_string(value)] = name;
-  return {{"name", m.name},
-          {"architecture", m.architecture},
-          {"tensor_dim", m.tensor_dim},
-          {"weights", m.weights.filename().string()},
-          {"in_channels", m.in_channels},
-          {"n_classes", m.n_classes},
-          {"feature_scale", m.feature_scale},
-          {"attention_dsample", m.attention_dsample},
-          {"nonlocal_mode", m.nonlocal_mode},
-          {"upsample_align_corners", m.upsample_align_corners},
-          {"preprocessing",
-           {{"normalize", m.preprocessing.normalize},
-            {"pad_to_multiple", m.preprocessing.pad_to_multiple}}},
-          {"labels", labels}};
+  nlohmann::ordered_json j = {{"name", m.name},
+                              {"architecture", m.architecture},
+                              {"tensor_dim", m.tensor_dim},
+                              {"weights", m.weights.filename().string()},
+                              {"in_channels", m.in_channels},
+                              {"n_classes", m.n_classes},
+                              {"feature_scale", m.feature_scale},
+                              {"attention_dsample", m.attention_dsample},
+                              {"nonlocal_mode", m.nonlocal_mode},
+                              {"upsample_align_corners", m.upsample_align_corners},
+                              {"preprocessing",
+                               {{"normalize", m.preprocessing.normalize},
+                                {"pad_to_multiple", m.preprocessing.pad_to_multiple}}},
+                              {"labels", labels}};
+  if (isClassifierArchitecture(m.architecture)) {
+    j["aggregation_mode"] = m.aggregation_mode;
+    j["aggregation"] = m.aggregation;
+    if (!m.aggregation_weight.empty()) j["aggregation_weight"] = m.aggregation_weight;
+    j["aggregation_param"] = m.aggregation_param;
+  }
+  return j;
 }
 
 }  // namespace gatescope

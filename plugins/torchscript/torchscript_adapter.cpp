@@ -51,7 +51,8 @@ class TorchScriptAdapter : public ModelAdapter {
   ForwardResult forward(const TensorData& input, bool capture_gates) override {
     torch::InferenceMode inference;
     const zoo::NetworkOutput out = run(toTensor(input).to(device_), capture_gates);
-    ForwardResult result{toTensorData(out.logits), {}, {}};
+    ForwardResult result;
+    result.logits = toTensorData(out.logits);
     for (const auto& gate : out.gates)
       result.gates.emplace_back(gate.name, toTensorData(gate.alpha));
     return result;

@@ -5,6 +5,7 @@
 #include "analysis/core/error.hpp"
 #include "plugins/attribution/attribution_engine.hpp"
 #include "plugins/runtime/device.hpp"
+#include "plugins/zoo/classifiers.hpp"
 #include "plugins/zoo/networks.hpp"
 #include "plugins/zoo/state_dict.hpp"
 #include "plugins/zoo/tensor_convert.hpp"
@@ -17,8 +18,9 @@ class NativeAdapter : public ModelAdapter {
  public:
   NativeAdapter(const ModelManifest& manifest, const LoadOptions& options) : manifest_(manifest) {
     const ZooConfig config = zooConfigFor(manifest);
+    const bool classifier = isClassifierArchitecture(manifest.architecture);
     try {
-      network_ = zoo::makeNetwork(config);
+      network_ = classifier ? zoo::makeClassifier(config) : zoo::makeNetwork(config);
     } catch (const UsageError& e) {  // a manifest that names no valid network is a bad file
       throw FormatError(manifest.source.string() + ": " + e.what());
     }
@@ -30,6 +32,10 @@ class NativeAdapter : public ModelAdapter {
 
     info_.name = manifest.name;
     info_.architecture = manifest.architecture;
+    if (classifier) {
+      info_.task = "classification";
+      info_.heads = zoo::classifierHeads(config);
+    }
     info_.dimensions = config.dimensions;
     info_.in_channels = manifest.in_channels;
     info_.n_classes = manifest.n_classes;
@@ -47,7 +53,11 @@ class NativeAdapter : public ModelAdapter {
   ForwardResult forward(const TensorData& input, bool capture_gates) override {
     torch::InferenceMode inference;
     const zoo::NetworkOutput out = network_->run(toTensor(input).to(device_), capture_gates);
-    ForwardResult result{toTensorData(out.logits), {}, {}};
+    ForwardResult result;
+    if (out.logits.defined()) result.logits = toTensorData(out.logits);
+    for (size_t h = 0; h < out.heads.size(); ++h)
+      result.heads.emplace_back(h < info_.heads.size() ? info_.heads[h] : std::to_string(h),
+                                toTensorData(out.heads[h]));
     for (const auto& gate : out.gates) {
       result.gates.emplace_back(gate.name, toTensorData(gate.alpha));
       if (gate.coarse.defined()) result.coarse.emplace_back(gate.name, toTensorData(gate.coarse));
@@ -67,6 +77,7 @@ class NativeAdapter : public ModelAdapter {
 
   std::vector<AttributionResult> attribute(const TensorData& input,
                                            const AttributionRequest& request) override {
+    refuseClassifier("attribution maps");
     // Gradients go through the checkpoint's own weights: the folded inference network computes
     // the same function, but its rounding moves gradients at ReLU kinks by more than maps may
     // differ from PyTorch's (docs/attribution.md). Loaded on first use.
@@ -85,12 +96,19 @@ class NativeAdapter : public ModelAdapter {
   }
 
   Prediction predict(const Image& image, const PredictOptions& options) override {
+    refuseClassifier("segmentation");
     return runPrediction(
         [this](const torch::Tensor& x, bool capture) { return network_->run(x, capture); }, image,
         options, info_, manifest_.upsample_align_corners, device_);
   }
 
  private:
+  void refuseClassifier(const char* what) const {
+    if (info_.task == "classification")
+      throw UsageError(fmt::format("{}: {} is a classifier; {} needs a segmentation network",
+                                   manifest_.source.string(), manifest_.architecture, what));
+  }
+
   ModelManifest manifest_;
   std::shared_ptr<zoo::Network> network_;
   std::shared_ptr<zoo::Network> attribution_network_;  // unfolded, for gradients

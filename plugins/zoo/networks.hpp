@@ -28,7 +28,10 @@ struct GateGrid {
 };
 
 struct NetworkOutput {
-  torch::Tensor logits;  // (B, classes, spatial of the input)
+  torch::Tensor logits;  // segmentation: (B, classes, spatial of the input); classifiers: undefined
+  // Classifiers (classifiers.hpp): one (B, classes) logit tensor per head, in the model's head
+  // order.
+  std::vector<torch::Tensor> heads;
   std::vector<GateOutput> gates;
 };
 

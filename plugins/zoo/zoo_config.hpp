@@ -15,7 +15,10 @@ struct ZooConfig {
   int n_classes = 2;
   int feature_scale = 4;
   std::array<int64_t, 3> attention_dsample = {2, 2, 2};
-  std::string nonlocal_mode = "concatenation";  // or "concatenation_debug"
+  // "concatenation" or "concatenation_debug"; the classifiers' gates also take
+  // concatenation_softmax, _sigmoid, _mean, _mean_flow and _range_normalise.
+  std::string nonlocal_mode = "concatenation";
+  std::string aggregation_mode = "concat";  // sononet_grid_attention: concat, mean, deep_sup, ft
   bool upsample_align_corners = false;
 };
 
@@ -29,6 +32,7 @@ struct ZooConfig {
   config.attention_dsample = manifest.attention_dsample;
   config.nonlocal_mode = manifest.nonlocal_mode;
   config.upsample_align_corners = manifest.upsample_align_corners;
+  config.aggregation_mode = manifest.aggregation_mode;
   return config;
 }
 

@@ -7,34 +7,13 @@
 
 #include "analysis/core/error.hpp"
 #include "plugins/zoo/native_adapter.hpp"
+#include "tests/support/tensor_fixtures.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace gatescope;
+using test::largestDifference;
+using test::readTensor;
 namespace fs = std::filesystem;
-
-namespace {
-
-TensorData readTensor(const fs::path& dir, const nlohmann::json& spec) {
-  TensorData t;
-  t.shape = spec["shape"].get<std::vector<int64_t>>();
-  const fs::path path = dir / spec["file"].get<std::string>();
-  t.values.resize(fs::file_size(path) / sizeof(float));
-  std::ifstream(path, std::ios::binary)
-      .read(reinterpret_cast<char*>(t.values.data()),
-            static_cast<std::streamsize>(t.values.size() * sizeof(float)));
-  return t;
-}
-
-double largestDifference(const TensorData& a, const TensorData& b) {
-  REQUIRE(a.shape == b.shape);
-  double worst = 0;
-  for (size_t n = 0; n < a.values.size(); ++n)
-    worst = std::max(worst, std::abs(static_cast<double>(a.values[n]) - b.values[n]) /
-                                std::max(1.0, std::abs(static_cast<double>(b.values[n]))));
-  return worst;
-}
-
-}  // namespace
 
 // The reference gate maps are what the original gate modules return (the coefficients each gate
 // multiplies into its skip connection); the coarse grids are sigmoid(psi) before the upsampling.
