@@ -355,6 +355,11 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
     LoadedModel model{
         keys[m], registry.loadModel(options.models[m], LoadOptions{options.device}), {}, {}};
     const ModelInfo& info = model.adapter->info();
+    if (info.task != "segmentation")
+      throw UsageError(fmt::format(
+          "{}: {} is a classifier; evaluate measures segmentation networks (classification "
+          "evaluation is not available yet; gatescope infer classifies one image)",
+          options.models[m].string(), info.architecture));
     if (dataset.layout == "msd" && dataset.channels != info.in_channels)
       throw UsageError(fmt::format(
           "{}: the model takes {} input channel(s), the dataset {} declares {}",

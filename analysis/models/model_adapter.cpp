@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -87,6 +88,32 @@ std::vector<AttributionResult> ModelAdapter::attribute(const TensorData&,
                                                        const AttributionRequest& request) {
   throw UsageError(info().name + ": this model cannot compute " +
                    attributionMethodName(request.method) + " maps");
+}
+
+Classification ModelAdapter::classify(const Image&, bool) {
+  throw UsageError(info().source + ": " + info().architecture +
+                   " segments; classification needs a classifier (sononet, sononet2, "
+                   "sononet_grid_attention)");
+}
+
+Volume<float> toModelChannels(const Volume<float>& image, int in_channels) {
+  if (image.channels() == in_channels) return image;
+  const int64_t n = image.voxelsPerChannel();
+  if (image.channels() == 3 && in_channels == 1) {
+    Volume<float> gray(image.geometry(), 1);
+    const float* rgb = image.data();
+    for (int64_t v = 0; v < n; ++v)
+      gray.data()[v] =
+          static_cast<float>(0.299 * rgb[v] + 0.587 * rgb[n + v] + 0.114 * rgb[2 * n + v]);
+    return gray;
+  }
+  if (image.channels() == 1 && in_channels == 3) {
+    Volume<float> rgb(image.geometry(), 3);
+    for (int c = 0; c < 3; ++c) std::copy(image.data(), image.data() + n, rgb.data() + c * n);
+    return rgb;
+  }
+  throw UsageError(fmt::format("the model expects {} input channel(s), the image has {}",
+                               in_channels, image.channels()));
 }
 
 }  // namespace gatescope

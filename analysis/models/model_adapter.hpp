@@ -160,6 +160,22 @@ struct AttributionResult {
 
 // A model gatescope can run: the native zoo (model.json) or a TorchScript export. Implementations
 // live in plugins/ and are created through the plugin registry.
+// A classifier's answer for one image (docs/models.md).
+struct Classification {
+  std::vector<std::string> head_names;                  // ModelInfo::heads
+  std::vector<std::vector<double>> head_probabilities;  // per head, its softmax
+  std::vector<double> probabilities;                    // the heads aggregated as the manifest says
+  int predicted_class = 0;            // the most probable class (the first of equal maxima)
+  std::vector<GatePrediction> gates;  // native and on the image grid
+  double seconds = 0.0;
+};
+
+// An image's channels made the model's: RGB to one channel as ITU-R BT.601 luma (0.299 R + 0.587
+// G + 0.114 B, the weights of Pillow's convert("L") without its rounding), one channel repeated to
+// three; the same count as is.
+// UsageError for any other pair.
+[[nodiscard]] Volume<float> toModelChannels(const Volume<float>& image, int in_channels);
+
 class ModelAdapter {
  public:
   virtual ~ModelAdapter() = default;
@@ -174,6 +190,9 @@ class ModelAdapter {
   // its order; UsageError for a model that cannot make them, an unknown layer or class.
   [[nodiscard]] virtual std::vector<AttributionResult> attribute(const TensorData& input,
                                                                  const AttributionRequest& request);
+  // Classifiers (info().task "classification"): class probabilities of a 2D image, per head and
+  // aggregated, and the gates' maps. UsageError for a segmentation model.
+  [[nodiscard]] virtual Classification classify(const Image& image, bool capture_gates);
 };
 
 }  // namespace gatescope

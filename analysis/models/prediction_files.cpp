@@ -26,16 +26,14 @@ Volume<float> stacked(const std::vector<const Volume<float>*>& maps) {
 
 }  // namespace
 
-nlohmann::ordered_json writePredictionFiles(StagedFolder& folder, const std::string& prefix,
-                                            const Prediction& prediction, const ImageHeader& input,
-                                            const std::function<bool(const std::string&)>& wanted) {
+nlohmann::ordered_json writeGateFiles(StagedFolder& folder, const std::string& prefix,
+                                      const std::vector<GatePrediction>& maps,
+                                      const ImageHeader& input,
+                                      const std::function<bool(const std::string&)>& wanted) {
   const auto withInputCodes = [&](Image written) { return withCodesOf(input, written); };
   const std::string base = prefix.empty() ? "" : prefix + "/";
-  writeImage(folder.stage(base + "labels.nii.gz"), withInputCodes(makeImage(prediction.labels)));
-  writeImage(folder.stage(base + "probabilities.nii.gz"),
-             withInputCodes(makeImage(prediction.probabilities)));
   nlohmann::ordered_json gates = nlohmann::ordered_json::array();
-  for (const GatePrediction& g : prediction.gates) {
+  for (const GatePrediction& g : maps) {
     if (wanted && !wanted(g.name)) continue;
     const std::string file = "gates/" + g.name + ".nii.gz",
                       native_file = "gates/" + g.name + "_native.nii.gz";
@@ -57,6 +55,17 @@ nlohmann::ordered_json writePredictionFiles(StagedFolder& folder, const std::str
     gates.push_back(std::move(entry));
   }
   return gates;
+}
+
+nlohmann::ordered_json writePredictionFiles(StagedFolder& folder, const std::string& prefix,
+                                            const Prediction& prediction, const ImageHeader& input,
+                                            const std::function<bool(const std::string&)>& wanted) {
+  const std::string base = prefix.empty() ? "" : prefix + "/";
+  writeImage(folder.stage(base + "labels.nii.gz"),
+             withCodesOf(input, makeImage(prediction.labels)));
+  writeImage(folder.stage(base + "probabilities.nii.gz"),
+             withCodesOf(input, makeImage(prediction.probabilities)));
+  return writeGateFiles(folder, prefix, prediction.gates, input, wanted);
 }
 
 nlohmann::ordered_json writeAttributionFiles(StagedFolder& folder, const std::string& prefix,

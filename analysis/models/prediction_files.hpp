@@ -20,6 +20,11 @@ namespace gatescope {
     StagedFolder& folder, const std::string& prefix, const Prediction& prediction,
     const ImageHeader& input, const std::function<bool(const std::string&)>& wanted = {});
 
+// Only the gate files of writePredictionFiles (a classifier's gates); returns infer.json's list.
+[[nodiscard]] nlohmann::ordered_json writeGateFiles(
+    StagedFolder& folder, const std::string& prefix, const std::vector<GatePrediction>& maps,
+    const ImageHeader& input, const std::function<bool(const std::string&)>& wanted = {});
+
 // Attribution maps as `gatescope attribute` writes them (docs/attribution.md) under
 // `folder`/`prefix`: attributions/<method>/<layer>.nii.gz on the input grid, and for layer methods
 // <layer>_native.nii.gz on the layer's grid; the maps of several classes go on the 4th axis, in the

@@ -58,6 +58,9 @@ class GuardedModel : public ModelAdapter {
                                            const AttributionRequest& request) override {
     return guarded([&] { return model_->attribute(input, request); });
   }
+  Classification classify(const Image& image, bool capture_gates) override {
+    return guarded([&] { return model_->classify(image, capture_gates); });
+  }
 
  private:
   template <typename F>

@@ -2,7 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "analysis/classification/head_aggregation.hpp"
 #include "analysis/core/error.hpp"
+#include "analysis/core/image_statistics.hpp"
 #include "plugins/attribution/attribution_engine.hpp"
 #include "plugins/runtime/device.hpp"
 #include "plugins/zoo/classifiers.hpp"
@@ -100,6 +106,44 @@ class NativeAdapter : public ModelAdapter {
     return runPrediction(
         [this](const torch::Tensor& x, bool capture) { return network_->run(x, capture); }, image,
         options, info_, manifest_.upsample_align_corners, device_);
+  }
+
+  Classification classify(const Image& image, bool capture_gates) override {
+    if (info_.task != "classification") return ModelAdapter::classify(image, capture_gates);
+    const auto start = std::chrono::steady_clock::now();
+    torch::InferenceMode inference;
+    const Volume<float> real = toModelChannels(toFloatVolume(image), info_.in_channels);
+    checkModelInput(real, info_);
+    // No padding: the global pooling takes any size, and zeros would change the answer.
+    const PreparedInput prepared = prepareInput(real, info_, /*for_windows=*/true, device_);
+    Classification c;
+    try {
+      zoo::NetworkOutput out = network_->run(prepared.tensor.to(device_), capture_gates);
+      // The gates sub-sample by 1: their compatibility grid is the map itself.
+      for (auto& gate : out.gates) gate.coarse = torch::Tensor();
+      c.head_names = info_.heads;
+      for (const torch::Tensor& head : out.heads) {
+        const torch::Tensor logits = head.to(torch::kCPU, torch::kFloat64).contiguous()[0];
+        std::vector<double> values(logits.data_ptr<double>(),
+                                   logits.data_ptr<double>() + logits.numel());
+        for (const double v : values)
+          if (!std::isfinite(v))
+            throw Error(manifest_.source.string() +
+                        ": the model produced non-finite logits for a finite input");
+        c.head_probabilities.push_back(softmax(values));
+      }
+      c.probabilities = aggregateHeads(c.head_probabilities, manifest_);
+      c.predicted_class =
+          static_cast<int>(std::max_element(c.probabilities.begin(), c.probabilities.end()) -
+                           c.probabilities.begin());
+      std::vector<int64_t> grid(prepared.padded.begin(), prepared.padded.begin() + 2);
+      c.gates = gatePredictions(out.gates, grid, prepared.original, real.geometry(), false);
+    } catch (const c10::Error& e) {
+      const std::string what = e.what_without_backtrace();
+      throw Error("classification failed: " + what.substr(0, what.find('\n')));
+    }
+    c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return c;
   }
 
  private:

@@ -148,26 +148,12 @@ PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info, bo
   return prepared;
 }
 
-Prediction finishPrediction(const torch::Tensor& padded_probabilities,
-                            const std::vector<zoo::GateOutput>& gate_outputs,
-                            const std::vector<int64_t>& padded, const Index3& original,
-                            const Geometry& geometry, bool align_corners) {
-  const int dimensions = static_cast<int>(padded_probabilities.dim()) - 2;
-  Prediction p;
-  const torch::Tensor probabilities = cropSpatial(padded_probabilities, original, dimensions)[0];
-  p.probabilities = tensorToVolume(probabilities, geometry);
-  if (probabilities.is_cuda()) {
-    // torch.argmax keeps the first of equal maxima, as argmaxLabels does.
-    torch::Tensor labels = probabilities.argmax(0).to(torch::kUInt8);
-    if (labels.dim() == 2) labels = labels.unsqueeze(2);
-    labels = labels.permute({2, 1, 0}).contiguous();
-    p.labels = Volume<uint8_t>(geometry);
-    torch::from_blob(p.labels.data(), labels.sizes(), torch::kUInt8).copy_(labels);
-  } else {
-    p.labels = argmaxLabels(p.probabilities);
-  }
-
-  const auto gates_start = std::chrono::steady_clock::now();
+std::vector<GatePrediction> gatePredictions(const std::vector<zoo::GateOutput>& gate_outputs,
+                                            const std::vector<int64_t>& padded,
+                                            const Index3& original, const Geometry& geometry,
+                                            bool align_corners) {
+  const int dimensions = static_cast<int>(padded.size());
+  std::vector<GatePrediction> out;
   for (const zoo::GateOutput& gate : gate_outputs) {
     GatePrediction g;
     g.name = gate.name;
@@ -196,8 +182,32 @@ Prediction finishPrediction(const torch::Tensor& padded_probabilities,
       g.resampled =
           interpolateLinear(tensorToVolume(gate.alpha[0], full), target, geometry, align_corners);
     }
-    p.gates.push_back(std::move(g));
+    out.push_back(std::move(g));
   }
+  return out;
+}
+
+Prediction finishPrediction(const torch::Tensor& padded_probabilities,
+                            const std::vector<zoo::GateOutput>& gate_outputs,
+                            const std::vector<int64_t>& padded, const Index3& original,
+                            const Geometry& geometry, bool align_corners) {
+  const int dimensions = static_cast<int>(padded_probabilities.dim()) - 2;
+  Prediction p;
+  const torch::Tensor probabilities = cropSpatial(padded_probabilities, original, dimensions)[0];
+  p.probabilities = tensorToVolume(probabilities, geometry);
+  if (probabilities.is_cuda()) {
+    // torch.argmax keeps the first of equal maxima, as argmaxLabels does.
+    torch::Tensor labels = probabilities.argmax(0).to(torch::kUInt8);
+    if (labels.dim() == 2) labels = labels.unsqueeze(2);
+    labels = labels.permute({2, 1, 0}).contiguous();
+    p.labels = Volume<uint8_t>(geometry);
+    torch::from_blob(p.labels.data(), labels.sizes(), torch::kUInt8).copy_(labels);
+  } else {
+    p.labels = argmaxLabels(p.probabilities);
+  }
+
+  const auto gates_start = std::chrono::steady_clock::now();
+  p.gates = gatePredictions(gate_outputs, padded, original, geometry, align_corners);
   p.gate_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - gates_start).count();
   return p;

@@ -25,6 +25,15 @@ struct PreparedInput {
                                          bool for_windows = false,
                                          const torch::Device& device = torch::kCPU);
 
+// Gate maps from outputs over a padded grid (gates (1, C, padded / stride)): at their own grids
+// and resampled to the image's (bilinear / trilinear with `align_corners`), cropped to the image
+// and given its geometry.
+[[nodiscard]] std::vector<GatePrediction> gatePredictions(const std::vector<zoo::GateOutput>& gates,
+                                                          const std::vector<int64_t>& padded,
+                                                          const Index3& original,
+                                                          const Geometry& geometry,
+                                                          bool align_corners);
+
 // Probabilities, argmax labels and gate maps (native and on the image grid) from outputs over a
 // padded grid (probabilities (1, classes, padded); gates (1, C, padded / stride)), cropped back to
 // the image and given its geometry.

@@ -85,6 +85,46 @@ int runInfer(const InferOptions& o) {
   checkFiniteValues(image, o.input);
   const double read_seconds = since(phase);
   log(fmt::format("running {} on {} ({})", info.name, o.input, info.device));
+  if (info.task == "classification") {
+    if (!o.window.empty() || o.coarse || o.precision != "fp32")
+      throw UsageError("--window, --coarse-gates and --precision are for segmentation networks; " +
+                       o.model + " is a classifier");
+    phase = std::chrono::steady_clock::now();
+    const Classification c = model->classify(image, o.gates != "none");
+    const double classify_seconds = since(phase);
+    StagedFolder out(o.out);
+    phase = std::chrono::steady_clock::now();
+    const nlohmann::ordered_json gates = writeGateFiles(out, "", c.gates, image.header, gateWanted);
+    nlohmann::ordered_json class_names = nlohmann::ordered_json::object();
+    for (const auto& [value, name] : info.labels) class_names[std::to_string(value)] = name;
+    nlohmann::ordered_json report = {{"schema", "gatescope.infer/1"},
+                                     {"task", "classification"},
+                                     {"gatescope_version", kVersion},
+                                     {"runtime", runtimeName(registry)},
+                                     {"model", modelRecord(info, o.model)},
+                                     {"input", fs::absolute(o.input).string()},
+                                     {"device", info.device},
+                                     {"probabilities", c.probabilities},
+                                     {"heads", c.head_probabilities},
+                                     {"head_names", c.head_names},
+                                     {"predicted_class", c.predicted_class}};
+    if (info.labels.count(c.predicted_class))
+      report["predicted_class_name"] = info.labels.at(c.predicted_class);
+    if (!info.labels.empty()) report["class_names"] = class_names;
+    report["gates"] = gates;
+    report["timings_s"] = {{"load", load_seconds},
+                           {"read", read_seconds},
+                           {"classify", classify_seconds},
+                           {"write", since(phase)},
+                           {"total", since(start)}};
+    writeFileAtomically(out.stage("infer.json"), report.dump(2) + "\n");
+    out.commit();
+    const std::string name = report.value("predicted_class_name", std::string());
+    log(fmt::format("class {}{} (probability {:.3f}); wrote {} in {:.2f} s", c.predicted_class,
+                    name.empty() ? "" : " " + name,
+                    c.probabilities[static_cast<size_t>(c.predicted_class)], o.out, since(start)));
+    return 0;
+  }
   phase = std::chrono::steady_clock::now();
   PredictOptions predict_options;
   predict_options.capture_gates = o.gates != "none";
@@ -157,7 +197,10 @@ void registerInferCommand(CLI::App& root, CommandAction& chosen) {
                 "gates/<gate>_coarse.nii.gz");
   cmd->add_flag("--quiet", o->quiet, "No progress output");
   cmd->footer(
-      "Writes DIR/labels.nii.gz, DIR/probabilities.nii.gz (classes on the 4th axis),\n"
+      "A classifier (sononet, sononet_grid_attention) writes DIR/infer.json with the class\n"
+      "probabilities (per head and aggregated) and the predicted class, and its gates as below.\n"
+      "A segmentation network writes DIR/labels.nii.gz, DIR/probabilities.nii.gz (classes on the "
+      "4th axis),\n"
       "DIR/gates/<gate>.nii.gz (on the input grid), DIR/gates/<gate>_native.nii.gz (the gate's "
       "own\n"
       "grid and spacing: the coefficients the gate multiplies into its skip connection) and\n"
