@@ -30,7 +30,7 @@ packages=(
   libcairo2-dev fonts-dejavu-core
   # tests: a display for OpenGL/VTK, the Python references (nibabel, PyTorch, scipy, Pillow, jsonschema) and
   # plastimatch (reference for the plastimatch metric preset and the metrics benchmark)
-  xvfb xauth python3-torch python3-nibabel python3-scipy python3-numpy python3-pil python3-jsonschema plastimatch
+  xvfb xauth python3-torch python3-nibabel python3-scipy python3-sklearn python3-statsmodels python3-numpy python3-pil python3-jsonschema plastimatch
   # the workbench's recording test: real mouse and keyboard events under Xvfb
   xdotool
   # fuzz targets (scripts/fuzz.sh): libFuzzer with clang; the format check (scripts/check_format.sh)
@@ -81,7 +81,7 @@ case $mode in
     ctest --preset default
     echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan)"
     build asan
-    ctest --preset asan -L '^(volume|io|cli|metrics|stats|attention|models|datasets|demo|evaluation|train|renderers|app_state|hardening)$'
+    ctest --preset asan -L '^(volume|io|cli|metrics|stats|classification|attention|models|datasets|demo|evaluation|train|renderers|app_state|hardening)$'
     echo "== fuzz targets: every committed corpus replayed under ASan/UBSan (scripts/fuzz.sh)"
     bash scripts/fuzz.sh replay
     ;;

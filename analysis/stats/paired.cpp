@@ -120,20 +120,33 @@ WilcoxonResult wilcoxonSignedRank(const std::vector<double>& differences, ZeroMe
   return result;
 }
 
-std::pair<double, double> bootstrapMeanInterval(const std::vector<double>& values,
-                                                double confidence, int resamples, uint64_t seed) {
+std::pair<double, double> bootstrapInterval(
+    size_t count, const std::function<double(const std::vector<size_t>&)>& statistic,
+    double confidence, int resamples, uint64_t seed) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  if (values.empty() || resamples < 1) return {nan, nan};
+  if (count == 0 || resamples < 1) return {nan, nan};
   std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<size_t> pick(0, values.size() - 1);
-  std::vector<double> means(static_cast<size_t>(resamples));
-  for (double& mean : means) {
-    double sum = 0.0;
-    for (size_t n = 0; n < values.size(); ++n) sum += values[pick(rng)];
-    mean = sum / static_cast<double>(values.size());
+  std::uniform_int_distribution<size_t> pick(0, count - 1);
+  std::vector<double> values(static_cast<size_t>(resamples));
+  std::vector<size_t> sample(count);
+  for (double& v : values) {
+    for (size_t& s : sample) s = pick(rng);
+    v = statistic(sample);
   }
   const double alpha = (1.0 - confidence) / 2.0 * 100.0;
-  return {linearPercentile(means, alpha), linearPercentile(means, 100.0 - alpha)};
+  return {linearPercentile(values, alpha), linearPercentile(values, 100.0 - alpha)};
+}
+
+std::pair<double, double> bootstrapMeanInterval(const std::vector<double>& values,
+                                                double confidence, int resamples, uint64_t seed) {
+  return bootstrapInterval(
+      values.size(),
+      [&](const std::vector<size_t>& sample) {
+        double sum = 0.0;
+        for (const size_t s : sample) sum += values[s];
+        return sum / static_cast<double>(values.size());
+      },
+      confidence, resamples, seed);
 }
 
 PairedComparison comparePaired(const std::vector<double>& a, const std::vector<double>& b,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -26,6 +27,12 @@ struct WilcoxonResult {
 // without continuity correction - scipy.stats.wilcoxon's definitions.
 [[nodiscard]] WilcoxonResult wilcoxonSignedRank(const std::vector<double>& differences,
                                                 ZeroMethod zeros = ZeroMethod::Wilcox);
+
+// Percentile bootstrap confidence interval of a statistic of `count` paired cases (seeded,
+// reproducible): `statistic` gets each resample's case indices, drawn with replacement.
+[[nodiscard]] std::pair<double, double> bootstrapInterval(
+    size_t count, const std::function<double(const std::vector<size_t>&)>& statistic,
+    double confidence, int resamples, uint64_t seed);
 
 // Percentile bootstrap confidence interval of the mean of `values` (seeded, reproducible).
 [[nodiscard]] std::pair<double, double> bootstrapMeanInterval(const std::vector<double>& values,
