@@ -18,6 +18,7 @@
 #include "analysis/core/json_number.hpp"
 #include "analysis/core/sha256.hpp"
 #include "analysis/datasets/dataset.hpp"
+#include "analysis/evaluation/classification_evaluation.hpp"
 #include "analysis/evaluation/evaluation_journal.hpp"
 #include "analysis/evaluation/evaluation_report.hpp"
 #include "analysis/io/file_util.hpp"
@@ -46,6 +47,8 @@ struct LoadedModel {
   Json description;
   std::vector<AttributionJob> attributions;  // one per --attribution, layers resolved
 };
+
+}  // namespace
 
 Json describeModel(const fs::path& path, const ModelInfo& info) {
   const fs::path absolute = fs::absolute(path);
@@ -95,6 +98,8 @@ Json attentionSettings(const AttentionOptions& a) {
           {"pointing_tolerance_mm", a.pointing_tolerance_mm},
           {"threshold", a.threshold}};
 }
+
+namespace {
 
 // What one case needs from inference: the input, the reference and each model's prediction.
 struct CaseInference {
@@ -339,6 +344,8 @@ Json reportPreamble() {
 
 EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
                           const EvaluationCallback& progress) {
+  if (!options.models.empty() && isClassifierModelFile(options.models.front()))
+    return evaluateClassification(options, registry, progress);
   const auto start = Clock::now();
   if (options.models.empty() || options.models.size() > 2)
     throw UsageError("evaluate takes one or two models");
@@ -356,10 +363,8 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
         keys[m], registry.loadModel(options.models[m], LoadOptions{options.device}), {}, {}};
     const ModelInfo& info = model.adapter->info();
     if (info.task != "segmentation")
-      throw UsageError(fmt::format(
-          "{}: {} is a classifier; evaluate measures segmentation networks (classification "
-          "evaluation is not available yet; gatescope infer classifies one image)",
-          options.models[m].string(), info.architecture));
+      throw UsageError(fmt::format("{}: {} is a classifier; model A segments, so both must",
+                                   options.models[m].string(), info.architecture));
     if (dataset.layout == "msd" && dataset.channels != info.in_channels)
       throw UsageError(fmt::format(
           "{}: the model takes {} input channel(s), the dataset {} declares {}",

@@ -72,6 +72,16 @@ struct EvaluationResult {
 [[nodiscard]] EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
                                         const EvaluationCallback& progress = {});
 
+// Pieces of a report shared by the segmentation and classification evaluations: a model's
+// description (names, files and their SHA-256, channels, classes, gates, device), the device and
+// LibTorch version as the runtime names them, the metric and attention settings.
+[[nodiscard]] nlohmann::ordered_json describeModel(const std::filesystem::path& path,
+                                                   const ModelInfo& info);
+[[nodiscard]] std::string deviceDescription(const std::string& device, const Registry& registry);
+[[nodiscard]] std::string torchVersion(const Registry& registry);
+[[nodiscard]] nlohmann::ordered_json metricSettings(const MetricConfig& config);
+[[nodiscard]] nlohmann::ordered_json attentionSettings(const AttentionOptions& options);
+
 // The provenance fields every report starts with: schema, version, created (UTC, ISO-8601).
 [[nodiscard]] nlohmann::ordered_json reportPreamble();
 

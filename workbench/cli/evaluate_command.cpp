@@ -49,7 +49,9 @@ int runEvaluation(EvaluationOptions options, bool quiet, const std::string& resu
         (options.out / "journal.jsonl").string(), resume_hint);
     return 130;
   }
-  if (!quiet)
+  if (!quiet && result.report.value("task", "") == "classification")
+    printClassificationSummary(result.report, std::cout);
+  else if (!quiet)
     printReportSummary(ReportModel(result.report, (options.out / "report.json").string()),
                        std::cout);
   std::cout << fmt::format("wrote {} and {}\n", (options.out / "report.json").string(),

@@ -108,4 +108,46 @@ void printReportSummary(const ReportModel& report, std::ostream& out) {
     }
 }
 
+void printClassificationSummary(const Json& report, std::ostream& out) {
+  for (const auto& [key, model] : report["models"].items()) {
+    const Json& s = report["summary"].contains(key) ? report["summary"][key] : Json::object();
+    out << fmt::format("model {}: {} ({}), {} image(s), {} failed\n", key, model.value("name", ""),
+                       model.value("architecture", ""), s.value("n_cases", 0),
+                       s.value("n_failed", 0));
+    out << fmt::format(
+        "  accuracy {}  balanced accuracy {}  macro F1 {}  kappa {}  macro ROC AUC {}  log loss "
+        "{}\n",
+        number(s.value("accuracy", Json())), number(s.value("balanced_accuracy", Json())),
+        number(s.value("macro_f1", Json())), number(s.value("cohen_kappa", Json())),
+        number(s.value("macro_roc_auc", Json())), number(s.value("log_loss", Json())));
+    if (s.contains("attention")) {
+      out << "  attention gates against the images' masks or boxes (mean over images):\n";
+      out << fmt::format("    {:<24} {:>7} {:>8} {:>9} {:>9}\n", "", "mass", "dilated", "pointing",
+                         "contrast");
+      for (const auto& [gate, stats] : s["attention"].items()) {
+        const auto mean = [&](const char* name) {
+          return stats.contains(name) ? number(stats[name]["mean"]) : std::string("-");
+        };
+        out << fmt::format("    {:<24} {:>7} {:>8} {:>9} {:>9}\n", gate, mean("mass_in_reference"),
+                           mean("mass_in_reference_dilated"), mean("pointing_game"),
+                           mean("contrast"));
+      }
+    }
+  }
+  if (!report.contains("comparison") || report["comparison"].value("n", 0) == 0) return;
+  const Json& c = report["comparison"];
+  out << fmt::format("A vs B ({} image(s) both classified; difference = A - B):\n",
+                     c.value("n", 0));
+  const Json& m = c["mcnemar"];
+  out << fmt::format("  McNemar: only A right {}, only B right {}, p {} ({})\n",
+                     m.value("only_a_correct", 0), m.value("only_b_correct", 0),
+                     number(m["p"], "{:.4g}"),
+                     m.value("exact", false) ? "exact binomial" : "chi-square");
+  for (const char* name : {"accuracy", "macro_f1"})
+    out << fmt::format("  {:<9} {:>+8.4f} [{}, {}]  better: {}\n", name,
+                       reportNumber(c[name]["difference"]).value_or(0.0),
+                       number(c[name]["ci95"][0], "{:+.4f}"), number(c[name]["ci95"][1], "{:+.4f}"),
+                       c[name].value("better", "-"));
+}
+
 }  // namespace gatescope::cli

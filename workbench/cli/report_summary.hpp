@@ -13,4 +13,9 @@ namespace gatescope::cli {
 // comparison of Dice and HD95, and of the attribution maps' mass inside each label.
 void printReportSummary(const ReportModel& report, std::ostream& out);
 
+// The same for a classification report (docs/classification.md): per model accuracy, balanced
+// accuracy, macro F1, Cohen's kappa, macro ROC AUC and log loss, the gates' mean attention against
+// the images' masks or boxes, and the paired comparison (McNemar, bootstrap intervals).
+void printClassificationSummary(const nlohmann::ordered_json& report, std::ostream& out);
+
 }  // namespace gatescope::cli

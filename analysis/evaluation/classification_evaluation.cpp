@@ -1,0 +1,381 @@
+#include "analysis/evaluation/classification_evaluation.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "analysis/classification/classification_metrics.hpp"
+#include "analysis/core/error.hpp"
+#include "analysis/core/image_statistics.hpp"
+#include "analysis/datasets/classification_dataset.hpp"
+#include "analysis/evaluation/evaluation_journal.hpp"
+#include "analysis/io/file_util.hpp"
+#include "analysis/io/image_file.hpp"
+#include "analysis/plugin/registry.hpp"
+
+namespace gatescope {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+struct Classifier {
+  std::string key;  // "A", "B"
+  std::unique_ptr<ModelAdapter> adapter;
+  Json description;
+};
+
+// Where the image's telling structure is: its mask (non-zero) or its box, on the image's grid.
+std::optional<Volume<uint8_t>> localisation(const ClassificationItem& item, const Geometry& grid) {
+  if (!item.mask.empty()) {
+    const Volume<float> mask = toFloatVolume(readImage(item.mask));
+    if (mask.dims() != grid.dims)
+      throw GeometryError(fmt::format("{}: the mask is {}x{}, the image {}x{}", item.mask.string(),
+                                      mask.dims()[0], mask.dims()[1], grid.dims[0], grid.dims[1]));
+    Volume<uint8_t> inside(grid);
+    for (int64_t v = 0; v < inside.size(); ++v) inside.data()[v] = mask.data()[v] != 0.0f;
+    return inside;
+  }
+  if (item.box) {
+    // Pixel (i, j) is inside when its centre lies in [x0, x1) x [y0, y1).
+    const auto& [x0, y0, x1, y1] = *item.box;
+    Volume<uint8_t> inside(grid);
+    for (int64_t j = 0; j < grid.dims[1]; ++j)
+      for (int64_t i = 0; i < grid.dims[0]; ++i) {
+        const double x = static_cast<double>(i) + 0.5, y = static_cast<double>(j) + 0.5;
+        inside(i, j, 0) = x >= x0 && x < x1 && y >= y0 && y < y1;
+      }
+    return inside;
+  }
+  return std::nullopt;
+}
+
+Json classifyItem(const ClassificationItem& item, std::vector<Classifier>& models,
+                  const EvaluationOptions& options) {
+  Json record = {{"id", item.id}, {"image", item.image.string()}};
+  if (!item.split.empty()) record["split"] = item.split;
+  record["true_class"] = item.true_class;
+  if (!item.problem.empty()) {
+    record["status"] = "error";
+    record["error"] = item.problem;
+    record["models"] = Json::object();
+    return record;
+  }
+  Image image;
+  std::optional<Volume<uint8_t>> inside;
+  try {
+    image = readImage(item.image);
+    checkFiniteValues(image, item.image.string());
+    inside = localisation(item, toFloatVolume(image).geometry());
+  } catch (const Error& e) {
+    record["status"] = "error";
+    record["error"] = e.what();
+    record["models"] = Json::object();
+    return record;
+  }
+  if (inside) record["localisation"] = item.mask.empty() ? "box" : "mask";
+  std::string first_error;
+  Json results = Json::object();
+  for (Classifier& model : models) {
+    Json r;
+    try {
+      const Classification c = model.adapter->classify(image, inside.has_value());
+      r = {{"status", "ok"},
+           {"predicted_class", c.predicted_class},
+           {"probabilities", c.probabilities},
+           {"heads", c.head_probabilities}};
+      if (inside) {
+        Json attention = Json::object();
+        for (const GatePrediction& gate : c.gates)
+          attention[gate.name] =
+              toJson(attentionStatistics(gate.resampled, *inside, options.attention).front());
+        r["attention"] = attention;
+      }
+    } catch (const Error& e) {
+      r = {{"status", "error"}, {"error", e.what()}};
+      if (first_error.empty()) first_error = model.key + ": " + e.what();
+    }
+    results[model.key] = std::move(r);
+  }
+  record["status"] = first_error.empty() ? "ok" : "error";
+  if (!first_error.empty()) record["error"] = first_error;
+  record["models"] = std::move(results);
+  return record;
+}
+
+// The mean of each numeric attention statistic per gate over the records of `key`.
+Json attentionSummary(const Json& records, const std::string& key) {
+  std::map<std::string, std::map<std::string, std::pair<double, int>>> sums;
+  for (const auto& r : records) {
+    if (!r["models"].contains(key) || !r["models"][key].contains("attention")) continue;
+    for (const auto& [gate, stats] : r["models"][key]["attention"].items())
+      for (const auto& [name, value] : stats.items())
+        if (value.is_number() && std::isfinite(value.get<double>())) {
+          auto& [sum, n] = sums[gate][name];
+          sum += value.get<double>();
+          ++n;
+        }
+  }
+  Json out = Json::object();
+  for (const auto& [gate, stats] : sums)
+    for (const auto& [name, sum_n] : stats)
+      out[gate][name] = {{"mean", sum_n.first / sum_n.second}, {"n", sum_n.second}};
+  return out;
+}
+
+struct ModelAnswers {
+  std::vector<int> truth, predicted;
+  std::vector<std::vector<double>> probabilities;
+  std::vector<std::string> ids;
+};
+
+ModelAnswers answersOf(const Json& records, const std::string& key) {
+  ModelAnswers a;
+  for (const auto& r : records) {
+    if (!r["models"].contains(key) || r["models"][key]["status"] != "ok") continue;
+    a.ids.push_back(r["id"].get<std::string>());
+    a.truth.push_back(r["true_class"].get<int>());
+    a.predicted.push_back(r["models"][key]["predicted_class"].get<int>());
+    a.probabilities.push_back(r["models"][key]["probabilities"].get<std::vector<double>>());
+  }
+  return a;
+}
+
+Json compareModels(const Json& records, int classes, const PairedOptions& paired) {
+  std::vector<int> truth, pa, pb;
+  std::vector<std::vector<double>> qa, qb;
+  for (const auto& r : records) {
+    if (r["status"] != "ok") continue;
+    truth.push_back(r["true_class"].get<int>());
+    pa.push_back(r["models"]["A"]["predicted_class"].get<int>());
+    pb.push_back(r["models"]["B"]["predicted_class"].get<int>());
+    qa.push_back(r["models"]["A"]["probabilities"].get<std::vector<double>>());
+    qb.push_back(r["models"]["B"]["probabilities"].get<std::vector<double>>());
+  }
+  if (truth.empty()) return {{"n", 0}};
+  std::vector<bool> correct_a, correct_b;
+  for (size_t i = 0; i < truth.size(); ++i)
+    correct_a.push_back(pa[i] == truth[i]), correct_b.push_back(pb[i] == truth[i]);
+  const McNemarResult test = mcNemar(correct_a, correct_b);
+  const auto difference = [&](bool f1) {
+    return [&, f1](const std::vector<size_t>& sample) {
+      std::vector<int> t, a, b;
+      std::vector<std::vector<double>> ra, rb;
+      for (const size_t s : sample)
+        t.push_back(truth[s]), a.push_back(pa[s]), b.push_back(pb[s]), ra.push_back(qa[s]),
+            rb.push_back(qb[s]);
+      const ClassificationMetrics ma = classificationMetrics(t, a, ra, classes);
+      const ClassificationMetrics mb = classificationMetrics(t, b, rb, classes);
+      return f1 ? ma.macro_f1 - mb.macro_f1 : ma.accuracy - mb.accuracy;
+    };
+  };
+  std::vector<size_t> all(truth.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  Json out = {{"n", truth.size()},
+              {"mcnemar",
+               {{"only_a_correct", test.only_a},
+                {"only_b_correct", test.only_b},
+                {"statistic", test.statistic},
+                {"p", test.p_value},
+                {"exact", test.exact}}}};
+  for (const bool f1 : {false, true}) {
+    const auto [low, high] = bootstrapInterval(truth.size(), difference(f1), paired.confidence,
+                                               paired.resamples, paired.seed);
+    const double d = difference(f1)(all);
+    out[f1 ? "macro_f1" : "accuracy"] = {{"difference", d},
+                                         {"ci95", {low, high}},
+                                         {"better", d > 0   ? "A"
+                                                    : d < 0 ? "B"
+                                                            : "equal"}};
+  }
+  return out;
+}
+
+std::string csvOf(const Json& report) {
+  std::ostringstream csv;
+  csv << "id,true_class,status";
+  for (const auto& [key, model] : report["models"].items())
+    csv << "," << key << "_predicted_class," << key << "_probability_of_true_class";
+  csv << "\n";
+  for (const auto& r : report["cases"]) {
+    csv << '"' << r["id"].get<std::string>() << "\"," << r["true_class"].get<int>() << ","
+        << r["status"].get<std::string>();
+    for (const auto& [key, model] : report["models"].items()) {
+      const Json& m = r["models"].contains(key) ? r["models"][key] : Json::object();
+      if (m.value("status", "") == "ok" && r["true_class"].get<int>() >= 0)
+        csv << "," << m["predicted_class"].get<int>() << ","
+            << fmt::format("{:.6g}",
+                           m["probabilities"][static_cast<size_t>(r["true_class"].get<int>())]
+                               .get<double>());
+      else
+        csv << ",,";
+    }
+    csv << "\n";
+  }
+  return csv.str();
+}
+
+}  // namespace
+
+bool isClassifierModelFile(const fs::path& model) {
+  if (model.extension() != ".json" || !fs::is_regular_file(model)) return false;
+  try {
+    return isClassifierArchitecture(readModelManifest(model).architecture);
+  } catch (const Error&) {
+    return false;  // the segmentation path reports what is wrong with the file
+  }
+}
+
+EvaluationResult evaluateClassification(const EvaluationOptions& options, Registry& registry,
+                                        const EvaluationCallback& progress) {
+  const auto start = Clock::now();
+  if (options.models.empty() || options.models.size() > 2)
+    throw UsageError("evaluate takes one or two models");
+  if (!options.attributions.empty() || !options.predict.window.empty() || options.save_predictions)
+    throw UsageError(
+        "--attribution, --window and --save-predictions are not available for classifiers yet");
+  std::vector<Classifier> models;
+  const char* keys[] = {"A", "B"};
+  for (size_t m = 0; m < options.models.size(); ++m) {
+    if (!fs::exists(options.models[m]))
+      throw UsageError(options.models[m].string() + ": no such model file");
+    Classifier c{keys[m], registry.loadModel(options.models[m], LoadOptions{options.device}), {}};
+    const ModelInfo& info = c.adapter->info();
+    if (info.task != "classification")
+      throw UsageError(fmt::format("{}: {} segments; model A is a classifier, so both must be",
+                                   options.models[m].string(), info.architecture));
+    c.description = describeModel(options.models[m], info);
+    models.push_back(std::move(c));
+  }
+  const ModelInfo& first = models.front().adapter->info();
+  const int classes = first.n_classes;
+  if (models.size() == 2 && models[1].adapter->info().n_classes != classes)
+    throw UsageError(fmt::format("model A has {} classes, model B {}", classes,
+                                 models[1].adapter->info().n_classes));
+  std::vector<std::string> names;  // the model's class names, when it names every class
+  for (int c = 0; c < classes; ++c)
+    if (first.labels.count(c)) names.push_back(first.labels.at(c));
+  if (static_cast<int>(names.size()) != classes) names.clear();
+
+  const ClassificationDataset dataset = openClassificationDataset(options.dataset, names);
+  if (static_cast<int>(dataset.classes.size()) > classes)
+    throw UsageError(fmt::format("{}: {} classes, but the model predicts {}",
+                                 options.dataset.string(), dataset.classes.size(), classes));
+  std::vector<ClassificationItem> items;
+  std::set<std::string> splits;
+  for (const auto& item : dataset.items) {
+    splits.insert(item.split);
+    if (options.split == "auto" || options.split == "all" || item.split == options.split)
+      items.push_back(item);
+  }
+  if (items.empty())
+    throw UsageError(fmt::format("{}: no image in split '{}' (splits: {})",
+                                 options.dataset.string(), options.split, fmt::join(splits, ", ")));
+  if (options.limit && *options.limit < items.size()) items.resize(*options.limit);
+
+  Json identity = {{"task", "classification"},
+                   {"dataset", dataset.root.string()},
+                   {"split", options.split},
+                   {"attention", attentionSettings(options.attention)}};
+  Json descriptions = Json::object();
+  for (const auto& model : models) {
+    descriptions[model.key] = model.description;
+    identity["models"][model.key] = {{"manifest", model.description["manifest"]},
+                                     {"weights_sha256", model.description["weights_sha256"]},
+                                     {"device", model.description["device"]}};
+  }
+  std::error_code ec;
+  fs::create_directories(options.out, ec);
+  if (ec || !fs::is_directory(options.out))
+    throw IoError(options.out.string() + ": cannot create the output folder");
+  EvaluationJournal journal(options.out / "journal.jsonl", identity, options.resume);
+
+  EvaluationResult result;
+  result.cases = items.size();
+  result.journal_rejected = journal.rejected();
+  size_t done = 0, run = 0;
+  double classify_seconds = 0;
+  for (const auto& item : items) {
+    if (journal.finished(item.id)) {
+      ++result.resumed;
+      if (progress) progress({++done, items.size(), item.id, "resumed", "", 0.0});
+      continue;
+    }
+    const auto item_start = Clock::now();
+    const Json record = classifyItem(item, models, options);
+    journal.append(record);
+    classify_seconds += since(item_start);
+    ++run;
+    if (progress)
+      progress({++done, items.size(), item.id, record["status"].get<std::string>(),
+                record.value("error", ""), since(item_start)});
+    if (options.cancel && options.cancel->load()) {
+      result.cancelled = true;
+      return result;
+    }
+  }
+
+  Json records = Json::array();
+  std::map<std::string, Json> journaled = journal.records();
+  for (const auto& item : items) {
+    const auto found = journaled.find(item.id);
+    if (found == journaled.end())
+      throw IoError(fmt::format("{}: the record of {} is no longer in the journal",
+                                (options.out / "journal.jsonl").string(), item.id));
+    records.push_back(std::move(found->second));
+  }
+  Json report = reportPreamble();
+  report["task"] = "classification";
+  report["preset"] = "default";
+  report["device"] = deviceDescription(first.device, registry);
+  report["torch_version"] = torchVersion(registry);
+  report["models"] = descriptions;
+  report["dataset"] = {{"path", dataset.root.string()},
+                       {"layout", dataset.layout},
+                       {"classes", dataset.classes},
+                       {"split", options.split},
+                       {"cases", items.size()}};
+  report["settings"] = {{"attention", attentionSettings(options.attention)},
+                        {"paired",
+                         {{"resamples", options.paired.resamples},
+                          {"seed", options.paired.seed},
+                          {"confidence", options.paired.confidence}}}};
+  Json summary = Json::object();
+  for (const auto& model : models) {
+    const ModelAnswers answers = answersOf(records, model.key);
+    Json s = {{"n_cases", items.size()}, {"n_failed", items.size() - answers.ids.size()}};
+    if (!answers.ids.empty()) {
+      const Json metrics = toJson(
+          classificationMetrics(answers.truth, answers.predicted, answers.probabilities, classes));
+      for (const auto& [key, value] : metrics.items()) s[key] = value;
+    }
+    const Json attention = attentionSummary(records, model.key);
+    if (!attention.empty()) s["attention"] = attention;
+    summary[model.key] = std::move(s);
+  }
+  report["cases"] = std::move(records);
+  report["summary"] = std::move(summary);
+  if (models.size() == 2)
+    report["comparison"] = compareModels(report["cases"], classes, options.paired);
+  for (const auto& record : report["cases"]) result.failed += record["status"] == "ok" ? 0 : 1;
+  report["timings_s"] = {
+      {"total", since(start)}, {"classify", classify_seconds}, {"cases_run", run}};
+  writeFileAtomically(options.out / "report.json", report.dump(2) + "\n");
+  writeFileAtomically(options.out / "cases.csv", csvOf(report));
+  result.report = std::move(report);
+  return result;
+}
+
+}  // namespace gatescope

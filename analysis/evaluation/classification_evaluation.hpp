@@ -1,0 +1,23 @@
+#pragma once
+
+// gatescope evaluate for classifiers (docs/classification.md): one or two classifiers over a
+// classification dataset (a folder per class or a CSV), per image the true class, each model's
+// prediction, probabilities and the attention statistics of its gates against the image's mask or
+// box; per model the metrics; for two models McNemar's test and bootstrap intervals of the
+// differences in accuracy and macro F1. The same journal, resume and output files as the
+// segmentation evaluation.
+#include <filesystem>
+
+#include "analysis/evaluation/evaluator.hpp"
+
+namespace gatescope {
+
+// Whether `model` (a manifest) names a classifier: evaluate then takes this path.
+[[nodiscard]] bool isClassifierModelFile(const std::filesystem::path& model);
+
+// Options as for evaluate(); the split is the CSV's split column ("auto" and "all": every image).
+[[nodiscard]] EvaluationResult evaluateClassification(const EvaluationOptions& options,
+                                                      Registry& registry,
+                                                      const EvaluationCallback& progress = {});
+
+}  // namespace gatescope
