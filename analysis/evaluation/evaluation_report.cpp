@@ -374,6 +374,10 @@ void validateReport(const Json& report, const std::string& source) {
   const ReportChecker check(source);
   if (!report.is_object() || !report.contains("schema") || report["schema"] != "gatescope.report/1")
     throw FormatError(source + ": not a gatescope evaluation report (schema gatescope.report/1)");
+  if (report.contains("task") && report["task"] == "classification")
+    throw UsageError(source +
+                     ": a classification report; compare, render and the workbench read "
+                     "segmentation reports so far (docs/classification.md)");
   if (!report.contains("models")) check.fail("\"models\"", "is missing");
   check.isObject(report["models"], "\"models\"");
   if (!report["models"].contains("A")) check.fail("\"models\"", "has no model A");

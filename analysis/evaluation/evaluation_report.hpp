@@ -24,7 +24,8 @@ namespace gatescope {
 // Checks a report read from `source` before anything trusts it (docs/evaluation.md): the schema,
 // models, one record per case id (a duplicated id would be paired twice), statuses, and every
 // metric and attention statistic a number or "nan"/"inf"/"-inf". FormatError naming the file, the
-// case and the field.
+// case and the field. UsageError for a classification report (its own structure:
+// docs/classification.md).
 void validateReport(const nlohmann::ordered_json& report, const std::string& source);
 
 // Replaces "summary" (per model: n_cases, n_failed, every label's metrics, every gate's attention

@@ -220,4 +220,13 @@ segmenter["weights"] = str(tests.parent / "data" / "demo" / "models" / "gated" /
 (out / "segmenter.json").write_text(json.dumps(segmenter))
 fails("mixed", ["--model", out / "A.json", "--model", out / "segmenter.json", "--dataset", root], "segments")
 
+# Commands that read segmentation reports say what they got.
+if (out / "folders" / "report.json").exists():
+    for args in (["compare", out / "folders" / "report.json", out / "folders" / "report.json", "--out",
+                  out / "bad_compare"],
+                 ["render", "plot", "--report", out / "folders", "--kind", "paired", "--out", out / "bad.png"]):
+        r = run(*args)
+        check(r.returncode != 0 and "a classification report" in r.stderr and not (out / "bad.png").exists(),
+              f"{args[0]} of a classification report: exit {r.returncode}, {r.stderr!r}")
+
 cli.finish()
