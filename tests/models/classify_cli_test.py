@@ -127,13 +127,4 @@ fails("channels", [*model_args, "--input", out / "two_channels.nii.gz"], "expect
 nib.save(nib.Nifti1Image(rng.random((64, 64, 5)).astype(np.float32), np.eye(4)), out / "volume.nii.gz")
 fails("volume", [*model_args, "--input", out / "volume.nii.gz"], "a 2D model needs 2D images")
 
-# evaluate measures segmentation networks: a classifier is refused before the first case.
-(out / "data" / "images").mkdir(parents=True)
-(out / "data" / "labels").mkdir()
-Image.fromarray(rgb[:, :, 0]).save(out / "data" / "images" / "a.png")
-Image.fromarray((rgb[:, :, 0] > 128).astype(np.uint8)).save(out / "data" / "labels" / "a.png")
-r = run("evaluate", *model_args, "--dataset", out / "data", "--out", out / "evaluation")
-check(r.returncode == 2 and "is a classifier" in r.stderr and not (out / "evaluation").exists(),
-      f"evaluate with a classifier: exit {r.returncode}, {r.stderr!r}")
-
 cli.finish()
