@@ -78,7 +78,7 @@ Json classifyItem(const ClassificationItem& item, std::vector<Classifier>& model
   try {
     image = readImage(item.image);
     checkFiniteValues(image, item.image.string());
-    inside = localisation(item, toFloatVolume(image).geometry());
+    inside = localisation(item, image.geometry());
   } catch (const Error& e) {
     record["status"] = "error";
     record["error"] = e.what();
