@@ -3,9 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -13,7 +11,8 @@
 
 #include "analysis/core/error.hpp"
 #include "analysis/core/image.hpp"
-#include "analysis/core/seeded_random.hpp"
+#include "analysis/demo/portable_random.hpp"
+#include "analysis/demo/staged_dataset.hpp"
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/nifti_io.hpp"
 
@@ -52,89 +51,11 @@ constexpr double kMinimumLengthMm = 96.0;
 
 // Everything below is computed with +, -, *, /, sqrt and integer operations, which IEEE 754
 // rounds the same way everywhere, and this file is compiled without fused multiply-add
-// (analysis/CMakeLists.txt): the files are byte-identical on every machine. The C library's
-// log, sin and cos differ between implementations, so the two needed are written out here.
-
-// ln(x), x > 0: x = m 2^e with m in [sqrt(1/2), sqrt(2)), and ln(m) = 2 atanh((m - 1) / (m + 1)).
-double naturalLog(double x) {
-  int exponent = 0;
-  double m = std::frexp(x, &exponent);
-  if (m < 0.70710678118654752440) {
-    m *= 2.0;
-    --exponent;
-  }
-  const double t = (m - 1.0) / (m + 1.0);  // |t| < 0.172: 14 terms reach double precision
-  const double t2 = t * t;
-  double series = 0.0;
-  for (int n = 27; n >= 1; n -= 2) series = series * t2 + 1.0 / n;
-  return 2.0 * t * series + exponent * 0.69314718055994530942;
-}
-
-// sin and cos of |angle| <= 1 rad from their Taylor series.
-std::pair<double, double> sinCos(double angle) {
-  const double a2 = angle * angle;
-  double sine = 1.0, cosine = 1.0;
-  for (int n = 10; n >= 1; --n) {
-    sine = 1.0 - a2 / ((2.0 * n) * (2.0 * n + 1.0)) * sine;
-    cosine = 1.0 - a2 / ((2.0 * n - 1.0) * (2.0 * n)) * cosine;
-  }
-  return {angle * sine, cosine};
-}
-
-// Stored parameters are kept to 0.01 so that the files list them legibly; + 0.0 turns -0 into 0.
-double hundredths(double value) {
-  return std::round(value * 100.0) / 100.0 + 0.0;
-}
+// (analysis/CMakeLists.txt): the files are byte-identical on every machine (demo/portable_random).
 
 // What a stream is used for, so that the anatomy, the appearance and each slice's noise of a case
 // are independent: drawing one more layout never shifts the noise.
 enum class Stream : uint64_t { Layout = 1, Appearance = 2, Noise = 3 };
-
-// core/seeded_random's xoshiro256**, seeded through SplitMix64 from (seed, case index, purpose,
-// slice): each case draws from its own stream, so it does not depend on how many cases are
-// generated or in what order.
-class RandomStream {
- public:
-  RandomStream(uint64_t seed, int index, Stream purpose, int64_t slice = 0)
-      : random_(streamState(seed, index, purpose, slice)) {}
-
-  // [0, 1) with 53 random bits.
-  double uniform() { return random_.uniform(); }
-  double uniform(double low, double high) { return random_.uniform(low, high); }
-  int below(int n) { return static_cast<int>(uniform() * n); }
-  // Standard normal by Marsaglia's polar method.
-  double normal() {
-    if (has_spare_) {
-      has_spare_ = false;
-      return spare_;
-    }
-    double u = 0.0, v = 0.0, s = 0.0;
-    do {
-      u = 2.0 * uniform() - 1.0;
-      v = 2.0 * uniform() - 1.0;
-      s = u * u + v * v;
-    } while (s >= 1.0 || s == 0.0);
-    const double factor = std::sqrt(-2.0 * naturalLog(s) / s);
-    spare_ = v * factor;
-    has_spare_ = true;
-    return u * factor;
-  }
-
- private:
-  static SeededRandom streamState(uint64_t seed, int index, Stream purpose, int64_t slice) {
-    uint64_t state = seed;
-    for (uint64_t key : {static_cast<uint64_t>(index), static_cast<uint64_t>(purpose),
-                         static_cast<uint64_t>(slice)})
-      state = SeededRandom::splitMix64(state) ^ key;
-    std::array<uint64_t, 4> words{};
-    for (uint64_t& word : words) word = SeededRandom::splitMix64(state);
-    return SeededRandom::fromState(words);
-  }
-
-  SeededRandom random_;
-  bool has_spare_ = false;
-  double spare_ = 0.0;
-};
 
 // Patient coordinates in mm from the grid centre: x towards the patient's left (+i), y posterior
 // (+j), z superior (+k). The image direction diag(-1, -1, 1) makes RAS+ world (-x, -y, z), the
@@ -616,7 +537,7 @@ Volume<int16_t> renderImage(const Volume<uint8_t>& tissue, const Appearance& loo
   Volume<float> noise_field(tissue.geometry());
 #pragma omp parallel for schedule(static)
   for (int64_t k = 0; k < d[2]; ++k) {
-    RandomStream noise(options.seed, index, Stream::Noise, k);
+    RandomStream noise(options.seed, index, static_cast<uint64_t>(Stream::Noise), k);
     for (int64_t j = 0; j < d[1]; ++j)
       for (int64_t i = 0; i < d[0]; ++i) noise_field(i, j, k) = static_cast<float>(noise.normal());
   }
@@ -782,14 +703,14 @@ SyntheticCase makeSyntheticCase(const SyntheticAbdomenOptions& options, int inde
   checkOptions(options, source);
   if (index < 0) throw UsageError(source + ": case indices start at 0");
   const Grid grid(options);
-  RandomStream layout_random(options.seed, index, Stream::Layout);
+  RandomStream layout_random(options.seed, index, static_cast<uint64_t>(Stream::Layout));
   for (int attempt = 0; attempt < kMaxLayoutAttempts; ++attempt) {
     const std::optional<Layout> layout = drawLayout(layout_random, grid);
     if (!layout) continue;
     Rendered rendered = paint(*layout, grid);
     if (!targetTouchesLandmark(rendered.labels)) continue;
 
-    RandomStream appearance_random(options.seed, index, Stream::Appearance);
+    RandomStream appearance_random(options.seed, index, static_cast<uint64_t>(Stream::Appearance));
     const Appearance look = drawAppearance(appearance_random);
     SyntheticCase c;
     c.id = syntheticCaseId(index);
@@ -825,64 +746,18 @@ void writeSyntheticAbdomen(const fs::path& dir, const SyntheticAbdomenOptions& o
         "{}: synthetic abdomen needs at least one case and no negative counts, got {} training "
         "and {} test cases",
         dir.string(), options.training_cases, options.test_cases));
-  fs::path target = fs::absolute(dir).lexically_normal();
-  if (target.filename().empty()) target = target.parent_path();  // "out/" -> "out"
-  std::error_code ec;
-  if (fs::exists(target, ec) && !(fs::is_directory(target, ec) && fs::is_empty(target, ec)))
-    throw UsageError(target.string() +
-                     ": already exists and is not empty; remove it or choose another folder for "
-                     "the synthetic abdomen dataset");
-  fs::create_directories(target.parent_path(), ec);
-  if (ec) throw IoError(target.parent_path().string() + ": cannot create folder: " + ec.message());
-
-  // Staged beside the destination (same file system, so the final rename is atomic). A run that
-  // was killed leaves only this hidden folder, which the next run replaces.
-  const fs::path staging = target.parent_path() / ("." + target.filename().string() + ".partial");
-  fs::remove_all(staging, ec);
-  try {
-    for (const char* folder : {"imagesTr", "labelsTr", "imagesTs", "labelsTs", "generator"}) {
-      fs::create_directories(staging / folder, ec);
-      if (ec)
-        throw IoError((staging / folder).string() + ": cannot create folder: " + ec.message());
-    }
-    const int total = options.training_cases + options.test_cases;
-    std::exception_ptr failure;
-    std::atomic<bool> failed{false};
-    int done = 0;
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int index = 0; index < total; ++index) {
-      if (failed.load()) continue;
-      // No exception may leave an OpenMP block: the first one is kept and rethrown below.
-      std::exception_ptr error;
-      try {
-        writeCase(staging, options, index);
-      } catch (...) {
-        error = std::current_exception();
-      }
-#pragma omp critical(synthetic_abdomen_report)
-      {
-        if (!error) {
-          ++done;
-          try {
-            if (progress) progress(done, total);
-          } catch (...) {
-            error = std::current_exception();
-          }
-        }
-        if (error && !failure) failure = error;
-      }
-      if (error) failed.store(true);
-    }
-    if (failure) std::rethrow_exception(failure);
+  StagedDatasetWriter writer;
+  writer.what = "synthetic abdomen";
+  writer.folders = {"imagesTr", "labelsTr", "imagesTs", "labelsTs", "generator"};
+  writer.items = options.training_cases + options.test_cases;
+  writer.write_item = [&options](const fs::path& staging, int index) {
+    writeCase(staging, options, index);
+  };
+  writer.finish = [&options](const fs::path& staging) {
     writeFileAtomically(staging / "dataset.json", datasetJson(options).dump(2) + "\n");
-    fs::rename(staging, target, ec);  // replaces an empty folder
-    if (ec)
-      throw IoError(target.string() +
-                    ": cannot move the finished dataset into place: " + ec.message());
-  } catch (...) {
-    fs::remove_all(staging, ec);
-    throw;
-  }
+  };
+  writer.progress = progress;
+  writeStagedDataset(dir, writer);
 }
 
 }  // namespace gatescope

@@ -10,6 +10,7 @@
 #include "analysis/core/error.hpp"
 #include "analysis/datasets/dataset.hpp"
 #include "analysis/demo/synthetic_abdomen.hpp"
+#include "analysis/demo/synthetic_scan_planes.hpp"
 #include "workbench/cli/command.hpp"
 #include "workbench/cli/evaluate_command.hpp"
 #include "workbench/cli/progress.hpp"
@@ -22,6 +23,7 @@ namespace {
 
 struct DemoOptions {
   std::string out = "gatescope-demo";
+  std::string task = "segmentation";
   std::string data;  // default: OUT/dataset
   std::string models;
   std::string device = "auto";
@@ -74,9 +76,36 @@ void printNextSteps(const fs::path& evaluation, const std::string& case_id) {
       evaluation.string());
 }
 
+// The classification demo's dataset: generated when its list is absent.
+void generateScanPlanes(const fs::path& data, bool quiet) {
+  if (fs::exists(data / "planes.csv")) return;
+  const SyntheticScanPlaneOptions generate;
+  const auto classes = static_cast<int>(syntheticScanPlaneClasses().size());
+  const int total = (generate.training_per_class + generate.test_per_class) * classes;
+  if (!quiet)
+    std::cerr << fmt::format(
+        "generating the synthetic scan-plane dataset ({} classes, {} training + {} test images of "
+        "{}x{}) in {}\n",
+        classes, generate.training_per_class * classes, generate.test_per_class * classes,
+        generate.width, generate.height, data.string());
+  Progress progress("dataset", static_cast<size_t>(total), quiet);
+  writeSyntheticScanPlanes(data, generate, [&](int done, int) {
+    progress.step(static_cast<size_t>(done), "images written");
+  });
+  progress.finish();
+}
+
 int runDemo(const DemoOptions& o) {
   const fs::path out = o.out;
   const fs::path data = o.data.empty() ? out / "dataset" : fs::path(o.data);
+  if (o.task == "classification") {
+    generateScanPlanes(data, o.quiet);
+    if (o.data_only) {
+      std::cout << "dataset in " << data.string() << "\n";
+      return 0;
+    }
+    throw UsageError("the classification demo's models are not bundled yet");
+  }
   if (!fs::exists(data / "dataset.json")) {
     SyntheticAbdomenOptions generate;
     if (!o.quiet)
@@ -145,6 +174,11 @@ void registerDemoCommand(CLI::App& root, CommandAction& chosen) {
       "model and its ungated baseline evaluated on its test split, a report and a summary");
   cmd->add_option("--out", o->out, "Output folder: dataset/ (unless --data) and evaluation/")
       ->capture_default_str();
+  cmd->add_option("--task", o->task,
+                  "segmentation: Attention U-Net on synthetic abdomen CT; classification: "
+                  "AG-SonoNet on synthetic ultrasound scan planes")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"segmentation", "classification"}));
   cmd->add_option("--data", o->data,
                   "Where the demo dataset is or is generated (default OUT/dataset)");
   cmd->add_option("--models", o->models,
