@@ -23,9 +23,11 @@ namespace {
 // Gated architecture -> the ungated network of the same family, the paper's fair comparison.
 const std::map<std::string, std::string> kBaselines = {{"unet_ct_single_att_dsv", "unet_ct_dsv"},
                                                        {"unet_ct_multi_att_dsv", "unet_ct_dsv"},
-                                                       {"unet_grid_gating", "unet"}};
-const std::set<std::string> kArchitectures = {"unet", "unet_ct_dsv", "unet_ct_single_att_dsv",
-                                              "unet_ct_multi_att_dsv", "unet_grid_gating"};
+                                                       {"unet_grid_gating", "unet"},
+                                                       {"sononet_grid_attention", "sononet"}};
+const std::set<std::string> kArchitectures = {
+    "unet",    "unet_ct_dsv", "unet_ct_single_att_dsv", "unet_ct_multi_att_dsv", "unet_grid_gating",
+    "sononet", "sononet2",    "sononet_grid_attention"};
 
 std::string joined(const std::set<std::string>& items) {
   std::string s;
@@ -117,7 +119,8 @@ ModelToTrain parseModel(const json& j, const fs::path& source, const json& prepr
   const Fields f(
       j, source.string(), "model.",
       {"name", "architecture", "tensor_dim", "in_channels", "n_classes", "feature_scale",
-       "attention_dsample", "nonlocal_mode", "upsample_align_corners", "initial_weights"});
+       "attention_dsample", "nonlocal_mode", "upsample_align_corners", "aggregation_mode",
+       "aggregation", "aggregation_weight", "aggregation_param", "initial_weights"});
   json manifest = j;
   manifest.erase("initial_weights");
   if (!manifest.contains("architecture")) manifest["architecture"] = "unet_ct_single_att_dsv";
@@ -138,12 +141,29 @@ void checkArchitecture(const ModelManifest& m, const std::string& field, const F
   if (m.architecture == "unet_grid_gating" && m.tensor_dim != "3D")
     throw f.error(
         fmt::format("\"{}\": unet_grid_gating exists in 3D only (\"tensor_dim\": \"3D\")", field));
+  const bool classifier = isClassifierArchitecture(m.architecture);
+  if (classifier && m.tensor_dim != "2D")
+    throw f.error(fmt::format("\"{}\": {} is a 2D classifier (\"tensor_dim\": \"2D\")", field,
+                              m.architecture));
   if (m.n_classes < 2)
-    throw f.error("\"model.n_classes\" must be at least 2 (background and one structure)");
+    throw f.error(classifier
+                      ? "\"model.n_classes\" must be at least 2 classes"
+                      : "\"model.n_classes\" must be at least 2 (background and one structure)");
   if (!isFolderName(m.name))
     throw f.error(fmt::format(
         "\"{}\" names the output folder: letters, digits, '-', '_' and '.' only, not \"{}\"",
         field == "model.architecture" ? "model.name" : field, m.name));
+}
+
+// A pair member's manifest starts as the configured model's: a single-head classifier drops the
+// multi-head fields of AG-SonoNet (its one head is its answer).
+void dropHeadFields(ModelManifest& m) {
+  if (m.architecture == "sononet_grid_attention") return;
+  const ModelManifest defaults;
+  m.aggregation_mode = defaults.aggregation_mode;
+  m.aggregation = defaults.aggregation;
+  m.aggregation_weight = defaults.aggregation_weight;
+  m.aggregation_param = defaults.aggregation_param;
 }
 
 // "pair": {"gated": ARCH or {"architecture", "name", "initial_weights"}, "baseline": ...}
@@ -171,6 +191,7 @@ ModelToTrain parsePairMember(const Fields& pair, const std::string& role, const 
     throw pair.invalid(role, "an architecture name or an object with \"architecture\"");
   }
   checkArchitecture(m.manifest, field, pair);
+  dropHeadFields(m.manifest);
   return m;
 }
 
@@ -304,6 +325,11 @@ TrainingConfig parseTrainingConfig(const json& j, const fs::path& path) {
     const Fields pair(f.at("pair"), path.string(), "pair.", {"gated", "baseline"});
     std::array<ModelToTrain, 2> members = {parsePairMember(pair, "gated", c.model, path),
                                            parsePairMember(pair, "baseline", c.model, path)};
+    for (const ModelToTrain& member : members)
+      if (isClassifierArchitecture(member.manifest.architecture) !=
+          isClassifierArchitecture(m.architecture))
+        throw pair.error(fmt::format("\"pair\": {} and {} do not do the same task", m.architecture,
+                                     member.manifest.architecture));
     if (members[0].manifest.name == members[1].manifest.name)
       throw pair.error(
           fmt::format("\"pair\": both models are named \"{}\"; their output folders must differ",
@@ -363,12 +389,17 @@ TrainingConfig parseTrainingConfig(const json& j, const fs::path& path) {
     c.augmentation.intensity_shift = a.range("intensity_shift", {0.0, 0.0});
   }
 
+  if (isClassifierArchitecture(m.architecture)) c.loss.dice = 0.0;
   if (f.has("loss")) {
     const Fields l(f.at("loss"), path.string(), "loss.", {"dice", "cross_entropy", "smooth"});
     const double big = 1e6;
     c.loss.dice = l.number("dice", 1.0, 0.0, big, "a weight of at least 0");
     c.loss.cross_entropy = l.number("cross_entropy", 1.0, 0.0, big, "a weight of at least 0");
     c.loss.smooth = l.number("smooth", 1.0, 0.0, big, "a number of at least 0");
+    if (isClassifierArchitecture(m.architecture) && c.loss.dice != 0)
+      throw l.error(fmt::format(
+          "\"loss.dice\" applies to segmentation; {} trains on cross-entropy alone (set it to 0)",
+          m.architecture));
     if (c.loss.dice == 0 && c.loss.cross_entropy == 0)
       throw l.error("\"loss.dice\" and \"loss.cross_entropy\" are both 0: nothing to train on");
   }
@@ -393,6 +424,7 @@ std::vector<ModelToTrain> modelsToTrain(const TrainingConfig& c, bool pair) {
   ungated.manifest.name = "baseline";
   ungated.manifest.architecture = baseline;
   ungated.initial_weights.clear();
+  dropHeadFields(ungated.manifest);
   return {gated, ungated};
 }
 

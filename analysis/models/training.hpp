@@ -89,12 +89,14 @@ struct TrainingConfig {
 [[nodiscard]] std::string ungatedBaseline(const std::string& architecture);
 
 // One case ready for training: preprocessed as the manifest says (z-score), padded to the
-// network's size multiple, with labels on the same grid.
+// network's size multiple, with labels on the same grid. An image for a classifier has a class
+// instead (its labels are all 0, there only to travel with the crops).
 struct TrainingSample {
   std::string id;
   Volume<float> image;
   Volume<int32_t> labels;
   std::string label_file;  // where the labels came from, for messages ("" for cases made in memory)
+  int true_class = -1;     // classifiers: the class index; -1 for segmentation cases
 };
 
 struct TrainingData {
@@ -113,11 +115,13 @@ struct TrainingRequest {
 struct EpochRecord {
   int epoch = 0;  // from 1
   double learning_rate = 0.0;
-  double loss = 0.0;  // mean over the epoch's batches, and its two terms
+  // Mean over the epoch's batches, and its two terms (a classifier's loss is all cross-entropy).
+  double loss = 0.0;
   double dice_loss = 0.0;
   double cross_entropy = 0.0;
   std::optional<double> validation_loss;
   std::optional<double> validation_dice;  // mean hard Dice over foreground classes (argmax)
+  std::optional<double> validation_accuracy;  // classifiers: of the aggregated prediction
   double seconds = 0.0;                   // this model's share of the epoch
 };
 

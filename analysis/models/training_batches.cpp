@@ -33,9 +33,14 @@ Volume<T> padAtEnd(const Volume<T>& v, const Index3& size) {
   return out;
 }
 
+// Classifiers take any size (their global pooling does not care, and inference does not pad
+// them): only a larger patch pads them.
 Index3 paddedSize(const Index3& dims, const TrainingConfig& config) {
   const int64_t multiple =
-      std::lcm<int64_t>(config.model.manifest.preprocessing.pad_to_multiple, kNetworkMultiple);
+      isClassifierArchitecture(config.model.manifest.architecture)
+          ? 1
+          : std::lcm<int64_t>(config.model.manifest.preprocessing.pad_to_multiple,
+                              kNetworkMultiple);
   Index3 size = dims;
   for (int a = 0; a < modelDimensions(config); ++a) {
     const auto axis = static_cast<size_t>(a);
@@ -113,7 +118,13 @@ TrainingData prepareTrainingData(std::vector<TrainingSample> cases, const Traini
       throw UsageError(
           fmt::format("{}: case {} is 3D ({}); a 2D model (tensor_dim \"2D\") trains on 2D images",
                       source, s.id, s.image.geometry().describe()));
-    if (s.labels.dims() != s.image.dims())
+    if (s.true_class >= 0) {
+      if (s.true_class >= m.n_classes)
+        throw UsageError(fmt::format("{}: image {} is of class {}, but model.n_classes in {} is {}",
+                                     s.label_file.empty() ? source : s.label_file, s.id,
+                                     s.true_class, source, m.n_classes));
+      s.labels = Volume<int32_t>(s.image.geometry());  // travels with the crops, never used
+    } else if (s.labels.dims() != s.image.dims())
       throw GeometryError(fmt::format("case {}: labels {} and image {} differ in size", s.id,
                                       s.labels.geometry().describe(),
                                       s.image.geometry().describe()));
@@ -199,6 +210,7 @@ TrainingBatch BatchSampler::batch(size_t index) {
     d.shift = random_.uniform(a.intensity_shift[0], a.intensity_shift[1]);
     copyWindow(s, size, d, slot, b);
     b.ids.push_back(s.id);
+    if (s.true_class >= 0) b.classes.push_back(s.true_class);
   }
   return b;
 }
@@ -207,6 +219,7 @@ TrainingBatch wholeCaseBatch(const TrainingSample& sample, int dimensions) {
   TrainingBatch b = emptyBatch(1, sample.image.channels(), sample.image.dims(), dimensions);
   copyWindow(sample, sample.image.dims(), Draw{}, 0, b);
   b.ids.push_back(sample.id);
+  if (sample.true_class >= 0) b.classes.push_back(sample.true_class);
   return b;
 }
 

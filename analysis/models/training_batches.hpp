@@ -23,6 +23,7 @@ namespace gatescope {
 struct TrainingBatch {
   TensorData images;            // (N, C, i, j[, k])
   std::vector<int64_t> labels;  // (N, i, j[, k]), C order
+  std::vector<int64_t> classes;  // (N): classifiers' samples' classes; empty for segmentation
   std::vector<std::string> ids;
 };
 

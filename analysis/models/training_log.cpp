@@ -68,6 +68,7 @@ TrainingLog readTrainingLog(const std::filesystem::path& path) {
       record.cross_entropy = optionalNumber(entry, "cross_entropy", at).value_or(std::nan(""));
       record.validation_loss = optionalNumber(entry, "validation_loss", at);
       record.validation_dice = optionalNumber(entry, "validation_dice", at);
+      record.validation_accuracy = optionalNumber(entry, "validation_accuracy", at);
       record.learning_rate = optionalNumber(entry, "learning_rate", at).value_or(std::nan(""));
       record.seconds = optionalNumber(entry, "seconds", at).value_or(0.0);
       if (!curve.epochs.empty() && record.epoch <= curve.epochs.back().epoch)

@@ -11,7 +11,9 @@
 #include "plugins/checkpoint/checkpoint_file.hpp"
 #include "plugins/runtime/device.hpp"
 #include "plugins/runtime/torch_runtime.hpp"
+#include "plugins/training/classification_loss.hpp"
 #include "plugins/training/segmentation_loss.hpp"
+#include "plugins/zoo/classifiers.hpp"
 #include "plugins/zoo/networks.hpp"
 #include "plugins/zoo/state_dict.hpp"
 #include "plugins/zoo/tensor_convert.hpp"
@@ -28,9 +30,9 @@ double since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// The original code's init_weights(..., init_type='kaiming'): He-normal convolution weights
-// (fan_in, also for transposed convolutions), batch-norm weights N(1, 0.02) and biases 0;
-// convolution biases keep PyTorch's default initialisation.
+// The original code's init_weights(..., init_type='kaiming'): He-normal convolution and linear
+// weights (fan_in, also for transposed convolutions), batch-norm weights N(1, 0.02) and biases 0;
+// convolution and linear biases keep PyTorch's default initialisation.
 void initialiseLikeOriginal(torch::nn::Module& network) {
   torch::NoGradGuard no_grad;
   for (const auto& module : network.modules(/*include_self=*/false)) {
@@ -38,6 +40,7 @@ void initialiseLikeOriginal(torch::nn::Module& network) {
     if (auto* c = module->as<torch::nn::Conv3d>()) conv_weight = c->weight;
     if (auto* c = module->as<torch::nn::Conv2d>()) conv_weight = c->weight;
     if (auto* c = module->as<torch::nn::ConvTranspose2d>()) conv_weight = c->weight;
+    if (auto* l = module->as<torch::nn::Linear>()) conv_weight = l->weight;
     if (conv_weight.defined())
       torch::nn::init::kaiming_normal_(conv_weight, 0.0, torch::kFanIn, torch::kReLU);
     torch::Tensor bn_weight, bn_bias;
@@ -58,6 +61,11 @@ struct Totals {
     cross_entropy += l.cross_entropy.item<double>() * count;
     samples += count;
   }
+  void addClassification(const torch::Tensor& l, double count) {
+    loss += l.item<double>() * count;
+    cross_entropy += l.item<double>() * count;
+    samples += count;
+  }
 };
 
 struct ModelRun {
@@ -66,6 +74,21 @@ struct ModelRun {
   std::unique_ptr<torch::optim::Adam> optimizer;
   TrainedModel result;
 };
+
+bool isClassifier(const ModelToTrain& spec) {
+  return isClassifierArchitecture(spec.manifest.architecture);
+}
+
+torch::Tensor classTensor(const TrainingBatch& batch) {
+  return torch::tensor(batch.classes, torch::kInt64);
+}
+
+// A classifier's loss: the weighted cross-entropy of its heads, times the configured weight.
+torch::Tensor classifierLoss(ModelRun& run, const torch::Tensor& images,
+                             const torch::Tensor& classes, const TrainingConfig& config) {
+  return config.loss.cross_entropy *
+         classificationLoss(run.network->run(images, false).heads, classes, run.spec.manifest);
+}
 
 torch::Tensor labelTensor(const TrainingBatch& batch) {
   std::vector<int64_t> shape = batch.images.shape;
@@ -81,7 +104,9 @@ ModelRun prepareRun(const ModelToTrain& spec, const TrainingConfig& config,
   // trained in a pair equals the same model trained by itself.
   torch::manual_seed(config.seed);
   try {
-    run.network = zoo::makeNetwork(zooConfigFor(spec.manifest));
+    const ZooConfig zoo_config = zooConfigFor(spec.manifest);
+    run.network =
+        isClassifier(spec) ? zoo::makeClassifier(zoo_config) : zoo::makeNetwork(zoo_config);
   } catch (const UsageError& e) {
     throw UsageError(
         fmt::format("{}: model {}: {}", config.source.string(), spec.manifest.name, e.what()));
@@ -98,12 +123,36 @@ ModelRun prepareRun(const ModelToTrain& spec, const TrainingConfig& config,
   return run;
 }
 
+// Loss and accuracy of a classifier on whole validation images, with the batch-norm statistics
+// of inference.
+void validateClassifier(ModelRun& run, const std::vector<TrainingSample>& cases,
+                        const TrainingConfig& config, const torch::Device& device,
+                        EpochRecord& record) {
+  double loss = 0, correct = 0;
+  for (const TrainingSample& s : cases) {
+    const TrainingBatch batch = wholeCaseBatch(s, 2);
+    const torch::Tensor classes = classTensor(batch).to(device);
+    const std::vector<torch::Tensor> heads =
+        run.network->run(toTensor(batch.images).to(device), false).heads;
+    loss += config.loss.cross_entropy *
+            classificationLoss(heads, classes, run.spec.manifest).item<double>();
+    correct += predictedClasses(heads, run.spec.manifest).front() == s.true_class ? 1 : 0;
+  }
+  record.validation_loss = loss / static_cast<double>(cases.size());
+  record.validation_accuracy = correct / static_cast<double>(cases.size());
+}
+
 // Loss and Dice of whole validation cases with the batch-norm statistics of inference.
 void validate(ModelRun& run, const std::vector<TrainingSample>& cases, const TrainingConfig& config,
               int dimensions, const torch::Device& device, EpochRecord& record) {
   if (cases.empty()) return;
   torch::NoGradGuard no_grad;
   run.network->eval();
+  if (isClassifier(run.spec)) {
+    validateClassifier(run, cases, config, device, record);
+    run.network->train();
+    return;
+  }
   double loss = 0, dice = 0;
   int dice_cases = 0;
   for (const TrainingSample& s : cases) {
@@ -166,16 +215,25 @@ TrainingResult train(const TrainingRequest& request, const TrainingData& data,
         throw Error("training interrupted: nothing was written");
       const TrainingBatch batch = sampler.batch(b);
       const torch::Tensor images = toTensor(batch.images).to(device);
-      const torch::Tensor labels = labelTensor(batch).to(device);
+      const bool classes = !batch.classes.empty();
+      const torch::Tensor labels = (classes ? classTensor(batch) : labelTensor(batch)).to(device);
       for (size_t m = 0; m < runs.size(); ++m) {
         const auto start = Clock::now();
         ModelRun& run = runs[m];
+        const auto count = static_cast<double>(batch.ids.size());
         run.optimizer->zero_grad();
-        const SegmentationLoss loss =
-            segmentationLoss(run.network->run(images, false).logits, labels, config.loss);
-        loss.total.backward();
-        run.optimizer->step();
-        totals[m].add(loss, static_cast<double>(batch.ids.size()));
+        if (classes) {
+          const torch::Tensor loss = classifierLoss(run, images, labels, config);
+          loss.backward();
+          run.optimizer->step();
+          totals[m].addClassification(loss, count);
+        } else {
+          const SegmentationLoss loss =
+              segmentationLoss(run.network->run(images, false).logits, labels, config.loss);
+          loss.total.backward();
+          run.optimizer->step();
+          totals[m].add(loss, count);
+        }
         totals[m].seconds += since(start);
       }
     }

@@ -1,6 +1,8 @@
 // Training against PyTorch (tests/fixtures/training_reference.py): the loss and its gradient, one
 // Adam step of the zoo networks from the same weights on the same batch, reproducibility, and
 // the checkpoints PyTorch loads back.
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
@@ -99,6 +101,77 @@ TrainingResult trainTiny(const json& config_json, bool pair, const fs::path& out
   return trainZooModels(request, data, {});
 }
 
+// The checkpoint gatescope wrote after one step against PyTorch's: equal within float rounding,
+// except weights whose gradient is rounding noise (they may move by one step either way).
+void checkStepAgainstPyTorch(const fs::path& dir, const json& c, const fs::path& written) {
+  const Checkpoint stepped = readCheckpoint(written);
+  const Checkpoint reference = readCheckpoint(dir / c["stepped"].get<std::string>());
+  const Checkpoint noise = readCheckpoint(dir / c["noise"].get<std::string>());
+  const Checkpoint initial = readCheckpoint(dir / c["initial"].get<std::string>());
+  const auto ours = byName(stepped);
+  const auto noisy = byName(noise);
+  const auto before = byName(initial);
+  size_t moved = 0;
+  REQUIRE(stepped.tensors.size() == reference.tensors.size());
+  size_t compared = 0, coin_tosses = 0;
+  for (const CheckpointTensor& want : reference.tensors) {
+    INFO(want.name);
+    REQUIRE(ours.count(want.name));
+    const CheckpointTensor& got = *ours.at(want.name);
+    REQUIRE(got.shape == want.shape);
+    if (want.dtype == "int64") {
+      CHECK(got.data == want.data);  // num_batches_tracked
+      continue;
+    }
+    const auto a = floats(got), b = floats(want), start = floats(*before.at(want.name));
+    const uint8_t* mask = noisy.count(want.name) ? noisy.at(want.name)->data.data() : nullptr;
+    double worst = 0;
+    for (size_t n = 0; n < a.size(); ++n) {
+      const double difference = std::abs(static_cast<double>(a[n]) - b[n]);
+      if (mask && mask[n]) {
+        // Gradient is rounding noise: any direction, but never more than one step.
+        CHECK(difference <= 2.05 * c["learning_rate"].get<double>());
+        ++coin_tosses;
+        continue;
+      }
+      worst = std::max(worst, difference / std::max(1.0, std::abs(static_cast<double>(b[n]))));
+      ++compared;
+      if (std::abs(a[n] - start[n]) > 0.1 * c["learning_rate"].get<double>()) ++moved;
+    }
+    CHECK(worst < 1e-5);
+  }
+  CHECK(compared > 10 * coin_tosses);
+  CHECK(moved > compared * 9 / 10);  // the step changed the weights
+}
+
+// A one-epoch configuration starting from the reference's initial weights.
+TrainingConfig stepConfig(const fs::path& dir, const json& c, int batch_size) {
+  json model = c["manifest"];
+  model["initial_weights"] = (dir / c["initial"].get<std::string>()).string();
+  model["name"] = c["name"];
+  const json config_json = {{"dataset", "in-memory"},
+                            {"model", model},
+                            {"epochs", 1},
+                            {"batch_size", batch_size},
+                            {"learning_rate", c["learning_rate"]},
+                            {"weight_decay", c["weight_decay"]},
+                            {"loss", c["weights"]},
+                            {"preprocessing", {{"normalize", "none"}}}};
+  return parseTrainingConfig(config_json, dir / "step.json");
+}
+
+// One step on `samples` (one batch) gives PyTorch's loss and weights.
+void checkOneStep(const fs::path& dir, const json& c, const TrainingConfig& config,
+                  std::vector<TrainingSample> samples) {
+  const std::string name = c["name"].get<std::string>();
+  const fs::path out = test::scratchDir("train_step_" + name);
+  const TrainingResult result = trainZooModels({config, modelsToTrain(config, false), "cpu", out},
+                                               prepareTrainingData(std::move(samples), config), {});
+  REQUIRE(result.models.size() == 1);
+  CHECK(result.models[0].epochs[0].loss == Approx(c["loss"].get<double>()).epsilon(1e-5));
+  checkStepAgainstPyTorch(dir, c, out / name / "model.pth");
+}
+
 }  // namespace
 
 TEST_CASE("the training loss and its gradient equal PyTorch's", "[train]") {
@@ -134,17 +207,7 @@ TEST_CASE("one Adam step equals PyTorch's from the same weights on the same batc
   for (const auto& c : steps["step"]) {
     const std::string name = c["name"].get<std::string>();
     DYNAMIC_SECTION(name) {
-      json model = c["manifest"];
-      model["initial_weights"] = (dir / c["initial"].get<std::string>()).string();
-      model["name"] = name;
-      const json config_json = {{"dataset", "in-memory"},
-                                {"model", model},
-                                {"epochs", 1},
-                                {"learning_rate", c["learning_rate"]},
-                                {"weight_decay", c["weight_decay"]},
-                                {"loss", c["weights"]},
-                                {"preprocessing", {{"normalize", "none"}}}};
-      const TrainingConfig config = parseTrainingConfig(config_json, dir / "step.json");
+      const TrainingConfig config = stepConfig(dir, c, 1);
       Geometry g;
       g.dims = {c["dims"][0].get<int64_t>(), c["dims"][1].get<int64_t>(),
                 c["dims"][2].get<int64_t>()};
@@ -155,51 +218,30 @@ TEST_CASE("one Adam step equals PyTorch's from the same weights on the same batc
           {}};
       std::vector<TrainingSample> cases;
       cases.push_back(std::move(sample));
-      const fs::path out = test::scratchDir("train_step_" + name);
-      const TrainingResult result =
-          trainZooModels({config, modelsToTrain(config, false), "cpu", out},
-                         prepareTrainingData(std::move(cases), config), {});
-      REQUIRE(result.models.size() == 1);
-      CHECK(result.models[0].epochs[0].loss == Approx(c["loss"].get<double>()).epsilon(1e-5));
+      checkOneStep(dir, c, config, std::move(cases));
+    }
+  }
+}
 
-      const Checkpoint stepped = readCheckpoint(out / name / "model.pth");
-      const Checkpoint reference = readCheckpoint(dir / c["stepped"].get<std::string>());
-      const Checkpoint noise = readCheckpoint(dir / c["noise"].get<std::string>());
-      const Checkpoint initial = readCheckpoint(dir / c["initial"].get<std::string>());
-      const auto ours = byName(stepped);
-      const auto noisy = byName(noise);
-      const auto before = byName(initial);
-      size_t moved = 0;
-      REQUIRE(stepped.tensors.size() == reference.tensors.size());
-      size_t compared = 0, coin_tosses = 0;
-      for (const CheckpointTensor& want : reference.tensors) {
-        INFO(want.name);
-        REQUIRE(ours.count(want.name));
-        const CheckpointTensor& got = *ours.at(want.name);
-        REQUIRE(got.shape == want.shape);
-        if (want.dtype == "int64") {
-          CHECK(got.data == want.data);  // num_batches_tracked
-          continue;
-        }
-        const auto a = floats(got), b = floats(want), start = floats(*before.at(want.name));
-        const uint8_t* mask = noisy.count(want.name) ? noisy.at(want.name)->data.data() : nullptr;
-        double worst = 0;
-        for (size_t n = 0; n < a.size(); ++n) {
-          const double difference = std::abs(static_cast<double>(a[n]) - b[n]);
-          if (mask && mask[n]) {
-            // Gradient is rounding noise: any direction, but never more than one step.
-            CHECK(difference <= 2.05 * c["learning_rate"].get<double>());
-            ++coin_tosses;
-            continue;
-          }
-          worst = std::max(worst, difference / std::max(1.0, std::abs(static_cast<double>(b[n]))));
-          ++compared;
-          if (std::abs(a[n] - start[n]) > 0.1 * c["learning_rate"].get<double>()) ++moved;
-        }
-        CHECK(worst < 1e-5);
-      }
-      CHECK(compared > 10 * coin_tosses);
-      CHECK(moved > compared * 9 / 10);  // the step changed the weights
+TEST_CASE("one Adam step of a classifier equals PyTorch's on the same batch", "[train]") {
+  const fs::path dir = test::fixtureDir("training");
+  const json steps = readJson(dir / "training.json");
+  REQUIRE(steps["classifier_step"].size() == 2);
+  for (const auto& c : steps["classifier_step"]) {
+    const std::string name = c["name"].get<std::string>();
+    DYNAMIC_SECTION(name) {
+      const TrainingConfig config = stepConfig(dir, c, 2);
+      Geometry g;
+      g.dims = {c["dims"][0].get<int64_t>(), c["dims"][1].get<int64_t>(), 1};
+      std::vector<TrainingSample> images;
+      for (size_t n = 0; n < c["images"].size(); ++n)
+        images.push_back(
+            {fmt::format("{}_{}", name, n),
+             Volume<float>(g, 1, readRaw<float>(dir / c["images"][n]["file"].get<std::string>())),
+             {},
+             {},
+             c["classes"][n].get<int>()});
+      checkOneStep(dir, c, config, std::move(images));
     }
   }
 }

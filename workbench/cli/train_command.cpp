@@ -65,10 +65,14 @@ std::string epochLine(int epoch, int epochs, const std::vector<EpochRecord>& rec
     line += fmt::format(" (learning rate {:.3g})", records.front().learning_rate);
   for (size_t m = 0; m < records.size(); ++m) {
     const EpochRecord& r = records[m];
-    line += fmt::format("  {}: loss {:.4f} (dice {:.4f}, ce {:.4f})", models[m].manifest.name,
-                        r.loss, r.dice_loss, r.cross_entropy);
+    if (isClassifierArchitecture(models[m].manifest.architecture))
+      line += fmt::format("  {}: loss {:.4f}", models[m].manifest.name, r.loss);
+    else
+      line += fmt::format("  {}: loss {:.4f} (dice {:.4f}, ce {:.4f})", models[m].manifest.name,
+                          r.loss, r.dice_loss, r.cross_entropy);
     if (r.validation_loss) line += fmt::format(", validation {:.4f}", *r.validation_loss);
     if (r.validation_dice) line += fmt::format(" dice {:.3f}", *r.validation_dice);
+    if (r.validation_accuracy) line += fmt::format(" accuracy {:.3f}", *r.validation_accuracy);
     line += fmt::format(", {:.1f}s", r.seconds);
   }
   const double eta = elapsed / epoch * (epochs - epoch);
@@ -83,6 +87,7 @@ ordered_json epochJson(const EpochRecord& r) {
                     {"cross_entropy", r.cross_entropy}};
   if (r.validation_loss) j["validation_loss"] = *r.validation_loss;
   if (r.validation_dice) j["validation_dice"] = *r.validation_dice;
+  if (r.validation_accuracy) j["validation_accuracy"] = *r.validation_accuracy;
   j["seconds"] = r.seconds;
   return j;
 }
