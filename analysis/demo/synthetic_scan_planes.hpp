@@ -23,8 +23,8 @@ namespace gatescope {
 // A mask of the telling structure goes with every image but the background's, for the attention
 // statistics of gates and attribution maps.
 struct SyntheticScanPlaneOptions {
-  int training_per_class = 100;
-  int test_per_class = 40;
+  int training_per_class = 200;
+  int test_per_class = 60;
   int width = 128;  // pixels; at least 96 x 72
   int height = 96;
   uint64_t seed = 2026;

@@ -97,6 +97,9 @@ struct TrainingSample {
   Volume<int32_t> labels;
   std::string label_file;  // where the labels came from, for messages ("" for cases made in memory)
   int true_class = -1;     // classifiers: the class index; -1 for segmentation cases
+  // Classifiers: read from a PNG, so the network takes it as (row, column), as inference does
+  // (docs/models.md); else as (i, j).
+  bool picture = false;
 };
 
 struct TrainingData {

@@ -124,6 +124,11 @@ TrainingData prepareTrainingData(std::vector<TrainingSample> cases, const Traini
                                      s.label_file.empty() ? source : s.label_file, s.id,
                                      s.true_class, source, m.n_classes));
       s.labels = Volume<int32_t>(s.image.geometry());  // travels with the crops, never used
+      if (s.picture != cases.front().picture)
+        throw UsageError(fmt::format(
+            "{}: {} is a PNG and {} is not: a classifier takes a PNG as (row, column) and NIfTI as "
+            "(i, j), so one training set holds one kind (docs/training.md)",
+            source, (s.picture ? s : cases.front()).id, (s.picture ? cases.front() : s).id));
     } else if (s.labels.dims() != s.image.dims())
       throw GeometryError(fmt::format("case {}: labels {} and image {} differ in size", s.id,
                                       s.labels.geometry().describe(),
@@ -211,6 +216,7 @@ TrainingBatch BatchSampler::batch(size_t index) {
     copyWindow(s, size, d, slot, b);
     b.ids.push_back(s.id);
     if (s.true_class >= 0) b.classes.push_back(s.true_class);
+    b.picture = s.picture;
   }
   return b;
 }
@@ -220,6 +226,7 @@ TrainingBatch wholeCaseBatch(const TrainingSample& sample, int dimensions) {
   copyWindow(sample, sample.image.dims(), Draw{}, 0, b);
   b.ids.push_back(sample.id);
   if (sample.true_class >= 0) b.classes.push_back(sample.true_class);
+  b.picture = sample.picture;
   return b;
 }
 

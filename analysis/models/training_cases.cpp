@@ -36,13 +36,15 @@ TrainingCases readClassificationCases(
   for (const ClassificationItem* item : chosen) {
     if (!item->problem.empty())
       throw Error(fmt::format("{}: image {}: {}", dataset.root.string(), item->id, item->problem));
+    const Image read = readImage(item->image);
     Volume<float> image;
     try {
-      image = toModelChannels(toFloatVolume(readImage(item->image)), m.in_channels);
+      image = toModelChannels(toFloatVolume(read), m.in_channels);
     } catch (const UsageError& e) {
       throw UsageError(item->image.string() + ": " + e.what());
     }
-    TrainingSample sample{item->id, std::move(image), {}, item->image.string(), item->true_class};
+    TrainingSample sample{item->id, std::move(image), {}, item->image.string(), item->true_class,
+                          read.header.format == ImageFormat::Png};
     out.cases.push_back(std::move(sample));
     if (progress) progress(out.cases.size(), chosen.size());
   }

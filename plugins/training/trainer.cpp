@@ -79,6 +79,15 @@ bool isClassifier(const ModelToTrain& spec) {
   return isClassifierArchitecture(spec.manifest.architecture);
 }
 
+// A batch as the network takes it. Batches hold 2D images as (N, C, i, j); a classifier takes PNG
+// pictures as PyTorch holds them, (N, C, row, column), as inference does (docs/models.md), so that
+// checkpoints trained here and in PyTorch mean the same thing.
+torch::Tensor networkInput(const TrainingBatch& batch, const torch::Device& device) {
+  torch::Tensor images = toTensor(batch.images);
+  if (batch.picture) images = images.transpose(2, 3).contiguous();
+  return images.to(device);
+}
+
 torch::Tensor classTensor(const TrainingBatch& batch) {
   return torch::tensor(batch.classes, torch::kInt64);
 }
@@ -133,7 +142,7 @@ void validateClassifier(ModelRun& run, const std::vector<TrainingSample>& cases,
     const TrainingBatch batch = wholeCaseBatch(s, 2);
     const torch::Tensor classes = classTensor(batch).to(device);
     const std::vector<torch::Tensor> heads =
-        run.network->run(toTensor(batch.images).to(device), false).heads;
+        run.network->run(networkInput(batch, device), false).heads;
     loss += config.loss.cross_entropy *
             classificationLoss(heads, classes, run.spec.manifest).item<double>();
     correct += predictedClasses(heads, run.spec.manifest).front() == s.true_class ? 1 : 0;
@@ -214,7 +223,7 @@ TrainingResult train(const TrainingRequest& request, const TrainingData& data,
       if (observer.cancelled && observer.cancelled())
         throw Error("training interrupted: nothing was written");
       const TrainingBatch batch = sampler.batch(b);
-      const torch::Tensor images = toTensor(batch.images).to(device);
+      const torch::Tensor images = networkInput(batch, device);
       const bool classes = !batch.classes.empty();
       const torch::Tensor labels = (classes ? classTensor(batch) : labelTensor(batch)).to(device);
       for (size_t m = 0; m < runs.size(); ++m) {

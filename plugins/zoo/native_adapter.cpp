@@ -118,9 +118,16 @@ class NativeAdapter : public ModelAdapter {
     const PreparedInput prepared = prepareInput(real, info_, /*for_windows=*/true, device_);
     Classification c;
     try {
-      zoo::NetworkOutput out = network_->run(prepared.tensor.to(device_), capture_gates);
-      // The gates sub-sample by 1: their compatibility grid is the map itself.
-      for (auto& gate : out.gates) gate.coarse = torch::Tensor();
+      // A classifier sees an image as Python reads the file (docs/models.md): a PNG as PIL and
+      // numpy hold it, (row, column), a NIfTI as nibabel does, (i, j); its gate maps come back to
+      // the image's (i, j) grid.
+      const bool picture = image.header.format == ImageFormat::Png;
+      const torch::Tensor input = picture ? prepared.tensor.transpose(2, 3) : prepared.tensor;
+      zoo::NetworkOutput out = network_->run(input.contiguous().to(device_), capture_gates);
+      for (auto& gate : out.gates) {
+        if (picture) gate.alpha = gate.alpha.transpose(2, 3);
+        gate.coarse = torch::Tensor();  // the gates sub-sample by 1: the map is their grid
+      }
       c.head_names = info_.heads;
       for (const torch::Tensor& head : out.heads) {
         const torch::Tensor logits = head.to(torch::kCPU, torch::kFloat64).contiguous()[0];

@@ -64,7 +64,7 @@ for c in classes:
 
 def reference(path, localisation):
     """Probabilities of both models, and each gate's attention against the localisation."""
-    pixels = np.asarray(Image.open(path)).astype(np.float64).T  # (i, j) = (column, row)
+    pixels = np.asarray(Image.open(path)).astype(np.float64)  # a classifier takes (row, column)
     result = {}
     for key, (model, manifest) in models.items():
         x = torch.from_numpy(np.repeat(pixels[None], manifest["in_channels"], axis=0)).float()[None]
@@ -140,7 +140,7 @@ for c in classes:
     for k in range(5):
         rel = f"{c}/{c}_{k}.png"
         mask_path = root / "masks" / c / f"{c}_{k}.png"
-        localisation = np.asarray(Image.open(mask_path)).T if mask_path.exists() else None
+        localisation = np.asarray(Image.open(mask_path)) if mask_path.exists() else None
         expected[rel] = reference(root / rel, localisation)
         truth_of[rel] = classes.index(c)
 
@@ -164,7 +164,7 @@ for n, rel in enumerate(sorted(expected)):
     rows.append(f"planes/{rel},{rel.split('/')[0]},{split},{x0},{y0},{x1},{y1}")
     if split == "test":
         i, j = np.meshgrid(np.arange(80) + 0.5, np.arange(64) + 0.5, indexing="ij")  # pixel centres
-        box = (i >= x0) & (i < x1) & (j >= y0) & (j < y1)
+        box = ((i >= x0) & (i < x1) & (j >= y0) & (j < y1)).T  # as (row, column), like the pixels
         csv_expected[f"planes/{rel}"] = reference(root / rel, box)
         csv_truth[f"planes/{rel}"] = truth_of[rel]
 rows.append("planes/abdomen/abdomen_0.png,spleen,test,0,0,5,5")

@@ -52,11 +52,12 @@ for name, image_file in cases:
     manifest["labels"] = {str(c): f"plane {c}" for c in range(manifest["n_classes"])}
     path = out / f"{name}.json"
     path.write_text(json.dumps(manifest))
-    # The network's input as gatescope lays it out: i along the PNG's columns, j along its rows.
-    if image_file.endswith(".png"):
+    # The network's input as Python reads the file: a PNG as PIL and numpy hold it, (C, rows,
+    # columns), a NIfTI as nibabel does, (C, i, j).
+    picture = image_file.endswith(".png")
+    if picture:
         pixels = np.asarray(Image.open(out / image_file)).astype(np.float64)
         channels = np.moveaxis(pixels, -1, 0) if pixels.ndim == 3 else pixels[None]
-        channels = np.transpose(channels, (0, 2, 1))  # (C, columns, rows) = (C, i, j)
         spacing = np.ones(2)
     else:
         channels = scan[None].astype(np.float64)
@@ -90,14 +91,17 @@ for name, image_file in cases:
     check(report["predicted_class_name"] == f"plane {int(np.argmax(want))}", f"{name}: class name")
     check(f"class {report['predicted_class']} plane" in result.stderr, f"{name}: the class in the log: {result.stderr}")
     check(sorted(g["name"] for g in report["gates"]) == sorted(gates), f"{name}: gate list {report['gates']}")
+    grid = tuple(x.shape[2:])[::-1] if picture else tuple(x.shape[2:])  # the image's (i, j)
     for gate, alpha in gates.items():
+        if picture:  # gatescope's maps lie on the image's (i, j) = (column, row) grid
+            alpha = alpha.transpose(2, 3)
         native = nib.load(str(out / name / "gates" / f"{gate}_native.nii.gz"))
         close(native.get_fdata().reshape(native.shape[:2]), alpha[0, 0].numpy(), f"{name} {gate}: native map")
-        stride = np.array(x.shape[2:]) // np.array(alpha.shape[2:])
+        stride = np.array(grid) // np.array(alpha.shape[2:])
         check(np.allclose(np.linalg.norm(native.affine[:3, :3], axis=0)[:2], spacing * stride),
               f"{name} {gate}: native spacing {native.header.get_zooms()}")
         on_input = nib.load(str(out / name / "gates" / f"{gate}.nii.gz"))
-        up = F.interpolate(alpha, size=x.shape[2:], mode="bilinear", align_corners=False)[0, 0].numpy()
+        up = F.interpolate(alpha, size=grid, mode="bilinear", align_corners=False)[0, 0].numpy()
         close(on_input.get_fdata().reshape(on_input.shape[:2]), up, f"{name} {gate}: map on the input grid")
         check(not (out / name / "gates" / f"{gate}_coarse.nii.gz").exists(), f"{name} {gate}: no coarse file")
     if not gates:

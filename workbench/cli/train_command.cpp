@@ -131,8 +131,11 @@ int runTrain(const TrainOptions& o) {
   }
   std::string names;
   for (const auto& m : models) names += (names.empty() ? "" : " and ") + m.manifest.architecture;
-  log(fmt::format("training {} on {} case(s) of {} ({} for validation), {} epoch(s)", names,
-                  data.training.size(), read.dataset_name, data.validation.size(), config.epochs));
+  const char* items =
+      isClassifierArchitecture(models.front().manifest.architecture) ? "image" : "case";
+  log(fmt::format("training {} on {} {}(s) of {} ({} for validation), {} epoch(s)", names,
+                  data.training.size(), items, read.dataset_name, data.validation.size(),
+                  config.epochs));
 
   TrainingObserver observer;
   const auto train_start = Clock::now();
