@@ -103,12 +103,13 @@ std::optional<double> material(const Shape& shape, double dx, double dy, bool& i
     }
     return std::nullopt;
   }
-  if (kind == "spine") {  // p0 spacing, p1 curvature, p2 dot radius
-    for (int k = -2; k <= 2; ++k) {
-      const double d2 = squared(u - k * p[0]) + squared(v - p[1] * k * k);
-      if (d2 < squared(p[2] + 0.5)) in_mask = true;
-      if (d2 < squared(p[2])) return kBone;
-    }
+  if (kind == "spine") {  // p0 spacing, p1 curvature, p2 dot radius, p3 half the rows' distance
+    for (const double row : {-p[3], p[3]})
+      for (int k = -2; k <= 2; ++k) {
+        const double d2 = squared(u - k * p[0]) + squared(v - row - p[1] * k * k);
+        if (d2 < squared(p[2] + 0.5)) in_mask = true;
+        if (d2 < squared(p[2])) return kBone;
+      }
     return std::nullopt;
   }
   if (kind == "blob") {  // p0, p1 semi-axes
@@ -140,7 +141,7 @@ Shape drawShape(const std::string& kind, RandomStream& random, double scale) {
     p = {random.uniform(11.0, 14.0), 1.3, 2.8, 0};
     size = p[0] + p[2];
   } else if (kind == "spine") {
-    p = {random.uniform(4.6, 5.4), random.uniform(-0.25, 0.25), 1.9, 0};
+    p = {random.uniform(4.6, 5.4), random.uniform(-0.2, 0.2), 1.9, random.uniform(2.6, 3.2)};
     size = 2.0 * p[0] + p[2] + 0.5;
   } else if (kind == "blob") {
     const double a = random.uniform(5.0, 9.0);

@@ -18,7 +18,7 @@ namespace gatescope {
 //   background  no telling structure, clutter only
 //   femur       a thick bright bar with a bright knob at each end
 //   heart       a dark disk divided into four by a bright cross
-//   spine       five bright dots in a row
+//   spine       two parallel rows of five bright dots (the vertebrae's ossification centres)
 //   stomach     a dark ellipse inside a bright rim
 // A mask of the telling structure goes with every image but the background's, for the attention
 // statistics of gates and attribution maps.

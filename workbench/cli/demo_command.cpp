@@ -32,6 +32,7 @@ struct DemoOptions {
   // where their evidence lies (the baseline has no gates); "none" skips them.
   std::string attribution = "gradcam@conv2,conv3,conv4";
   bool data_only = false, resume = false, quiet = false;
+  bool segmentation_options_given = false;  // --figure-cases or --attribution on the command line
 };
 
 // The ids of the first `count` test cases of the demo dataset.
@@ -43,11 +44,54 @@ std::vector<std::string> firstCases(const fs::path& data, int count) {
   return ids;
 }
 
-// The bundled demo models: --models, else $GATESCOPE_DEMO_MODELS, else the source tree's.
-fs::path demoModels(const std::string& option) {
+// The bundled demo models: --models, else $GATESCOPE_DEMO_MODELS (segmentation) or
+// $GATESCOPE_DEMO_CLASSIFIERS, else the source tree's.
+fs::path demoModels(const std::string& option, const std::string& task) {
   if (!option.empty()) return option;
-  if (const char* env = std::getenv("GATESCOPE_DEMO_MODELS")) return env;
-  return fs::path(GATESCOPE_DEMO_DIR) / "models";
+  const bool classification = task == "classification";
+  if (const char* env =
+          std::getenv(classification ? "GATESCOPE_DEMO_CLASSIFIERS" : "GATESCOPE_DEMO_MODELS"))
+    return env;
+  return fs::path(GATESCOPE_DEMO_DIR) / (classification ? "classifiers" : "models");
+}
+
+// gated/model.json and baseline/model.json of a demo models folder.
+std::vector<fs::path> demoPair(const fs::path& models) {
+  const fs::path gated = models / "gated" / "model.json",
+                 baseline = models / "baseline" / "model.json";
+  for (const auto& model : {gated, baseline})
+    if (!fs::exists(model))
+      throw Error(model.string() +
+                  ": the bundled demo model is missing (docs/training.md says how to train it)");
+  return {gated, baseline};
+}
+
+// Removes what a previous demo evaluation wrote, unless it is being resumed.
+void clearEvaluation(const fs::path& evaluation, bool resume) {
+  if (resume) return;
+  // The demo owns its output folder: a new run replaces the previous one.
+  std::error_code ec;
+  for (const char* file : {"journal.jsonl", "report.json", "cases.csv"})
+    fs::remove(evaluation / file, ec);
+  fs::remove_all(evaluation / "predictions", ec);
+}
+
+// AG-SonoNet (A) and SonoNet (B) on the test split of the scan planes.
+int runClassificationDemo(const DemoOptions& o, const fs::path& data) {
+  EvaluationOptions options;
+  options.models = demoPair(demoModels(o.models, o.task));
+  options.dataset = data / "planes.csv";
+  options.out = fs::path(o.out) / "evaluation";
+  options.split = "test";
+  options.device = o.device;
+  options.resume = o.resume;
+  clearEvaluation(options.out, o.resume);
+  if (!o.quiet)
+    std::cerr << "evaluating AG-SonoNet (A) and SonoNet (B) on the test split of "
+              << options.dataset.string() << "\n";
+  return runEvaluation(
+      options, o.quiet,
+      fmt::format("gatescope demo --task classification --out {} --resume", o.out));
 }
 
 // A program of this build as the user can type it: relative to the working directory when it lies
@@ -99,12 +143,16 @@ int runDemo(const DemoOptions& o) {
   const fs::path out = o.out;
   const fs::path data = o.data.empty() ? out / "dataset" : fs::path(o.data);
   if (o.task == "classification") {
+    if (o.segmentation_options_given)
+      throw UsageError(
+          "--figure-cases and --attribution apply to the segmentation demo; classifiers have no "
+          "attribution maps or saved predictions yet");
     generateScanPlanes(data, o.quiet);
     if (o.data_only) {
       std::cout << "dataset in " << data.string() << "\n";
       return 0;
     }
-    throw UsageError("the classification demo's models are not bundled yet");
+    return runClassificationDemo(o, data);
   }
   if (!fs::exists(data / "dataset.json")) {
     SyntheticAbdomenOptions generate;
@@ -125,16 +173,8 @@ int runDemo(const DemoOptions& o) {
     std::cout << "dataset in " << data.string() << "\n";
     return 0;
   }
-  const fs::path models = demoModels(o.models);
-  const fs::path gated = models / "gated" / "model.json",
-                 baseline = models / "baseline" / "model.json";
-  for (const auto& model : {gated, baseline})
-    if (!fs::exists(model))
-      throw Error(model.string() +
-                  ": the bundled demo model is missing (docs/training.md says how to train it)");
-
   EvaluationOptions options;
-  options.models = {gated, baseline};
+  options.models = demoPair(demoModels(o.models, o.task));
   options.dataset = data;
   options.out = out / "evaluation";
   options.split = "test";
@@ -146,13 +186,7 @@ int runDemo(const DemoOptions& o) {
   if (o.attribution != "none")
     options.attributions.push_back(
         parseAttributionSpec(o.attribution, "--attribution " + o.attribution));
-  if (!o.resume) {
-    // The demo owns its output folder: a new run replaces the previous one.
-    std::error_code ec;
-    for (const char* file : {"journal.jsonl", "report.json", "cases.csv"})
-      fs::remove(options.out / file, ec);
-    fs::remove_all(options.out / "predictions", ec);
-  }
+  clearEvaluation(options.out, o.resume);
   if (!o.quiet)
     std::cerr << "evaluating the gated model (A) and its ungated baseline (B) on the test split of "
               << data.string() << "\n";
@@ -186,17 +220,25 @@ void registerDemoCommand(CLI::App& root, CommandAction& chosen) {
                   "bundled demo models)");
   cmd->add_option("--device", o->device, "auto (CUDA when available), cpu, cuda or cuda:N")
       ->capture_default_str();
-  cmd->add_option("--figure-cases", o->figure_cases,
-                  "Save predictions and gate maps of the first N test cases (for gatescope render)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 20));
-  cmd->add_option("--attribution", o->attribution,
-                  "Attribution maps of both models, METHOD[@LAYER,...] as for evaluate, or none")
-      ->capture_default_str();
+  CLI::Option* figure_cases =
+      cmd->add_option("--figure-cases", o->figure_cases,
+                      "Save predictions and gate maps of the first N test cases (for gatescope "
+                      "render; segmentation)")
+          ->capture_default_str()
+          ->check(CLI::Range(1, 20));
+  CLI::Option* attribution =
+      cmd->add_option(
+             "--attribution", o->attribution,
+             "Attribution maps of both models, METHOD[@LAYER,...] as for evaluate, or none "
+             "(segmentation)")
+          ->capture_default_str();
   cmd->add_flag("--data-only", o->data_only, "Only generate the dataset");
   cmd->add_flag("--resume", o->resume, "Continue an interrupted demo evaluation");
   cmd->add_flag("--quiet", o->quiet, "No progress or summary output");
-  cmd->callback([o, &chosen] { chosen = [o] { return runDemo(*o); }; });
+  cmd->callback([o, &chosen, figure_cases, attribution] {
+    o->segmentation_options_given = figure_cases->count() > 0 || attribution->count() > 0;
+    chosen = [o] { return runDemo(*o); };
+  });
 }
 
 }  // namespace gatescope::cli
