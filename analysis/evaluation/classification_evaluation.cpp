@@ -203,7 +203,9 @@ Json compareModels(const Json& records, int classes, const PairedOptions& paired
   return out;
 }
 
-std::string csvOf(const Json& report) {
+}  // namespace
+
+std::string classificationCsv(const Json& report) {
   std::ostringstream csv;
   csv << "id,true_class,status";
   for (const auto& [key, model] : report["models"].items())
@@ -227,7 +229,62 @@ std::string csvOf(const Json& report) {
   return csv.str();
 }
 
-}  // namespace
+void validateClassificationReport(const Json& report, const std::string& source) {
+  const auto fail = [&](const std::string& problem) {
+    throw FormatError(source + ": not a readable classification report: " + problem);
+  };
+  if (!report.is_object() || report.value("schema", "") != "gatescope.report/1")
+    fail("schema is not gatescope.report/1");
+  if (report.value("task", "") != "classification") fail("\"task\" is not \"classification\"");
+  if (!report.contains("models") || !report["models"].is_object() ||
+      !report["models"].contains("A"))
+    fail("\"models\" has no model A");
+  for (const auto& [key, model] : report["models"].items())
+    if ((key != "A" && key != "B") || !model.is_object() || !model.contains("classes") ||
+        !model["classes"].is_number_integer() || model["classes"].get<int>() < 2)
+      fail("model " + key.substr(0, 20) + " is not described with its number of classes");
+  if (!report.contains("cases") || !report["cases"].is_array()) fail("\"cases\" is not a list");
+  const int classes = report["models"]["A"]["classes"].get<int>();
+  for (const auto& r : report["cases"]) {
+    if (!r.is_object() || !r.contains("id") || !r["id"].is_string() || !r.contains("true_class") ||
+        !r["true_class"].is_number_integer() || !r.contains("status") || !r.contains("models") ||
+        !r["models"].is_object())
+      fail("a case without its id, true_class, status or models");
+    const std::string id = r["id"].get<std::string>();
+    for (const auto& [key, m] : r["models"].items()) {
+      if (!m.is_object()) fail("case " + id + ": model " + key + " is not an object");
+      if (m.value("status", "") != "ok") continue;
+      if (!m.contains("predicted_class") || !m["predicted_class"].is_number_integer() ||
+          !m.contains("probabilities") || !m["probabilities"].is_array() ||
+          static_cast<int>(m["probabilities"].size()) != classes)
+        fail(fmt::format("case {}: model {} has no predicted class or not {} probabilities", id,
+                         key, classes));
+    }
+  }
+}
+
+void summarizeClassificationReport(Json& report, const PairedOptions& paired) {
+  const Json& records = report["cases"];
+  const int classes = report["models"]["A"].value("classes", 0);
+  Json summary = Json::object();
+  for (const auto& [key, model] : report["models"].items()) {
+    const ModelAnswers answers = answersOf(records, key);
+    Json s = {{"n_cases", records.size()}, {"n_failed", records.size() - answers.ids.size()}};
+    if (!answers.ids.empty()) {
+      const Json metrics = toJson(
+          classificationMetrics(answers.truth, answers.predicted, answers.probabilities, classes));
+      for (const auto& [name, value] : metrics.items()) s[name] = value;
+    }
+    const Json attention = attentionSummary(records, key);
+    if (!attention.empty()) s["attention"] = attention;
+    summary[key] = std::move(s);
+  }
+  report["summary"] = std::move(summary);
+  if (report["models"].size() == 2)
+    report["comparison"] = compareModels(records, classes, paired);
+  else
+    report.erase("comparison");
+}
 
 bool isClassifierModelFile(const fs::path& model) {
   if (model.extension() != ".json" || !fs::is_regular_file(model)) return false;
@@ -352,28 +409,13 @@ EvaluationResult evaluateClassification(const EvaluationOptions& options, Regist
                          {{"resamples", options.paired.resamples},
                           {"seed", options.paired.seed},
                           {"confidence", options.paired.confidence}}}};
-  Json summary = Json::object();
-  for (const auto& model : models) {
-    const ModelAnswers answers = answersOf(records, model.key);
-    Json s = {{"n_cases", items.size()}, {"n_failed", items.size() - answers.ids.size()}};
-    if (!answers.ids.empty()) {
-      const Json metrics = toJson(
-          classificationMetrics(answers.truth, answers.predicted, answers.probabilities, classes));
-      for (const auto& [key, value] : metrics.items()) s[key] = value;
-    }
-    const Json attention = attentionSummary(records, model.key);
-    if (!attention.empty()) s["attention"] = attention;
-    summary[model.key] = std::move(s);
-  }
   report["cases"] = std::move(records);
-  report["summary"] = std::move(summary);
-  if (models.size() == 2)
-    report["comparison"] = compareModels(report["cases"], classes, options.paired);
+  summarizeClassificationReport(report, options.paired);
   for (const auto& record : report["cases"]) result.failed += record["status"] == "ok" ? 0 : 1;
   report["timings_s"] = {
       {"total", since(start)}, {"classify", classify_seconds}, {"cases_run", run}};
   writeFileAtomically(options.out / "report.json", report.dump(2) + "\n");
-  writeFileAtomically(options.out / "cases.csv", csvOf(report));
+  writeFileAtomically(options.out / "cases.csv", classificationCsv(report));
   result.report = std::move(report);
   return result;
 }

@@ -7,6 +7,8 @@
 // differences in accuracy and macro F1. The same journal, resume and output files as the
 // segmentation evaluation.
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
 
 #include "analysis/evaluation/evaluator.hpp"
 
@@ -14,6 +16,18 @@ namespace gatescope {
 
 // Whether `model` (a manifest) names a classifier: evaluate then takes this path.
 [[nodiscard]] bool isClassifierModelFile(const std::filesystem::path& model);
+
+// A classification report's "summary" (metrics and gate attention per model) and, with two models,
+// its "comparison", from its cases; report["models"]["A"]["classes"] gives the class count.
+void summarizeClassificationReport(nlohmann::ordered_json& report, const PairedOptions& paired);
+
+// FormatError naming `source` when `report` is not a classification report gatescope can read
+// back (schema, task, models A and B, per image an id, true class, status and per model record).
+void validateClassificationReport(const nlohmann::ordered_json& report, const std::string& source);
+
+// cases.csv of a classification report: per image the true class and each model's prediction and
+// probability of the true class.
+[[nodiscard]] std::string classificationCsv(const nlohmann::ordered_json& report);
 
 // Options as for evaluate(); the split is the CSV's split column ("auto" and "all": every image).
 [[nodiscard]] EvaluationResult evaluateClassification(const EvaluationOptions& options,

@@ -376,7 +376,7 @@ void validateReport(const Json& report, const std::string& source) {
     throw FormatError(source + ": not a gatescope evaluation report (schema gatescope.report/1)");
   if (report.contains("task") && report["task"] == "classification")
     throw UsageError(source +
-                     ": a classification report; compare, render and the workbench read "
+                     ": a classification report; render and the workbench read "
                      "segmentation reports so far (docs/classification.md)");
   if (!report.contains("models")) check.fail("\"models\"", "is missing");
   check.isObject(report["models"], "\"models\"");

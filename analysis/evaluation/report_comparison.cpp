@@ -5,6 +5,7 @@
 #include <map>
 
 #include "analysis/core/error.hpp"
+#include "analysis/evaluation/classification_evaluation.hpp"
 #include "analysis/evaluation/evaluation_report.hpp"
 #include "analysis/evaluation/evaluator.hpp"
 #include "analysis/io/json_file.hpp"
@@ -16,9 +17,16 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
+bool isClassificationReport(const Json& report) {
+  return report.is_object() && report.value("task", "") == "classification";
+}
+
 Json readReport(const ReportModelRef& ref) {
   Json report = readOrderedJsonFile(ref.report, "evaluation report");
-  validateReport(report, ref.report.string());
+  if (isClassificationReport(report))
+    validateClassificationReport(report, ref.report.string());
+  else
+    validateReport(report, ref.report.string());
   if (!report["models"].contains(ref.model)) {
     std::string known;
     for (const auto& [key, value] : report["models"].items())
@@ -27,6 +35,23 @@ Json readReport(const ReportModelRef& ref) {
                                  ref.model, known));
   }
   return report;
+}
+
+// Two classification reports are comparable when their models predict the same classes, named the
+// same where both datasets name them.
+void checkSameClasses(const Json& ra, const Json& rb, const ReportModelRef& a,
+                      const ReportModelRef& b) {
+  const int ca = ra["models"][a.model]["classes"].get<int>(),
+            cb = rb["models"][b.model]["classes"].get<int>();
+  if (ca != cb)
+    throw UsageError(fmt::format("{}: model {} predicts {} classes, {}: model {} predicts {}",
+                                 a.report.string(), a.model, ca, b.report.string(), b.model, cb));
+  const Json none = Json::array();
+  const Json& na = ra.contains("dataset") ? ra["dataset"].value("classes", none) : none;
+  const Json& nb = rb.contains("dataset") ? rb["dataset"].value("classes", none) : none;
+  if (!na.empty() && !nb.empty() && na != nb)
+    throw UsageError(fmt::format("{} and {} name their classes differently ({} vs {})",
+                                 a.report.string(), b.report.string(), na.dump(), nb.dump()));
 }
 
 Json metricSettingsOf(const Json& report) {
@@ -47,6 +72,13 @@ ReportModelRef parseReportModelRef(const std::string& text) {
 
 Json compareReports(const ReportModelRef& a, const ReportModelRef& b, const PairedOptions& paired) {
   const Json ra = readReport(a), rb = readReport(b);
+  const bool classification = isClassificationReport(ra);
+  if (classification != isClassificationReport(rb))
+    throw UsageError(
+        fmt::format("{} is a {} report and {} a {} one: nothing to pair", a.report.string(),
+                    classification ? "classification" : "segmentation", b.report.string(),
+                    classification ? "segmentation" : "classification"));
+  if (classification) checkSameClasses(ra, rb, a, b);
   const Json sa = metricSettingsOf(ra), sb = metricSettingsOf(rb);
   if (sa != sb)
     throw UsageError(fmt::format(
@@ -57,6 +89,7 @@ Json compareReports(const ReportModelRef& a, const ReportModelRef& b, const Pair
   for (const auto& record : rb["cases"]) cases_b[record.value("id", "")] = &record;
 
   Json report = reportPreamble();
+  if (classification) report["task"] = "classification";
   report["preset"] = ra.value("preset", "");
   const std::string device_a = ra.value("device", ""), device_b = rb.value("device", "");
   report["device"] = device_a == device_b ? device_a : "A: " + device_a + "; B: " + device_b;
@@ -99,7 +132,7 @@ Json compareReports(const ReportModelRef& a, const ReportModelRef& b, const Pair
   const auto combine = [&](const std::string& id, const Json* in_a, const Json* in_b) {
     Json record = {{"id", id}, {"status", "ok"}, {"models", Json::object()}};
     const Json* source = in_a ? in_a : in_b;
-    for (const char* key : {"split", "images", "reference"})
+    for (const char* key : {"split", "images", "reference", "image", "true_class", "localisation"})
       if (source->contains(key)) record[key] = (*source)[key];
     const auto entry = [&](const Json* r, const std::string& model, const fs::path& file) -> Json {
       if (!r) return missing(file);
@@ -131,7 +164,10 @@ Json compareReports(const ReportModelRef& a, const ReportModelRef& b, const Pair
                                  a.report.string(), b.report.string()));
   report["dataset"]["cases"] = cases.size();
   report["cases"] = std::move(cases);
-  summarizeReport(report, paired);
+  if (classification)
+    summarizeClassificationReport(report, paired);
+  else
+    summarizeReport(report, paired);
   return report;
 }
 

@@ -220,13 +220,31 @@ segmenter["weights"] = str(tests.parent / "data" / "demo" / "models" / "gated" /
 (out / "segmenter.json").write_text(json.dumps(segmenter))
 fails("mixed", ["--model", out / "A.json", "--model", out / "segmenter.json", "--dataset", root], "segments")
 
+# compare: each model evaluated alone, then paired by image id, gives the two-model evaluation's
+# summaries and paired tests exactly.
+if (out / "folders" / "report.json").exists():
+    for key in ("A", "B"):
+        r = run("evaluate", "--model", out / f"{key}.json", "--dataset", root, "--out", out / f"alone_{key}", "--quiet")
+        check(r.returncode == 0, f"{key} alone: exit {r.returncode}: {r.stderr}")
+    r = run("compare", out / "alone_A" / "report.json", out / "alone_B" / "report.json", "--out", out / "compared")
+    check(r.returncode == 0 and "McNemar" in r.stdout, f"compare: exit {r.returncode}: {r.stderr}")
+    if r.returncode == 0:
+        together = json.loads((out / "folders" / "report.json").read_text())
+        compared = json.loads((out / "compared" / "report.json").read_text())
+        check(compared["task"] == "classification", "compare keeps the task")
+        check(compared["summary"] == together["summary"], "compare: the summaries of the two-model evaluation")
+        check(compared["comparison"] == together["comparison"], "compare: the paired tests of the two-model evaluation")
+        errors = list(jsonschema.Draft202012Validator(schema).iter_errors(compared))
+        check(not errors, f"compare: schema: {[e.message[:200] for e in errors[:3]]}")
+        check((out / "compared" / "cases.csv").read_text() == (out / "folders" / "cases.csv").read_text(),
+              "compare: the same cases.csv")
+    r = run("compare", out / "alone_A" / "report.json", out / "alone_A" / "report.json:B", "--out", out / "no_b")
+    check(r.returncode == 2 and "has no model B" in r.stderr, f"compare with a missing model: {r.stderr!r}")
+
 # Commands that read segmentation reports say what they got.
 if (out / "folders" / "report.json").exists():
-    for args in (["compare", out / "folders" / "report.json", out / "folders" / "report.json", "--out",
-                  out / "bad_compare"],
-                 ["render", "plot", "--report", out / "folders", "--kind", "paired", "--out", out / "bad.png"]):
-        r = run(*args)
-        check(r.returncode != 0 and "a classification report" in r.stderr and not (out / "bad.png").exists(),
-              f"{args[0]} of a classification report: exit {r.returncode}, {r.stderr!r}")
+    r = run("render", "plot", "--report", out / "folders", "--kind", "paired", "--out", out / "bad.png")
+    check(r.returncode != 0 and "a classification report" in r.stderr and not (out / "bad.png").exists(),
+          f"render of a classification report: exit {r.returncode}, {r.stderr!r}")
 
 cli.finish()

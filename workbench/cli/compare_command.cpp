@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "analysis/core/error.hpp"
+#include "analysis/evaluation/classification_evaluation.hpp"
 #include "analysis/evaluation/evaluation_report.hpp"
 #include "analysis/evaluation/report_comparison.hpp"
 #include "analysis/io/file_util.hpp"
@@ -29,8 +30,11 @@ int runCompare(const CompareOptions& o) {
   fs::create_directories(o.out, ec);
   if (ec || !fs::is_directory(o.out)) throw IoError(o.out + ": cannot create the output folder");
   writeFileAtomically(fs::path(o.out) / "report.json", report.dump(2) + "\n");
-  writeFileAtomically(fs::path(o.out) / "cases.csv", reportCsv(report));
-  if (!o.quiet)
+  const bool classification = report.value("task", "") == "classification";
+  writeFileAtomically(fs::path(o.out) / "cases.csv",
+                      classification ? classificationCsv(report) : reportCsv(report));
+  if (!o.quiet && classification) printClassificationSummary(report, std::cout);
+  if (!o.quiet && !classification)
     printReportSummary(ReportModel(report, (fs::path(o.out) / "report.json").string()), std::cout);
   std::cout << fmt::format("wrote {} and {}\n", (fs::path(o.out) / "report.json").string(),
                            (fs::path(o.out) / "cases.csv").string());
