@@ -123,9 +123,9 @@ struct EpochRecord {
   double dice_loss = 0.0;
   double cross_entropy = 0.0;
   std::optional<double> validation_loss;
-  std::optional<double> validation_dice;  // mean hard Dice over foreground classes (argmax)
+  std::optional<double> validation_dice;      // mean hard Dice over foreground classes (argmax)
   std::optional<double> validation_accuracy;  // classifiers: of the aggregated prediction
-  double seconds = 0.0;                   // this model's share of the epoch
+  double seconds = 0.0;                       // this model's share of the epoch
 };
 
 struct TrainedModel {

@@ -21,8 +21,8 @@ namespace gatescope {
 
 // A batch in the network's layout.
 struct TrainingBatch {
-  TensorData images;            // (N, C, i, j[, k])
-  std::vector<int64_t> labels;  // (N, i, j[, k]), C order
+  TensorData images;             // (N, C, i, j[, k])
+  std::vector<int64_t> labels;   // (N, i, j[, k]), C order
   std::vector<int64_t> classes;  // (N): classifiers' samples' classes; empty for segmentation
   bool picture = false;          // the samples were PNG pictures (TrainingSample::picture)
   std::vector<std::string> ids;

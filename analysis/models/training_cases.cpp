@@ -43,7 +43,11 @@ TrainingCases readClassificationCases(
     } catch (const UsageError& e) {
       throw UsageError(item->image.string() + ": " + e.what());
     }
-    TrainingSample sample{item->id, std::move(image), {}, item->image.string(), item->true_class,
+    TrainingSample sample{item->id,
+                          std::move(image),
+                          {},
+                          item->image.string(),
+                          item->true_class,
                           read.header.format == ImageFormat::Png};
     out.cases.push_back(std::move(sample));
     if (progress) progress(out.cases.size(), chosen.size());
