@@ -587,10 +587,14 @@ TrainingPlotAreas drawTrainingCurves(Canvas& canvas, const TrainingLog& log, Plo
     loss_legend.push_back({s.curve->name + " validation (dashed)", s.color, LegendMark::Line});
     dice_legend.push_back({s.curve->name, s.color, LegendMark::Circle});
   }
-  const std::string cases =
-      fmt::format("{} training, {} validation cases", log.training_cases, log.validation_cases);
+  // Classifiers' logs have a validation accuracy where segmentation logs have a Dice.
+  bool classifier = false;
+  for (const auto& s : series)
+    for (const EpochRecord& r : s.curve->epochs) classifier = classifier || r.validation_accuracy;
+  const std::string cases = fmt::format("{} training, {} validation {}", log.training_cases,
+                                        log.validation_cases, classifier ? "images" : "cases");
   // The learning rates train.json records (from the first model: a pair shares its schedule).
-  std::string loss_note = "Dice + cross-entropy";
+  std::string loss_note = classifier ? "cross-entropy of the heads" : "Dice + cross-entropy";
   if (!series.empty()) {
     const auto& epochs = series.front().curve->epochs;
     const double first = epochs.front().learning_rate, last = epochs.back().learning_rate;
@@ -603,10 +607,16 @@ TrainingPlotAreas drawTrainingCurves(Canvas& canvas, const TrainingLog& log, Plo
       canvas, loss_box, "Loss per epoch", {loss_note, cases}, "loss", series,
       [](const EpochRecord& r) { return std::optional<double>(r.loss); },
       [](const EpochRecord& r) { return r.validation_loss; }, loss_legend, 0.0);
-  areas.dice = drawEpochPlot(
-      canvas, dice_box, "Validation Dice per epoch",
-      {"mean over the foreground labels", "validation cases whole, argmax"}, "Dice", series,
-      [](const EpochRecord& r) { return r.validation_dice; }, {}, dice_legend, 0.0);
+  if (classifier)
+    areas.dice = drawEpochPlot(
+        canvas, dice_box, "Validation accuracy per epoch",
+        {"the heads' probabilities aggregated", "validation images whole"}, "accuracy", series,
+        [](const EpochRecord& r) { return r.validation_accuracy; }, {}, dice_legend, 0.0);
+  else
+    areas.dice = drawEpochPlot(
+        canvas, dice_box, "Validation Dice per epoch",
+        {"mean over the foreground labels", "validation cases whole, argmax"}, "Dice", series,
+        [](const EpochRecord& r) { return r.validation_dice; }, {}, dice_legend, 0.0);
   return areas;
 }
 

@@ -64,7 +64,8 @@ struct ReportPlotRequest {
 
 // Per model (the first in model A's colour, the second in B's): its training loss per epoch
 // (solid, points at the epochs) and validation loss (dashed) in `loss_box`; its validation Dice per
-// epoch in `dice_box` (a note says so when no epoch was validated). Returns the two data areas.
+// epoch in `dice_box` - a classifier's validation accuracy instead - (a note says so when no epoch
+// was validated). Returns the two data areas.
 struct TrainingPlotAreas {
   PlotArea loss, dice;
 };

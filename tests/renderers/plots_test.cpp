@@ -395,3 +395,29 @@ TEST_CASE("learning curves: train.json read back and drawn on the axis mapping",
   CHECK_THROWS_WITH(readTrainingLog(dir / "no_loss.json"), Catch::Contains("\"loss\" is missing"));
   CHECK_THROWS_AS(readTrainingLog(dir / "absent"), IoError);
 }
+
+TEST_CASE("learning curves of classifiers show the validation accuracy", "[render]") {
+  const auto dir = test::scratchDir("training_curves_classifier");
+  Json log_json = handWrittenTrainingLog();
+  for (auto& model : log_json["models"])
+    for (auto& epoch : model["epochs"])
+      if (epoch.contains("validation_dice")) {
+        epoch["validation_accuracy"] = 1.2 * epoch["validation_dice"].get<double>();
+        epoch.erase("validation_dice");
+      }
+  std::ofstream(dir / "train.json") << log_json.dump();
+  const TrainingLog log = readTrainingLog(dir);
+  REQUIRE(log.models[0].epochs[2].validation_accuracy);
+  CHECK(*log.models[0].epochs[2].validation_accuracy == Approx(0.54));
+  CHECK(!log.models[0].epochs[2].validation_dice);
+  Canvas canvas(2.0 * kColumnPlotWidthPt, kColumnPlotHeightPt);
+  const TrainingPlotAreas areas =
+      drawTrainingCurves(canvas, log, {0, 0, kColumnPlotWidthPt, kColumnPlotHeightPt},
+                         {kColumnPlotWidthPt, 0, kColumnPlotWidthPt, kColumnPlotHeightPt});
+  const RgbaImage image = canvas.rasterize(72.0 * kScale);
+  // A's accuracy at epoch 3 (0.54), B's at epoch 5 (0.6); none for B at epoch 3 (0.36).
+  checkColor(pixelAt(image, areas.dice.xToCanvas(3), areas.dice.yToCanvas(0.54)), kModelAColor);
+  checkColor(pixelAt(image, areas.dice.xToCanvas(5), areas.dice.yToCanvas(0.6)), kModelBColor);
+  checkColor(pixelAt(image, areas.dice.xToCanvas(3), areas.dice.yToCanvas(0.36)),
+             {255, 255, 255, 255});
+}
