@@ -13,6 +13,37 @@ namespace gatescope {
 
 namespace {
 
+Calibration calibrationOf(const std::vector<int>& truth, const std::vector<int>& predicted,
+                          const std::vector<std::vector<double>>& probabilities) {
+  Calibration c;
+  c.count.assign(kCalibrationBins, 0);
+  std::vector<double> confidence(kCalibrationBins, 0.0), correct(kCalibrationBins, 0.0);
+  for (size_t i = 0; i < truth.size(); ++i) {
+    const double p = probabilities[i][static_cast<size_t>(predicted[i])];
+    const auto bin = static_cast<size_t>(
+        std::clamp(static_cast<int>(p * kCalibrationBins), 0, kCalibrationBins - 1));
+    ++c.count[bin];
+    confidence[bin] += p;
+    correct[bin] += predicted[i] == truth[i] ? 1.0 : 0.0;
+  }
+  const auto n = static_cast<double>(truth.size());
+  for (size_t b = 0; b < static_cast<size_t>(kCalibrationBins); ++b) {
+    const auto count = static_cast<double>(c.count[b]);
+    c.confidence.push_back(count > 0 ? confidence[b] / count : std::nan(""));
+    c.accuracy.push_back(count > 0 ? correct[b] / count : std::nan(""));
+    if (count > 0) c.ece += count / n * std::abs(c.accuracy[b] - c.confidence[b]);
+  }
+  return c;
+}
+
+// NaN as JSON null.
+nlohmann::ordered_json numbers(const std::vector<double>& values) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const double v : values)
+    out.push_back(std::isfinite(v) ? nlohmann::ordered_json(v) : nullptr);
+  return out;
+}
+
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double ratio(double numerator, double denominator) {
@@ -158,6 +189,7 @@ ClassificationMetrics classificationMetrics(const std::vector<int>& truth,
     loss -= std::log(p_true);
   }
   m.log_loss = loss / total;
+  m.calibration = calibrationOf(truth, predicted, probabilities);
   return m;
 }
 
@@ -187,7 +219,13 @@ nlohmann::ordered_json toJson(const ClassificationMetrics& m) {
           {"cohen_kappa", number(m.cohen_kappa)},
           {"log_loss", m.log_loss},
           {"per_class", per_class},
-          {"confusion_matrix", m.confusion}};
+          {"confusion_matrix", m.confusion},
+          {"calibration",
+           {{"bins", kCalibrationBins},
+            {"ece", m.calibration.ece},
+            {"count", m.calibration.count},
+            {"confidence", numbers(m.calibration.confidence)},
+            {"accuracy", numbers(m.calibration.accuracy)}}}};
 }
 
 McNemarResult mcNemar(const std::vector<bool>& a_correct, const std::vector<bool>& b_correct) {

@@ -16,6 +16,17 @@ struct ClassMetrics {
   double roc_auc = 0;  // one-vs-rest; NaN when the class has no positive or no negative image
 };
 
+// Top-label calibration (a reliability diagram's data): the images binned by the probability of
+// their predicted class into kCalibrationBins equal widths ([0, 0.1), ..., [0.9, 1]); per bin the
+// count, the mean of that probability and the accuracy (NaN for an empty bin); and the expected
+// calibration error, sum over bins of count / n * |accuracy - mean probability|.
+inline constexpr int kCalibrationBins = 10;
+struct Calibration {
+  std::vector<int64_t> count;
+  std::vector<double> confidence, accuracy;
+  double ece = 0;
+};
+
 struct ClassificationMetrics {
   int64_t n = 0;
   double accuracy = 0;
@@ -28,6 +39,7 @@ struct ClassificationMetrics {
   double macro_roc_auc = 0;                     // mean over the classes whose AUC is defined
   double cohen_kappa = 0;                       // NaN when chance agreement is 1
   double log_loss = 0;                          // probabilities clipped to [eps, 1 - eps]
+  Calibration calibration;
 };
 
 // `truth` and `predicted` are class indices in [0, K); `probabilities` one row of K per image (the

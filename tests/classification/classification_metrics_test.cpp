@@ -85,6 +85,14 @@ TEST_CASE("classification metrics equal scikit-learn's", "[classification]") {
         checkNumber(m.macro_roc_auc, want["macro_roc_auc"]);
         checkNumber(m.cohen_kappa, want["kappa"]);
         checkNumber(m.log_loss, want["log_loss"]);
+        const Json& calibration = want["calibration"];
+        CHECK(m.calibration.count == calibration["count"].get<std::vector<int64_t>>());
+        for (size_t b = 0; b < m.calibration.count.size(); ++b) {
+          INFO("bin " << b);
+          checkNumber(m.calibration.confidence[b], calibration["confidence"][b]);
+          checkNumber(m.calibration.accuracy[b], calibration["accuracy"][b]);
+        }
+        checkNumber(m.calibration.ece, calibration["ece"]);
       }
     }
     ++index;
