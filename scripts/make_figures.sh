@@ -72,3 +72,14 @@ for pair in "typical:$typical" "worst:$worst"; do
     --prediction-dir "build/figures/$which" --label 2 --views axial,coronal --dpi 110 \
     --title "gated model's attention gates, $which case $id (right kidney in focus)" --out "$out/demo_gates_$which.png"
 done
+
+# docs/classification.md: the classification demo (AG-SonoNet against SonoNet on the synthetic scan
+# planes): its confusion matrices, per-class scores, reliability, and the pair's learning curves.
+classification=build/demo-classification
+$gatescope demo --task classification --out "$classification" --quiet
+for kind in confusion per-class reliability; do
+  $gatescope render plot --report "$classification/evaluation" --kind "$kind" --dpi 150 \
+    --out "$out/classification_$kind.png"
+done
+$gatescope render plot --kind training --report data/demo/classifiers/train.json --dpi 150 \
+  --out "$out/classification_training.png"

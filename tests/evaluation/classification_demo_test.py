@@ -54,4 +54,14 @@ if r.returncode == 0 and report_path.exists():
     check("attention" not in report["summary"]["B"], "SonoNet has no gates")
     comparison = report["comparison"]
     check({"mcnemar", "accuracy", "macro_f1"} <= set(comparison), f"paired tests: {sorted(comparison)}")
+    # The figures of a classification report.
+    for kind, suffix in (("confusion", "png"), ("confusion-normalised", "pdf"), ("per-class", "svg"),
+                         ("reliability", "png")):
+        figure = out / f"{kind}.{suffix}"
+        r = run("render", "plot", "--report", out / "evaluation", "--kind", kind, "--out", figure)
+        check(r.returncode == 0 and figure.is_file() and figure.stat().st_size > 1000,
+              f"render plot --kind {kind}: exit {r.returncode}: {r.stderr}")
+    r = run("render", "plot", "--report", out / "evaluation", "--kind", "paired", "--out", out / "paired.png")
+    check(r.returncode == 2 and "confusion" in r.stderr and not (out / "paired.png").exists(),
+          f"a segmentation plot of a classification report: exit {r.returncode}: {r.stderr}")
 cli.finish()

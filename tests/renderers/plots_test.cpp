@@ -11,6 +11,7 @@
 #include <numeric>
 
 #include "analysis/core/error.hpp"
+#include "renderers/classification_plots.hpp"
 #include "renderers/colormap.hpp"
 #include "renderers/plot_axes.hpp"
 #include "tests/renderers/baseline_image.hpp"
@@ -420,4 +421,79 @@ TEST_CASE("learning curves of classifiers show the validation accuracy", "[rende
   checkColor(pixelAt(image, areas.dice.xToCanvas(5), areas.dice.yToCanvas(0.6)), kModelBColor);
   checkColor(pixelAt(image, areas.dice.xToCanvas(3), areas.dice.yToCanvas(0.36)),
              {255, 255, 255, 255});
+}
+
+// A classification report's summary as gatescope evaluate writes it (docs/classification.md):
+// three classes, two models.
+static Json handWrittenClassificationReport() {
+  return Json::parse(R"({"schema": "gatescope.report/1", "task": "classification",
+    "models": {"A": {"name": "gated", "architecture": "sononet_grid_attention", "classes": 3},
+               "B": {"name": "plain", "architecture": "sononet", "classes": 3}},
+    "dataset": {"classes": ["heart", "spine", "stomach"]},
+    "summary": {
+      "A": {"confusion_matrix": [[10, 0, 0], [2, 8, 0], [0, 5, 5]],
+            "per_class": [{"precision": 0.8, "recall": 1.0, "f1": 0.9},
+                          {"precision": 0.6, "recall": 0.8, "f1": 0.7},
+                          {"precision": 1.0, "recall": 0.5, "f1": 0.6}],
+            "calibration": {"bins": 10, "ece": 0.1, "count": [0, 0, 0, 0, 0, 10, 0, 0, 0, 20],
+                            "confidence": [null, null, null, null, null, 0.55, null, null, null, 0.95],
+                            "accuracy": [null, null, null, null, null, 0.3, null, null, null, 0.9]}},
+      "B": {"confusion_matrix": [[9, 1, 0], [0, 10, 0], [0, 0, 10]],
+            "per_class": [{"precision": 1.0, "recall": 0.9, "f1": 0.95},
+                          {"precision": 0.9, "recall": 1.0, "f1": 0.95},
+                          {"precision": 1.0, "recall": 1.0, "f1": 1.0}],
+            "calibration": {"bins": 10, "ece": 0.05, "count": [0, 0, 0, 0, 0, 0, 0, 15, 0, 15],
+                            "confidence": [null, null, null, null, null, null, null, 0.75, null, 0.97],
+                            "accuracy": [null, null, null, null, null, null, null, 0.6, null, 1.0]}}}})");
+}
+
+TEST_CASE("classification plots: confusion shades, per-class bars and reliability points",
+          "[render]") {
+  const Json report = handWrittenClassificationReport();
+  {
+    ClassificationPlotLayout layout;
+    const Canvas canvas =
+        drawClassificationPlot(report, ClassificationPlotKind::Confusion, "r.json", &layout);
+    REQUIRE(layout.panels.size() == 2);
+    const RgbaImage image = canvas.rasterize(72.0 * kScale);
+    // Near a cell's top-left corner (clear of its count): shaded by its share of the row.
+    const auto cell = [&](size_t panel, int row, int column) {
+      const PlotArea& a = layout.panels[panel].second;
+      const double side = a.width / 3.0;
+      return pixelAt(image, a.left + side * (column + 0.12), a.top + side * (row + 0.12));
+    };
+    checkColor(cell(0, 0, 0), lighten(kModelAColor, 0.15));         // 10 of 10
+    checkColor(cell(0, 2, 1), lighten(kModelAColor, 1.0 - 0.425));  // 5 of 10
+    checkColor(cell(0, 0, 2), {255, 255, 255, 255});                // none
+    checkColor(cell(1, 0, 1), lighten(kModelBColor, 1.0 - 0.085));  // 1 of 10
+  }
+  {
+    ClassificationPlotLayout layout;
+    const Canvas canvas =
+        drawClassificationPlot(report, ClassificationPlotKind::PerClass, "r.json", &layout);
+    REQUIRE(layout.panels.size() == 3);
+    CHECK(layout.panels[2].first == "f1");
+    const RgbaImage image = canvas.rasterize(72.0 * kScale);
+    const PlotArea& recall = layout.panels[1].second;
+    const double group = recall.width / 3.0, bar = 0.4 * group;
+    // Recall of stomach: A 0.5 (magenta up to half), B 1.0 (sky blue up to the top).
+    const double a_x = recall.xToCanvas(2.0) - 0.4 * group + 0.5 * bar;
+    checkColor(pixelAt(image, a_x, recall.yToCanvas(0.4)), kModelAColor);
+    checkColor(pixelAt(image, a_x, recall.yToCanvas(0.7)), {255, 255, 255, 255});
+    checkColor(pixelAt(image, a_x + bar, recall.yToCanvas(0.9)), kModelBColor);
+  }
+  {
+    ClassificationPlotLayout layout;
+    const Canvas canvas =
+        drawClassificationPlot(report, ClassificationPlotKind::Reliability, "r.json", &layout);
+    const RgbaImage image = canvas.rasterize(72.0 * kScale);
+    const PlotArea& a = layout.panels.front().second;
+    checkColor(pixelAt(image, a.xToCanvas(0.55), a.yToCanvas(0.3)), kModelAColor);
+    checkColor(pixelAt(image, a.xToCanvas(0.75), a.yToCanvas(0.6)), kModelBColor);
+  }
+  Json no_calibration = report;
+  no_calibration["summary"]["B"].erase("calibration");
+  CHECK_THROWS_WITH(
+      drawClassificationPlot(no_calibration, ClassificationPlotKind::Reliability, "r.json"),
+      Catch::Contains("r.json") && Catch::Contains("model B has no calibration"));
 }

@@ -7,9 +7,12 @@
 #include <memory>
 
 #include "analysis/core/error.hpp"
+#include "analysis/evaluation/classification_evaluation.hpp"
+#include "analysis/io/json_file.hpp"
 #include "workbench/cli/command.hpp"
 
 #if GATESCOPE_HAVE_FIGURES
+#include "renderers/classification_plots.hpp"
 #include "renderers/figures.hpp"
 #include "renderers/plots.hpp"
 #include "renderers/scene_recipes.hpp"
@@ -364,8 +367,27 @@ int runPlot(const PlotOptions& o) {
     writeCanvas(drawTrainingPlot(readTrainingLog(o.report)), o.output);
     return 0;
   }
+  const fs::path report_path =
+      fs::is_directory(o.report) ? fs::path(o.report) / "report.json" : fs::path(o.report);
+  if (fs::is_regular_file(report_path)) {
+    const nlohmann::ordered_json json = readOrderedJsonFile(report_path, "evaluation report");
+    if (json.is_object() && json.value("task", "") == "classification") {
+      validateClassificationReport(json, report_path.string());
+      const auto classification = parseClassificationPlotKind(o.kind);
+      if (!classification)
+        throw UsageError(
+            report_path.string() +
+            ": a classification report: --kind is confusion, confusion-normalised, per-class or "
+            "reliability");
+      writeCanvas(drawClassificationPlot(json, *classification, report_path.string()), o.output);
+      return 0;
+    }
+  }
   const auto kind = parseReportPlotKind(o.kind);
-  if (!kind) throw UsageError("--kind is paired, bland-altman, attention or training");
+  if (!kind)
+    throw UsageError(
+        "--kind is paired, bland-altman, attention or training (classification reports: "
+        "confusion, confusion-normalised, per-class, reliability)");
   const ReportModel report = ReportModel::read(o.report);
   const Canvas canvas = drawReportPlot(report, {*kind, o.label, o.metric, o.statistic});
   writeCanvas(canvas, o.output);
@@ -438,7 +460,9 @@ void registerRenderCommand(CLI::App& root, CommandAction& chosen) {
                 "report.json or the evaluation folder holding it; with --kind training, "
                 "train.json or the training output folder")
       ->required();
-  p->add_option("--kind", plot->kind, "paired, bland-altman, attention or training")
+  p->add_option("--kind", plot->kind,
+                "paired, bland-altman, attention or training; for a classification report "
+                "confusion, confusion-normalised, per-class or reliability")
       ->capture_default_str();
   p->add_option("--metric", plot->metric, "Metric of the paired plot (e.g. dice, hd95_mm)")
       ->capture_default_str();
