@@ -95,7 +95,8 @@ Json classifyItem(const ClassificationItem& item, std::vector<Classifier>& model
       r = {{"status", "ok"},
            {"predicted_class", c.predicted_class},
            {"probabilities", c.probabilities},
-           {"heads", c.head_probabilities}};
+           {"heads", c.head_probabilities},
+           {"seconds", c.seconds}};
       if (inside) {
         Json attention = Json::object();
         for (const GatePrediction& gate : c.gates)
