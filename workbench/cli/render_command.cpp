@@ -8,6 +8,7 @@
 
 #include "analysis/core/error.hpp"
 #include "analysis/evaluation/classification_evaluation.hpp"
+#include "analysis/evaluation/evaluation_report.hpp"
 #include "analysis/io/json_file.hpp"
 #include "workbench/cli/command.hpp"
 
@@ -367,28 +368,29 @@ int runPlot(const PlotOptions& o) {
     writeCanvas(drawTrainingPlot(readTrainingLog(o.report)), o.output);
     return 0;
   }
+  // Read once: a classification report has plots of its own, a segmentation report the others.
   const fs::path report_path =
       fs::is_directory(o.report) ? fs::path(o.report) / "report.json" : fs::path(o.report);
-  if (fs::is_regular_file(report_path)) {
-    const nlohmann::ordered_json json = readOrderedJsonFile(report_path, "evaluation report");
-    if (json.is_object() && json.value("task", "") == "classification") {
-      validateClassificationReport(json, report_path.string());
-      const auto classification = parseClassificationPlotKind(o.kind);
-      if (!classification)
-        throw UsageError(
-            report_path.string() +
-            ": a classification report: --kind is confusion, confusion-normalised, per-class or "
-            "reliability");
-      writeCanvas(drawClassificationPlot(json, *classification, report_path.string()), o.output);
-      return 0;
-    }
+  if (!fs::exists(report_path))
+    throw IoError(report_path.string() + ": no report.json (the output of gatescope evaluate)");
+  nlohmann::ordered_json json = readOrderedJsonFile(report_path, "evaluation report");
+  if (json.is_object() && json.value("task", "") == "classification") {
+    validateClassificationReport(json, report_path.string());
+    const auto classification = parseClassificationPlotKind(o.kind);
+    if (!classification)
+      throw UsageError(report_path.string() +
+                       ": a classification report: --kind is confusion, confusion-normalised, "
+                       "per-class or reliability");
+    writeCanvas(drawClassificationPlot(json, *classification, report_path.string()), o.output);
+    return 0;
   }
   const auto kind = parseReportPlotKind(o.kind);
   if (!kind)
     throw UsageError(
         "--kind is paired, bland-altman, attention or training (classification reports: "
         "confusion, confusion-normalised, per-class, reliability)");
-  const ReportModel report = ReportModel::read(o.report);
+  validateReport(json, report_path.string());
+  const ReportModel report(std::move(json), report_path.string());
   const Canvas canvas = drawReportPlot(report, {*kind, o.label, o.metric, o.statistic});
   writeCanvas(canvas, o.output);
   return 0;
