@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <limits>
 
 #include "analysis/attribution/attribution_maps.hpp"
@@ -531,6 +532,108 @@ PanelGrid comparisonFigure(const CaseVolumes& c, const ModelOutputs& a, const Mo
   if (maps_shown) grid.colorbars.push_back(attributionColorbar(style));
   grid.colorbars.push_back({ColormapName::Diverging, -1.0, 1.0, difference_label});
   grid.legend = contourLegend(c, true, style);
+  return grid;
+}
+
+namespace {
+
+std::string className(const SavedCase& c, int index) {
+  if (index >= 0 && index < static_cast<int>(c.class_names.size()) &&
+      !c.class_names[static_cast<size_t>(index)].empty())
+    return c.class_names[static_cast<size_t>(index)];
+  return fmt::format("class {}", index);
+}
+
+// A classifier's gate map divided by its maximum: the gates of AG-SonoNet's usual normalisations
+// sum to one over the image, so their raw values are too small to see on a 0..1 scale.
+Volume<float> overMaximum(const Volume<float>& map) {
+  Volume<float> out(map);
+  float top = 0.0f;
+  for (const float v : out.values())
+    if (std::isfinite(v)) top = std::max(top, v);
+  if (top > 0.0f)
+    for (float& v : out.values()) v /= top;
+  return out;
+}
+
+// "A: heart 0.97, right"
+std::string answerCaption(const SavedCase& c, const ModelOutputs& model) {
+  const std::string key = model.name.substr(0, model.name.find(':'));
+  if (!model.classification) return key + ": no answer";
+  const ClassAnswer& answer = *model.classification;
+  const auto p = static_cast<size_t>(answer.predicted_class);
+  return fmt::format("{}: {} {:.2f}{}", key, className(c, answer.predicted_class),
+                     p < answer.probabilities.size() ? answer.probabilities[p] : NAN,
+                     c.volumes.true_class < 0                         ? ""
+                     : answer.predicted_class == c.volumes.true_class ? ", right"
+                                                                      : ", wrong");
+}
+
+}  // namespace
+
+PanelGrid classificationGateFigure(const std::vector<SavedCase>& cases,
+                                   const std::vector<size_t>& models, const FigureStyle& style) {
+  if (cases.empty()) throw UsageError("a classification figure needs at least one image");
+  for (const SavedCase& c : cases) {
+    if (c.volumes.image.dims()[2] != 1)
+      throw UsageError(
+          fmt::format("case {} is not a 2D image of a classifiers' evaluation", c.volumes.id));
+    for (const size_t m : models)
+      if (m >= c.models.size() || !c.models[m].classification)
+        throw UsageError(
+            fmt::format("image {} has no answer of model {}", c.volumes.id, m == 0 ? "A" : "B"));
+  }
+  const SavedCase& first = cases.front();
+  PanelGrid grid;
+  grid.panel_width_pt = style.panel_width_pt;
+  grid.column_titles.push_back("image");
+  bool gates_shown = false;
+  std::vector<std::string> names;
+  for (const size_t m : models) {
+    const ModelOutputs& model = first.models[m];
+    names.push_back(model.name);
+    const std::string key = model.name.substr(0, model.name.find(':'));
+    if (model.gates.empty()) grid.column_titles.push_back(model.name + " (no gates)");
+    for (const auto& gate : model.gates) grid.column_titles.push_back(key + ": " + gate.first);
+    gates_shown = gates_shown || !model.gates.empty();
+  }
+  grid.title = style.title.empty() ? fmt::format("{}: attention gates, true and predicted classes",
+                                                 fmt::join(names, " vs "))
+                                   : style.title;
+  std::deque<Volume<float>> scaled;  // the maps shown, alive until the panels are composed
+  for (const SavedCase& c : cases) {
+    const CaseVolumes& v = c.volumes;
+    const Resolution resolution = figureResolution(v, {Plane::Axial}, style);
+    grid.row_titles.push_back(v.true_class >= 0 ? "true: " + className(c, v.true_class)
+                                                : "true: unknown");
+    auto& row = grid.rows.emplace_back();
+    SliceScene scene = baseScene(v, Plane::Axial, 0, style, resolution);
+    addContours(scene, v, nullptr, style, resolution);
+    row.push_back(panelOf(scene, v));
+    row.back().caption = v.id.substr(v.id.rfind('/') + 1);
+    for (const size_t m : models) {
+      const ModelOutputs& model = c.models[m];
+      const size_t start = row.size();
+      if (model.gates.empty()) {
+        SliceScene bare = baseScene(v, Plane::Axial, 0, style, resolution);
+        addContours(bare, v, nullptr, style, resolution);
+        row.push_back(panelOf(bare, v));
+      }
+      for (const auto& gate : model.gates) {
+        SliceScene gated = baseScene(v, Plane::Axial, 0, style, resolution);
+        scaled.push_back(overMaximum(gate.second));
+        gated.overlays.push_back(attentionLayer(scaled.back(), style));
+        addContours(gated, v, nullptr, style, resolution);
+        row.push_back(panelOf(gated, v));
+      }
+      row[start].caption = answerCaption(c, model);
+    }
+  }
+  if (gates_shown)
+    grid.colorbars.push_back({style.attention_colormap, 0.0, 1.0, "attention / its maximum"});
+  if (std::any_of(cases.begin(), cases.end(),
+                  [](const SavedCase& c) { return c.volumes.reference.has_value(); }))
+    grid.legend.push_back({"telling structure (mask or box)", style.reference_color});
   return grid;
 }
 

@@ -115,6 +115,17 @@ struct NamedMap {
                                          const FigureStyle& style,
                                          const AttributionChoice& attributions = {});
 
+// The paper's figure of classifiers, for images of a classifiers' evaluation: one row per image,
+// titled with its true class; columns the image (with the outline of its telling structure where
+// it has a mask or box), then per model of `models` (indices into each case's models) each of its
+// gates' maps over the image, each divided by its maximum (AG-SonoNet's gates sum to one over the
+// image) - or, for an ungated model, the image alone - the model's first panel
+// captioned with its predicted class, that class's probability and whether it is right.
+// UsageError for no cases, a case that is not a classification case or lacks a model.
+[[nodiscard]] PanelGrid classificationGateFigure(const std::vector<SavedCase>& cases,
+                                                 const std::vector<size_t>& models,
+                                                 const FigureStyle& style);
+
 // A lightbox: slices first..last (step) of one plane in `columns` columns, each with the gate (when
 // given) and the contours.
 [[nodiscard]] PanelGrid montageFigure(const CaseVolumes& c, const ModelOutputs* model,

@@ -74,12 +74,15 @@ for pair in "typical:$typical" "worst:$worst"; do
 done
 
 # docs/classification.md: the classification demo (AG-SonoNet against SonoNet on the synthetic scan
-# planes): its confusion matrices, per-class scores, reliability, and the pair's learning curves.
+# planes): one image per class with the gates and answers, its confusion matrices, per-class
+# scores, reliability, and the pair's learning curves.
 classification=build/demo-classification
 $gatescope demo --task classification --out "$classification" --quiet
 for kind in confusion per-class reliability; do
   $gatescope render plot --report "$classification/evaluation" --kind "$kind" --dpi 150 \
     --out "$out/classification_$kind.png"
 done
+$gatescope render compare --evaluation "$classification/evaluation" --dpi 110 \
+  --out "$out/classification_gates.png"
 $gatescope render plot --kind training --report data/demo/classifiers/train.json --dpi 150 \
   --out "$out/classification_training.png"

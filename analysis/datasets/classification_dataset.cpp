@@ -10,6 +10,7 @@
 #include <set>
 
 #include "analysis/core/error.hpp"
+#include "analysis/io/image_file.hpp"
 
 namespace gatescope {
 
@@ -233,6 +234,33 @@ ClassificationDataset openClassificationDataset(const fs::path& path,
   }
   if (!fs::is_directory(path)) throw UsageError(path.string() + ": no such dataset");
   return openFolders(path, classes);
+}
+
+std::optional<Volume<uint8_t>> readLocalisation(const fs::path& mask,
+                                                const std::optional<std::array<double, 4>>& box,
+                                                const Geometry& grid) {
+  if (!mask.empty()) {
+    const Volume<float> values = toFloatVolume(readImage(mask));
+    if (values.dims() != grid.dims)
+      throw GeometryError(fmt::format("{}: the mask is {}x{}, the image {}x{}", mask.string(),
+                                      values.dims()[0], values.dims()[1], grid.dims[0],
+                                      grid.dims[1]));
+    Volume<uint8_t> inside(grid);
+    for (int64_t v = 0; v < inside.size(); ++v) inside.data()[v] = values.data()[v] != 0.0f;
+    return inside;
+  }
+  if (box) {
+    // Pixel (i, j) is inside when its centre lies in [x0, x1) x [y0, y1).
+    const auto& [x0, y0, x1, y1] = *box;
+    Volume<uint8_t> inside(grid);
+    for (int64_t j = 0; j < grid.dims[1]; ++j)
+      for (int64_t i = 0; i < grid.dims[0]; ++i) {
+        const double x = static_cast<double>(i) + 0.5, y = static_cast<double>(j) + 0.5;
+        inside(i, j, 0) = x >= x0 && x < x1 && y >= y0 && y < y1;
+      }
+    return inside;
+  }
+  return std::nullopt;
 }
 
 }  // namespace gatescope

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "analysis/core/volume.hpp"
+
 namespace gatescope {
 
 struct ClassificationItem {
@@ -41,5 +43,12 @@ struct ClassificationDataset {
 // row, or a dataset without images.
 [[nodiscard]] ClassificationDataset openClassificationDataset(
     const std::filesystem::path& path, const std::vector<std::string>& classes = {});
+
+// Where an image's telling structure is, on the image's grid `grid`: the non-zero pixels of `mask`
+// (when not empty), else the pixels whose centres lie in `box` ([x0, x1) x [y0, y1)); nullopt
+// without either. GeometryError naming the mask when it is not the image's size.
+[[nodiscard]] std::optional<Volume<uint8_t>> readLocalisation(
+    const std::filesystem::path& mask, const std::optional<std::array<double, 4>>& box,
+    const Geometry& grid);
 
 }  // namespace gatescope

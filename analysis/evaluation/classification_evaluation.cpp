@@ -16,6 +16,8 @@
 #include "analysis/evaluation/evaluation_journal.hpp"
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/image_file.hpp"
+#include "analysis/io/staged_folder.hpp"
+#include "analysis/models/prediction_files.hpp"
 #include "analysis/plugin/registry.hpp"
 
 namespace gatescope {
@@ -37,29 +39,19 @@ struct Classifier {
   Json description;
 };
 
-// Where the image's telling structure is: its mask (non-zero) or its box, on the image's grid.
-std::optional<Volume<uint8_t>> localisation(const ClassificationItem& item, const Geometry& grid) {
-  if (!item.mask.empty()) {
-    const Volume<float> mask = toFloatVolume(readImage(item.mask));
-    if (mask.dims() != grid.dims)
-      throw GeometryError(fmt::format("{}: the mask is {}x{}, the image {}x{}", item.mask.string(),
-                                      mask.dims()[0], mask.dims()[1], grid.dims[0], grid.dims[1]));
-    Volume<uint8_t> inside(grid);
-    for (int64_t v = 0; v < inside.size(); ++v) inside.data()[v] = mask.data()[v] != 0.0f;
-    return inside;
-  }
-  if (item.box) {
-    // Pixel (i, j) is inside when its centre lies in [x0, x1) x [y0, y1).
-    const auto& [x0, y0, x1, y1] = *item.box;
-    Volume<uint8_t> inside(grid);
-    for (int64_t j = 0; j < grid.dims[1]; ++j)
-      for (int64_t i = 0; i < grid.dims[0]; ++i) {
-        const double x = static_cast<double>(i) + 0.5, y = static_cast<double>(j) + 0.5;
-        inside(i, j, 0) = x >= x0 && x < x1 && y >= y0 && y < y1;
-      }
-    return inside;
-  }
-  return std::nullopt;
+// predictions/<model>/<image id>/ of --save-predictions: infer.json and the gate maps, as
+// `gatescope infer` writes them.
+void savePrediction(const fs::path& dir, const Classification& c, const Classifier& model,
+                    const ClassificationItem& item, const Image& image) {
+  StagedFolder folder(dir);
+  Json record = {{"schema", "gatescope.infer/1"},
+                 {"task", "classification"},
+                 {"model", {{"name", model.adapter->info().name}}},
+                 {"input", item.image.string()}};
+  appendClassification(record, c, model.adapter->info());
+  record["gates"] = writeGateFiles(folder, "", c.gates, image.header);
+  writeFileAtomically(folder.stage("infer.json"), record.dump(2) + "\n");
+  folder.commit();
 }
 
 Json classifyItem(const ClassificationItem& item, std::vector<Classifier>& models,
@@ -78,20 +70,30 @@ Json classifyItem(const ClassificationItem& item, std::vector<Classifier>& model
   try {
     image = readImage(item.image);
     checkFiniteValues(image, item.image.string());
-    inside = localisation(item, image.geometry());
+    inside = readLocalisation(item.mask, item.box, image.geometry());
   } catch (const Error& e) {
     record["status"] = "error";
     record["error"] = e.what();
     record["models"] = Json::object();
     return record;
   }
-  if (inside) record["localisation"] = item.mask.empty() ? "box" : "mask";
+  if (inside) {
+    record["localisation"] = item.mask.empty() ? "box" : "mask";
+    if (item.mask.empty())
+      record["box"] = *item.box;
+    else
+      record["mask"] = item.mask.string();
+  }
+  const bool save =
+      options.save_predictions &&
+      (options.save_cases.empty() || std::find(options.save_cases.begin(), options.save_cases.end(),
+                                               item.id) != options.save_cases.end());
   std::string first_error;
   Json results = Json::object();
   for (Classifier& model : models) {
     Json r;
     try {
-      const Classification c = model.adapter->classify(image, inside.has_value());
+      const Classification c = model.adapter->classify(image, inside.has_value() || save);
       r = {{"status", "ok"},
            {"predicted_class", c.predicted_class},
            {"probabilities", c.probabilities},
@@ -104,6 +106,8 @@ Json classifyItem(const ClassificationItem& item, std::vector<Classifier>& model
               toJson(attentionStatistics(gate.resampled, *inside, options.attention).front());
         r["attention"] = attention;
       }
+      if (save)
+        savePrediction(options.out / "predictions" / model.key / item.id, c, model, item, image);
     } catch (const Error& e) {
       r = {{"status", "error"}, {"error", e.what()}};
       if (first_error.empty()) first_error = model.key + ": " + e.what();
@@ -301,9 +305,8 @@ EvaluationResult evaluateClassification(const EvaluationOptions& options, Regist
   const auto start = Clock::now();
   if (options.models.empty() || options.models.size() > 2)
     throw UsageError("evaluate takes one or two models");
-  if (!options.attributions.empty() || !options.predict.window.empty() || options.save_predictions)
-    throw UsageError(
-        "--attribution, --window and --save-predictions are not available for classifiers yet");
+  if (!options.attributions.empty() || !options.predict.window.empty())
+    throw UsageError("--attribution and --window are not available for classifiers yet");
   std::vector<Classifier> models;
   const char* keys[] = {"A", "B"};
   for (size_t m = 0; m < options.models.size(); ++m) {

@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 #include "analysis/attribution/attribution_maps.hpp"
 #include "analysis/core/error.hpp"
+#include "analysis/datasets/classification_dataset.hpp"
+#include "analysis/evaluation/classification_evaluation.hpp"
 #include "analysis/evaluation/evaluation_report.hpp"
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/image_file.hpp"
@@ -42,6 +45,22 @@ Volume<float> readScalars(const fs::path& file, const CaseVolumes& c, const fs::
 void readAttributeFolder(const fs::path& dir, const CaseVolumes& c, const fs::path& image_file,
                          ModelOutputs& model);
 
+// A classifier's answer in its infer.json, or nullopt for a segmentation network's.
+std::optional<ClassAnswer> readClassAnswer(const fs::path& file) {
+  const Json record = readOrderedJsonFile(file, "infer.json");
+  if (!record.is_object() || record.value("task", "") != "classification") return std::nullopt;
+  try {
+    ClassAnswer answer{record.at("predicted_class").get<int>(),
+                       record.at("probabilities").get<std::vector<double>>()};
+    if (answer.predicted_class < 0 ||
+        answer.predicted_class >= static_cast<int>(answer.probabilities.size()))
+      throw FormatError("the predicted class is not one of the probabilities'");
+    return answer;
+  } catch (const std::exception& e) {
+    throw FormatError(file.string() + ": not a classifier's infer.json: " + e.what());
+  }
+}
+
 // An infer/evaluate/attribute output folder: labels.nii.gz, probabilities.nii.gz,
 // gates/<gate>.nii.gz, attribute.json with its maps.
 // Gate names come from `gates` when given (the report's order), else from the folder.
@@ -72,10 +91,12 @@ ModelOutputs readPredictionFolder(const fs::path& dir, const std::string& name,
       model.native_gates.emplace_back(gate, toFloatVolume(readImage(native_file)));
   }
   if (fs::exists(dir / "attribute.json")) readAttributeFolder(dir, c, image_file, model);
-  if (!model.prediction && model.gates.empty() && model.attributions.empty())
+  if (fs::exists(dir / "infer.json")) model.classification = readClassAnswer(dir / "infer.json");
+  if (!model.prediction && model.gates.empty() && model.attributions.empty() &&
+      !model.classification)
     throw IoError(dir.string() +
-                  ": holds neither labels.nii.gz, gates/ nor attribute.json (an infer, attribute "
-                  "or evaluate output folder?)");
+                  ": holds neither labels.nii.gz, gates/, a classifier's infer.json nor "
+                  "attribute.json (an infer, attribute or evaluate output folder?)");
   return model;
 }
 
@@ -145,6 +166,67 @@ fs::path locate(const std::string& recorded, const fs::path& dataset) {
                 dataset.string() + ")");
 }
 
+// The case `id` of an evaluation's report, which must have saved predictions; UsageError listing
+// the cases that have them.
+const Json& savedCaseEntry(const fs::path& dir, const Json& report, const std::string& id) {
+  const std::vector<std::string> saved = casesWithPredictions(dir, report);
+  const std::string listed = saved.empty() ? "none" : fmt::format("{}", fmt::join(saved, ", "));
+  if (id.empty())
+    throw UsageError(fmt::format(
+        "--case is required with --evaluation (cases with saved predictions: {})", listed));
+  const Json* entry = nullptr;
+  for (const auto& c : report["cases"])
+    if (c["id"] == id) entry = &c;
+  if (!entry)
+    throw UsageError(
+        fmt::format("{}: no case '{}' in the report", (dir / "report.json").string(), id));
+  if (std::find(saved.begin(), saved.end(), id) == saved.end())
+    throw UsageError(
+        fmt::format("{}: case '{}' has no saved predictions (run evaluate with --save-predictions; "
+                    "cases with predictions: {})",
+                    dir.string(), id, listed));
+  return *entry;
+}
+
+// A case of a classifiers' evaluation: the image, its localisation as the reference (1 inside),
+// its class, and per model the answer the report records with the gate maps saved beside it.
+SavedCase loadClassifiedCase(const fs::path& dir, Json report, const std::string& id) {
+  SavedCase loaded;
+  const Json& entry = savedCaseEntry(dir, report, id);
+  const fs::path dataset = report["dataset"].value("path", "");
+  const fs::path image_file = locate(entry["image"].get<std::string>(), dataset);
+  loaded.volumes.id = id;
+  loaded.volumes.image = toFloatVolume(readImage(image_file));
+  loaded.volumes.true_class = entry["true_class"].get<int>();
+  std::optional<std::array<double, 4>> box;
+  if (entry.contains("box")) box = entry["box"].get<std::array<double, 4>>();
+  const fs::path mask =
+      entry.contains("mask") ? locate(entry["mask"].get<std::string>(), dataset) : fs::path();
+  if (const auto inside = readLocalisation(mask, box, loaded.volumes.image.geometry())) {
+    Volume<int32_t> reference(inside->geometry());
+    std::copy(inside->data(), inside->data() + inside->size(), reference.data());
+    loaded.volumes.reference = std::move(reference);
+  }
+  for (const auto& name : report["dataset"].value("classes", Json::array()))
+    loaded.class_names.push_back(name.is_string() ? name.get<std::string>() : "");
+  for (const char* key : {"A", "B"}) {
+    if (!report["models"].contains(key)) continue;
+    const Json& model = report["models"][key];
+    std::vector<std::string> gates;
+    for (const auto& g : model.value("gates", Json::array())) gates.push_back(g);
+    ModelOutputs outputs = readPredictionFolder(
+        dir / "predictions" / key / id, fmt::format("{}: {}", key, model.value("name", key)), gates,
+        loaded.volumes, image_file, false);
+    const Json& result = entry["models"].value(key, Json::object());
+    if (result.value("status", "") == "ok")
+      outputs.classification = ClassAnswer{result["predicted_class"].get<int>(),
+                                           result["probabilities"].get<std::vector<double>>()};
+    loaded.models.push_back(std::move(outputs));
+  }
+  loaded.report = std::move(report);
+  return loaded;
+}
+
 }  // namespace
 
 Json readEvaluationReport(const fs::path& path) {
@@ -156,32 +238,62 @@ Json readEvaluationReport(const fs::path& path) {
   return report;
 }
 
+namespace {
+
+fs::path reportFile(const fs::path& evaluation) {
+  const fs::path file = fs::is_directory(evaluation) ? evaluation / "report.json" : evaluation;
+  if (!fs::exists(file))
+    throw IoError(file.string() + ": no report.json (the output of gatescope evaluate)");
+  return file;
+}
+
+}  // namespace
+
+bool isClassificationEvaluation(const fs::path& evaluation) {
+  const Json report = readOrderedJsonFile(reportFile(evaluation), "evaluation report");
+  return report.is_object() && report.value("task", "") == "classification";
+}
+
+std::vector<SavedCase> loadClassifiedCases(const fs::path& evaluation,
+                                           const std::vector<std::string>& ids) {
+  const fs::path file = reportFile(evaluation);
+  const Json report = readOrderedJsonFile(file, "evaluation report");
+  validateClassificationReport(report, file.string());
+  std::vector<std::string> chosen = ids;
+  if (chosen.empty()) {
+    std::set<int> classes;
+    const std::vector<std::string> saved = casesWithPredictions(file.parent_path(), report);
+    const std::set<std::string> with(saved.begin(), saved.end());
+    for (const auto& c : report["cases"])
+      if (with.count(c["id"].get<std::string>()) &&
+          classes.insert(c["true_class"].get<int>()).second)
+        chosen.push_back(c["id"].get<std::string>());
+    if (chosen.empty())
+      throw UsageError(file.parent_path().string() +
+                       ": no image has saved predictions (run evaluate with --save-predictions)");
+  }
+  std::vector<SavedCase> cases;
+  for (const std::string& id : chosen)
+    cases.push_back(loadClassifiedCase(file.parent_path(), report, id));
+  return cases;
+}
+
 SavedCase loadSavedCase(const SavedCaseSource& source, bool want_probabilities) {
   SavedCase loaded;
   if (!source.evaluation.empty()) {
     if (!source.image.empty() || !source.prediction_dirs.empty())
       throw UsageError(
           "give either --evaluation (with --case) or --image with --prediction-dir, not both");
-    const fs::path dir = source.evaluation;
-    Json report = readEvaluationReport(dir);
+    const fs::path file = reportFile(source.evaluation);
+    const fs::path dir = file.parent_path();
+    Json report = readOrderedJsonFile(file, "evaluation report");
+    if (report.is_object() && report.value("task", "") == "classification") {
+      validateClassificationReport(report, file.string());
+      return loadClassifiedCase(file.parent_path(), std::move(report), source.case_id);
+    }
+    validateReport(report, file.string());
     loaded.label_names = reportLabelNames(report);
-    const std::vector<std::string> saved = casesWithPredictions(dir, report);
-    if (source.case_id.empty())
-      throw UsageError(
-          fmt::format("--case is required with --evaluation (cases with saved predictions: {})",
-                      saved.empty() ? "none" : fmt::format("{}", fmt::join(saved, ", "))));
-    const Json* entry = nullptr;
-    for (const auto& c : report["cases"])
-      if (c["id"] == source.case_id) entry = &c;
-    if (!entry)
-      throw UsageError(fmt::format("{}: no case '{}' in the report", (dir / "report.json").string(),
-                                   source.case_id));
-    if (std::find(saved.begin(), saved.end(), source.case_id) == saved.end())
-      throw UsageError(fmt::format(
-          "{}: case '{}' has no saved predictions (run evaluate with --save-predictions; "
-          "cases with predictions: {})",
-          dir.string(), source.case_id,
-          saved.empty() ? "none" : fmt::format("{}", fmt::join(saved, ", "))));
+    const Json* entry = &savedCaseEntry(dir, report, source.case_id);
     const fs::path dataset = report["dataset"].value("path", "");
     const fs::path image_file = locate((*entry)["images"].at(0).get<std::string>(), dataset);
     loaded.volumes.id = source.case_id;

@@ -19,7 +19,14 @@ namespace gatescope {
 struct CaseVolumes {
   std::string id;
   Volume<float> image;
-  std::optional<Volume<int32_t>> reference;
+  std::optional<Volume<int32_t>> reference;  // classification: 1 where the telling structure is
+  int true_class = -1;                       // classification evaluations: the image's class
+};
+
+// A classifier's answer for the image (docs/classification.md).
+struct ClassAnswer {
+  int predicted_class = 0;
+  std::vector<double> probabilities;  // aggregated over the heads, one per class
 };
 
 // One model's outputs for the case.
@@ -36,6 +43,7 @@ struct ModelOutputs {
   // ("gradcam@conv3 class 1"), on the image grid, normalised for display: the positive part
   // divided by its maximum (docs/attribution.md).
   std::vector<std::pair<std::string, Volume<float>>> attributions;
+  std::optional<ClassAnswer> classification;  // a classifier's; nullopt for segmentation
 };
 
 struct SavedCaseSource {
@@ -49,14 +57,26 @@ struct SavedCase {
   CaseVolumes volumes;
   std::vector<ModelOutputs> models;  // A [, B]
   std::map<int, std::string> label_names;
+  std::vector<std::string> class_names;  // classification: index -> name (may be empty)
   std::optional<nlohmann::ordered_json> report;
 };
 
-// Reads everything the source names; every volume is checked against the image's grid and errors
-// name the file. `want_probabilities` skips the (large) probability maps when nothing needs them.
+// Reads everything the source names (an evaluation of segmentation networks or of classifiers);
+// every volume is checked against the image's grid and errors name the file. `want_probabilities`
+// skips the (large) probability maps when nothing needs them.
 [[nodiscard]] SavedCase loadSavedCase(const SavedCaseSource& source, bool want_probabilities);
 
-// The evaluation report at DIR/report.json (or the file itself), parsed.
+// Whether `evaluation` (a folder or its report.json) holds an evaluation of classifiers.
+[[nodiscard]] bool isClassificationEvaluation(const std::filesystem::path& evaluation);
+
+// Images of an evaluation of classifiers with their saved predictions: those of `ids`, or without
+// any the first image of each class (in the report's order) that has saved predictions. UsageError
+// as loadSavedCase, or when no image has saved predictions.
+[[nodiscard]] std::vector<SavedCase> loadClassifiedCases(const std::filesystem::path& evaluation,
+                                                         const std::vector<std::string>& ids);
+
+// The evaluation report at DIR/report.json (or the file itself), parsed; FormatError for a
+// classification report.
 [[nodiscard]] nlohmann::ordered_json readEvaluationReport(const std::filesystem::path& path);
 // Ids of the report's cases whose predictions were saved under DIR/predictions/A/.
 [[nodiscard]] std::vector<std::string> casesWithPredictions(const std::filesystem::path& evaluation,

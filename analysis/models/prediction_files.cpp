@@ -68,6 +68,20 @@ nlohmann::ordered_json writePredictionFiles(StagedFolder& folder, const std::str
   return writeGateFiles(folder, prefix, prediction.gates, input, wanted);
 }
 
+void appendClassification(nlohmann::ordered_json& record, const Classification& c,
+                          const ModelInfo& info) {
+  record["probabilities"] = c.probabilities;
+  record["heads"] = c.head_probabilities;
+  record["head_names"] = c.head_names;
+  record["predicted_class"] = c.predicted_class;
+  if (info.labels.count(c.predicted_class))
+    record["predicted_class_name"] = info.labels.at(c.predicted_class);
+  if (info.labels.empty()) return;
+  nlohmann::ordered_json names = nlohmann::ordered_json::object();
+  for (const auto& [value, name] : info.labels) names[std::to_string(value)] = name;
+  record["class_names"] = std::move(names);
+}
+
 nlohmann::ordered_json writeAttributionFiles(StagedFolder& folder, const std::string& prefix,
                                              const std::vector<AttributionMap>& maps,
                                              const ImageHeader& input) {

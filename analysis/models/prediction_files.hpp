@@ -25,6 +25,12 @@ namespace gatescope {
     StagedFolder& folder, const std::string& prefix, const std::vector<GatePrediction>& maps,
     const ImageHeader& input, const std::function<bool(const std::string&)>& wanted = {});
 
+// A classifier's answer as infer.json holds it (docs/classification.md): appends "probabilities",
+// "heads", "head_names", "predicted_class" and, where the model names its classes,
+// "predicted_class_name" and "class_names" to `record`.
+void appendClassification(nlohmann::ordered_json& record, const Classification& c,
+                          const ModelInfo& info);
+
 // Attribution maps as `gatescope attribute` writes them (docs/attribution.md) under
 // `folder`/`prefix`: attributions/<method>/<layer>.nii.gz on the input grid, and for layer methods
 // <layer>_native.nii.gz on the layer's grid; the maps of several classes go on the 4th axis, in the

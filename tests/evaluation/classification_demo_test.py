@@ -25,6 +25,7 @@ out, check, run = cli.out, cli.check, cli.run
 r = run("demo", "--task", "classification", "--out", out, "--device", "cpu")
 check(r.returncode == 0, f"demo: exit {r.returncode}: {r.stderr[-2000:]}")
 check("McNemar" in r.stdout and "compatibility_score1" in r.stdout, f"summary: {r.stdout}")
+check(f"render compare --evaluation {out / 'evaluation'}" in r.stdout, f"the demo names the figure: {r.stdout}")
 report_path = out / "evaluation" / "report.json"
 if r.returncode == 0 and report_path.exists():
     report = json.loads(report_path.read_text())
@@ -64,4 +65,12 @@ if r.returncode == 0 and report_path.exists():
     r = run("render", "plot", "--report", out / "evaluation", "--kind", "paired", "--out", out / "paired.png")
     check(r.returncode == 2 and "confusion" in r.stderr and not (out / "paired.png").exists(),
           f"a segmentation plot of a classification report: exit {r.returncode}: {r.stderr}")
+    # Every test image's answers and gate maps were saved; the paper's figure shows the first image of
+    # each class, five rows.
+    saved = sorted(str(p.relative_to(out / "evaluation" / "predictions" / "A"))
+                   for p in (out / "evaluation" / "predictions" / "A").glob("*/*"))
+    check(saved == sorted(truth), f"saved predictions of {len(saved)} images, not {len(truth)}")
+    figure = out / "gates.png"
+    r = run("render", "compare", "--evaluation", out / "evaluation", "--dpi", "72", "--out", figure)
+    check(r.returncode == 0 and figure.is_file(), f"render compare: exit {r.returncode}: {r.stderr}")
 cli.finish()

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import jsonschema
+import nibabel as nib
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -153,6 +154,49 @@ if r.returncode == 0:
     check_report(report, expected, truth_of, "folders")
     csv = (out / "folders" / "cases.csv").read_text().splitlines()
     check(len(csv) == 16 and csv[0].startswith("id,true_class,status,A_predicted_class"), f"cases.csv: {csv[:2]}")
+
+# --save-predictions of two images: each model's answer and gate maps as infer writes them (the gates
+# on the image grid as PyTorch resamples them, in nibabel's (i = column, j = row) order); render
+# draws the figure of classifiers from them.
+saved_ids = ["brain/brain_0.png", "heart/heart_3.png"]
+r = run("evaluate", "--model", out / "A.json", "--model", out / "B.json", "--dataset", root, "--out", out / "saved",
+        "--save-predictions", "--save-cases", ",".join(saved_ids), "--quiet")
+check(r.returncode == 0, f"saved: exit {r.returncode}: {r.stderr}")
+saved_dirs = sorted(str(p.relative_to(out / "saved" / "predictions")) for p in (out / "saved" / "predictions").glob("*/*/*"))
+check(saved_dirs == sorted(f"{k}/{i}" for k in "AB" for i in saved_ids), f"saved folders: {saved_dirs}")
+for rel in saved_ids:
+    pixels = torch.from_numpy(np.asarray(Image.open(root / rel)).astype(np.float64))
+    for key, (model, manifest) in models.items():
+        folder = out / "saved" / "predictions" / key / rel
+        record = json.loads((folder / "infer.json").read_text()) if (folder / "infer.json").exists() else {}
+        p, _ = expected[rel][key]
+        close(record.get("probabilities", []), p, f"saved {rel} {key}: infer.json probabilities")
+        check(record.get("predicted_class") == int(np.argmax(p)), f"saved {rel} {key}: predicted class")
+        x = pixels.repeat(manifest["in_channels"], 1, 1)[None].float()
+        with torch.no_grad():
+            _, gates = model(x)
+        check(sorted(g["name"] for g in record.get("gates", [])) == sorted(gates), f"saved {rel} {key}: gate list")
+        for gate, alpha in gates.items():
+            want = F.interpolate(alpha, size=x.shape[2:], mode="bilinear", align_corners=False)[0, 0].numpy()
+            got = nib.load(folder / "gates" / f"{gate}.nii.gz").get_fdata()[:, :, 0].T
+            close(got, want, f"saved {rel} {key} {gate}")
+            native = nib.load(folder / "gates" / f"{gate}_native.nii.gz").get_fdata()[:, :, 0].T
+            close(native, alpha[0, 0].numpy(), f"saved {rel} {key} {gate} native")
+saved_report = json.loads((out / "saved" / "report.json").read_text()) if (out / "saved" / "report.json").exists() else {}
+for case in saved_report.get("cases", []):
+    if case["id"].startswith("abdomen/abdomen_0"):
+        check(case.get("mask") and Path(case["mask"]).exists(), f"the report names the mask: {case}")
+for sub, extra in (("compare", []), ("gates", ["--model", "B", "--case", saved_ids[1]])):
+    figure = out / f"classes_{sub}.png"
+    r = run("render", sub, "--evaluation", out / "saved", *extra, "--out", figure)
+    check(r.returncode == 0 and figure.exists(), f"render {sub}: exit {r.returncode}: {r.stderr}")
+    if figure.exists():
+        width, height = Image.open(figure).size
+        # compare: one row per saved image (two), image + A's and B's gates; gates: one row.
+        check(width > height if sub == "compare" else width > 1.5 * height, f"render {sub}: {width} x {height}")
+r = run("render", "compare", "--evaluation", out / "saved", "--case", "brain/brain_1.png", "--out", out / "bad_case.png")
+check(r.returncode == 2 and "no saved predictions" in r.stderr and saved_ids[0] in r.stderr
+      and not (out / "bad_case.png").exists(), f"render of an unsaved image: exit {r.returncode}, {r.stderr!r}")
 
 # A CSV: boxes instead of masks, a split column, an unknown label and a missing file (recorded).
 rows = ["path,label,split,x0,y0,x1,y1"]

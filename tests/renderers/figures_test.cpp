@@ -267,3 +267,66 @@ TEST_CASE("a gate figure matches its baseline picture", "[figures]") {
   // Text is drawn by the system's DejaVu fonts: a few pixels may differ between versions.
   test::requireMatchesBaseline(page, "figure_gates", {48, 0.01, 2.0});
 }
+
+TEST_CASE("the classification figure shows each image's gates and the models' answers",
+          "[figures]") {
+  // A 40 x 32 picture as a PNG reads (one slice, identity direction): a bright disc at (12, 16),
+  // the telling structure; model A's one gate peaks there with a maximum of 0.05 (AG-SonoNet's
+  // gates sum to one over the image), model B has no gates.
+  Geometry g;
+  g.dims = {40, 32, 1};
+  SavedCase s;
+  s.volumes.id = "heart/plane_7.png";
+  s.volumes.true_class = 1;
+  s.volumes.image = Volume<float>(g);
+  s.volumes.reference = Volume<int32_t>(g);
+  s.class_names = {"abdomen", "heart", "brain"};
+  Volume<float> gate(g);
+  for (int j = 0; j < 32; ++j)
+    for (int i = 0; i < 40; ++i) {
+      const double r = std::hypot(i - 12.0, j - 16.0);
+      s.volumes.image(i, j, 0) = r < 5.0 ? 80.0f : 0.0f;
+      (*s.volumes.reference)(i, j, 0) = r < 5.0 ? 1 : 0;
+      gate(i, j, 0) = static_cast<float>(0.05 * std::exp(-r * r / 40.0));
+    }
+  ModelOutputs& a = s.models.emplace_back();
+  a.name = "A: gated";
+  a.gates = {{"compatibility_score1", gate}};
+  a.classification = ClassAnswer{1, {0.05, 0.9, 0.05}};
+  ModelOutputs& b = s.models.emplace_back();
+  b.name = "B: baseline";
+  b.classification = ClassAnswer{2, {0.2, 0.2, 0.6}};
+  FigureStyle style;
+  style.window = WindowLevel::fromRange(0, 100);
+  style.resolution_dpi = 0;  // one pixel per pixel
+
+  const PanelGrid grid = classificationGateFigure({s, s}, {0, 1}, style);
+  REQUIRE(grid.rows.size() == 2);
+  REQUIRE(grid.rows[0].size() == 3);
+  CHECK(grid.column_titles ==
+        std::vector<std::string>{"image", "A: compatibility_score1", "B: baseline (no gates)"});
+  CHECK(grid.row_titles == std::vector<std::string>{"true: heart", "true: heart"});
+  CHECK(grid.rows[0][0].caption == "plane_7.png");
+  CHECK(grid.rows[0][1].caption == "A: heart 0.90, right");
+  CHECK(grid.rows[0][2].caption == "B: brain 0.60, wrong");
+  // Picture pixel (x, y) is PNG column x, row y. At the gate's peak its map divided by its maximum
+  // is 1: jet's top colour blended at 0.5 over the disc's gray floor(80 / 100 * 256) = 204; the
+  // image and the ungated model's panel show the gray alone.
+  const Rgba top = colormap(ColormapName::Jet).table[255];
+  const Rgba peak = grid.rows[0][1].picture.at(12, 16);
+  CHECK(peak.r == ((204 * 128 + top.r * 128) >> 8));
+  CHECK(peak.b == ((204 * 128 + top.b * 128) >> 8));
+  CHECK(grid.rows[0][0].picture.at(12, 16) == Rgba{204, 204, 204, 255});
+  CHECK(grid.rows[0][2].picture.at(12, 16) == Rgba{204, 204, 204, 255});
+  // The structure's outline at its left edge (i = 12 - 4 = 8), in every panel.
+  for (int c = 0; c < 3; ++c) CHECK(grid.rows[0][c].picture.at(8, 16) == style.reference_color);
+  REQUIRE(grid.colorbars.size() == 1);
+  CHECK(grid.colorbars[0].label == "attention / its maximum");
+  CHECK(grid.legend.size() == 1);
+
+  SavedCase unanswered = s;
+  unanswered.models[1].classification.reset();
+  CHECK_THROWS_WITH(classificationGateFigure({unanswered}, {0, 1}, style),
+                    Catch::Contains("no answer of model B"));
+  CHECK_THROWS_WITH(classificationGateFigure({}, {0}, style), Catch::Contains("at least one"));
+}

@@ -76,24 +76,6 @@ void clearEvaluation(const fs::path& evaluation, bool resume) {
   fs::remove_all(evaluation / "predictions", ec);
 }
 
-// AG-SonoNet (A) and SonoNet (B) on the test split of the scan planes.
-int runClassificationDemo(const DemoOptions& o, const fs::path& data) {
-  EvaluationOptions options;
-  options.models = demoPair(demoModels(o.models, o.task));
-  options.dataset = data / "planes.csv";
-  options.out = fs::path(o.out) / "evaluation";
-  options.split = "test";
-  options.device = o.device;
-  options.resume = o.resume;
-  clearEvaluation(options.out, o.resume);
-  if (!o.quiet)
-    std::cerr << "evaluating AG-SonoNet (A) and SonoNet (B) on the test split of "
-              << options.dataset.string() << "\n";
-  return runEvaluation(
-      options, o.quiet,
-      fmt::format("gatescope demo --task classification --out {} --resume", o.out));
-}
-
 // A program of this build as the user can type it: relative to the working directory when it lies
 // below it (build/bin/gatescope), else absolute.
 std::string siblingProgram(const std::string& name) {
@@ -104,6 +86,36 @@ std::string siblingProgram(const std::string& name) {
   const fs::path relative = fs::relative(program, fs::current_path(ec), ec);
   if (!ec && !relative.empty() && *relative.begin() != "..") return relative.string();
   return program.string();
+}
+
+// AG-SonoNet (A) and SonoNet (B) on the test split of the scan planes.
+int runClassificationDemo(const DemoOptions& o, const fs::path& data) {
+  EvaluationOptions options;
+  options.models = demoPair(demoModels(o.models, o.task));
+  options.dataset = data / "planes.csv";
+  options.out = fs::path(o.out) / "evaluation";
+  options.split = "test";
+  options.device = o.device;
+  options.resume = o.resume;
+  // Every image's answer and gate maps (small at 128x96), for the workbench and render.
+  options.save_predictions = true;
+  clearEvaluation(options.out, o.resume);
+  if (!o.quiet)
+    std::cerr << "evaluating AG-SonoNet (A) and SonoNet (B) on the test split of "
+              << options.dataset.string() << "\n";
+  const int status =
+      runEvaluation(options, o.quiet,
+                    fmt::format("gatescope demo --task classification --out {} --resume", o.out));
+  if (!o.quiet && (status == 0 || status == 1)) {
+    const std::string gatescope = siblingProgram("gatescope");
+    std::cout << fmt::format(
+        "\nLook at the result:\n"
+        "  {0} render compare --evaluation {1} --out gates.png   # an image per class, the gates, "
+        "both answers\n"
+        "  {0} render plot --report {1} --kind confusion --out confusion.png\n",
+        gatescope, options.out.string());
+  }
+  return status;
 }
 
 // The commands that show the result: the workbench, a figure of the first saved case's gates, the
@@ -145,8 +157,8 @@ int runDemo(const DemoOptions& o) {
   if (o.task == "classification") {
     if (o.segmentation_options_given)
       throw UsageError(
-          "--figure-cases and --attribution apply to the segmentation demo; classifiers have no "
-          "attribution maps or saved predictions yet");
+          "--figure-cases and --attribution apply to the segmentation demo (the classification "
+          "demo saves every test image's gate maps; classifiers have no attribution maps yet)");
     generateScanPlanes(data, o.quiet);
     if (o.data_only) {
       std::cout << "dataset in " << data.string() << "\n";

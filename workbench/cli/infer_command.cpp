@@ -95,22 +95,14 @@ int runInfer(const InferOptions& o) {
     StagedFolder out(o.out);
     phase = std::chrono::steady_clock::now();
     const nlohmann::ordered_json gates = writeGateFiles(out, "", c.gates, image.header, gateWanted);
-    nlohmann::ordered_json class_names = nlohmann::ordered_json::object();
-    for (const auto& [value, name] : info.labels) class_names[std::to_string(value)] = name;
     nlohmann::ordered_json report = {{"schema", "gatescope.infer/1"},
                                      {"task", "classification"},
                                      {"gatescope_version", kVersion},
                                      {"runtime", runtimeName(registry)},
                                      {"model", modelRecord(info, o.model)},
                                      {"input", fs::absolute(o.input).string()},
-                                     {"device", info.device},
-                                     {"probabilities", c.probabilities},
-                                     {"heads", c.head_probabilities},
-                                     {"head_names", c.head_names},
-                                     {"predicted_class", c.predicted_class}};
-    if (info.labels.count(c.predicted_class))
-      report["predicted_class_name"] = info.labels.at(c.predicted_class);
-    if (!info.labels.empty()) report["class_names"] = class_names;
+                                     {"device", info.device}};
+    appendClassification(report, c, info);
     report["gates"] = gates;
     report["timings_s"] = {{"load", load_seconds},
                            {"read", read_seconds},

@@ -81,7 +81,9 @@ void addSourceOptions(CLI::App& cmd, SavedCaseSource& s) {
   cmd.add_option("--evaluation", s.evaluation,
                  "Evaluation output folder (report.json, predictions/ from "
                  "evaluate --save-predictions)");
-  cmd.add_option("--case", s.case_id, "Case id within --evaluation");
+  cmd.add_option("--case", s.case_id,
+                 "Case id within --evaluation (an evaluation of classifiers: image ids, "
+                 "comma-separated, one row each; default the first image of each class)");
   cmd.add_option("--image", s.image, "Image file (instead of --evaluation)");
   cmd.add_option("--reference", s.reference, "Reference label file for --image");
   cmd.add_option("--prediction-dir", s.prediction_dirs,
@@ -202,6 +204,43 @@ const ModelOutputs& modelByKey(const SavedCase& loaded, const std::string& key) 
   return loaded.models[index];
 }
 
+// "a,b,c" -> {"a", "b", "c"} (empty: none).
+std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (!text.empty() && start <= text.size()) {
+    const size_t end = std::min(text.find(',', start), text.size());
+    if (end > start) items.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return items;
+}
+
+// gates and compare on an evaluation of classifiers: the images of --case (comma-separated; default
+// the first of each class), each model of `models` with its gates and answer.
+int runClassificationFigure(const SavedCaseSource& source, const StyleOptions& s,
+                            const FigureOutput& output, const std::vector<size_t>& models,
+                            const AttributionChoice& attributions) {
+  if (!attributions.specs.empty())
+    throw UsageError("--attribution: classifiers have no attribution maps yet");
+  const std::vector<SavedCase> cases =
+      loadClassifiedCases(source.evaluation, splitList(source.case_id));
+  for (const size_t m : models)
+    if (m >= cases.front().models.size())
+      throw UsageError(fmt::format("the evaluation has no model {}", m == 0 ? "A" : "B"));
+  const FigureStyle style = figureStyle(s, cases.front());
+  PanelGrid grid = classificationGateFigure(cases, models, style);
+  applyGridOptions(grid, s);
+  if (s.scale_bar == 0.0) grid.scale_bar_mm = -1.0;  // a picture's pixels have no size in mm
+  writeCanvas(drawPanelGrid(grid), output);
+  return 0;
+}
+
+bool classifiersEvaluated(const SavedCaseSource& source) {
+  return !source.evaluation.empty() && source.image.empty() && source.prediction_dirs.empty() &&
+         isClassificationEvaluation(source.evaluation);
+}
+
 // --- sub-commands ------------------------------------------------------------------------------
 
 struct GatesOptions {
@@ -214,6 +253,11 @@ struct GatesOptions {
 };
 
 int runGates(const GatesOptions& o) {
+  if (classifiersEvaluated(o.source)) {
+    if (o.model != "A" && o.model != "B") throw UsageError("--model is A or B");
+    return runClassificationFigure(o.source, o.style, o.output, {o.model == "A" ? 0u : 1u},
+                                   o.attributions);
+  }
   const SavedCase loaded = loadSavedCase(o.source, false);
   if (!o.source.evaluation.empty() || !o.source.prediction_dirs.empty())
     (void)modelByKey(loaded, o.model);
@@ -237,6 +281,8 @@ struct CompareFigureOptions {
 };
 
 int runCompareFigure(const CompareFigureOptions& o) {
+  if (classifiersEvaluated(o.source))
+    return runClassificationFigure(o.source, o.style, o.output, {0, 1}, o.attributions);
   const SavedCase loaded = loadSavedCase(o.source, true);
   if (loaded.models.size() < 2)
     throw UsageError(
