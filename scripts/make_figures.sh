@@ -86,3 +86,6 @@ $gatescope render compare --evaluation "$classification/evaluation" --dpi 110 \
   --out "$out/classification_gates.png"
 $gatescope render plot --kind training --report data/demo/classifiers/train.json --dpi 150 \
   --out "$out/classification_training.png"
+# docs/workbench.md#classifiers: the workbench on it, opened on the first image A and B disagree on.
+"${display[@]}" build/bin/gatescope-workbench --evaluation "$classification/evaluation" \
+  --width 1400 --height 900 --screenshot "$out/workbench_classification.png"

@@ -376,8 +376,9 @@ void validateReport(const Json& report, const std::string& source) {
     throw FormatError(source + ": not a gatescope evaluation report (schema gatescope.report/1)");
   if (report.contains("task") && report["task"] == "classification")
     throw UsageError(source +
-                     ": a classification report; render and the workbench read "
-                     "segmentation reports so far (docs/classification.md)");
+                     ": a classification report; this reads segmentation reports (classification "
+                     "reports: render plot, gates and compare, compare and the workbench - "
+                     "docs/classification.md)");
   if (!report.contains("models")) check.fail("\"models\"", "is missing");
   check.isObject(report["models"], "\"models\"");
   if (!report["models"].contains("A")) check.fail("\"models\"", "has no model A");

@@ -39,8 +39,8 @@ fs::path makeEvaluation() {
     fs::create_directories((data / id).parent_path());
     writeImage(data / id, makeImage(pixels, ImageFormat::Png));
     const Image image = readImage(data / id);
-    Json record = {{"id", id}, {"image", (data / id).string()}, {"status", "ok"},
-                   {"true_class", truth}};
+    Json record = {
+        {"id", id}, {"image", (data / id).string()}, {"status", "ok"}, {"true_class", truth}};
     if (mask) {
       Volume<uint8_t> inside(grid);
       for (int j = 4; j < 9; ++j)

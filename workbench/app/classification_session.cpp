@@ -98,8 +98,7 @@ std::string ClassificationSession::className(int index) const {
 
 std::vector<ClassifiedRow> ClassificationSession::rows(const std::string& text,
                                                        ClassifiedFilter filter, int true_class,
-                                                       ClassifiedSort sort,
-                                                       bool descending) const {
+                                                       ClassifiedSort sort, bool descending) const {
   const std::string wanted = lowered(text);
   std::vector<ClassifiedRow> out;
   for (const ClassifiedRow& row : rows_)

@@ -22,8 +22,8 @@ namespace gatescope::workbench {
 struct ClassifiedRow {
   std::string id;
   int true_class = -1;
-  std::string status;            // "ok", or the error of the image or of a model
-  bool has_predictions = false;  // answers and gate maps saved: the image can be shown
+  std::string status;                    // "ok", or the error of the image or of a model
+  bool has_predictions = false;          // answers and gate maps saved: the image can be shown
   std::array<int, 2> predicted{-1, -1};  // per model; -1 without an answer (or without model B)
   std::array<double, 2> confidence{NAN, NAN};  // the probability of the predicted class
   [[nodiscard]] bool right(int model) const {
@@ -38,6 +38,7 @@ enum class ClassifiedSort { Id, TrueClass, ConfidenceA, ConfidenceB };
 
 class ClassificationSession {
  public:
+  ClassificationSession() { style.attention_threshold = 0.1; }  // as render draws them
   // Reads DIR/report.json (an evaluation of classifiers); FormatError / IoError naming the file.
   // Closes the image shown.
   void open(const std::filesystem::path& evaluation);

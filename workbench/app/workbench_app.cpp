@@ -86,6 +86,10 @@ void WorkbenchApp::confirm(const std::string& message) {
 }
 
 void WorkbenchApp::selectCase(const std::string& id) {
+  if (classification_.isOpen()) {
+    classification_.show(id);
+    return;
+  }
   if (busy()) throw UsageError(fmt::format("case '{}': wait for {} to finish", id, task_->title()));
   const auto rows = state_.caseRows();
   const auto row =
@@ -121,7 +125,12 @@ void WorkbenchApp::applySettings(const ViewSettings& settings) {
 }
 
 void WorkbenchApp::openEvaluation(const std::string& dir, const std::string& case_id) {
+  if (isClassificationEvaluation(dir)) {
+    openClassification(dir, case_id);
+    return;
+  }
   state_.openEvaluation(dir);
+  classification_ = ClassificationSession();
   rememberRecentFile(fs::absolute(dir).string());
   // The opening view (docs/workbench.md): the smallest label in focus, the finest gate of model A,
   // and without a case asked for, that label's case where A and B differ most.
@@ -186,11 +195,13 @@ void WorkbenchApp::finishTask() {
     select_finest_gate_ = false;
   } else if (restoring_ && restoring_->has_value()) {
     state_ = std::move(**restoring_);
+    classification_ = ClassificationSession();
     image_metrics_.clear();
     rememberRecentFile(session_file_);
   } else if (inspecting_ && inspecting_->has_value()) {
     image_metrics_ = std::move((*inspecting_)->metrics);
     state_.showImage(std::move((*inspecting_)->loaded));
+    classification_ = ClassificationSession();
   } else if (attributing_ && attributing_->has_value()) {
     size_t added = 0;
     bool shown = true;
@@ -343,11 +354,17 @@ void WorkbenchApp::frame() {
   // Narrower on small windows so the views keep about half the width; what no longer fits scrolls.
   const float browser = std::min(kBrowserWidth, width * 0.3f),
               side = std::min(kInspectorWidth, width * 0.25f);
-  drawCaseBrowser(left, top, browser, height);
   const float centre_w = width - browser - side;
-  drawViews(left + browser, top, centre_w, height - kGateStripHeight);
-  drawGateExplorer(left + browser, top + height - kGateStripHeight, centre_w, kGateStripHeight);
-  drawInspector(left + width - side, top, side, height);
+  if (classification_.isOpen()) {
+    drawClassificationBrowser(left, top, browser, height);
+    drawClassificationImage(left + browser, top, centre_w, height);
+    drawClassificationInspector(left + width - side, top, side, height);
+  } else {
+    drawCaseBrowser(left, top, browser, height);
+    drawViews(left + browser, top, centre_w, height - kGateStripHeight);
+    drawGateExplorer(left + browser, top + height - kGateStripHeight, centre_w, kGateStripHeight);
+    drawInspector(left + width - side, top, side, height);
+  }
   drawStatusBar(left, top + height, width, kStatusHeight);
   drawDialogs();
   drawRunDialog();

@@ -15,6 +15,7 @@
 #include "renderers/rgba_image.hpp"
 #include "renderers/slice_compositor.hpp"
 #include "workbench/app/case_attribution.hpp"
+#include "workbench/app/classification_session.hpp"
 #include "workbench/app/image_inspection.hpp"
 #include "workbench/app/path_completion.hpp"
 #include "workbench/app/task.hpp"
@@ -117,6 +118,12 @@ class WorkbenchApp {
   void drawGateExplorer(float x, float y, float w, float h);
   void drawStatusBar(float x, float y, float w, float h);
   void drawDialogs();
+  // An evaluation of classifiers (workbench_app_classification.cpp): opened in place of the
+  // segmentation state, on `image` (default: the session's opening image).
+  void openClassification(const std::string& dir, const std::string& image = {});
+  void drawClassificationBrowser(float x, float y, float w, float h);
+  void drawClassificationImage(float x, float y, float w, float h);
+  void drawClassificationInspector(float x, float y, float w, float h);
 
   void openEvaluation(const std::string& dir, const std::string& case_id = {});
   void drawRunDialog();
@@ -200,6 +207,19 @@ class WorkbenchApp {
   int attribution_models_ = 2;
   int attribution_method_ = 0;
   std::string attribution_layers_;
+
+  // An evaluation of classifiers, when one is open (its session is then the one shown).
+  ClassificationSession classification_;
+  int class_filter_ = 0;  // ClassifiedFilter
+  int class_true_ = -1;   // the browser's true class (-1: every class)
+  ClassifiedSort class_sort_ = ClassifiedSort::Id;
+  bool class_sort_descending_ = false;
+  std::vector<std::unique_ptr<Texture>> class_panels_;  // the image, then each model's gates
+  std::vector<std::string> class_panel_titles_, class_panel_captions_;
+  std::string class_panels_key_;  // what class_panels_ show
+  Texture class_plot_;
+  int class_plot_kind_ = 0;  // ClassificationPlotKind
+  std::string class_plot_key_, class_plot_error_;
 };
 
 }  // namespace gatescope::workbench

@@ -33,6 +33,12 @@ void WorkbenchApp::drawStatusBar(float x, float y, float w, float h) {
     if (ImGui::SmallButton("cancel (Esc)")) task_->cancel();
   } else if (!notice_.empty() && ImGui::GetTime() - notice_time_ < kNoticeSeconds) {
     ImGui::TextColored(ImVec4(0.5f, 0.9f, 0.5f, 1), "%s", notice_.c_str());
+  } else if (const SavedCase* image = classification_.current()) {
+    ImGui::Text(
+        "image %s  %s  |  true class %s  |  click an image in the list; \"show\" filters "
+        "to disagreements and errors",
+        image->volumes.id.c_str(), image->volumes.image.geometry().describe().c_str(),
+        classification_.className(image->volumes.true_class).c_str());
   } else if (const SavedCase* c = state_.currentCase()) {
     // The controls where the bar has room for them.
     const std::string where =

@@ -110,6 +110,7 @@ int runClassificationDemo(const DemoOptions& o, const fs::path& data) {
     const std::string gatescope = siblingProgram("gatescope");
     std::cout << fmt::format(
         "\nLook at the result:\n"
+        "  {0}-workbench --evaluation {1}   # images, gates, answers, confusion matrices\n"
         "  {0} render compare --evaluation {1} --out gates.png   # an image per class, the gates, "
         "both answers\n"
         "  {0} render plot --report {1} --kind confusion --out confusion.png\n",
