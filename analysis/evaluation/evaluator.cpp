@@ -351,6 +351,14 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
     throw UsageError("evaluate takes one or two models");
   for (const auto& path : options.models)
     if (!fs::exists(path)) throw UsageError(path.string() + ": no such model file");
+  // Model A decides the task; a TorchScript export says whether it classifies once loaded.
+  std::vector<std::unique_ptr<ModelAdapter>> adapters;
+  for (const auto& path : options.models)
+    adapters.push_back(registry.loadModel(path, LoadOptions{options.device}));
+  if (adapters.front()->info().task == "classification") {
+    adapters.clear();
+    return evaluateClassification(options, registry, progress);
+  }
   const Dataset dataset = openDataset(options.dataset);
   const std::string split = resolveSplit(dataset, options.split);
   std::vector<DatasetCase> cases = selectSplit(dataset, split);
@@ -359,8 +367,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   std::vector<LoadedModel> models;
   const char* keys[] = {"A", "B"};
   for (size_t m = 0; m < options.models.size(); ++m) {
-    LoadedModel model{
-        keys[m], registry.loadModel(options.models[m], LoadOptions{options.device}), {}, {}};
+    LoadedModel model{keys[m], std::move(adapters[m]), {}, {}};
     const ModelInfo& info = model.adapter->info();
     if (info.task != "segmentation")
       throw UsageError(fmt::format("{}: {} is a classifier; model A segments, so both must",

@@ -63,17 +63,23 @@ void readTorchScriptMetadata(const std::string& text, const std::string& where, 
                              bool& align_corners) {
   const nlohmann::json j = parseJson(text, where);
   const JsonFields f(j, where);
-  f.onlyKeys({"name", "architecture", "tensor_dim", "in_channels", "n_classes", "labels",
+  f.onlyKeys({"name", "architecture", "task", "tensor_dim", "in_channels", "n_classes", "labels",
               "preprocessing", "upsample_align_corners", "size_multiple", "gates"});
+  info.task = f.string("task", info.task);
+  if (info.task != "segmentation" && info.task != "classification")
+    f.fail("task", "must be \"segmentation\" or \"classification\", not \"" +
+                       info.task.substr(0, 20) + "\"");
+  const bool classifier = info.task == "classification";
   info.name = f.string("name", info.name);
   info.architecture = f.string("architecture", info.architecture);
   info.in_channels = static_cast<int>(f.integer("in_channels", 1, kMaxChannels, info.in_channels));
   info.n_classes = static_cast<int>(f.has("n_classes") ? f.integer("n_classes", 1, kMaxClasses)
                                                        : info.n_classes);
   align_corners = f.boolean("upsample_align_corners", align_corners);
-  const std::string dim = f.string("tensor_dim", info.dimensions == 2 ? "2D" : "3D");
+  const std::string dim = f.string("tensor_dim", classifier || info.dimensions == 2 ? "2D" : "3D");
   if (dim != "2D" && dim != "3D")
     f.fail("tensor_dim", "must be \"2D\" or \"3D\", not \"" + dim.substr(0, 20) + "\"");
+  if (classifier && dim != "2D") f.fail("tensor_dim", "must be \"2D\" for a classifier");
   info.dimensions = dim == "2D" ? 2 : 3;
   const std::vector<int64_t> current(info.size_multiple.begin(), info.size_multiple.end());
   const auto multiple = f.integers("size_multiple", 1, kMaxStride, 1, 3, current);

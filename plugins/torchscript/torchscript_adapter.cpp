@@ -44,6 +44,11 @@ class TorchScriptAdapter : public ModelAdapter {
                               align_corners_);
     classes_declared_ = info_.n_classes > 0;
     if (!classes_declared_) info_.n_classes = 2;
+    if (classifier()) {
+      info_.heads = {"logits"};
+      info_.size_multiple = {1, 1, 1};  // a classifier pools globally: any size, never padded
+      if (!classes_declared_) learnClassCount();
+    }
   }
 
   const ModelInfo& info() const override { return info_; }
@@ -59,6 +64,10 @@ class TorchScriptAdapter : public ModelAdapter {
   }
 
   Prediction predict(const Image& image, const PredictOptions& options) override {
+    if (classifier())
+      throw UsageError(source_ +
+                       ": a classifier (gatescope.json task \"classification\"); "
+                       "segmentation needs a segmentation network");
     return runPrediction([this](const torch::Tensor& x, bool capture) { return run(x, capture); },
                          image, options, info_, align_corners_, device_);
   }
@@ -74,8 +83,24 @@ class TorchScriptAdapter : public ModelAdapter {
     return *layers_;
   }
 
+  // One head, the logits: its softmax is the answer.
+  Classification classify(const Image& image, bool capture_gates) override {
+    if (!classifier()) return ModelAdapter::classify(image, capture_gates);
+    return runClassification(
+        [this](const torch::Tensor& x, bool capture) {
+          zoo::NetworkOutput out = run(x, capture);
+          out.heads = {out.logits};
+          return out;
+        },
+        image, capture_gates, info_,
+        [](const std::vector<std::vector<double>>& heads) { return heads.front(); }, device_,
+        source_);
+  }
+
   std::vector<AttributionResult> attribute(const TensorData& input,
                                            const AttributionRequest& request) override {
+    if (classifier())
+      throw UsageError(source_ + ": attribution maps of classifiers are not available yet");
     const auto forward = [this](const torch::Tensor& x, const std::vector<std::string>& layers,
                                 attribution::Activations& activations) {
       if (layers.empty()) return run(x, false).logits;
@@ -90,6 +115,21 @@ class TorchScriptAdapter : public ModelAdapter {
   }
 
  private:
+  [[nodiscard]] bool classifier() const { return info_.task == "classification"; }
+
+  // A classifier whose gatescope.json does not give n_classes: a forward of a 64 x 64 image says
+  // (an evaluation pairs models by their class counts before it runs them).
+  void learnClassCount() {
+    torch::InferenceMode inference;
+    try {
+      (void)run(torch::zeros({1, info_.in_channels, 64, 64}, device_), false);
+    } catch (const Error& e) {
+      throw FormatError(fmt::format(
+          "{}: gatescope.json gives no n_classes, and a 64 x 64 image does not tell them: {}",
+          source_, e.what()));
+    }
+  }
+
   // `features`: also the "feature/<name>" outputs, by name.
   zoo::NetworkOutput run(const torch::Tensor& x, bool capture_gates,
                          attribution::Activations* features = nullptr) {
@@ -138,7 +178,10 @@ class TorchScriptAdapter : public ModelAdapter {
     const auto shape = [](const torch::Tensor& t) {
       return fmt::format("[{}]", fmt::join(t.sizes(), ", "));
     };
-    if (out.logits.dim() != x.dim())
+    if (classifier() && out.logits.dim() != 2)
+      throw FormatError(fmt::format("{}: a classifier's logits must be (batch, classes), not {}",
+                                    source_, shape(out.logits)));
+    if (!classifier() && out.logits.dim() != x.dim())
       throw FormatError(
           fmt::format("{}: logits have {} dimensions ({}) for a {}-dimensional input {}", source_,
                       out.logits.dim(), shape(out.logits), x.dim(), shape(x)));
@@ -156,7 +199,7 @@ class TorchScriptAdapter : public ModelAdapter {
       throw FormatError(
           fmt::format("{}: the model returns {} classes, its metadata declares n_classes {}",
                       source_, out.logits.size(1), info_.n_classes));
-    for (int64_t a = 2; a < x.dim(); ++a)
+    for (int64_t a = 2; a < x.dim() && !classifier(); ++a)
       if (out.logits.size(a) != x.size(a))
         throw FormatError(fmt::format("{}: logits {} do not have the input's spatial size {}",
                                       source_, shape(out.logits), shape(x)));

@@ -110,47 +110,13 @@ class NativeAdapter : public ModelAdapter {
 
   Classification classify(const Image& image, bool capture_gates) override {
     if (info_.task != "classification") return ModelAdapter::classify(image, capture_gates);
-    const auto start = std::chrono::steady_clock::now();
-    torch::InferenceMode inference;
-    const Volume<float> real = toModelChannels(toFloatVolume(image), info_.in_channels);
-    checkModelInput(real, info_);
-    // No padding: the global pooling takes any size, and zeros would change the answer.
-    const PreparedInput prepared = prepareInput(real, info_, /*for_windows=*/true, device_);
-    Classification c;
-    try {
-      // A classifier sees an image as Python reads the file (docs/models.md): a PNG as PIL and
-      // numpy hold it, (row, column), a NIfTI as nibabel does, (i, j); its gate maps come back to
-      // the image's (i, j) grid.
-      const bool picture = image.header.format == ImageFormat::Png;
-      const torch::Tensor input = picture ? prepared.tensor.transpose(2, 3) : prepared.tensor;
-      zoo::NetworkOutput out = network_->run(input.contiguous().to(device_), capture_gates);
-      for (auto& gate : out.gates) {
-        if (picture) gate.alpha = gate.alpha.transpose(2, 3);
-        gate.coarse = torch::Tensor();  // the gates sub-sample by 1: the map is their grid
-      }
-      c.head_names = info_.heads;
-      for (const torch::Tensor& head : out.heads) {
-        const torch::Tensor logits = head.to(torch::kCPU, torch::kFloat64).contiguous()[0];
-        std::vector<double> values(logits.data_ptr<double>(),
-                                   logits.data_ptr<double>() + logits.numel());
-        for (const double v : values)
-          if (!std::isfinite(v))
-            throw Error(manifest_.source.string() +
-                        ": the model produced non-finite logits for a finite input");
-        c.head_probabilities.push_back(softmax(values));
-      }
-      c.probabilities = aggregateHeads(c.head_probabilities, manifest_);
-      c.predicted_class =
-          static_cast<int>(std::max_element(c.probabilities.begin(), c.probabilities.end()) -
-                           c.probabilities.begin());
-      std::vector<int64_t> grid(prepared.padded.begin(), prepared.padded.begin() + 2);
-      c.gates = gatePredictions(out.gates, grid, prepared.original, real.geometry(), false);
-    } catch (const c10::Error& e) {
-      const std::string what = e.what_without_backtrace();
-      throw Error("classification failed: " + what.substr(0, what.find('\n')));
-    }
-    c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return c;
+    return runClassification(
+        [this](const torch::Tensor& x, bool capture) { return network_->run(x, capture); }, image,
+        capture_gates, info_,
+        [this](const std::vector<std::vector<double>>& heads) {
+          return aggregateHeads(heads, manifest_);
+        },
+        device_, manifest_.source.string());
   }
 
  private:

@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "analysis/attention/gate_resampling.hpp"
+#include "analysis/classification/head_aggregation.hpp"
 #include "analysis/core/error.hpp"
 #include "analysis/core/image_statistics.hpp"
 #include "plugins/zoo/sliding_window.hpp"
@@ -300,6 +301,54 @@ Prediction runPrediction(const NetworkRunner& run, const Image& image,
   prediction.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return prediction;
+}
+
+}  // namespace gatescope
+
+namespace gatescope {
+
+Classification runClassification(const NetworkRunner& run, const Image& image, bool capture_gates,
+                                 const ModelInfo& info, const HeadAggregator& aggregate,
+                                 const torch::Device& device, const std::string& source) {
+  const auto start = std::chrono::steady_clock::now();
+  torch::InferenceMode inference;
+  const Volume<float> real = toModelChannels(toFloatVolume(image), info.in_channels);
+  checkModelInput(real, info);
+  // No padding: the global pooling takes any size, and zeros would change the answer.
+  const PreparedInput prepared = prepareInput(real, info, /*for_windows=*/true, device);
+  Classification c;
+  try {
+    // A classifier sees an image as Python reads the file (docs/models.md): a PNG as PIL and
+    // numpy hold it, (row, column), a NIfTI as nibabel does, (i, j); its gate maps come back to
+    // the image's (i, j) grid.
+    const bool picture = image.header.format == ImageFormat::Png;
+    const torch::Tensor input = picture ? prepared.tensor.transpose(2, 3) : prepared.tensor;
+    zoo::NetworkOutput out = run(input.contiguous().to(device), capture_gates);
+    for (auto& gate : out.gates) {
+      if (picture) gate.alpha = gate.alpha.transpose(2, 3);
+      gate.coarse = torch::Tensor();  // the gates sub-sample by 1: the map is their grid
+    }
+    c.head_names = info.heads;
+    for (const torch::Tensor& head : out.heads) {
+      const torch::Tensor logits = head.to(torch::kCPU, torch::kFloat64).contiguous()[0];
+      std::vector<double> values(logits.data_ptr<double>(),
+                                 logits.data_ptr<double>() + logits.numel());
+      for (const double v : values)
+        if (!std::isfinite(v))
+          throw Error(source + ": the model produced non-finite logits for a finite input");
+      c.head_probabilities.push_back(softmax(values));
+    }
+    c.probabilities = aggregate(c.head_probabilities);
+    c.predicted_class = static_cast<int>(
+        std::max_element(c.probabilities.begin(), c.probabilities.end()) - c.probabilities.begin());
+    std::vector<int64_t> grid(prepared.padded.begin(), prepared.padded.begin() + 2);
+    c.gates = gatePredictions(out.gates, grid, prepared.original, real.geometry(), false);
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    throw Error("classification failed: " + what.substr(0, what.find('\n')));
+  }
+  c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return c;
 }
 
 }  // namespace gatescope

@@ -51,4 +51,17 @@ using NetworkRunner =
                                        const PredictOptions& options, const ModelInfo& info,
                                        bool align_corners, const torch::Device& device);
 
+// A classifier's answer for any network (docs/classification.md): the image made the model's
+// channels and normalised, never padded; a PNG given to the network as (row, column), as Python
+// holds a picture, a NIfTI as (i, j); per head of `run`'s NetworkOutput::heads its softmax, the
+// heads made one by `aggregate`, the most probable class, and the gate maps back on the image's
+// grid. Error naming `source` for non-finite logits.
+using HeadAggregator =
+    std::function<std::vector<double>(const std::vector<std::vector<double>>& head_probabilities)>;
+[[nodiscard]] Classification runClassification(const NetworkRunner& run, const Image& image,
+                                               bool capture_gates, const ModelInfo& info,
+                                               const HeadAggregator& aggregate,
+                                               const torch::Device& device,
+                                               const std::string& source);
+
 }  // namespace gatescope
