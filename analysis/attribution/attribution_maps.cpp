@@ -88,6 +88,20 @@ Volume<float> fromMap(const TensorData& map, const Geometry& geometry) {
   return v;
 }
 
+// A 2D tensor (N, C, a, b) as (N, C, b, a): a classifier takes a PNG as (row, column), the
+// transpose of the image's (i, j) (docs/models.md).
+TensorData swapInPlaneAxes(const TensorData& t) {
+  if (t.shape.size() != 4) return t;
+  const int64_t planes = t.shape[0] * t.shape[1], a = t.shape[2], b = t.shape[3];
+  TensorData out{{t.shape[0], t.shape[1], b, a}, std::vector<float>(t.values.size())};
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t x = 0; x < a; ++x)
+      for (int64_t y = 0; y < b; ++y)
+        out.values[static_cast<size_t>((p * b + y) * a + x)] =
+            t.values[static_cast<size_t>((p * a + x) * b + y)];
+  return out;
+}
+
 // A layer's map on its own grid (1, 1, spatial), `stride` times coarser than the input's: the
 // voxels that cover the image.
 Volume<float> nativeMap(const TensorData& map, const Geometry& image,
@@ -123,11 +137,21 @@ std::vector<std::string> resolveAttributionLayers(ModelAdapter& model,
 std::vector<AttributionMap> attributeImage(ModelAdapter& model, const Image& image,
                                            const AttributionJob& job) {
   const ModelInfo& info = model.info();
-  Volume<float> input = toFloatVolume(image);
+  const bool classifier = info.task == "classification";
+  // A classifier makes the image its channels (as classify does); a PNG goes in as (row, column).
+  Volume<float> input =
+      classifier ? toModelChannels(toFloatVolume(image), info.in_channels) : toFloatVolume(image);
+  const bool picture = classifier && image.header.format == ImageFormat::Png;
+  const auto oriented = [picture](const TensorData& t) { return picture ? swapInPlaneAxes(t) : t; };
   checkModelInput(input, info);
+  if (classifier && (job.region == "reference" || !job.window.empty()))
+    throw UsageError(info.name +
+                     " is a classifier: its score is a class's logit, with no region or windows");
   if (info.preprocessing.normalize == "zscore") normalizeZScore(input);
-  // Windows pad the image themselves, exactly as a prediction's do.
-  const Index3 padded = job.window.empty() ? paddedDims(input.dims(), info) : input.dims();
+  // Windows pad the image themselves, exactly as a prediction's do; a classifier is never padded
+  // (zeros would change its answer).
+  const Index3 padded =
+      job.window.empty() && !classifier ? paddedDims(input.dims(), info) : input.dims();
 
   AttributionRequest request;
   request.steps = job.steps;
@@ -136,6 +160,7 @@ std::vector<AttributionMap> attributeImage(ModelAdapter& model, const Image& ima
   request.region = job.region;
   for (int a = 0; a < info.dimensions; ++a)
     request.extent.push_back(input.dims()[static_cast<size_t>(a)]);
+  if (picture) std::swap(request.extent[0], request.extent[1]);
   if (job.region == "reference") {
     if (!job.reference) throw UsageError("region reference needs a label image");
     if (!job.reference->geometry().sameGrid(input.geometry()))
@@ -143,11 +168,11 @@ std::vector<AttributionMap> attributeImage(ModelAdapter& model, const Image& ima
                           job.reference->geometry().difference(input.geometry()));
     request.reference = toInput(*job.reference, info.dimensions, padded);
   }
-  const TensorData tensor = toInput(input, info.dimensions, padded);
+  const TensorData tensor = oriented(toInput(input, info.dimensions, padded));
 
   request.classes = job.classes;
-  if (request.classes.empty())
-    for (int64_t c = 1; c < info.n_classes; ++c) request.classes.push_back(c);
+  if (request.classes.empty())  // a segmentation's foreground classes, a classifier's every class
+    for (int64_t c = classifier ? 0 : 1; c < info.n_classes; ++c) request.classes.push_back(c);
   for (const int64_t c : request.classes)
     if (c < 0 || c >= info.n_classes)
       throw UsageError(
@@ -192,10 +217,10 @@ std::vector<AttributionMap> attributeImage(ModelAdapter& model, const Image& ima
         m.method = method;
         m.layer = result.maps[n].first;
         m.target_class = request.classes[i];
-        m.map = fromMap(result.maps[n].second, input.geometry());
+        m.map = fromMap(oriented(result.maps[n].second), input.geometry());
         if (n < result.native.size())
-          m.native = nativeMap(result.native[n].second, input.geometry(), strides[m.layer],
-                               info.dimensions);
+          m.native = nativeMap(oriented(result.native[n].second), input.geometry(),
+                               strides[m.layer], info.dimensions);
         m.region = result.region;
         m.score = result.score;
         m.completeness_error = result.completeness_error;

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "analysis/attribution/attribution_maps.hpp"
 #include "analysis/classification/classification_metrics.hpp"
 #include "analysis/core/error.hpp"
 #include "analysis/core/image_statistics.hpp"
@@ -37,12 +38,14 @@ struct Classifier {
   std::string key;  // "A", "B"
   std::unique_ptr<ModelAdapter> adapter;
   Json description;
+  AttributionJob attribution;  // methods and layers of --attribution; no methods: none
 };
 
 // predictions/<model>/<image id>/ of --save-predictions: infer.json and the gate maps, as
 // `gatescope infer` writes them.
 void savePrediction(const fs::path& dir, const Classification& c, const Classifier& model,
-                    const ClassificationItem& item, const Image& image) {
+                    const ClassificationItem& item, const Image& image,
+                    const std::vector<AttributionMap>& maps) {
   StagedFolder folder(dir);
   Json record = {{"schema", "gatescope.infer/1"},
                  {"task", "classification"},
@@ -50,6 +53,7 @@ void savePrediction(const fs::path& dir, const Classification& c, const Classifi
                  {"input", item.image.string()}};
   appendClassification(record, c, model.adapter->info());
   record["gates"] = writeGateFiles(folder, "", c.gates, image.header);
+  if (!maps.empty()) record["attributions"] = writeAttributionFiles(folder, "", maps, image.header);
   writeFileAtomically(folder.stage("infer.json"), record.dump(2) + "\n");
   folder.commit();
 }
@@ -106,8 +110,25 @@ Json classifyItem(const ClassificationItem& item, std::vector<Classifier>& model
               toJson(attentionStatistics(gate.resampled, *inside, options.attention).front());
         r["attention"] = attention;
       }
+      // Attribution maps of the image's true class: measured against its localisation, saved.
+      std::vector<AttributionMap> maps;
+      if (!model.attribution.methods.empty() && (inside || save) && item.true_class >= 0) {
+        AttributionJob job = model.attribution;
+        job.classes = {item.true_class};
+        const auto start = Clock::now();
+        maps = attributeImage(*model.adapter, image, job);
+        r["attribution_seconds"] = since(start);
+        if (inside) {
+          Json statistics = Json::object();
+          for (const AttributionMap& map : maps)
+            statistics[map.key()] =
+                toJson(attributionStatistics(map.map, *inside, options.attention));
+          r["attribution"] = std::move(statistics);
+        }
+      }
       if (save)
-        savePrediction(options.out / "predictions" / model.key / item.id, c, model, item, image);
+        savePrediction(options.out / "predictions" / model.key / item.id, c, model, item, image,
+                       maps);
     } catch (const Error& e) {
       r = {{"status", "error"}, {"error", e.what()}};
       if (first_error.empty()) first_error = model.key + ": " + e.what();
@@ -120,12 +141,14 @@ Json classifyItem(const ClassificationItem& item, std::vector<Classifier>& model
   return record;
 }
 
-// The mean of each numeric attention statistic per gate over the records of `key`.
-Json attentionSummary(const Json& records, const std::string& key) {
+// The mean of each numeric attention statistic per gate (or attribution map: `field`
+// "attribution") over the records of `key`.
+Json attentionSummary(const Json& records, const std::string& key,
+                      const std::string& field = "attention") {
   std::map<std::string, std::map<std::string, std::pair<double, int>>> sums;
   for (const auto& r : records) {
-    if (!r["models"].contains(key) || !r["models"][key].contains("attention")) continue;
-    for (const auto& [gate, stats] : r["models"][key]["attention"].items())
+    if (!r["models"].contains(key) || !r["models"][key].contains(field)) continue;
+    for (const auto& [gate, stats] : r["models"][key][field].items())
       for (const auto& [name, value] : stats.items())
         if (value.is_number() && std::isfinite(value.get<double>())) {
           auto& [sum, n] = sums[gate][name];
@@ -282,6 +305,8 @@ void summarizeClassificationReport(Json& report, const PairedOptions& paired) {
     }
     const Json attention = attentionSummary(records, key);
     if (!attention.empty()) s["attention"] = attention;
+    const Json attribution = attentionSummary(records, key, "attribution");
+    if (!attribution.empty()) s["attribution"] = attribution;
     summary[key] = std::move(s);
   }
   report["summary"] = std::move(summary);
@@ -305,19 +330,34 @@ EvaluationResult evaluateClassification(const EvaluationOptions& options, Regist
   const auto start = Clock::now();
   if (options.models.empty() || options.models.size() > 2)
     throw UsageError("evaluate takes one or two models");
-  if (!options.attributions.empty() || !options.predict.window.empty())
-    throw UsageError("--attribution and --window are not available for classifiers yet");
+  if (!options.predict.window.empty())
+    throw UsageError(
+        "--window does not apply to classifiers: a classifier answers for the whole "
+        "image");
   std::vector<Classifier> models;
   const char* keys[] = {"A", "B"};
   for (size_t m = 0; m < options.models.size(); ++m) {
     if (!fs::exists(options.models[m]))
       throw UsageError(options.models[m].string() + ": no such model file");
-    Classifier c{keys[m], registry.loadModel(options.models[m], LoadOptions{options.device}), {}};
+    Classifier c{
+        keys[m], registry.loadModel(options.models[m], LoadOptions{options.device}), {}, {}};
     const ModelInfo& info = c.adapter->info();
     if (info.task != "classification")
       throw UsageError(fmt::format("{}: {} segments; model A is a classifier, so both must be",
                                    options.models[m].string(), info.architecture));
     c.description = describeModel(options.models[m], info);
+    for (const AttributionSpec& spec : options.attributions) {
+      c.attribution.methods.push_back(spec.method);
+      if (isLayerMethod(spec.method))
+        for (const auto& layer : resolveAttributionLayers(*c.adapter, spec.layers))
+          if (std::find(c.attribution.layers.begin(), c.attribution.layers.end(), layer) ==
+              c.attribution.layers.end())
+            c.attribution.layers.push_back(layer);
+    }
+    c.attribution.steps = options.attribution_steps;
+    c.attribution.patch = options.occlusion_patch;
+    c.attribution.stride = options.occlusion_stride;
+    c.attribution.region = "all";
     models.push_back(std::move(c));
   }
   const ModelInfo& first = models.front().adapter->info();

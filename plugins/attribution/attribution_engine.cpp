@@ -52,6 +52,10 @@ void checkClasses(const std::vector<int64_t>& classes, int64_t n_classes) {
 // padding. `scores` (1, classes, spatial) decide the region "predicted" by their argmax.
 torch::Tensor regionMask(const torch::Tensor& scores, const AttributionRequest& request, int64_t c,
                          std::string& used) {
+  if (scores.dim() == 2) {  // a classifier's logits (N, classes): the score is the class's logit
+    used = "image";
+    return torch::ones_like(scores.select(1, 0));
+  }
   const torch::Tensor image = request.extent.empty()
                                   ? torch::ones_like(scores.select(1, 0))
                                   : extentMask(scores.select(1, 0).detach(), request.extent);
@@ -87,10 +91,11 @@ torch::Tensor score(const torch::Tensor& logits, const torch::Tensor& mask, int6
 torch::Tensor preciseScores(const torch::Tensor& logits, const std::vector<torch::Tensor>& masks,
                             const std::vector<int64_t>& classes, const std::vector<int64_t>& dims) {
   std::vector<torch::Tensor> per_class;
-  for (size_t i = 0; i < classes.size(); ++i)
-    per_class.push_back(
-        (logits.select(1, classes[i]).to(torch::kFloat64) * masks[i].to(torch::kFloat64))
-            .sum(dims));
+  for (size_t i = 0; i < classes.size(); ++i) {
+    const torch::Tensor masked =
+        logits.select(1, classes[i]).to(torch::kFloat64) * masks[i].to(torch::kFloat64);
+    per_class.push_back(masked.dim() > 1 ? masked.sum(dims) : masked);  // a classifier: (N)
+  }
   return torch::stack(per_class, 1);  // (N, classes)
 }
 
@@ -396,8 +401,10 @@ std::vector<LayerInfo> measureLayers(
     const ModelInfo& info, const torch::Device& device) {
   torch::InferenceMode inference;
   std::vector<int64_t> shape = {1, info.in_channels};
+  // A classifier takes any size (its multiple is 1): 64 per axis goes through its poolings.
+  const int64_t least = info.task == "classification" ? 64 : 1;
   for (int a = 0; a < info.dimensions; ++a)
-    shape.push_back(info.size_multiple[static_cast<size_t>(a)]);
+    shape.push_back(std::max(least, info.size_multiple[static_cast<size_t>(a)]));
   Activations activations;
   run(torch::zeros(shape, torch::TensorOptions().device(device)), activations);
   std::vector<LayerInfo> out;

@@ -99,8 +99,6 @@ class TorchScriptAdapter : public ModelAdapter {
 
   std::vector<AttributionResult> attribute(const TensorData& input,
                                            const AttributionRequest& request) override {
-    if (classifier())
-      throw UsageError(source_ + ": attribution maps of classifiers are not available yet");
     const auto forward = [this](const torch::Tensor& x, const std::vector<std::string>& layers,
                                 attribution::Activations& activations) {
       if (layers.empty()) return run(x, false).logits;

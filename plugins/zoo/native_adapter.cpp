@@ -83,20 +83,26 @@ class NativeAdapter : public ModelAdapter {
 
   std::vector<AttributionResult> attribute(const TensorData& input,
                                            const AttributionRequest& request) override {
-    refuseClassifier("attribution maps");
     // Gradients go through the checkpoint's own weights: the folded inference network computes
     // the same function, but its rounding moves gradients at ReLU kinks by more than maps may
     // differ from PyTorch's (docs/attribution.md). Loaded on first use.
+    const bool classifier = info_.task == "classification";
     if (!attribution_network_) {
-      attribution_network_ = zoo::makeNetwork(zooConfigFor(manifest_));
+      const ZooConfig config = zooConfigFor(manifest_);
+      attribution_network_ = classifier ? zoo::makeClassifier(config) : zoo::makeNetwork(config);
       loadWeights(*attribution_network_, manifest_.weights, manifest_);
       attribution_network_->to(device_);
       attribution_network_->eval();
     }
-    const auto forward = [this](const torch::Tensor& x, const std::vector<std::string>& layers,
-                                attribution::Activations& activations) {
-      if (layers.empty()) return attribution_network_->run(x, false).logits;  // input methods
-      return attribution_network_->runCapturing(x, layers, activations).logits;
+    // A classifier's score is its class logit, the mean over its heads (docs/attribution.md).
+    const auto logitsOf = [classifier](const zoo::NetworkOutput& out) {
+      return classifier ? torch::stack(out.heads).mean(0) : out.logits;
+    };
+    const auto forward = [this, &logitsOf](const torch::Tensor& x,
+                                           const std::vector<std::string>& layers,
+                                           attribution::Activations& activations) {
+      if (layers.empty()) return logitsOf(attribution_network_->run(x, false));  // input methods
+      return logitsOf(attribution_network_->runCapturing(x, layers, activations));
     };
     return attribution::attribute(forward, toTensor(input).to(device_), request);
   }

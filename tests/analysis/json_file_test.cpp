@@ -135,7 +135,12 @@ TEST_CASE("TorchScript metadata that would divide by zero or lie about classes i
   CHECK(refused(R"({"labels": {"x": "y"}})") ==
         "m.pt: gatescope.json: \"labels.x\" is not a label value (0 to 255)");
   CHECK(refused(R"({"weights": "a.pth"})") ==
-        "m.pt: gatescope.json: unknown key \"weights\" (known: name, architecture, tensor_dim, "
-        "in_channels, n_classes, "
+        "m.pt: gatescope.json: unknown key \"weights\" (known: name, architecture, task, "
+        "tensor_dim, in_channels, n_classes, "
         "labels, preprocessing, upsample_align_corners, size_multiple, gates)");
+  CHECK(refused(R"({"task": "detection"})") ==
+        "m.pt: gatescope.json: \"task\" must be \"segmentation\" or \"classification\", not "
+        "\"detection\"");
+  CHECK(refused(R"({"task": "classification", "tensor_dim": "3D"})") ==
+        "m.pt: gatescope.json: \"tensor_dim\" must be \"2D\" for a classifier");
 }

@@ -270,7 +270,7 @@ def fails(what, args, *expected_text):
 
 fails("split", ["--model", out / "A_named.json", "--dataset", out / "list.csv", "--split", "validation"],
       "no image in split 'validation'")
-fails("window", ["--model", out / "A.json", "--dataset", root, "--window", "64,64"], "not available for classifiers")
+fails("window", ["--model", out / "A.json", "--dataset", root, "--window", "64,64"], "does not apply to classifiers")
 segmenter = json.loads((tests.parent / "data" / "demo" / "models" / "gated" / "model.json").read_text())
 segmenter["weights"] = str(tests.parent / "data" / "demo" / "models" / "gated" / segmenter["weights"])
 (out / "segmenter.json").write_text(json.dumps(segmenter))

@@ -159,7 +159,7 @@ int runDemo(const DemoOptions& o) {
     if (o.segmentation_options_given)
       throw UsageError(
           "--figure-cases and --attribution apply to the segmentation demo (the classification "
-          "demo saves every test image's gate maps; classifiers have no attribution maps yet)");
+          "demo saves every test image's gate maps)");
     generateScanPlanes(data, o.quiet);
     if (o.data_only) {
       std::cout << "dataset in " << data.string() << "\n";

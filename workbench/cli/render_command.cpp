@@ -222,7 +222,9 @@ int runClassificationFigure(const SavedCaseSource& source, const StyleOptions& s
                             const FigureOutput& output, const std::vector<size_t>& models,
                             const AttributionChoice& attributions) {
   if (!attributions.specs.empty())
-    throw UsageError("--attribution: classifiers have no attribution maps yet");
+    throw UsageError(
+        "--attribution: figures of classifiers do not show attribution maps yet (they are saved "
+        "under predictions/<A|B>/<image>/attributions/)");
   const std::vector<SavedCase> cases =
       loadClassifiedCases(source.evaluation, splitList(source.case_id));
   for (const size_t m : models)

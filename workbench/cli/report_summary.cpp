@@ -120,11 +120,14 @@ void printClassificationSummary(const Json& report, std::ostream& out) {
         number(s.value("accuracy", Json())), number(s.value("balanced_accuracy", Json())),
         number(s.value("macro_f1", Json())), number(s.value("cohen_kappa", Json())),
         number(s.value("macro_roc_auc", Json())), number(s.value("log_loss", Json())));
-    if (s.contains("attention")) {
-      out << "  attention gates against the images' masks or boxes (mean over images):\n";
+    for (const auto& [field, title] :
+         {std::pair{"attention", "attention gates"},
+          std::pair{"attribution", "attribution maps of the true class"}}) {
+      if (!s.contains(field)) continue;
+      out << "  " << title << " against the images' masks or boxes (mean over images):\n";
       out << fmt::format("    {:<24} {:>7} {:>8} {:>9} {:>9}\n", "", "mass", "dilated", "pointing",
                          "contrast");
-      for (const auto& [gate, stats] : s["attention"].items()) {
+      for (const auto& [gate, stats] : s[field].items()) {
         const auto mean = [&](const char* name) {
           return stats.contains(name) ? number(stats[name]["mean"]) : std::string("-");
         };
