@@ -556,6 +556,23 @@ Volume<float> overMaximum(const Volume<float>& map) {
   return out;
 }
 
+// The model's saved map `key` ("gradcam@conv3") of the image's true class, as saved for display
+// (positive part / max). UsageError naming the maps it has.
+const Volume<float>& classMap(const SavedCase& c, const ModelOutputs& model,
+                              const std::string& key) {
+  std::vector<std::string> names;
+  for (const auto& [name, map] : model.attributions) {
+    const auto split = splitClassMapName(name);
+    if (split && split->first == key) return map;
+    names.push_back(name);
+  }
+  throw UsageError(fmt::format(
+      "{} has no attribution map {} for image {} (it has: {}); evaluate with --attribution {} "
+      "--save-predictions",
+      model.name, key, c.volumes.id,
+      names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")), key));
+}
+
 // "A: heart 0.97, right"
 std::string answerCaption(const SavedCase& c, const ModelOutputs& model) {
   const std::string key = model.name.substr(0, model.name.find(':'));
@@ -572,7 +589,8 @@ std::string answerCaption(const SavedCase& c, const ModelOutputs& model) {
 }  // namespace
 
 PanelGrid classificationGateFigure(const std::vector<SavedCase>& cases,
-                                   const std::vector<size_t>& models, const FigureStyle& style) {
+                                   const std::vector<size_t>& models, const FigureStyle& style,
+                                   const std::vector<std::string>& attributions) {
   if (cases.empty()) throw UsageError("a classification figure needs at least one image");
   for (const SavedCase& c : cases) {
     if (c.volumes.image.dims()[2] != 1)
@@ -593,8 +611,10 @@ PanelGrid classificationGateFigure(const std::vector<SavedCase>& cases,
     const ModelOutputs& model = first.models[m];
     names.push_back(model.name);
     const std::string key = model.name.substr(0, model.name.find(':'));
-    if (model.gates.empty()) grid.column_titles.push_back(model.name + " (no gates)");
+    if (model.gates.empty() && attributions.empty())
+      grid.column_titles.push_back(model.name + " (no gates)");
     for (const auto& gate : model.gates) grid.column_titles.push_back(key + ": " + gate.first);
+    for (const auto& map : attributions) grid.column_titles.push_back(key + ": " + map);
     gates_shown = gates_shown || !model.gates.empty();
   }
   grid.title = style.title.empty() ? fmt::format("{}: attention gates, true and predicted classes",
@@ -614,7 +634,7 @@ PanelGrid classificationGateFigure(const std::vector<SavedCase>& cases,
     for (const size_t m : models) {
       const ModelOutputs& model = c.models[m];
       const size_t start = row.size();
-      if (model.gates.empty()) {
+      if (model.gates.empty() && attributions.empty()) {
         SliceScene bare = baseScene(v, Plane::Axial, 0, style, resolution);
         addContours(bare, v, nullptr, style, resolution);
         row.push_back(panelOf(bare, v));
@@ -626,11 +646,20 @@ PanelGrid classificationGateFigure(const std::vector<SavedCase>& cases,
         addContours(gated, v, nullptr, style, resolution);
         row.push_back(panelOf(gated, v));
       }
+      for (const auto& wanted : attributions) {
+        SliceScene explained = baseScene(v, Plane::Axial, 0, style, resolution);
+        explained.overlays.push_back(attributionLayer(classMap(c, model, wanted), style));
+        addContours(explained, v, nullptr, style, resolution);
+        row.push_back(panelOf(explained, v));
+      }
       row[start].caption = answerCaption(c, model);
     }
   }
   if (gates_shown)
     grid.colorbars.push_back({style.attention_colormap, 0.0, 1.0, "attention / its maximum"});
+  if (!attributions.empty())
+    grid.colorbars.push_back(
+        {style.attribution_colormap, 0.0, 1.0, "attribution of the true class (positive / max)"});
   if (std::any_of(cases.begin(), cases.end(),
                   [](const SavedCase& c) { return c.volumes.reference.has_value(); }))
     grid.legend.push_back({"telling structure (mask or box)", style.reference_color});

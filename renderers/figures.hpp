@@ -122,9 +122,13 @@ struct NamedMap {
 // image) - or, for an ungated model, the image alone - the model's first panel
 // captioned with its predicted class, that class's probability and whether it is right.
 // UsageError for no cases, a case that is not a classification case or lacks a model.
+// `attributions` ("gradcam@conv3", ...): per model after its gates, the map of each image's true
+// class that the evaluation saved (--attribution with --save-predictions), in the attribution
+// colour map; UsageError naming the maps a model has when one is missing.
 [[nodiscard]] PanelGrid classificationGateFigure(const std::vector<SavedCase>& cases,
                                                  const std::vector<size_t>& models,
-                                                 const FigureStyle& style);
+                                                 const FigureStyle& style,
+                                                 const std::vector<std::string>& attributions = {});
 
 // A lightbox: slices first..last (step) of one plane in `columns` columns, each with the gate (when
 // given) and the contours.

@@ -43,7 +43,8 @@ Volume<float> readScalars(const fs::path& file, const CaseVolumes& c, const fs::
 }
 
 void readAttributeFolder(const fs::path& dir, const CaseVolumes& c, const fs::path& image_file,
-                         ModelOutputs& model);
+                         ModelOutputs& model, const std::string& record_name,
+                         const std::string& list);
 
 // A classifier's answer in its infer.json, or nullopt for a segmentation network's.
 std::optional<ClassAnswer> readClassAnswer(const fs::path& file) {
@@ -90,8 +91,14 @@ ModelOutputs readPredictionFolder(const fs::path& dir, const std::string& name,
     if (fs::exists(native_file))
       model.native_gates.emplace_back(gate, toFloatVolume(readImage(native_file)));
   }
-  if (fs::exists(dir / "attribute.json")) readAttributeFolder(dir, c, image_file, model);
-  if (fs::exists(dir / "infer.json")) model.classification = readClassAnswer(dir / "infer.json");
+  if (fs::exists(dir / "attribute.json"))
+    readAttributeFolder(dir, c, image_file, model, "attribute.json", "maps");
+  if (fs::exists(dir / "infer.json")) {
+    model.classification = readClassAnswer(dir / "infer.json");
+    if (model.classification)  // an evaluation of classifiers saves their maps with the answer
+      if (readOrderedJsonFile(dir / "infer.json", "infer.json").contains("attributions"))
+        readAttributeFolder(dir, c, image_file, model, "infer.json", "attributions");
+  }
   if (!model.prediction && model.gates.empty() && model.attributions.empty() &&
       !model.classification)
     throw IoError(dir.string() +
@@ -134,17 +141,19 @@ void readAttributionMaps(const Json& report, const std::string& key, const fs::p
   }
 }
 
-// The maps of a `gatescope attribute` output folder (its attribute.json lists them).
+// The maps a record's list names: "maps" of a `gatescope attribute` output folder's
+// attribute.json, "attributions" of a classifier's infer.json saved by an evaluation.
 void readAttributeFolder(const fs::path& dir, const CaseVolumes& c, const fs::path& image_file,
-                         ModelOutputs& model) {
-  const Json record = readOrderedJsonFile(dir / "attribute.json", "attribute.json");
-  if (!record.contains("maps") || !record["maps"].is_array())
-    throw FormatError((dir / "attribute.json").string() + ": no \"maps\" list");
-  for (const auto& entry : record["maps"]) {
+                         ModelOutputs& model, const std::string& record_name,
+                         const std::string& list) {
+  const fs::path file = dir / record_name;
+  const Json record = readOrderedJsonFile(file, record_name);
+  if (!record.contains(list) || !record[list].is_array())
+    throw FormatError(file.string() + ": no \"" + list + "\" list");
+  for (const auto& entry : record[list]) {
     if (!entry.is_object() || !entry.contains("file") || !entry["file"].is_string() ||
         !entry.contains("key") || !entry["key"].is_string() || !entry.contains("classes"))
-      throw FormatError((dir / "attribute.json").string() +
-                        ": a map without \"key\", \"file\" or \"classes\"");
+      throw FormatError(file.string() + ": a map without \"key\", \"file\" or \"classes\"");
     readAttributionFile(dir / entry["file"].get<std::string>(), entry["key"],
                         entry["classes"].get<std::vector<int64_t>>(), c, image_file, model);
   }

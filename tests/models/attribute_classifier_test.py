@@ -165,4 +165,14 @@ if r.returncode == 0:
         check(summary.get("n") == len(finite) and abs(summary.get("mean", -1) - np.mean(finite)) < 1e-12,
               f"summary {key}: {summary} vs {finite}")
 
+    # The figure shows the saved maps beside the gates; a map that was not saved is named.
+    figure = out / "explained.png"
+    r = run("render", "compare", "--evaluation", out / "evaluation", "--attribution", "gradcam@conv3",
+            "--dpi", "72", "--out", figure)
+    check(r.returncode == 0 and figure.exists(), f"render --attribution: exit {r.returncode}: {r.stderr}")
+    r = run("render", "compare", "--evaluation", out / "evaluation", "--attribution", "gradient_x_input",
+            "--out", out / "missing.png")
+    check(r.returncode == 2 and "no attribution map gradient_x_input@input" in r.stderr
+          and "gradcam@conv3" in r.stderr and not (out / "missing.png").exists(), f"a map not saved: {r.stderr!r}")
+
 cli.finish()

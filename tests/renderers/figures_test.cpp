@@ -324,6 +324,29 @@ TEST_CASE("the classification figure shows each image's gates and the models' an
   CHECK(grid.colorbars[0].label == "attention / its maximum");
   CHECK(grid.legend.size() == 1);
 
+  // Attribution maps (saved for display: positive part / max) after each model's gates; a model
+  // without the map named is refused, naming the maps it has.
+  Volume<float> evidence(g);
+  evidence(30, 8, 0) = 1.0f;
+  SavedCase explained = s;
+  explained.models[1].attributions = {{"gradcam@conv3 class 1", evidence}};
+  CHECK_THROWS_WITH(classificationGateFigure({explained}, {0, 1}, style, {"gradcam@conv3"}),
+                    Catch::Contains("A: gated has no attribution map gradcam@conv3"));
+  explained.models[0].attributions = {{"gradcam@conv3 class 1", evidence}};
+  const PanelGrid with_maps =
+      classificationGateFigure({explained}, {0, 1}, style, {"gradcam@conv3"});
+  CHECK(with_maps.column_titles == std::vector<std::string>{"image", "A: compatibility_score1",
+                                                            "A: gradcam@conv3",
+                                                            "B: gradcam@conv3"});
+  REQUIRE(with_maps.rows[0].size() == 4);
+  CHECK(with_maps.rows[0][3].caption == "B: brain 0.60, wrong");  // the model's first panel
+  const Rgba hot = colormap(style.attribution_colormap).table[255];
+  const Rgba shown = with_maps.rows[0][2].picture.at(30, 8);  // over the image's 0
+  CHECK(shown.r == ((0 * 128 + hot.r * 128) >> 8));
+  CHECK(shown.g == ((0 * 128 + hot.g * 128) >> 8));
+  REQUIRE(with_maps.colorbars.size() == 2);
+  CHECK(with_maps.colorbars[1].colormap == style.attribution_colormap);
+
   SavedCase unanswered = s;
   unanswered.models[1].classification.reset();
   CHECK_THROWS_WITH(classificationGateFigure({unanswered}, {0, 1}, style),

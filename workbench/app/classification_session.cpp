@@ -6,6 +6,7 @@
 #include <cctype>
 #include <set>
 
+#include "analysis/attribution/attribution_maps.hpp"
 #include "analysis/core/error.hpp"
 #include "analysis/evaluation/classification_evaluation.hpp"
 #include "analysis/io/json_file.hpp"
@@ -147,7 +148,22 @@ PanelGrid ClassificationSession::imagePanels() const {
   if (!current_) throw UsageError("no image shown");
   std::vector<size_t> models;
   for (size_t m = 0; m < current_->models.size(); ++m) models.push_back(m);
-  return classificationGateFigure({*current_}, models, style);
+  // The attribution maps saved for the image that every model has, beside the gates.
+  std::vector<std::string> keys;
+  for (const auto& [name, map] : current_->models.front().attributions) {
+    const auto split = splitClassMapName(name);
+    if (!split || std::find(keys.begin(), keys.end(), split->first) != keys.end()) continue;
+    const bool everyone = std::all_of(
+        current_->models.begin(), current_->models.end(), [&](const ModelOutputs& model) {
+          return std::any_of(model.attributions.begin(), model.attributions.end(),
+                             [&](const auto& entry) {
+                               const auto other = splitClassMapName(entry.first);
+                               return other && other->first == split->first;
+                             });
+        });
+    if (everyone) keys.push_back(split->first);
+  }
+  return classificationGateFigure({*current_}, models, style, keys);
 }
 
 std::vector<std::pair<std::string, Json>> ClassificationSession::imageAttention(

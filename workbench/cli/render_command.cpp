@@ -221,17 +221,31 @@ std::vector<std::string> splitList(const std::string& text) {
 int runClassificationFigure(const SavedCaseSource& source, const StyleOptions& s,
                             const FigureOutput& output, const std::vector<size_t>& models,
                             const AttributionChoice& attributions) {
-  if (!attributions.specs.empty())
-    throw UsageError(
-        "--attribution: figures of classifiers do not show attribution maps yet (they are saved "
-        "under predictions/<A|B>/<image>/attributions/)");
   const std::vector<SavedCase> cases =
       loadClassifiedCases(source.evaluation, splitList(source.case_id));
   for (const size_t m : models)
     if (m >= cases.front().models.size())
       throw UsageError(fmt::format("the evaluation has no model {}", m == 0 ? "A" : "B"));
+  // The maps named: METHOD@LAYER,... as they are; a layer method alone, every layer it was saved
+  // at; an input method, its map of the input.
+  std::vector<std::string> keys;
+  const auto add = [&keys](const std::string& key) {
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  };
+  for (const std::string& text : attributions.specs) {
+    const AttributionSpec spec = parseAttributionSpec(text, "--attribution " + text);
+    const std::string method = attributionMethodName(spec.method);
+    if (!isLayerMethod(spec.method)) add(method + "@input");
+    for (const auto& layer : spec.layers) add(method + "@" + layer);
+    if (isLayerMethod(spec.method) && spec.layers.empty())
+      for (const size_t m : models)
+        for (const auto& [name, map] : cases.front().models[m].attributions)
+          if (const auto split = splitClassMapName(name);
+              split && split->first.starts_with(method + "@"))
+            add(split->first);
+  }
   const FigureStyle style = figureStyle(s, cases.front());
-  PanelGrid grid = classificationGateFigure(cases, models, style);
+  PanelGrid grid = classificationGateFigure(cases, models, style, keys);
   applyGridOptions(grid, s);
   if (s.scale_bar == 0.0) grid.scale_bar_mm = -1.0;  // a picture's pixels have no size in mm
   writeCanvas(drawPanelGrid(grid), output);
