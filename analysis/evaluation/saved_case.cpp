@@ -42,13 +42,13 @@ Volume<float> readScalars(const fs::path& file, const CaseVolumes& c, const fs::
   return values;
 }
 
-void readAttributeFolder(const fs::path& dir, const CaseVolumes& c, const fs::path& image_file,
-                         ModelOutputs& model, const std::string& record_name,
-                         const std::string& list);
+void readAttributionList(const fs::path& dir, const Json& record, const fs::path& file,
+                         const std::string& list, const CaseVolumes& c, const fs::path& image_file,
+                         ModelOutputs& model);
 
-// A classifier's answer in its infer.json, or nullopt for a segmentation network's.
-std::optional<ClassAnswer> readClassAnswer(const fs::path& file) {
-  const Json record = readOrderedJsonFile(file, "infer.json");
+// A classifier's answer in its infer.json `record` (read from `file`), or nullopt for a
+// segmentation network's.
+std::optional<ClassAnswer> readClassAnswer(const Json& record, const fs::path& file) {
   if (!record.is_object() || record.value("task", "") != "classification") return std::nullopt;
   try {
     ClassAnswer answer{record.at("predicted_class").get<int>(),
@@ -91,13 +91,18 @@ ModelOutputs readPredictionFolder(const fs::path& dir, const std::string& name,
     if (fs::exists(native_file))
       model.native_gates.emplace_back(gate, toFloatVolume(readImage(native_file)));
   }
-  if (fs::exists(dir / "attribute.json"))
-    readAttributeFolder(dir, c, image_file, model, "attribute.json", "maps");
+  if (fs::exists(dir / "attribute.json")) {
+    const fs::path file = dir / "attribute.json";
+    readAttributionList(dir, readOrderedJsonFile(file, "attribute.json"), file, "maps", c,
+                        image_file, model);
+  }
   if (fs::exists(dir / "infer.json")) {
-    model.classification = readClassAnswer(dir / "infer.json");
-    if (model.classification)  // an evaluation of classifiers saves their maps with the answer
-      if (readOrderedJsonFile(dir / "infer.json", "infer.json").contains("attributions"))
-        readAttributeFolder(dir, c, image_file, model, "infer.json", "attributions");
+    const fs::path file = dir / "infer.json";
+    const Json record = readOrderedJsonFile(file, "infer.json");
+    model.classification = readClassAnswer(record, file);
+    // An evaluation of classifiers saves their attribution maps with the answer.
+    if (model.classification && record.contains("attributions"))
+      readAttributionList(dir, record, file, "attributions", c, image_file, model);
   }
   if (!model.prediction && model.gates.empty() && model.attributions.empty() &&
       !model.classification)
@@ -141,13 +146,12 @@ void readAttributionMaps(const Json& report, const std::string& key, const fs::p
   }
 }
 
-// The maps a record's list names: "maps" of a `gatescope attribute` output folder's
-// attribute.json, "attributions" of a classifier's infer.json saved by an evaluation.
-void readAttributeFolder(const fs::path& dir, const CaseVolumes& c, const fs::path& image_file,
-                         ModelOutputs& model, const std::string& record_name,
-                         const std::string& list) {
-  const fs::path file = dir / record_name;
-  const Json record = readOrderedJsonFile(file, record_name);
+// The maps a record's list names (files relative to `dir`): "maps" of a `gatescope attribute`
+// output folder's attribute.json, "attributions" of a classifier's infer.json saved by an
+// evaluation. `file` is where the record was read, for errors.
+void readAttributionList(const fs::path& dir, const Json& record, const fs::path& file,
+                         const std::string& list, const CaseVolumes& c, const fs::path& image_file,
+                         ModelOutputs& model) {
   if (!record.contains(list) || !record[list].is_array())
     throw FormatError(file.string() + ": no \"" + list + "\" list");
   for (const auto& entry : record[list]) {
@@ -178,32 +182,39 @@ fs::path locate(const std::string& recorded, const fs::path& dataset) {
 // The case `id` of an evaluation's report, which must have saved predictions; UsageError listing
 // the cases that have them.
 const Json& savedCaseEntry(const fs::path& dir, const Json& report, const std::string& id) {
-  const std::vector<std::string> saved = casesWithPredictions(dir, report);
-  const std::string listed = saved.empty() ? "none" : fmt::format("{}", fmt::join(saved, ", "));
+  const auto listed = [&] {  // for the errors only: a stat per case
+    const std::vector<std::string> saved = casesWithPredictions(dir, report);
+    return saved.empty() ? std::string("none") : fmt::format("{}", fmt::join(saved, ", "));
+  };
   if (id.empty())
     throw UsageError(fmt::format(
-        "--case is required with --evaluation (cases with saved predictions: {})", listed));
+        "--case is required with --evaluation (cases with saved predictions: {})", listed()));
   const Json* entry = nullptr;
   for (const auto& c : report["cases"])
     if (c["id"] == id) entry = &c;
   if (!entry)
     throw UsageError(
         fmt::format("{}: no case '{}' in the report", (dir / "report.json").string(), id));
-  if (std::find(saved.begin(), saved.end(), id) == saved.end())
+  if (!fs::is_directory(dir / "predictions" / "A" / id))
     throw UsageError(
         fmt::format("{}: case '{}' has no saved predictions (run evaluate with --save-predictions; "
                     "cases with predictions: {})",
-                    dir.string(), id, listed));
+                    dir.string(), id, listed()));
   return *entry;
 }
 
-// A case of a classifiers' evaluation: the image, its localisation as the reference (1 inside),
-// its class, and per model the answer the report records with the gate maps saved beside it.
-SavedCase loadClassifiedCase(const fs::path& dir, Json report, const std::string& id) {
+}  // namespace
+
+SavedCase loadClassifiedCase(const fs::path& dir, const Json& report, const std::string& id) {
   SavedCase loaded;
   const Json& entry = savedCaseEntry(dir, report, id);
-  const fs::path dataset = report["dataset"].value("path", "");
-  const fs::path image_file = locate(entry["image"].get<std::string>(), dataset);
+  const Json dataset_record = report.value("dataset", Json::object());
+  const fs::path dataset = dataset_record.value("path", "");
+  const std::string image = entry.value("image", "");
+  if (image.empty())
+    throw FormatError(fmt::format("{}: image '{}' has no \"image\" file in the report",
+                                  (dir / "report.json").string(), id));
+  const fs::path image_file = locate(image, dataset);
   loaded.volumes.id = id;
   loaded.volumes.image = toFloatVolume(readImage(image_file));
   loaded.volumes.true_class = entry["true_class"].get<int>();
@@ -216,7 +227,7 @@ SavedCase loadClassifiedCase(const fs::path& dir, Json report, const std::string
     std::copy(inside->data(), inside->data() + inside->size(), reference.data());
     loaded.volumes.reference = std::move(reference);
   }
-  for (const auto& name : report["dataset"].value("classes", Json::array()))
+  for (const auto& name : dataset_record.value("classes", Json::array()))
     loaded.class_names.push_back(name.is_string() ? name.get<std::string>() : "");
   for (const char* key : {"A", "B"}) {
     if (!report["models"].contains(key)) continue;
@@ -232,40 +243,31 @@ SavedCase loadClassifiedCase(const fs::path& dir, Json report, const std::string
                                            result["probabilities"].get<std::vector<double>>()};
     loaded.models.push_back(std::move(outputs));
   }
-  loaded.report = std::move(report);
   return loaded;
 }
 
-}  // namespace
-
 Json readEvaluationReport(const fs::path& path) {
-  const fs::path file = fs::is_directory(path) ? path / "report.json" : path;
-  if (!fs::exists(file))
-    throw IoError(file.string() + ": no report.json (the output of gatescope evaluate)");
+  const fs::path file = evaluationReportFile(path);
   Json report = readOrderedJsonFile(file, "evaluation report");
   validateReport(report, file.string());
   return report;
 }
 
-namespace {
-
-fs::path reportFile(const fs::path& evaluation) {
+fs::path evaluationReportFile(const fs::path& evaluation) {
   const fs::path file = fs::is_directory(evaluation) ? evaluation / "report.json" : evaluation;
   if (!fs::exists(file))
     throw IoError(file.string() + ": no report.json (the output of gatescope evaluate)");
   return file;
 }
 
-}  // namespace
-
 bool isClassificationEvaluation(const fs::path& evaluation) {
-  const Json report = readOrderedJsonFile(reportFile(evaluation), "evaluation report");
+  const Json report = readOrderedJsonFile(evaluationReportFile(evaluation), "evaluation report");
   return report.is_object() && report.value("task", "") == "classification";
 }
 
 std::vector<SavedCase> loadClassifiedCases(const fs::path& evaluation,
                                            const std::vector<std::string>& ids) {
-  const fs::path file = reportFile(evaluation);
+  const fs::path file = evaluationReportFile(evaluation);
   const Json report = readOrderedJsonFile(file, "evaluation report");
   validateClassificationReport(report, file.string());
   std::vector<std::string> chosen = ids;
@@ -293,12 +295,12 @@ SavedCase loadSavedCase(const SavedCaseSource& source, bool want_probabilities) 
     if (!source.image.empty() || !source.prediction_dirs.empty())
       throw UsageError(
           "give either --evaluation (with --case) or --image with --prediction-dir, not both");
-    const fs::path file = reportFile(source.evaluation);
+    const fs::path file = evaluationReportFile(source.evaluation);
     const fs::path dir = file.parent_path();
     Json report = readOrderedJsonFile(file, "evaluation report");
     if (report.is_object() && report.value("task", "") == "classification") {
       validateClassificationReport(report, file.string());
-      return loadClassifiedCase(file.parent_path(), std::move(report), source.case_id);
+      return loadClassifiedCase(dir, report, source.case_id);
     }
     validateReport(report, file.string());
     loaded.label_names = reportLabelNames(report);

@@ -66,6 +66,17 @@ struct SavedCase {
 // skips the (large) probability maps when nothing needs them.
 [[nodiscard]] SavedCase loadSavedCase(const SavedCaseSource& source, bool want_probabilities);
 
+// DIR/report.json, or `evaluation` itself when it is a file; IoError when there is none.
+[[nodiscard]] std::filesystem::path evaluationReportFile(const std::filesystem::path& evaluation);
+
+// The image `id` of an evaluation of classifiers in `dir` whose report (already read and checked)
+// is `report`: the image, its localisation as the reference (1 inside), its class, and per model
+// the answer the report records with the maps saved beside it. UsageError for an image the report
+// lacks or without saved predictions.
+[[nodiscard]] SavedCase loadClassifiedCase(const std::filesystem::path& dir,
+                                           const nlohmann::ordered_json& report,
+                                           const std::string& id);
+
 // Whether `evaluation` (a folder or its report.json) holds an evaluation of classifiers.
 [[nodiscard]] bool isClassificationEvaluation(const std::filesystem::path& evaluation);
 

@@ -44,9 +44,7 @@ bool passes(const ClassifiedRow& row, ClassifiedFilter filter, int models) {
 }  // namespace
 
 void ClassificationSession::open(const fs::path& evaluation) {
-  const fs::path file = fs::is_directory(evaluation) ? evaluation / "report.json" : evaluation;
-  if (!fs::exists(file))
-    throw IoError(file.string() + ": no report.json (the output of gatescope evaluate)");
+  const fs::path file = evaluationReportFile(evaluation);
   Json report = readOrderedJsonFile(file, "evaluation report");
   validateClassificationReport(report, file.string());
   const std::vector<std::string> saved = casesWithPredictions(file.parent_path(), report);
@@ -139,7 +137,7 @@ std::string ClassificationSession::openingImage() const {
 
 void ClassificationSession::show(const std::string& id) {
   if (!report_) throw UsageError("no evaluation of classifiers is open");
-  SavedCase loaded = std::move(loadClassifiedCases(dir_, {id}).front());
+  SavedCase loaded = loadClassifiedCase(dir_, *report_, id);  // the report as opened
   style.window = defaultWindow(loaded.volumes.image);
   current_ = std::move(loaded);
 }

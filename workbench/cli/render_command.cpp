@@ -431,10 +431,7 @@ int runPlot(const PlotOptions& o) {
     return 0;
   }
   // Read once: a classification report has plots of its own, a segmentation report the others.
-  const fs::path report_path =
-      fs::is_directory(o.report) ? fs::path(o.report) / "report.json" : fs::path(o.report);
-  if (!fs::exists(report_path))
-    throw IoError(report_path.string() + ": no report.json (the output of gatescope evaluate)");
+  const fs::path report_path = evaluationReportFile(o.report);
   nlohmann::ordered_json json = readOrderedJsonFile(report_path, "evaluation report");
   if (json.is_object() && json.value("task", "") == "classification") {
     validateClassificationReport(json, report_path.string());
