@@ -14,7 +14,7 @@
 #include "analysis/core/error.hpp"
 #include "analysis/core/image_statistics.hpp"
 #include "analysis/datasets/classification_dataset.hpp"
-#include "analysis/evaluation/evaluation_journal.hpp"
+#include "analysis/evaluation/evaluation_run.hpp"
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/image_file.hpp"
 #include "analysis/io/staged_folder.hpp"
@@ -397,69 +397,45 @@ EvaluationResult evaluateClassification(const EvaluationOptions& options, Regist
                                      {"weights_sha256", model.description["weights_sha256"]},
                                      {"device", model.description["device"]}};
   }
-  std::error_code ec;
-  fs::create_directories(options.out, ec);
-  if (ec || !fs::is_directory(options.out))
-    throw IoError(options.out.string() + ": cannot create the output folder");
-  EvaluationJournal journal(options.out / "journal.jsonl", identity, options.resume);
-
-  EvaluationResult result;
-  result.cases = items.size();
-  result.journal_rejected = journal.rejected();
-  size_t done = 0, run = 0;
+  Json context = {{"task", "classification"}, {"cases", Json::array()}};
+  for (const auto& item : items) context["cases"].push_back(item.id);
+  context["paired"] = pairedSettings(options.paired);
+  context["report"] = {
+      {"task", "classification"},
+      {"preset", "default"},
+      {"device", deviceDescription(first.device, registry)},
+      {"torch_version", torchVersion(registry)},
+      {"models", descriptions},
+      {"dataset",
+       {{"path", dataset.root.string()},
+        {"layout", dataset.layout},
+        {"classes", dataset.classes},
+        {"split", options.split},
+        {"cases", items.size()}}},
+      {"settings",
+       {{"attention", attentionSettings(options.attention)}, {"paired", context["paired"]}}}};
+  EvaluationRun run(
+      {options.out, options.resume, identity, context, options.distribution, progress});
   double classify_seconds = 0;
-  for (const auto& item : items) {
-    if (journal.finished(item.id)) {
-      ++result.resumed;
-      if (progress) progress({++done, items.size(), item.id, "resumed", "", 0.0});
-      continue;
-    }
+  bool stop = false;
+  while (!stop) {
+    const std::optional<size_t> index = run.next();
+    if (!index) break;
     const auto item_start = Clock::now();
-    const Json record = classifyItem(item, models, options);
-    journal.append(record);
+    const Json record = classifyItem(items[*index], models, options);
     classify_seconds += since(item_start);
-    ++run;
-    if (progress)
-      progress({++done, items.size(), item.id, record["status"].get<std::string>(),
-                record.value("error", ""), since(item_start)});
-    if (options.cancel && options.cancel->load()) {
-      result.cancelled = true;
-      return result;
-    }
+    run.append(*index, record, since(item_start));
+    stop = options.cancel && options.cancel->load();
   }
-
-  Json records = Json::array();
-  std::map<std::string, Json> journaled = journal.records();
-  for (const auto& item : items) {
-    const auto found = journaled.find(item.id);
-    if (found == journaled.end())
-      throw IoError(fmt::format("{}: the record of {} is no longer in the journal",
-                                (options.out / "journal.jsonl").string(), item.id));
-    records.push_back(std::move(found->second));
-  }
-  Json report = reportPreamble();
-  report["task"] = "classification";
-  report["preset"] = "default";
-  report["device"] = deviceDescription(first.device, registry);
-  report["torch_version"] = torchVersion(registry);
-  report["models"] = descriptions;
-  report["dataset"] = {{"path", dataset.root.string()},
-                       {"layout", dataset.layout},
-                       {"classes", dataset.classes},
-                       {"split", options.split},
-                       {"cases", items.size()}};
-  report["settings"] = {{"attention", attentionSettings(options.attention)},
-                        {"paired",
-                         {{"resamples", options.paired.resamples},
-                          {"seed", options.paired.seed},
-                          {"confidence", options.paired.confidence}}}};
-  report["cases"] = std::move(records);
-  summarizeClassificationReport(report, options.paired);
-  for (const auto& record : report["cases"]) result.failed += record["status"] == "ok" ? 0 : 1;
+  EvaluationResult result;
+  std::optional<Json> gathered = run.finish(stop, result);
+  if (!gathered) return result;
+  Json report = std::move(*gathered);
   report["timings_s"] = {
-      {"total", since(start)}, {"classify", classify_seconds}, {"cases_run", run}};
-  writeFileAtomically(options.out / "report.json", report.dump(2) + "\n");
-  writeFileAtomically(options.out / "cases.csv", classificationCsv(report));
+      {"total", since(start)}, {"classify", classify_seconds}, {"cases_run", run.ran()}};
+  if (run.distribution().processes() > 1)
+    report["timings_s"]["processes"] = run.distribution().processes();
+  writeReportFiles(options.out, report);
   result.report = std::move(report);
   return result;
 }

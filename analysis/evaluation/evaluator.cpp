@@ -19,8 +19,8 @@
 #include "analysis/core/sha256.hpp"
 #include "analysis/datasets/dataset.hpp"
 #include "analysis/evaluation/classification_evaluation.hpp"
-#include "analysis/evaluation/evaluation_journal.hpp"
 #include "analysis/evaluation/evaluation_report.hpp"
+#include "analysis/evaluation/evaluation_run.hpp"
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/staged_folder.hpp"
 #include "analysis/metrics/metric_suite.hpp"
@@ -430,101 +430,75 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   identity["save_predictions"] = options.save_predictions;
   if (!options.save_cases.empty()) identity["save_cases"] = options.save_cases;
 
-  std::error_code ec;
-  fs::create_directories(options.out, ec);
-  if (ec || !fs::is_directory(options.out))
-    throw IoError(options.out.string() + ": cannot create the output folder" +
-                  (ec ? ": " + ec.message() : ""));
-  EvaluationJournal journal(options.out / "journal.jsonl", identity, options.resume);
-
-  EvaluationResult result;
-  result.cases = cases.size();
-  result.journal_rejected = journal.rejected();
-  std::vector<size_t> todo;
-  for (size_t i = 0; i < cases.size(); ++i) {
-    if (journal.finished(cases[i].id)) {
-      ++result.resumed;
-      if (progress) progress({result.resumed, cases.size(), cases[i].id, "resumed", "", 0.0});
-    } else {
-      todo.push_back(i);
-    }
-  }
-
-  // Inference of case n+1 runs while case n is measured and written.
-  Timings timings;
-  SerialWorker worker;
-  const auto launch = [&](size_t n) {
-    return worker.submit([&, n] { return inferCase(cases[todo[n]], models, run_options.predict); });
-  };
-  std::future<CaseInference> next;
-  if (!todo.empty()) next = launch(0);
-  for (size_t n = 0; n < todo.size(); ++n) {
-    const auto case_start = Clock::now();
-    CaseInference inference = next.get();
-    const bool stop = options.cancel && options.cancel->load();
-    if (!stop && n + 1 < todo.size() && options.overlap) next = launch(n + 1);
-    const DatasetCase& c = cases[todo[n]];
-    Json record = analyseCase(c, inference, models, metrics.labels.value(), run_options, timings);
-    journal.append(record);
-    if (progress)
-      progress({result.resumed + n + 1, cases.size(), c.id, record["status"].get<std::string>(),
-                record.value("error", ""), since(case_start)});
-    if (stop) {
-      result.cancelled = true;
-      return result;
-    }
-    if (n + 1 < todo.size() && !options.overlap) next = launch(n + 1);
-  }
-
-  Json records = Json::array();
-  std::map<std::string, Json> journaled = journal.records();
-  for (const auto& c : cases) {
-    const auto found = journaled.find(c.id);
-    if (found == journaled.end())
-      throw IoError(fmt::format(
-          "{}: the record of case {} is no longer in the journal (was the file changed during "
-          "the run?)",
-          (options.out / "journal.jsonl").string(), c.id));
-    records.push_back(std::move(found->second));
-  }
-  Json report = reportPreamble();
-  report["preset"] = presetName(metrics.preset);
-  report["device"] = deviceDescription(models.front().adapter->info().device, registry);
-  report["torch_version"] = torchVersion(registry);
-  report["models"] = model_descriptions;
+  Json context = {{"task", "segmentation"}, {"cases", Json::array()}};
+  for (const auto& c : cases) context["cases"].push_back(c.id);
+  context["paired"] = pairedSettings(options.paired);
+  Json& fields = context["report"];
+  fields["preset"] = presetName(metrics.preset);
+  fields["device"] = deviceDescription(models.front().adapter->info().device, registry);
+  fields["torch_version"] = torchVersion(registry);
+  fields["models"] = model_descriptions;
   Json label_names = Json::object();
   for (const auto& [value, name] : dataset.labels) label_names[std::to_string(value)] = name;
-  report["dataset"] = {{"path", fs::absolute(dataset.root).string()},
+  fields["dataset"] = {{"path", fs::absolute(dataset.root).string()},
                        {"name", dataset.name},
                        {"layout", dataset.layout},
                        {"split", split},
                        {"cases", cases.size()},
                        {"labels", label_names}};
-  report["settings"] = {{"metrics", metricSettings(metrics)},
+  fields["settings"] = {{"metrics", metricSettings(metrics)},
                         {"attention", attentionSettings(options.attention)},
                         {"predict", identity["predict"]}};
   if (!options.attributions.empty()) {
-    report["settings"]["attribution"] = identity["attribution"];
-    report["settings"]["attribution"]["region"] = "predicted";
-    report["settings"]["attribution"]["statistics"] =
-        "of each map's positive part divided by its maximum";
+    Json& attribution = fields["settings"]["attribution"];
+    attribution = identity["attribution"];
+    attribution["region"] = "predicted";
+    attribution["statistics"] = "of each map's positive part divided by its maximum";
     if (!options.predict.window.empty())
-      report["settings"]["attribution"]["windows"] =
+      attribution["windows"] =
           "each window's map explains the score over the window's part of the region; maps "
           "blended with the prediction's Gaussian weights (an approximation of the whole image's)";
   }
-  report["cases"] = std::move(records);
-  summarizeReport(report, options.paired);
-  for (const auto& record : report["cases"]) result.failed += record["status"] == "ok" ? 0 : 1;
+  EvaluationRun run(
+      {options.out, options.resume, identity, context, options.distribution, progress});
+
+  // Inference of the next case runs while the current one is measured and written.
+  Timings timings;
+  SerialWorker worker;
+  const auto launch = [&](size_t index) {
+    return worker.submit(
+        [&, index] { return inferCase(cases[index], models, run_options.predict); });
+  };
+  std::optional<size_t> current = run.next();
+  std::future<CaseInference> next;
+  if (current) next = launch(*current);
+  bool stop = false;
+  while (current) {
+    const auto case_start = Clock::now();
+    CaseInference inference = next.get();
+    stop = options.cancel && options.cancel->load();
+    const std::optional<size_t> following = stop ? std::nullopt : run.next();
+    if (following && options.overlap) next = launch(*following);
+    Json record = analyseCase(cases[*current], inference, models, metrics.labels.value(),
+                              run_options, timings);
+    run.append(*current, record, since(case_start));
+    if (following && !options.overlap) next = launch(*following);
+    current = following;
+  }
+  EvaluationResult result;
+  std::optional<Json> gathered = run.finish(stop, result);
+  if (!gathered) return result;
+  Json report = std::move(*gathered);
   const double total = since(start);
   report["timings_s"] = {{"total", total},
                          {"read", timings.read},
                          {"inference", timings.inference},
                          {"attribution", timings.attribution},
                          {"analysis", timings.analysis},
-                         {"cases_run", todo.size()}};
-  writeFileAtomically(options.out / "report.json", report.dump(2) + "\n");
-  writeFileAtomically(options.out / "cases.csv", reportCsv(report));
+                         {"cases_run", run.ran()}};
+  if (run.distribution().processes() > 1)
+    report["timings_s"]["processes"] = run.distribution().processes();
+  writeReportFiles(options.out, report);
   result.report = std::move(report);
   return result;
 }

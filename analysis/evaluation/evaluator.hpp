@@ -18,6 +18,7 @@
 namespace gatescope {
 
 class Registry;
+class CaseDistribution;
 
 struct EvaluationOptions {
   std::vector<std::filesystem::path> models;  // one or two: model A, model B
@@ -43,6 +44,9 @@ struct EvaluationOptions {
       true;  // infer case n+1 while case n is measured (off: one after the other, for benchmarks)
   std::optional<size_t> limit;
   const std::atomic<bool>* cancel = nullptr;  // checked between cases
+  // How the cases are shared among processes (--shard, MPI ranks; docs/scaling.md). Null: this
+  // process runs them all.
+  CaseDistribution* distribution = nullptr;
 };
 
 struct EvaluationProgress {
@@ -55,8 +59,10 @@ struct EvaluationProgress {
 using EvaluationCallback = std::function<void(const EvaluationProgress&)>;
 
 struct EvaluationResult {
-  nlohmann::ordered_json report;
+  nlohmann::ordered_json report;  // null where another process writes it (a shard, MPI rank > 0)
   size_t cases = 0, resumed = 0, failed = 0;
+  size_t ran = 0, ran_failed = 0;  // cases this process ran, and those of them that failed
+  std::filesystem::path journal;   // this process's journal
   size_t journal_rejected =
       0;  // journal lines dropped on --resume (torn or damaged): their cases ran again
   bool cancelled = false;  // stopped early: no report written, the journal holds what finished
@@ -67,7 +73,9 @@ struct EvaluationResult {
 // there are two (attribution maps too, with `attributions`), and writes OUT/report.json and
 // OUT/cases.csv (atomically) and with save_predictions OUT/predictions/<A|B>/<case>/ as infer
 // writes them. A case that fails is recorded with its error and the run goes on. Every finished
-// case goes to OUT/journal.jsonl first, so an interrupted run continues with resume = true.
+// case goes to OUT/journal.jsonl first, so an interrupted run continues with resume = true. With a
+// distribution, this process runs its share of the cases into its own journal, and the report is
+// written by the process that gathers them (docs/scaling.md).
 // Inference of the next case overlaps the analysis of the current one.
 [[nodiscard]] EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
                                         const EvaluationCallback& progress = {});

@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <thread>
 
 #ifdef GATESCOPE_WITH_CUDA
@@ -13,8 +14,12 @@
 namespace gatescope {
 
 void initializeTorchRuntime() {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  at::set_num_threads(static_cast<int>(cores));
+  // GATESCOPE_THREADS: the threads of one process, e.g. the node's cores divided among the MPI
+  // ranks that share it (docs/scaling.md).
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (const char* wanted = std::getenv("GATESCOPE_THREADS"); wanted && std::atoi(wanted) > 0)
+    threads = std::atoi(wanted);
+  at::set_num_threads(threads);
   // A network's activations are freed and allocated again at every forward. glibc's defaults give
   // the freed top of the heap back to the kernel and take it again page by page: a third of a
   // classifier's time on the CPU went to page faults (docs/benchmarks.md). Blocks up to 32 MB now

@@ -15,6 +15,7 @@ void registerInferCommand(CLI::App& root, CommandAction& chosen);
 void registerAttributeCommand(CLI::App& root, CommandAction& chosen);
 void registerEvaluateCommand(CLI::App& root, CommandAction& chosen);
 void registerCompareCommand(CLI::App& root, CommandAction& chosen);
+void registerMergeCommand(CLI::App& root, CommandAction& chosen);
 void registerTrainCommand(CLI::App& root, CommandAction& chosen);
 void registerDemoCommand(CLI::App& root, CommandAction& chosen);
 void registerRenderCommand(CLI::App& root, CommandAction& chosen);

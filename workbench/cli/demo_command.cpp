@@ -11,6 +11,7 @@
 #include "analysis/datasets/dataset.hpp"
 #include "analysis/demo/synthetic_abdomen.hpp"
 #include "analysis/demo/synthetic_scan_planes.hpp"
+#include "analysis/evaluation/evaluation_journal.hpp"
 #include "workbench/cli/command.hpp"
 #include "workbench/cli/evaluate_command.hpp"
 #include "workbench/cli/progress.hpp"
@@ -71,8 +72,8 @@ void clearEvaluation(const fs::path& evaluation, bool resume) {
   if (resume) return;
   // The demo owns its output folder: a new run replaces the previous one.
   std::error_code ec;
-  for (const char* file : {"journal.jsonl", "report.json", "cases.csv"})
-    fs::remove(evaluation / file, ec);
+  for (const fs::path& journal : journalFiles(evaluation)) fs::remove(journal, ec);
+  for (const char* file : {"report.json", "cases.csv"}) fs::remove(evaluation / file, ec);
   fs::remove_all(evaluation / "predictions", ec);
 }
 

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "analysis/core/error.hpp"
+#include "analysis/evaluation/case_distribution.hpp"
 #include "analysis/evaluation/evaluator.hpp"
 #include "analysis/plugin/plugin_loader.hpp"
 #include "workbench/cli/command.hpp"
@@ -18,13 +19,47 @@
 #include "workbench/cli/progress.hpp"
 #include "workbench/cli/report_summary.hpp"
 
+#ifdef GATESCOPE_WITH_MPI
+#include <omp.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "analysis/distributed/mpi_distribution.hpp"
+#endif
+
 namespace gatescope::cli {
+
+namespace fs = std::filesystem;
+
+int reportOutcome(const nlohmann::ordered_json& report, const fs::path& out, bool quiet) {
+  if (!quiet && report.value("task", "") == "classification")
+    printClassificationSummary(report, std::cout);
+  else if (!quiet)
+    printReportSummary(ReportModel(report, (out / "report.json").string()), std::cout);
+  std::cout << fmt::format("wrote {} and {}\n", (out / "report.json").string(),
+                           (out / "cases.csv").string());
+  size_t failed = 0;
+  for (const auto& record : report["cases"])
+    if (record.value("status", "ok") != "ok") {
+      ++failed;
+      std::cerr << fmt::format("gatescope: case {}: {}\n", record.value("id", ""),
+                               record.value("error", ""));
+    }
+  if (failed)
+    std::cerr << fmt::format("gatescope: {} of {} case(s) failed (recorded in the report)\n",
+                             failed, report["cases"].size());
+  return failed ? 1 : 0;
+}
 
 int runEvaluation(EvaluationOptions options, bool quiet, const std::string& resume_hint) {
   InterruptScope interrupt;
   options.cancel = interrupt.flag();
   std::optional<Progress> progress;
   size_t resumed = 0;
+  const std::string what = options.distribution && !options.distribution->role().empty()
+                               ? "evaluate (" + options.distribution->role() + ")"
+                               : "evaluate";
   const auto result = evaluate(options, pluginRegistry(), [&](const EvaluationProgress& p) {
     if (p.status == "resumed") {
       ++resumed;
@@ -33,7 +68,7 @@ int runEvaluation(EvaluationOptions options, bool quiet, const std::string& resu
     if (!progress) {
       if (resumed && !quiet)
         std::cerr << fmt::format("resuming: {} of {} case(s) already done\n", resumed, p.total);
-      progress.emplace("evaluate", p.total - resumed, quiet);
+      progress.emplace(what, p.total - resumed, quiet);
     }
     progress->step(p.done - resumed, fmt::format("{} {} {:.1f}s", p.case_id, p.status, p.seconds));
   });
@@ -42,29 +77,69 @@ int runEvaluation(EvaluationOptions options, bool quiet, const std::string& resu
     std::cerr << fmt::format(
         "gatescope: warning: {} torn or damaged line(s) of {} were dropped; their cases ran "
         "again\n",
-        result.journal_rejected, (options.out / "journal.jsonl").string());
+        result.journal_rejected, result.journal.string());
   if (result.cancelled) {
     std::cerr << fmt::format(
         "gatescope: interrupted; finished cases are kept in {}. Continue with: {}\n",
-        (options.out / "journal.jsonl").string(), resume_hint);
+        result.journal.string(), resume_hint);
     return 130;
   }
-  if (!quiet && result.report.value("task", "") == "classification")
-    printClassificationSummary(result.report, std::cout);
-  else if (!quiet)
-    printReportSummary(ReportModel(result.report, (options.out / "report.json").string()),
-                       std::cout);
-  std::cout << fmt::format("wrote {} and {}\n", (options.out / "report.json").string(),
-                           (options.out / "cases.csv").string());
-  for (const auto& record : result.report["cases"])
-    if (record.value("status", "ok") != "ok")
-      std::cerr << fmt::format("gatescope: case {}: {}\n", record.value("id", ""),
-                               record.value("error", ""));
-  if (result.failed)
-    std::cerr << fmt::format("gatescope: {} of {} case(s) failed (recorded in the report)\n",
-                             result.failed, result.cases);
-  return result.failed ? 1 : 0;
+  if (result.report.is_null()) {
+    // A shard (or an MPI rank other than 0): its cases are in its journal; the report comes later.
+    if (!quiet)
+      std::cout << fmt::format(
+          "{}: {} case(s) run into {}{}\n",
+          options.distribution ? options.distribution->role() : "", result.ran,
+          result.journal.string(),
+          result.ran_failed ? fmt::format(" ({} failed)", result.ran_failed) : "");
+    return result.ran_failed ? 1 : 0;
+  }
+  return reportOutcome(result.report, options.out, quiet);
 }
+
+#ifdef GATESCOPE_WITH_MPI
+namespace {
+
+// One rank of an evaluation under mpirun or srun: one device per rank (cuda:<local rank mod GPUs>
+// for --device auto or cuda), the node's cores divided among its ranks, progress and the summary
+// on rank 0 only. A failure before the ranks start is told once; after, it ends the whole job.
+int runOnRanks(EvaluationOptions options, int launched, bool quiet, const std::string& hint) {
+  MpiDistribution mpi(launched);
+  options.distribution = &mpi;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = std::max(1, cores / mpi.localSize());
+  if (!std::getenv("GATESCOPE_THREADS"))
+    ::setenv("GATESCOPE_THREADS", std::to_string(threads).c_str(), 1);
+  omp_set_num_threads(std::atoi(std::getenv("GATESCOPE_THREADS")));
+  const std::string who = mpi.rank() == 0 ? "" : fmt::format("rank {}: ", mpi.rank());
+  try {
+    if (options.device == "auto" || options.device == "cuda") {
+      int gpus = 0;
+      for (const auto& runtime : pluginRegistry().runtimes())
+        for (const auto& device : runtime.devices) gpus += device.starts_with("cuda:") ? 1 : 0;
+      if (gpus > 0) options.device = fmt::format("cuda:{}", mpi.localRank() % gpus);
+    }
+    return runEvaluation(options, quiet || mpi.rank() != 0,
+                         fmt::format("mpirun -np {} (or srun) {}", mpi.processes(), hint));
+  } catch (const PeerFailure& e) {
+    if (*e.what()) std::cerr << "gatescope: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    const int code = dynamic_cast<const UsageError*>(&e) ? 2 : 1;
+    if (!mpi.started()) {
+      if (mpi.setupFailed()) std::cerr << "gatescope: " << who << e.what() << "\n";
+      return code;
+    }
+    std::cerr << fmt::format(
+        "gatescope: {}{}; the job ends, finished cases are kept in the "
+        "journals of {} (continue with --resume)\n",
+        who, e.what(), options.out.string());
+    mpi.abort(code);
+  }
+}
+
+}  // namespace
+#endif
 
 namespace {
 
@@ -81,6 +156,7 @@ struct EvaluateOptions {
   std::vector<std::string> save_cases;
   std::vector<std::string> attributions;
   int attribution_steps = 32, occlusion_patch = 8, occlusion_stride = 4;
+  std::string shard;
   bool resume = false, save_predictions = false, quiet = false, no_overlap = false;
 };
 
@@ -145,12 +221,16 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
                 "Infer and measure one case after the other (for benchmarks; normally inference of "
                 "the next case "
                 "overlaps the analysis of the current one)");
+  cmd->add_option("--shard", o->shard,
+                  "Run only share K of N (K from 0): the cases at positions K, K+N, K+2N, ... of "
+                  "the split, into journal-shard-K-of-N.jsonl in --out; 'gatescope merge' then "
+                  "writes the report (Slurm job arrays: docs/scaling.md)");
   cmd->add_flag("--quiet", o->quiet, "No progress or summary output");
   cmd->callback([o, &chosen] {
     std::string hint = "gatescope evaluate";
     for (const auto& m : o->models) hint += " --model " + shellQuote(m);
-    hint +=
-        " --dataset " + shellQuote(o->dataset) + " --out " + shellQuote(o->out) + " ... --resume";
+    hint += " --dataset " + shellQuote(o->dataset) + " --out " + shellQuote(o->out) +
+            (o->shard.empty() ? "" : " --shard " + o->shard) + " ... --resume";
     chosen = [o, hint] {
       EvaluationOptions options;
       for (const auto& m : o->models) options.models.emplace_back(m);
@@ -185,6 +265,20 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
         if (*o->limit == 0) throw UsageError("--limit must be at least 1");
         options.limit = *o->limit;
       }
+      std::optional<ShardRun> shard;
+      if (!o->shard.empty()) {
+        shard = parseShard(o->shard);
+        options.distribution = &*shard;
+      }
+#ifdef GATESCOPE_WITH_MPI
+      if (const std::optional<int> launched = mpiLaunchSize()) {
+        if (shard)
+          throw UsageError(
+              "--shard runs one share in one process, but this process is one of several MPI "
+              "ranks, which share the cases already: leave --shard out (or set GATESCOPE_MPI=0)");
+        return runOnRanks(options, *launched, o->quiet, hint);
+      }
+#endif
       return runEvaluation(options, o->quiet, hint);
     };
   });

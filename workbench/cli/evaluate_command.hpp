@@ -11,4 +11,9 @@ namespace gatescope::cli {
 // interrupted.
 int runEvaluation(EvaluationOptions options, bool quiet, const std::string& resume_hint);
 
+// The summary of a written report on stdout (unless quiet), "wrote ..." and every failed case on
+// stderr. Exit code: 0, or 1 when a case failed.
+int reportOutcome(const nlohmann::ordered_json& report, const std::filesystem::path& out,
+                  bool quiet);
+
 }  // namespace gatescope::cli

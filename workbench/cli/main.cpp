@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   gatescope::cli::registerAttributeCommand(app, chosen);
   gatescope::cli::registerEvaluateCommand(app, chosen);
   gatescope::cli::registerCompareCommand(app, chosen);
+  gatescope::cli::registerMergeCommand(app, chosen);
   gatescope::cli::registerTrainCommand(app, chosen);
   gatescope::cli::registerDemoCommand(app, chosen);
   gatescope::cli::registerRenderCommand(app, chosen);
