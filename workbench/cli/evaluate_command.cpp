@@ -79,9 +79,10 @@ int runEvaluation(EvaluationOptions options, bool quiet, const std::string& resu
         "again\n",
         result.journal_rejected, result.journal.string());
   if (result.cancelled) {
+    const bool shared = options.distribution && options.distribution->processes() > 1;
     std::cerr << fmt::format(
         "gatescope: interrupted; finished cases are kept in {}. Continue with: {}\n",
-        result.journal.string(), resume_hint);
+        shared ? "the journals in " + options.out.string() : result.journal.string(), resume_hint);
     return 130;
   }
   if (result.report.is_null()) {
