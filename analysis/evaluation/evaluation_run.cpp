@@ -59,7 +59,7 @@ EvaluationRun::EvaluationRun(const Plan& plan) : plan_(plan) {
 }
 
 void EvaluationRun::tell(size_t index, const std::string& status, const std::string& error,
-                           double seconds) {
+                         double seconds) {
   if (!plan_.progress) return;
   std::lock_guard lock(progress_mutex_);
   plan_.progress({++progress_done_, progress_total_, ids_[index], status, error, seconds});
@@ -96,9 +96,8 @@ std::optional<Json> EvaluationRun::finish(bool stopped, EvaluationResult& result
 }
 
 Json pairedSettings(const PairedOptions& paired) {
-  return {{"resamples", paired.resamples},
-          {"seed", paired.seed},
-          {"confidence", paired.confidence}};
+  return {
+      {"resamples", paired.resamples}, {"seed", paired.seed}, {"confidence", paired.confidence}};
 }
 
 Json gatherRecords(const std::vector<JournalContents>& journals,
