@@ -393,9 +393,7 @@ EvaluationResult evaluateClassification(const EvaluationOptions& options, Regist
   Json descriptions = Json::object();
   for (const auto& model : models) {
     descriptions[model.key] = model.description;
-    identity["models"][model.key] = {{"manifest", model.description["manifest"]},
-                                     {"weights_sha256", model.description["weights_sha256"]},
-                                     {"device", model.description["device"]}};
+    identity["models"][model.key] = modelIdentity(model.description);
   }
   Json context = {{"task", "classification"}, {"cases", Json::array()}};
   for (const auto& item : items) context["cases"].push_back(item.id);

@@ -72,6 +72,14 @@ Json describeModel(const fs::path& path, const ModelInfo& info) {
   return d;
 }
 
+Json modelIdentity(const Json& description) {
+  // cuda:0 and cuda:1 compute alike: the ranks of one job, each on its own GPU, run one evaluation.
+  const std::string device = description.value("device", "");
+  return {{"manifest", description["manifest"]},
+          {"weights_sha256", description["weights_sha256"]},
+          {"device", device.substr(0, device.find(':'))}};
+}
+
 std::string deviceDescription(const std::string& device, const Registry& registry) {
   for (const auto& runtime : registry.runtimes())
     for (const auto& described : runtime.devices)
@@ -413,9 +421,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   Json identity = {{"dataset", fs::absolute(dataset.root).string()}, {"split", split}};
   for (const auto& model : models) {
     model_descriptions[model.key] = model.description;
-    identity["models"][model.key] = {{"manifest", model.description["manifest"]},
-                                     {"weights_sha256", model.description["weights_sha256"]},
-                                     {"device", model.description["device"]}};
+    identity["models"][model.key] = modelIdentity(model.description);
   }
   identity["metrics"] = metricSettings(metrics);
   identity["attention"] = attentionSettings(options.attention);

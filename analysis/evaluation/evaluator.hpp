@@ -85,6 +85,9 @@ struct EvaluationResult {
 // LibTorch version as the runtime names them, the metric and attention settings.
 [[nodiscard]] nlohmann::ordered_json describeModel(const std::filesystem::path& path,
                                                    const ModelInfo& info);
+// What of a model's description must match to resume or merge: manifest, weights' SHA-256 and the
+// kind of device (cpu, cuda).
+[[nodiscard]] nlohmann::ordered_json modelIdentity(const nlohmann::ordered_json& description);
 [[nodiscard]] std::string deviceDescription(const std::string& device, const Registry& registry);
 [[nodiscard]] std::string torchVersion(const Registry& registry);
 [[nodiscard]] nlohmann::ordered_json metricSettings(const MetricConfig& config);
