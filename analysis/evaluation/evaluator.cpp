@@ -428,6 +428,9 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   identity["predict"] = {{"window", options.predict.window},
                          {"overlap", options.predict.overlap},
                          {"precision", options.predict.precision}};
+  // A budget decides between the whole volume and windows: part of what a run computes.
+  if (options.predict.memory_budget > 0)
+    identity["predict"]["memory_budget_bytes"] = options.predict.memory_budget;
   if (!options.attributions.empty())
     identity["attribution"] = {{"maps", attribution_settings},
                                {"steps", options.attribution_steps},

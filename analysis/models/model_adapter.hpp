@@ -66,6 +66,24 @@ struct PredictOptions {
   std::vector<int64_t> window;     // sliding-window size per axis; empty: the whole volume at once
   double overlap = 0.5;            // fraction of a window shared with its neighbour
   std::string precision = "fp32";  // fp32, or fp16 / bf16 autocast (CUDA only)
+  // Memory-safe inference (docs/scaling.md#memory-safe-inference): the device bytes a prediction
+  // may use (0: on CUDA what the device has free, on the CPU no limit), and where sliding windows'
+  // blended outputs live: "auto" (the device unless they take more than half the budget),
+  // "device" or "host". A volume whose forward does not fit runs in sliding windows.
+  int64_t memory_budget = 0;
+  std::string window_buffers = "auto";
+};
+
+// How a prediction used the device's memory: planned when a budget applied (CUDA, or
+// PredictOptions::memory_budget), else only the plan ("whole" or "windows").
+struct MemoryUse {
+  bool planned = false;
+  int64_t budget = 0;          // bytes
+  int64_t estimated_peak = 0;  // bytes the plan was expected to need
+  int64_t measured_peak = -1;  // bytes allocated at the peak (-1: not measured)
+  std::string plan = "whole";  // or "windows"
+  std::vector<int64_t> window;
+  std::string buffers = "device";  // or "host"
 };
 
 // A gate's map is what the gate multiplies into its skip connection (docs/models.md).
@@ -83,6 +101,7 @@ struct Prediction {
   std::vector<GatePrediction> gates;
   double seconds = 0.0;       // the whole prediction
   double gate_seconds = 0.0;  // of which: gate maps converted and resampled to the input grid
+  MemoryUse memory;
 };
 
 // What every model checks an image for before preprocessing: its channel count, a single slice

@@ -113,7 +113,8 @@ void MapBlend::add(const torch::Tensor& map, const std::vector<int64_t>& at,
 
 BlendedOutput slidingWindow(const std::function<zoo::NetworkOutput(const torch::Tensor&)>& network,
                             const torch::Tensor& input, const std::vector<int64_t>& window,
-                            double overlap, const std::vector<int64_t>& alignment) {
+                            double overlap, const std::vector<int64_t>& alignment,
+                            const std::optional<torch::Device>& device) {
   const WindowPlan plan = planWindows(input.sizes().slice(2).vec(), window, overlap, alignment);
   const torch::Tensor volume = plan.pad(input);
   const torch::Tensor weight_map = windowImportance(window, volume.options());
@@ -122,12 +123,16 @@ BlendedOutput slidingWindow(const std::function<zoo::NetworkOutput(const torch::
   std::vector<std::string> gate_names;
   std::vector<MapBlend> gate_maps, coarse_maps;  // coarse_maps empty when the network gives none
   for (const auto& at : plan.placements()) {
-    zoo::NetworkOutput out = network(windowOf(volume, at, window).contiguous());
+    torch::Tensor part = windowOf(volume, at, window).contiguous();
+    if (device) part = part.to(*device);
+    zoo::NetworkOutput out = network(part);
+    // Back where the buffers are (a no-op when they are on the network's device).
+    const torch::Device home = volume.device();
     for (auto& gate : out.gates) {
-      gate.alpha = gate.alpha.to(torch::kFloat32);
-      if (gate.coarse.defined()) gate.coarse = gate.coarse.to(torch::kFloat32);
+      gate.alpha = gate.alpha.to(home, torch::kFloat32);
+      if (gate.coarse.defined()) gate.coarse = gate.coarse.to(home, torch::kFloat32);
     }
-    const torch::Tensor p = torch::softmax(out.logits.to(torch::kFloat32), 1);
+    const torch::Tensor p = torch::softmax(out.logits.to(torch::kFloat32), 1).to(home);
     if (!probabilities) {
       probabilities.emplace(p, window, plan.padded);
       for (const auto& gate : out.gates) {

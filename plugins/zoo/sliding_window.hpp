@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "plugins/zoo/networks.hpp"
@@ -56,7 +57,9 @@ class MapBlend {
 // C, spatial). Window steps are multiples of `alignment` (the coarsest gate stride), so every
 // window's gate grid lines up with the volume's; the input is zero-padded at the end to whole
 // windows and the outputs cropped back. Returns probabilities (1, classes, padded) and each gate on
-// its own grid over the padded volume; crop them to the input's size.
+// its own grid over the padded volume; crop them to the input's size. With `device` given, the
+// input and the blended outputs stay where `input` lies (host memory) and only each window goes to
+// `device` for the network (docs/scaling.md#memory-safe-inference).
 struct BlendedOutput {
   torch::Tensor probabilities;
   std::vector<zoo::GateOutput> gates;
@@ -65,6 +68,6 @@ struct BlendedOutput {
 [[nodiscard]] BlendedOutput slidingWindow(
     const std::function<zoo::NetworkOutput(const torch::Tensor&)>& network,
     const torch::Tensor& input, const std::vector<int64_t>& window, double overlap,
-    const std::vector<int64_t>& alignment);
+    const std::vector<int64_t>& alignment, const std::optional<torch::Device>& device = {});
 
 }  // namespace gatescope

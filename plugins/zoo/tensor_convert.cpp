@@ -12,6 +12,8 @@
 #include "analysis/classification/head_aggregation.hpp"
 #include "analysis/core/error.hpp"
 #include "analysis/core/image_statistics.hpp"
+#include "plugins/runtime/device_memory.hpp"
+#include "plugins/zoo/memory_plan.hpp"
 #include "plugins/zoo/sliding_window.hpp"
 
 namespace gatescope {
@@ -243,6 +245,73 @@ class AutocastScope {
   bool active_ = false;
 };
 
+// The memory plan of a prediction (docs/scaling.md#memory-safe-inference): on CUDA or under a
+// budget, the whole volume when its forward fits, else sliding windows sized to fit with their
+// blending buffers on the device or in host memory; otherwise what the options say.
+MemoryUse planPrediction(const NetworkRunner& run, const Volume<float>& image,
+                         const PredictOptions& options, const ModelInfo& info,
+                         const std::vector<int64_t>& alignment, const torch::Device& device) {
+  if (options.window_buffers != "auto" && options.window_buffers != "device" &&
+      options.window_buffers != "host")
+    throw UsageError("--window-buffers " + options.window_buffers +
+                     ": expected auto, device or host");
+  MemoryUse memory;
+  memory.window = options.window;
+  memory.buffers = options.window_buffers == "host" && !options.window.empty() ? "host" : "device";
+  memory.planned = options.memory_budget > 0 || device.is_cuda();
+  if (memory.planned) {
+    memory.budget =
+        options.memory_budget > 0 ? options.memory_budget : freeDeviceBytes(device) / 10 * 9;
+    const Index3 dims = paddedDims(image.dims(), info);
+    const std::vector<int64_t> padded(dims.begin(), dims.begin() + info.dimensions);
+    int64_t channels = info.in_channels + info.n_classes + 1;
+    if (options.capture_gates) channels += static_cast<int64_t>(info.gates.size());
+    const MemoryPlan plan =
+        planMemory(forwardMemory(run, info, device, alignment, options.capture_gates), padded,
+                   options.window, alignment, channels, options.window_buffers, memory.budget);
+    memory.window = plan.window;
+    memory.buffers = plan.host_buffers ? "host" : "device";
+    memory.estimated_peak = plan.estimated_peak;
+  } else if (options.window_buffers == "host" && options.window.empty()) {
+    // Host buffers without a budget: windows as large as the whole (padded) volume.
+    const Index3 dims = paddedDims(image.dims(), info);
+    memory.window.assign(dims.begin(), dims.begin() + info.dimensions);
+    memory.buffers = "host";
+  }
+  memory.plan = memory.window.empty() ? "whole" : "windows";
+  return memory;
+}
+
+// One pass or sliding windows over a prepared input, as `memory` planned.
+Prediction predictPrepared(const NetworkRunner& run, const torch::Tensor& input,
+                           const PreparedInput& prepared, const Volume<float>& real,
+                           const PredictOptions& options, const MemoryUse& memory,
+                           const ModelInfo& info, const std::vector<int64_t>& alignment,
+                           bool align_corners, const torch::Device& device) {
+  if (memory.window.empty()) {
+    zoo::NetworkOutput out = run(input, options.capture_gates);
+    for (auto& gate : out.gates) {
+      gate.alpha = gate.alpha.to(torch::kFloat32);
+      if (!options.capture_coarse) gate.coarse = torch::Tensor();
+      if (gate.coarse.defined()) gate.coarse = gate.coarse.to(torch::kFloat32);
+    }
+    std::vector<int64_t> padded(prepared.padded.begin(), prepared.padded.begin() + info.dimensions);
+    return finishPrediction(torch::softmax(out.logits.to(torch::kFloat32), 1), out.gates, padded,
+                            prepared.original, real.geometry(), align_corners);
+  }
+  const BlendedOutput blended = slidingWindow(
+      [&](const torch::Tensor& patch) {
+        zoo::NetworkOutput out = run(patch, options.capture_gates);
+        if (!options.capture_coarse)
+          for (auto& gate : out.gates) gate.coarse = torch::Tensor();
+        return out;
+      },
+      input, memory.window, options.overlap, alignment,
+      memory.buffers == "host" ? std::optional<torch::Device>(device) : std::nullopt);
+  return finishPrediction(blended.probabilities, blended.gates, blended.padded, prepared.original,
+                          real.geometry(), align_corners);
+}
+
 }  // namespace
 
 Prediction runPrediction(const NetworkRunner& run, const Image& image,
@@ -252,34 +321,20 @@ Prediction runPrediction(const NetworkRunner& run, const Image& image,
   torch::InferenceMode inference;
   const Volume<float> real = toFloatVolume(image);
   checkModelInput(real, info);
-  const PreparedInput prepared = prepareInput(real, info, !options.window.empty(), device);
-  const torch::Tensor input = prepared.tensor.to(device);
+  const std::vector<int64_t> alignment = windowAlignment(info, options.capture_coarse);
+  MemoryUse memory = planPrediction(run, real, options, info, alignment, device);
+  const bool host = memory.buffers == "host";
+  const PreparedInput prepared =
+      prepareInput(real, info, !memory.window.empty(), host ? torch::Device(torch::kCPU) : device);
+  const torch::Tensor input = host ? prepared.tensor : prepared.tensor.to(device);
   Prediction prediction;
   AutocastScope autocast(options.precision, device);
   try {
-    if (options.window.empty()) {
-      zoo::NetworkOutput out = run(input, options.capture_gates);
-      for (auto& gate : out.gates) {
-        gate.alpha = gate.alpha.to(torch::kFloat32);
-        if (!options.capture_coarse) gate.coarse = torch::Tensor();
-        if (gate.coarse.defined()) gate.coarse = gate.coarse.to(torch::kFloat32);
-      }
-      std::vector<int64_t> padded(prepared.padded.begin(),
-                                  prepared.padded.begin() + info.dimensions);
-      prediction = finishPrediction(torch::softmax(out.logits.to(torch::kFloat32), 1), out.gates,
-                                    padded, prepared.original, real.geometry(), align_corners);
-    } else {
-      const BlendedOutput blended = slidingWindow(
-          [&](const torch::Tensor& patch) {
-            zoo::NetworkOutput out = run(patch, options.capture_gates);
-            if (!options.capture_coarse)
-              for (auto& gate : out.gates) gate.coarse = torch::Tensor();
-            return out;
-          },
-          input, options.window, options.overlap, windowAlignment(info, options.capture_coarse));
-      prediction = finishPrediction(blended.probabilities, blended.gates, blended.padded,
-                                    prepared.original, real.geometry(), align_corners);
-    }
+    memory.measured_peak = peakBytesDuring(device, [&] {
+      prediction = predictPrepared(run, input, prepared, real, options, memory, info, alignment,
+                                   align_corners, device);
+    });
+    if (!memory.planned) memory.measured_peak = -1;
     // Finite inputs and weights can still overflow: never hand on NaN probabilities as labels.
     const int64_t bad =
         prediction.probabilities.size() - std::count_if(prediction.probabilities.values().begin(),
@@ -294,11 +349,12 @@ Prediction runPrediction(const NetworkRunner& run, const Image& image,
     const std::string what = e.what_without_backtrace();
     if (what.find("out of memory") != std::string::npos)
       throw Error(fmt::format(
-          "out of memory on {} for a {}x{}x{} input: use --window with smaller windows, "
-          "or --device cpu",
+          "out of memory on {} for a {}x{}x{} input: use --memory-budget (or --window with smaller "
+          "windows, --window-buffers host), or --device cpu",
           device.str(), prepared.original[0], prepared.original[1], prepared.original[2]));
     throw Error("inference failed: " + what.substr(0, what.find('\n')));
   }
+  prediction.memory = memory;
   prediction.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return prediction;

@@ -42,7 +42,7 @@ Json record(const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("--shard K/N runs the cases at positions K, K+N, ... and skips finished ones",
+TEST_CASE("a shard K of N runs the cases at positions K, K+N, ... and skips finished ones",
           "[stats]") {
   ShardRun first = parseShard("0/3"), second = parseShard("1/3"), third = parseShard("2/3");
   const std::vector<bool> none(8, false);
@@ -62,7 +62,7 @@ TEST_CASE("--shard K/N runs the cases at positions K, K+N, ... and skips finishe
     CHECK_THROWS_AS(parseShard(bad), UsageError);
 }
 
-TEST_CASE("processes of one evaluation share a folder; another run's journal is refused",
+TEST_CASE("processes of one evaluation share a folder, and another run's journal is refused",
           "[stats]") {
   const fs::path out = test::scratchDir("case_distribution");
   {

@@ -15,6 +15,7 @@
 #include "workbench/cli/command.hpp"
 #include "workbench/cli/command_line.hpp"
 #include "workbench/cli/interrupt.hpp"
+#include "workbench/cli/memory_options.hpp"
 #include "workbench/cli/metric_options.hpp"
 #include "workbench/cli/progress.hpp"
 #include "workbench/cli/report_summary.hpp"
@@ -158,6 +159,8 @@ struct EvaluateOptions {
   std::vector<std::string> attributions;
   int attribution_steps = 32, occlusion_patch = 8, occlusion_stride = 4;
   std::string shard;
+  double memory_budget_gb = 0;
+  std::string window_buffers = "auto";
   bool resume = false, save_predictions = false, quiet = false, no_overlap = false;
 };
 
@@ -197,6 +200,7 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
       ->capture_default_str();
   cmd->add_option("--precision", o->precision, "fp32, or fp16/bf16 autocast on CUDA")
       ->capture_default_str();
+  addMemoryOptions(*cmd, o->memory_budget_gb, o->window_buffers);
   cmd->add_option("--attribution", o->attributions,
                   "Attribution maps of every model for every case and foreground label, measured "
                   "like gates: METHOD[@LAYER,...], e.g. gradcam@conv2,conv3,conv4 or "
@@ -248,6 +252,8 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
       if (!(o->overlap >= 0.0 && o->overlap < 1.0)) throw UsageError("--overlap must be in [0, 1)");
       options.predict.overlap = o->overlap;
       options.predict.precision = o->precision;
+      options.predict.memory_budget = memoryBudgetBytes(o->memory_budget_gb);
+      options.predict.window_buffers = o->window_buffers;
       for (const auto& text : o->attributions)
         options.attributions.push_back(parseAttributionSpec(text, "--attribution " + text));
       if (o->attribution_steps < 1) throw UsageError("--attribution-steps must be at least 1");

@@ -18,6 +18,7 @@
 #include "analysis/plugin/plugin_loader.hpp"
 #include "analysis/version.hpp"
 #include "workbench/cli/command.hpp"
+#include "workbench/cli/memory_options.hpp"
 #include "workbench/cli/output_records.hpp"
 
 namespace gatescope::cli {
@@ -33,6 +34,8 @@ struct InferOptions {
   std::string window;
   double overlap = 0.5;
   std::string precision = "fp32";
+  double memory_budget_gb = 0;
+  std::string window_buffers = "auto";
   bool coarse = false;
   bool quiet = false;
 };
@@ -124,6 +127,8 @@ int runInfer(const InferOptions& o) {
   if (!o.window.empty()) predict_options.window = parseWindow(o.window, info.dimensions);
   predict_options.overlap = o.overlap;
   predict_options.precision = o.precision;
+  predict_options.memory_budget = memoryBudgetBytes(o.memory_budget_gb);
+  predict_options.window_buffers = o.window_buffers;
   const Prediction prediction = model->predict(image, predict_options);
   const double predict_seconds = since(phase);
 
@@ -139,8 +144,9 @@ int runInfer(const InferOptions& o) {
       {"model", modelRecord(info, o.model)},
       {"input", fs::absolute(o.input).string()},
       {"device", info.device},
-      {"window", predict_options.window},
-      {"overlap", predict_options.window.empty() ? 0.0 : predict_options.overlap},
+      {"window", prediction.memory.window},
+      {"overlap", prediction.memory.window.empty() ? 0.0 : predict_options.overlap},
+      {"device_memory", memoryRecord(prediction.memory)},
       {"precision", predict_options.precision},
       {"outputs", {{"labels", "labels.nii.gz"}, {"probabilities", "probabilities.nii.gz"}}},
       {"gates", gates},
@@ -184,6 +190,7 @@ void registerInferCommand(CLI::App& root, CommandAction& chosen) {
       ->check(CLI::Range(0.0, 0.95));
   cmd->add_option("--precision", o->precision, "fp32, or fp16 / bf16 autocast on CUDA")
       ->capture_default_str();
+  addMemoryOptions(*cmd, o->memory_budget_gb, o->window_buffers);
   cmd->add_flag("--coarse-gates", o->coarse,
                 "Also write each native gate's compatibility grid (before its upsampling) as "
                 "gates/<gate>_coarse.nii.gz");
