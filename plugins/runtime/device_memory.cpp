@@ -28,27 +28,34 @@ class CountingAllocator final : public at::Allocator {
   explicit CountingAllocator(at::Allocator* inner) : inner_(inner) {}
 
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
-  at::DataPtr allocate(size_t bytes) override { return wrap(bytes); }
+  at::DataPtr allocate(size_t bytes) override {
+    return wrap(bytes);
+  }
   void copy_data(void* dest, const void* src, std::size_t count) const override {
     std::memcpy(dest, src, count);
   }
 #else
-  at::DataPtr allocate(size_t bytes) const override { return wrap(bytes); }
+  at::DataPtr allocate(size_t bytes) const override {
+    return wrap(bytes);
+  }
 #endif
-  at::DeleterFnPtr raw_deleter() const override { return &release; }
+  at::DeleterFnPtr raw_deleter() const override {
+    return &release;
+  }
 
  private:
   struct Held {
     at::DataPtr inner;
     int64_t bytes;
   };
+  // Never destroyed: tensors may be freed by other static destructors at exit.
   static std::mutex& tableMutex() {
-    static std::mutex mutex;
-    return mutex;
+    static auto* mutex = new std::mutex;
+    return *mutex;
   }
   static std::unordered_map<void*, Held>& table() {
-    static std::unordered_map<void*, Held> held;
-    return held;
+    static auto* held = new std::unordered_map<void*, Held>;
+    return *held;
   }
   static void release(void* data) {
     if (!data) return;
@@ -86,8 +93,9 @@ class CountingAllocator final : public at::Allocator {
 void countCpuAllocations() {
   static std::once_flag once;
   std::call_once(once, [] {
-    static CountingAllocator allocator(c10::GetCPUAllocator());
-    c10::SetCPUAllocator(&allocator, /*priority=*/100);
+    // Never destroyed: LibTorch allocates through it until the process ends.
+    static auto* allocator = new CountingAllocator(c10::GetCPUAllocator());
+    c10::SetCPUAllocator(allocator, /*priority=*/100);
     counting = true;
   });
 }
@@ -97,7 +105,8 @@ int64_t peakBytesDuring(const torch::Device& device, const std::function<void()>
   if (device.is_cuda()) {
     namespace allocator = c10::cuda::CUDACachingAllocator;
     const int index = device.has_index() ? device.index() : 0;
-    const auto aggregate = static_cast<size_t>(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE);
+    const auto aggregate =
+        static_cast<size_t>(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE);
     const int64_t before = allocator::getDeviceStats(index).allocated_bytes[aggregate].current;
     allocator::resetPeakStats(index);
     call();

@@ -15,7 +15,8 @@ void countCpuAllocations();
 
 // Peak bytes allocated on `device` while `call` runs, above what was allocated when it started;
 // -1 when it cannot be measured (the CPU before countCpuAllocations()).
-[[nodiscard]] int64_t peakBytesDuring(const torch::Device& device, const std::function<void()>& call);
+[[nodiscard]] int64_t peakBytesDuring(const torch::Device& device,
+                                      const std::function<void()>& call);
 
 // Bytes free on a CUDA device; on the CPU the memory the kernel says is available.
 [[nodiscard]] int64_t freeDeviceBytes(const torch::Device& device);

@@ -48,10 +48,10 @@ ForwardMemory forwardMemory(const NetworkRunner& run, const ModelInfo& info,
       throw UsageError("the device memory of " + device.str() + " cannot be measured here");
   }
   ForwardMemory forward;
-  forward.per_voxel = std::max(0.0, static_cast<double>(peaks[1] - peaks[0]) /
-                                        static_cast<double>(sizes[1] - sizes[0]));
-  forward.fixed = std::max(0.0, static_cast<double>(peaks[0]) -
-                                    forward.per_voxel * static_cast<double>(sizes[0]));
+  forward.per_voxel = std::max(
+      0.0, static_cast<double>(peaks[1] - peaks[0]) / static_cast<double>(sizes[1] - sizes[0]));
+  forward.fixed = std::max(
+      0.0, static_cast<double>(peaks[0]) - forward.per_voxel * static_cast<double>(sizes[0]));
   measured.emplace(key, forward);
   return forward;
 }
