@@ -334,6 +334,10 @@ EvaluationResult evaluateClassification(const EvaluationOptions& options, Regist
     throw UsageError(
         "--window does not apply to classifiers: a classifier answers for the whole "
         "image");
+  if (options.batch > 1)
+    throw UsageError(
+        "--batch applies to segmentation models; classifiers answer one image at "
+        "a time");
   std::vector<Classifier> models;
   const char* keys[] = {"A", "B"};
   for (size_t m = 0; m < options.models.size(); ++m) {

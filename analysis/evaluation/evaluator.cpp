@@ -180,8 +180,8 @@ class SerialWorker {
   std::thread thread_;  // last: starts once everything it uses exists
 };
 
-CaseInference inferCase(const DatasetCase& c, std::vector<LoadedModel>& models,
-                        const PredictOptions& predict) {
+// A case's input and reference, checked; the error where they cannot be read.
+CaseInference readCase(const DatasetCase& c) {
   CaseInference result;
   const auto start = Clock::now();
   try {
@@ -196,24 +196,58 @@ CaseInference inferCase(const DatasetCase& c, std::vector<LoadedModel>& models,
     result.reference = readCaseReference(c, result.image.geometry());
   } catch (const std::exception& e) {
     result.error = messageOf(e);
-    return result;
+    result.image = Image();
   }
   result.read_seconds = since(start);
-  for (auto& model : models) {
-    CaseInference::Run run;
-    try {
-      run.prediction = model.adapter->predict(result.image, predict);
-      const auto attribution_start = Clock::now();
-      for (const AttributionJob& job : model.attributions)
-        for (AttributionMap& map : attributeImage(*model.adapter, result.image, job))
-          run.attributions.push_back(std::move(map));
-      run.attribution_seconds = since(attribution_start);
-    } catch (const std::exception& e) {
-      run.error = messageOf(e);
-    }
-    result.runs.push_back(std::move(run));
-  }
   return result;
+}
+
+// Every model's prediction (and attribution maps) for a group of read cases: the readable cases
+// of equal size in one batch per model; where a batch fails, its cases one by one, so that an
+// error stays with the case that caused it.
+void inferCases(std::vector<CaseInference>& group, std::vector<LoadedModel>& models,
+                PredictOptions predict, const std::vector<bool>& keep_probabilities) {
+  std::map<std::array<int64_t, 4>, std::vector<size_t>> batches;
+  for (size_t i = 0; i < group.size(); ++i) {
+    group[i].runs.resize(models.size());
+    if (!group[i].error.empty()) continue;
+    const Index3 dims = group[i].image.geometry().dims;
+    batches[{dims[0], dims[1], dims[2], group[i].image.channels()}].push_back(i);
+  }
+  for (size_t m = 0; m < models.size(); ++m) {
+    LoadedModel& model = models[m];
+    for (const auto& [size, members] : batches) {
+      predict.keep_probabilities = std::any_of(members.begin(), members.end(),
+                                               [&](size_t i) { return keep_probabilities[i]; });
+      if (members.size() > 1) {
+        try {
+          std::vector<const Image*> images;
+          for (const size_t i : members) images.push_back(&group[i].image);
+          std::vector<Prediction> predictions = model.adapter->predictBatch(images, predict);
+          for (size_t k = 0; k < members.size(); ++k)
+            group[members[k]].runs[m].prediction = std::move(predictions[k]);
+        } catch (const std::exception&) {
+          // Retried one by one below.
+        }
+      }
+      for (const size_t i : members) {
+        CaseInference::Run& run = group[i].runs[m];
+        try {
+          if (!run.prediction) {
+            predict.keep_probabilities = keep_probabilities[i];
+            run.prediction = model.adapter->predict(group[i].image, predict);
+          }
+          const auto attribution_start = Clock::now();
+          for (const AttributionJob& job : model.attributions)
+            for (AttributionMap& map : attributeImage(*model.adapter, group[i].image, job))
+              run.attributions.push_back(std::move(map));
+          run.attribution_seconds = since(attribution_start);
+        } catch (const std::exception& e) {
+          run.error = messageOf(e);
+        }
+      }
+    }
+  }
 }
 
 Json attentionRecord(const Prediction& prediction, const std::map<int64_t, Volume<uint8_t>>& masks,
@@ -247,6 +281,14 @@ Json attributionRecord(const std::vector<AttributionMap>& maps,
         toJson(attributionStatistics(map.map, mask->second, options));
   }
   return out;
+}
+
+// Whether the evaluation writes this case's predictions (--save-predictions, --save-case).
+bool savesPredictions(const EvaluationOptions& options, const std::string& id) {
+  return options.save_predictions &&
+         (options.save_cases.empty() ||
+          std::find(options.save_cases.begin(), options.save_cases.end(), id) !=
+              options.save_cases.end());
 }
 
 struct Timings {
@@ -303,10 +345,7 @@ Json analyseCase(const DatasetCase& c, CaseInference& inference,
       timings.attribution += run.attribution_seconds;
       entry["seconds"] = p.seconds;
       if (!run.attributions.empty()) entry["attribution_seconds"] = run.attribution_seconds;
-      if (options.save_predictions &&
-          (options.save_cases.empty() ||
-           std::find(options.save_cases.begin(), options.save_cases.end(), c.id) !=
-               options.save_cases.end())) {
+      if (savesPredictions(options, c.id)) {
         StagedFolder folder(options.out / "predictions" / model.key / c.id);
         (void)writePredictionFiles(folder, "", p, inference.image.header);
         if (!run.attributions.empty())
@@ -471,28 +510,62 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   EvaluationRun run(
       {options.out, options.resume, identity, context, options.distribution, progress});
 
-  // Inference of the next case runs while the current one is measured and written.
+  // A pipeline: the reader reads the cases after next while the next ones are inferred and the
+  // current ones measured and written. Each group holds up to `batch` cases.
   Timings timings;
-  SerialWorker worker;
-  const auto launch = [&](size_t index) {
-    return worker.submit(
-        [&, index] { return inferCase(cases[index], models, run_options.predict); });
+  SerialWorker reader, inferer;
+  const size_t batch = std::max<size_t>(1, options.batch);
+  struct Group {
+    std::vector<size_t> indices;
+    std::future<std::vector<CaseInference>> inferred;
   };
-  std::optional<size_t> current = run.next();
-  std::future<CaseInference> next;
-  if (current) next = launch(*current);
-  bool stop = false;
-  while (current) {
-    const auto case_start = Clock::now();
-    CaseInference inference = next.get();
-    stop = options.cancel && options.cancel->load();
-    const std::optional<size_t> following = stop ? std::nullopt : run.next();
-    if (following && options.overlap) next = launch(*following);
-    Json record = analyseCase(cases[*current], inference, models, metrics.labels.value(),
-                              run_options, timings);
-    run.append(*current, record, since(case_start));
-    if (following && !options.overlap) next = launch(*following);
-    current = following;
+  const auto launch = [&](std::vector<size_t> indices) {
+    auto reads = std::make_shared<std::vector<std::future<CaseInference>>>();
+    std::vector<bool> keep;
+    for (const size_t index : indices) {
+      reads->push_back(reader.submit([&, index] { return readCase(cases[index]); }));
+      keep.push_back(savesPredictions(options, cases[index].id));
+    }
+    auto inferred = inferer.submit([&, reads, keep] {
+      std::vector<CaseInference> group;
+      for (auto& read : *reads) group.push_back(read.get());
+      inferCases(group, models, run_options.predict, keep);
+      return group;
+    });
+    return Group{std::move(indices), std::move(inferred)};
+  };
+  std::deque<Group> pipeline;
+  bool stop = false, exhausted = false;
+  const size_t depth = options.overlap ? 2 : 1;  // groups launched beyond the one being measured
+  const auto refill = [&] {
+    while (!stop && !exhausted && pipeline.size() < depth) {
+      std::vector<size_t> indices;
+      while (indices.size() < batch)
+        if (const std::optional<size_t> index = run.next())
+          indices.push_back(*index);
+        else
+          break;
+      exhausted = indices.size() < batch;
+      if (!indices.empty()) pipeline.push_back(launch(std::move(indices)));
+    }
+  };
+  refill();
+  while (!pipeline.empty()) {
+    auto case_start = Clock::now();
+    Group group = std::move(pipeline.front());
+    pipeline.pop_front();
+    std::vector<CaseInference> inferred = group.inferred.get();
+    // Cancelled: what is already launched is still measured and journaled, nothing new starts.
+    stop = stop || (options.cancel && options.cancel->load());
+    if (options.overlap) refill();
+    for (size_t k = 0; k < group.indices.size(); ++k) {
+      const size_t index = group.indices[k];
+      Json record = analyseCase(cases[index], inferred[k], models, metrics.labels.value(),
+                                run_options, timings);
+      run.append(index, record, since(case_start));
+      case_start = Clock::now();
+    }
+    if (!options.overlap) refill();
   }
   EvaluationResult result;
   std::optional<Json> gathered = run.finish(stop, result);
@@ -507,6 +580,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
                          {"cases_run", run.ran()}};
   if (run.distribution().processes() > 1)
     report["timings_s"]["processes"] = run.distribution().processes();
+  if (batch > 1) report["timings_s"]["batch"] = batch;
   writeReportFiles(options.out, report);
   result.report = std::move(report);
   return result;

@@ -40,8 +40,11 @@ struct EvaluationOptions {
   bool save_predictions = false;
   std::vector<std::string>
       save_cases;  // with save_predictions: only these case ids (empty: every case)
-  bool overlap =
-      true;  // infer case n+1 while case n is measured (off: one after the other, for benchmarks)
+  // Reading, inference and analysis as a pipeline: case n+2 is read while case n+1 is inferred
+  // and case n measured (off: one after the other, for benchmarks).
+  bool overlap = true;
+  // Cases of equal size inferred together, up to this many per forward (docs/scaling.md).
+  size_t batch = 1;
   std::optional<size_t> limit;
   const std::atomic<bool>* cancel = nullptr;  // checked between cases
   // How the cases are shared among processes (--shard, MPI ranks; docs/scaling.md). Null: this
@@ -76,7 +79,7 @@ struct EvaluationResult {
 // case goes to OUT/journal.jsonl first, so an interrupted run continues with resume = true. With a
 // distribution, this process runs its share of the cases into its own journal, and the report is
 // written by the process that gathers them (docs/scaling.md).
-// Inference of the next case overlaps the analysis of the current one.
+// Reading the next cases and their inference overlap the analysis of the current one.
 [[nodiscard]] EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
                                         const EvaluationCallback& progress = {});
 

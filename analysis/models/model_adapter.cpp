@@ -84,6 +84,13 @@ void checkWindow(const std::vector<int64_t>& window, const ModelInfo& info) {
                                    window[a], a, alignment[a], info.name));
 }
 
+std::vector<Prediction> ModelAdapter::predictBatch(const std::vector<const Image*>& images,
+                                                   const PredictOptions& options) {
+  std::vector<Prediction> predictions;
+  for (const Image* image : images) predictions.push_back(predict(*image, options));
+  return predictions;
+}
+
 std::vector<AttributionResult> ModelAdapter::attribute(const TensorData&,
                                                        const AttributionRequest& request) {
   throw UsageError(info().name + ": this model cannot compute " +

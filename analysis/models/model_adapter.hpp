@@ -72,6 +72,9 @@ struct PredictOptions {
   // "device" or "host". A volume whose forward does not fit runs in sliding windows.
   int64_t memory_budget = 0;
   std::string window_buffers = "auto";
+  // false: the class probabilities stay on the device and Prediction::probabilities is empty; only
+  // the labels and gate maps come back (an evaluation that saves no predictions never reads them).
+  bool keep_probabilities = true;
 };
 
 // How a prediction used the device's memory: planned when a budget applied (CUDA, or
@@ -203,6 +206,12 @@ class ModelAdapter {
   [[nodiscard]] virtual ForwardResult forward(const TensorData& input, bool capture_gates) = 0;
   // Preprocessing, inference, softmax and argmax, gates resampled to the image grid.
   [[nodiscard]] virtual Prediction predict(const Image& image, const PredictOptions& options) = 0;
+  // Several images in one forward (evaluate --batch): one prediction each, in order, equal to
+  // predict's up to the network's floating-point reductions. Images of unequal size, or whose
+  // batch would need sliding windows or more than the memory budget, run one at a time (as this
+  // default does). Each prediction's seconds are the batch's divided among its images.
+  [[nodiscard]] virtual std::vector<Prediction> predictBatch(
+      const std::vector<const Image*>& images, const PredictOptions& options);
   // The layers attribution methods can use (none for a model without named layers).
   [[nodiscard]] virtual std::vector<LayerInfo> layers() { return {}; }
   // Attribution maps on an already preprocessed input, one result per class of the request, in

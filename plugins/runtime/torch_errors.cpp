@@ -51,6 +51,10 @@ class GuardedModel : public ModelAdapter {
   Prediction predict(const Image& image, const PredictOptions& options) override {
     return guarded([&] { return model_->predict(image, options); });
   }
+  std::vector<Prediction> predictBatch(const std::vector<const Image*>& images,
+                                       const PredictOptions& options) override {
+    return guarded([&] { return model_->predictBatch(images, options); });
+  }
   std::vector<LayerInfo> layers() override {
     return guarded([&] { return model_->layers(); });
   }

@@ -72,6 +72,14 @@ class TorchScriptAdapter : public ModelAdapter {
                          image, options, info_, align_corners_, device_);
   }
 
+  std::vector<Prediction> predictBatch(const std::vector<const Image*>& images,
+                                       const PredictOptions& options) override {
+    if (classifier()) return ModelAdapter::predictBatch(images, options);  // predict's error
+    return runPredictionBatch(
+        [this](const torch::Tensor& x, bool capture) { return run(x, capture); }, images, options,
+        info_, align_corners_, device_);
+  }
+
   // The "feature/<name>" outputs of the export (docs/models.md), measured on the smallest input.
   std::vector<LayerInfo> layers() override {
     if (!layers_)

@@ -114,6 +114,14 @@ class NativeAdapter : public ModelAdapter {
         options, info_, manifest_.upsample_align_corners, device_);
   }
 
+  std::vector<Prediction> predictBatch(const std::vector<const Image*>& images,
+                                       const PredictOptions& options) override {
+    refuseClassifier("segmentation");
+    return runPredictionBatch(
+        [this](const torch::Tensor& x, bool capture) { return network_->run(x, capture); }, images,
+        options, info_, manifest_.upsample_align_corners, device_);
+  }
+
   Classification classify(const Image& image, bool capture_gates) override {
     if (info_.task != "classification") return ModelAdapter::classify(image, capture_gates);
     return runClassification(

@@ -36,12 +36,14 @@ struct PreparedInput {
 
 // Probabilities, argmax labels and gate maps (native and on the image grid) from outputs over a
 // padded grid (probabilities (1, classes, padded); gates (1, C, padded / stride)), cropped back to
-// the image and given its geometry.
+// the image and given its geometry. Without `keep_probabilities` only the labels and gate maps
+// leave the device. Error naming `source` for non-finite probabilities.
 [[nodiscard]] Prediction finishPrediction(const torch::Tensor& probabilities,
                                           const std::vector<zoo::GateOutput>& gates,
                                           const std::vector<int64_t>& padded,
                                           const Index3& original, const Geometry& geometry,
-                                          bool align_corners);
+                                          bool align_corners, bool keep_probabilities,
+                                          const std::string& source);
 
 // The whole prediction for any network: preprocessing, one pass or sliding windows, softmax,
 // argmax and gate maps. `run` executes the network on a (1, C, spatial) tensor on `device`.
@@ -50,6 +52,14 @@ using NetworkRunner =
 [[nodiscard]] Prediction runPrediction(const NetworkRunner& run, const Image& image,
                                        const PredictOptions& options, const ModelInfo& info,
                                        bool align_corners, const torch::Device& device);
+
+// Images of equal size in one forward (ModelAdapter::predictBatch); one at a time where they
+// differ in size, or the batch would need windows or more than the memory budget.
+[[nodiscard]] std::vector<Prediction> runPredictionBatch(const NetworkRunner& run,
+                                                         const std::vector<const Image*>& images,
+                                                         const PredictOptions& options,
+                                                         const ModelInfo& info, bool align_corners,
+                                                         const torch::Device& device);
 
 // A classifier's answer for any network (docs/classification.md): the image made the model's
 // channels and normalised, never padded; a PNG given to the network as (row, column), as Python

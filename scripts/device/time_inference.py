@@ -19,13 +19,7 @@ import zoo_reference  # noqa: E402
 gatescope, out = sys.argv[1], Path(sys.argv[2])
 work = out / "timing"
 work.mkdir(parents=True, exist_ok=True)
-manifest = {"name": "AttUNet CT benchmark", "architecture": "unet_ct_single_att_dsv", "tensor_dim": "3D",
-            "weights": "model.pth", "in_channels": 1, "n_classes": 4, "feature_scale": 4,
-            "preprocessing": {"normalize": "zscore", "pad_to_multiple": 16}}
-torch.manual_seed(0)
-model = zoo_reference.build(manifest).eval()
-torch.save(model.state_dict(), work / "model.pth")
-(work / "model.json").write_text(json.dumps(manifest))
+model = zoo_reference.write_benchmark_model(work)
 image = np.random.default_rng(0).normal(size=(160, 160, 96)).astype(np.float32)
 
 # A NIfTI-1 file by hand (no nibabel here): 348-byte header, 4 bytes of extension flag, data.

@@ -161,6 +161,7 @@ struct EvaluateOptions {
   std::string shard;
   double memory_budget_gb = 0;
   std::string window_buffers = "auto";
+  int batch = 1;
   bool resume = false, save_predictions = false, quiet = false, no_overlap = false;
 };
 
@@ -222,10 +223,13 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
          "--save-cases", o->save_cases,
          "With --save-predictions: only these case ids (comma-separated), e.g. for figures")
       ->delimiter(',');
+  cmd->add_option("--batch", o->batch,
+                  "Infer up to N cases of equal size in one forward (small volumes on a GPU; "
+                  "segmentation models, whole volumes within the memory budget)")
+      ->capture_default_str();
   cmd->add_flag("--no-overlap", o->no_overlap,
-                "Infer and measure one case after the other (for benchmarks; normally inference of "
-                "the next case "
-                "overlaps the analysis of the current one)");
+                "Read, infer and measure one case after the other (for benchmarks; normally the "
+                "next cases are read and inferred while the current one is measured)");
   cmd->add_option("--shard", o->shard,
                   "Run only share K of N (K from 0): the cases at positions K, K+N, K+2N, ... of "
                   "the split, into journal-shard-K-of-N.jsonl in --out; 'gatescope merge' then "
@@ -268,6 +272,8 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
         throw UsageError("--save-cases needs --save-predictions");
       options.save_cases = o->save_cases;
       options.overlap = !o->no_overlap;
+      if (o->batch < 1) throw UsageError("--batch must be at least 1");
+      options.batch = static_cast<size_t>(o->batch);
       if (o->limit) {
         if (*o->limit == 0) throw UsageError("--limit must be at least 1");
         options.limit = *o->limit;
