@@ -22,6 +22,7 @@ throughput at least 3x the Python pipeline's.
 """
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -52,6 +53,10 @@ shutil.rmtree(work, ignore_errors=True)
 (work / "dataset" / "images").mkdir(parents=True)
 (work / "dataset" / "labels").mkdir(parents=True)
 device = torch.device(args.device)
+# Equal threads: PyTorch's own (Debian's defaults to one) and gatescope's.
+threads = os.cpu_count() or 1
+torch.set_num_threads(threads)
+os.environ["GATESCOPE_THREADS"] = str(threads)
 spacing = (0.8, 0.8, 2.5)
 
 model = zoo_reference.write_benchmark_model(work)
