@@ -115,6 +115,7 @@ struct CaseInference {
   Image image;
   Volume<int32_t> reference;
   struct Run {
+    std::shared_ptr<PreparedImage> prepared;  // the model's preprocessing, done by the reader
     std::optional<Prediction> prediction;
     std::vector<AttributionMap> attributions;
     double attribution_seconds = 0;
@@ -205,25 +206,50 @@ CaseInference readCase(const DatasetCase& c) {
 // Every model's prediction (and attribution maps) for a group of read cases: the readable cases
 // of equal size in one batch per model; where a batch fails, its cases one by one, so that an
 // error stays with the case that caused it.
+// Each model's preprocessing of a read case, ahead of its inference (on CUDA its upload too); an
+// image a model cannot take keeps the error for that model.
+void prepareCase(CaseInference& c, std::vector<LoadedModel>& models, const PredictOptions& predict) {
+  c.runs.resize(models.size());
+  if (!c.error.empty()) return;
+  for (size_t m = 0; m < models.size(); ++m) {
+    try {
+      c.runs[m].prepared = models[m].adapter->prepare(c.image, predict);
+    } catch (const std::exception& e) {
+      c.runs[m].error = messageOf(e);
+    }
+  }
+}
+
+// Every model's prediction (and attribution maps) for a group of read cases: the cases of equal
+// size in one batch per model; where a batch fails, its cases one by one, so that an error stays
+// with the case that caused it.
 void inferCases(std::vector<CaseInference>& group, std::vector<LoadedModel>& models,
                 PredictOptions predict, const std::vector<bool>& keep_probabilities) {
-  std::map<std::array<int64_t, 4>, std::vector<size_t>> batches;
+  std::map<std::array<int64_t, 4>, std::vector<size_t>> sizes;
   for (size_t i = 0; i < group.size(); ++i) {
     group[i].runs.resize(models.size());
     if (!group[i].error.empty()) continue;
     const Index3 dims = group[i].image.geometry().dims;
-    batches[{dims[0], dims[1], dims[2], group[i].image.channels()}].push_back(i);
+    sizes[{dims[0], dims[1], dims[2], group[i].image.channels()}].push_back(i);
   }
   for (size_t m = 0; m < models.size(); ++m) {
     LoadedModel& model = models[m];
-    for (const auto& [size, members] : batches) {
+    for (const auto& [size, cases] : sizes) {
+      std::vector<size_t> members;
+      for (const size_t i : cases)
+        if (group[i].runs[m].error.empty()) members.push_back(i);
       predict.keep_probabilities = std::any_of(members.begin(), members.end(),
                                                [&](size_t i) { return keep_probabilities[i]; });
       if (members.size() > 1) {
         try {
           std::vector<const Image*> images;
-          for (const size_t i : members) images.push_back(&group[i].image);
-          std::vector<Prediction> predictions = model.adapter->predictBatch(images, predict);
+          std::vector<std::shared_ptr<PreparedImage>> prepared;
+          for (const size_t i : members) {
+            images.push_back(&group[i].image);
+            prepared.push_back(group[i].runs[m].prepared);
+          }
+          std::vector<Prediction> predictions =
+              model.adapter->predictBatch(images, predict, prepared);
           for (size_t k = 0; k < members.size(); ++k)
             group[members[k]].runs[m].prediction = std::move(predictions[k]);
         } catch (const std::exception&) {
@@ -235,8 +261,11 @@ void inferCases(std::vector<CaseInference>& group, std::vector<LoadedModel>& mod
         try {
           if (!run.prediction) {
             predict.keep_probabilities = keep_probabilities[i];
-            run.prediction = model.adapter->predict(group[i].image, predict);
+            run.prediction =
+                std::move(model.adapter->predictBatch({&group[i].image}, predict, {run.prepared})
+                              .front());
           }
+          run.prepared.reset();
           const auto attribution_start = Clock::now();
           for (const AttributionJob& job : model.attributions)
             for (AttributionMap& map : attributeImage(*model.adapter, group[i].image, job))
@@ -513,6 +542,13 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   // A pipeline: the reader reads the cases after next while the next ones are inferred and the
   // current ones measured and written. Each group holds up to `batch` cases.
   Timings timings;
+  // The reader also does each model's preprocessing (and on CUDA the upload) - after the first
+  // group's inference, which measures the models' memory (docs/scaling.md#memory-safe-inference)
+  // and must have the device to itself while it does. (Declared before the workers, which may
+  // still run queued jobs while this function unwinds.)
+  std::promise<void> first_inferred;
+  const std::shared_future<void> models_measured = first_inferred.get_future().share();
+  bool first_group = true;
   SerialWorker reader, inferer;
   const size_t batch = std::max<size_t>(1, options.batch);
   struct Group {
@@ -522,16 +558,31 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   const auto launch = [&](std::vector<size_t> indices) {
     auto reads = std::make_shared<std::vector<std::future<CaseInference>>>();
     std::vector<bool> keep;
+    const bool ahead = !first_group;
     for (const size_t index : indices) {
-      reads->push_back(reader.submit([&, index] { return readCase(cases[index]); }));
+      reads->push_back(reader.submit([&, index, ahead] {
+        CaseInference c = readCase(cases[index]);
+        if (ahead) {
+          models_measured.wait();
+          prepareCase(c, models, run_options.predict);
+        }
+        return c;
+      }));
       keep.push_back(savesPredictions(options, cases[index].id));
     }
-    auto inferred = inferer.submit([&, reads, keep] {
+    auto inferred = inferer.submit([&, reads, keep, first = first_group] {
       std::vector<CaseInference> group;
-      for (auto& read : *reads) group.push_back(read.get());
-      inferCases(group, models, run_options.predict, keep);
+      try {
+        for (auto& read : *reads) group.push_back(read.get());
+        inferCases(group, models, run_options.predict, keep);
+      } catch (...) {
+        if (first) first_inferred.set_value();
+        throw;
+      }
+      if (first) first_inferred.set_value();
       return group;
     });
+    first_group = false;
     return Group{std::move(indices), std::move(inferred)};
   };
   std::deque<Group> pipeline;

@@ -84,11 +84,17 @@ void checkWindow(const std::vector<int64_t>& window, const ModelInfo& info) {
                                    window[a], a, alignment[a], info.name));
 }
 
-std::vector<Prediction> ModelAdapter::predictBatch(const std::vector<const Image*>& images,
-                                                   const PredictOptions& options) {
+std::vector<Prediction> ModelAdapter::predictBatch(
+    const std::vector<const Image*>& images, const PredictOptions& options,
+    const std::vector<std::shared_ptr<PreparedImage>>& /*prepared*/) {
   std::vector<Prediction> predictions;
   for (const Image* image : images) predictions.push_back(predict(*image, options));
   return predictions;
+}
+
+std::shared_ptr<PreparedImage> ModelAdapter::prepare(const Image& /*image*/,
+                                                     const PredictOptions& /*options*/) {
+  return nullptr;
 }
 
 std::vector<AttributionResult> ModelAdapter::attribute(const TensorData&,

@@ -89,6 +89,13 @@ struct MemoryUse {
   std::string buffers = "device";  // or "host"
 };
 
+// An image made ready for a model's forward ahead of it (ModelAdapter::prepare); what it holds
+// belongs to the model's runtime.
+class PreparedImage {
+ public:
+  virtual ~PreparedImage() = default;
+};
+
 // A gate's map is what the gate multiplies into its skip connection (docs/models.md).
 struct GatePrediction {
   std::string name;
@@ -209,9 +216,17 @@ class ModelAdapter {
   // Several images in one forward (evaluate --batch): one prediction each, in order, equal to
   // predict's up to the network's floating-point reductions. Images of unequal size, or whose
   // batch would need sliding windows or more than the memory budget, run one at a time (as this
-  // default does). Each prediction's seconds are the batch's divided among its images.
+  // default does). Each prediction's seconds are the batch's divided among its images. `prepared`
+  // holds what prepare() made of each image (or nothing).
   [[nodiscard]] virtual std::vector<Prediction> predictBatch(
-      const std::vector<const Image*>& images, const PredictOptions& options);
+      const std::vector<const Image*>& images, const PredictOptions& options,
+      const std::vector<std::shared_ptr<PreparedImage>>& prepared = {});
+  // The work of a prediction that can be done ahead, on another thread while the model is busy
+  // (evaluate's reader): the image checked, converted and normalised, and on CUDA copied up on a
+  // stream of its own. Thread-safe against predict; null where the model prepares nothing ahead.
+  // Throws what predict would for an image the model cannot take.
+  [[nodiscard]] virtual std::shared_ptr<PreparedImage> prepare(const Image& image,
+                                                               const PredictOptions& options);
   // The layers attribution methods can use (none for a model without named layers).
   [[nodiscard]] virtual std::vector<LayerInfo> layers() { return {}; }
   // Attribution maps on an already preprocessed input, one result per class of the request, in

@@ -51,9 +51,14 @@ class GuardedModel : public ModelAdapter {
   Prediction predict(const Image& image, const PredictOptions& options) override {
     return guarded([&] { return model_->predict(image, options); });
   }
-  std::vector<Prediction> predictBatch(const std::vector<const Image*>& images,
-                                       const PredictOptions& options) override {
-    return guarded([&] { return model_->predictBatch(images, options); });
+  std::vector<Prediction> predictBatch(
+      const std::vector<const Image*>& images, const PredictOptions& options,
+      const std::vector<std::shared_ptr<PreparedImage>>& prepared) override {
+    return guarded([&] { return model_->predictBatch(images, options, prepared); });
+  }
+  std::shared_ptr<PreparedImage> prepare(const Image& image,
+                                         const PredictOptions& options) override {
+    return guarded([&] { return model_->prepare(image, options); });
   }
   std::vector<LayerInfo> layers() override {
     return guarded([&] { return model_->layers(); });

@@ -72,12 +72,19 @@ class TorchScriptAdapter : public ModelAdapter {
                          image, options, info_, align_corners_, device_);
   }
 
-  std::vector<Prediction> predictBatch(const std::vector<const Image*>& images,
-                                       const PredictOptions& options) override {
+  std::vector<Prediction> predictBatch(
+      const std::vector<const Image*>& images, const PredictOptions& options,
+      const std::vector<std::shared_ptr<PreparedImage>>& prepared) override {
     if (classifier()) return ModelAdapter::predictBatch(images, options);  // predict's error
     return runPredictionBatch(
-        [this](const torch::Tensor& x, bool capture) { return run(x, capture); }, images, options,
-        info_, align_corners_, device_);
+        [this](const torch::Tensor& x, bool capture) { return run(x, capture); }, images, prepared,
+        options, info_, align_corners_, device_);
+  }
+
+  std::shared_ptr<PreparedImage> prepare(const Image& image,
+                                         const PredictOptions& options) override {
+    if (classifier()) return nullptr;  // predict gives the error
+    return prepareAhead(image, options, info_, device_);
   }
 
   // The "feature/<name>" outputs of the export (docs/models.md), measured on the smallest input.

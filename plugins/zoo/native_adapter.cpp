@@ -114,12 +114,19 @@ class NativeAdapter : public ModelAdapter {
         options, info_, manifest_.upsample_align_corners, device_);
   }
 
-  std::vector<Prediction> predictBatch(const std::vector<const Image*>& images,
-                                       const PredictOptions& options) override {
+  std::vector<Prediction> predictBatch(
+      const std::vector<const Image*>& images, const PredictOptions& options,
+      const std::vector<std::shared_ptr<PreparedImage>>& prepared) override {
     refuseClassifier("segmentation");
     return runPredictionBatch(
         [this](const torch::Tensor& x, bool capture) { return network_->run(x, capture); }, images,
-        options, info_, manifest_.upsample_align_corners, device_);
+        prepared, options, info_, manifest_.upsample_align_corners, device_);
+  }
+
+  std::shared_ptr<PreparedImage> prepare(const Image& image,
+                                         const PredictOptions& options) override {
+    refuseClassifier("segmentation");
+    return prepareAhead(image, options, info_, device_);
   }
 
   Classification classify(const Image& image, bool capture_gates) override {

@@ -1,6 +1,9 @@
 #include "plugins/zoo/tensor_convert.hpp"
 
 #include <ATen/autocast_mode.h>
+#include <c10/core/Event.h>
+#include <c10/core/StreamGuard.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -118,40 +121,91 @@ Volume<float> onOwnGrid(const torch::Tensor& map, const std::vector<int64_t>& pa
 
 }  // namespace
 
-PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info, bool for_windows,
-                           const torch::Device& device) {
-  Volume<float> normalized = image;
-  if (info.preprocessing.normalize == "zscore") normalizeZScore(normalized);
-  PreparedInput prepared;
-  prepared.original = image.dims();
-  torch::Tensor t;
+namespace {
+
+// Volume layout (C, k, j, i) to the network's (C, i, j[, k]).
+torch::Tensor toNetworkLayout(const torch::Tensor& volume_layout, int dimensions) {
+  torch::Tensor t = volume_layout.permute({0, 3, 2, 1});
+  if (dimensions == 2) t = t.select(3, 0);
+  return t.contiguous();
+}
+
+// The upload on a CUDA stream of its own, so that it overlaps whatever the device computes; the
+// event tells the stream that uses the input when it has arrived.
+void uploadAhead(TorchPreparedImage& image, const torch::Device& device) {
+  const c10::impl::VirtualGuardImpl cuda(device.type());
+  const c10::Stream copy = cuda.getStreamFromGlobalPool(device);
+  const c10::StreamGuard on_copy(copy);
+  image.device = toNetworkLayout(image.host.to(device, /*non_blocking=*/true), image.dimensions);
+  image.ready = std::make_shared<c10::Event>(device.type());
+  image.ready->record(copy);
+}
+
+// Work on the current stream waits for the upload, and the caching allocator keeps the input's
+// memory until that work has finished (it was allocated on the copy stream).
+void waitForUpload(const TorchPreparedImage& image) {
+  const c10::impl::VirtualGuardImpl cuda(image.device.device().type());
+  const c10::Stream current = cuda.getStream(image.device.device());
+  image.ready->block(current);
+  cuda.recordDataPtrOnStream(image.device.storage().data_ptr(), current);
+}
+
+}  // namespace
+
+std::shared_ptr<TorchPreparedImage> prepareImage(Volume<float> real, const ModelInfo& info,
+                                                 const torch::Device& device, bool upload) {
+  if (info.preprocessing.normalize == "zscore") normalizeZScore(real);
+  auto prepared = std::make_shared<TorchPreparedImage>();
+  prepared->geometry = real.geometry();
+  prepared->dimensions = info.dimensions;
   if (device.is_cuda()) {
-    // Copy the volume as it lies, through page-locked memory (the copy runs at the bus's full
-    // speed and without a staging copy in the driver), and transpose on the device. The caching
-    // host allocator keeps the page-locked block until the copy has finished.
-    const auto& d = normalized.dims();
-    const torch::Tensor pageable = torch::from_blob(
-        normalized.data(), {normalized.channels(), d[2], d[1], d[0]}, torch::kFloat32);
-    torch::Tensor pinned = torch::empty(pageable.sizes(), pageable.options().pinned_memory(true));
-    pinned.copy_(pageable);
-    t = pinned.to(device, /*non_blocking=*/true).permute({0, 3, 2, 1});
-    if (info.dimensions == 2) t = t.select(3, 0);
-    t = t.contiguous().unsqueeze(0);
+    // The volume as it lies, in page-locked memory: its copy runs at the bus's full speed and
+    // without a staging copy in the driver; the transpose runs on the device. The caching host
+    // allocator keeps the page-locked block until a copy from it has finished.
+    const auto& d = real.dims();
+    const torch::Tensor pageable =
+        torch::from_blob(real.data(), {real.channels(), d[2], d[1], d[0]}, torch::kFloat32);
+    prepared->host = torch::empty(pageable.sizes(), pageable.options().pinned_memory(true));
+    prepared->host.copy_(pageable);
+    prepared->volume_layout = true;
+    if (upload) uploadAhead(*prepared, device);
   } else {
-    t = volumeToTensor(normalized, info.dimensions).unsqueeze(0);
+    prepared->host = volumeToTensor(real, info.dimensions);
   }
+  return prepared;
+}
+
+PreparedInput networkInput(const TorchPreparedImage& image, const ModelInfo& info,
+                           bool for_windows, const torch::Device& target) {
+  torch::Tensor t;
+  if (target.is_cuda() && image.device.defined()) {
+    waitForUpload(image);
+    t = image.device;
+  } else if (image.volume_layout) {
+    t = toNetworkLayout(image.host.to(target, /*non_blocking=*/true), info.dimensions);
+  } else {
+    t = image.host.to(target);
+  }
+  t = t.unsqueeze(0);
+  PreparedInput prepared;
+  prepared.original = image.geometry.dims;
   std::vector<int64_t> pad;  // F.pad order: last axis first, (before, after)
-  const Index3 padded = for_windows ? image.dims() : paddedDims(image.dims(), info);
+  const Index3 padded = for_windows ? prepared.original : paddedDims(prepared.original, info);
   for (int a = info.dimensions - 1; a >= 0; --a) {
     const auto axis = static_cast<size_t>(a);
-    const int64_t target = padded[axis];
-    prepared.padded[axis] = target;
+    const int64_t size = padded[axis];
+    prepared.padded[axis] = size;
     pad.push_back(0);
-    pad.push_back(target - image.dims()[axis]);
+    pad.push_back(size - prepared.original[axis]);
   }
   if (info.dimensions == 2) prepared.padded[2] = 1;
   prepared.tensor = torch::constant_pad_nd(t, pad, 0.0);
   return prepared;
+}
+
+PreparedInput prepareInput(const Volume<float>& image, const ModelInfo& info, bool for_windows,
+                           const torch::Device& device) {
+  return networkInput(*prepareImage(image, info, device, false), info, for_windows, device);
 }
 
 std::vector<GatePrediction> gatePredictions(const std::vector<zoo::GateOutput>& gate_outputs,
@@ -276,7 +330,7 @@ class AutocastScope {
 // The memory plan of a prediction (docs/scaling.md#memory-safe-inference): on CUDA or under a
 // budget, the whole volume when its forward fits, else sliding windows sized to fit with their
 // blending buffers on the device or in host memory; otherwise what the options say.
-MemoryUse planPrediction(const NetworkRunner& run, const Volume<float>& image,
+MemoryUse planPrediction(const NetworkRunner& run, const Index3& image_dims,
                          const PredictOptions& options, const ModelInfo& info,
                          const std::vector<int64_t>& alignment, const torch::Device& device) {
   if (options.window_buffers != "auto" && options.window_buffers != "device" &&
@@ -290,7 +344,7 @@ MemoryUse planPrediction(const NetworkRunner& run, const Volume<float>& image,
   if (memory.planned) {
     memory.budget =
         options.memory_budget > 0 ? options.memory_budget : freeDeviceBytes(device) / 10 * 9;
-    const Index3 dims = paddedDims(image.dims(), info);
+    const Index3 dims = paddedDims(image_dims, info);
     const std::vector<int64_t> padded(dims.begin(), dims.begin() + info.dimensions);
     int64_t channels = info.in_channels + info.n_classes + 1;
     if (options.capture_gates) channels += static_cast<int64_t>(info.gates.size());
@@ -302,7 +356,7 @@ MemoryUse planPrediction(const NetworkRunner& run, const Volume<float>& image,
     memory.estimated_peak = plan.estimated_peak;
   } else if (options.window_buffers == "host" && options.window.empty()) {
     // Host buffers without a budget: windows as large as the whole (padded) volume.
-    const Index3 dims = paddedDims(image.dims(), info);
+    const Index3 dims = paddedDims(image_dims, info);
     memory.window.assign(dims.begin(), dims.begin() + info.dimensions);
     memory.buffers = "host";
   }
@@ -312,7 +366,7 @@ MemoryUse planPrediction(const NetworkRunner& run, const Volume<float>& image,
 
 // One pass or sliding windows over a prepared input, as `memory` planned.
 Prediction predictPrepared(const NetworkRunner& run, const torch::Tensor& input,
-                           const PreparedInput& prepared, const Volume<float>& real,
+                           const PreparedInput& prepared, const Geometry& geometry,
                            const PredictOptions& options, const MemoryUse& memory,
                            const ModelInfo& info, const std::vector<int64_t>& alignment,
                            bool align_corners, const torch::Device& device) {
@@ -325,7 +379,7 @@ Prediction predictPrepared(const NetworkRunner& run, const torch::Tensor& input,
     }
     std::vector<int64_t> padded(prepared.padded.begin(), prepared.padded.begin() + info.dimensions);
     return finishPrediction(torch::softmax(out.logits.to(torch::kFloat32), 1), out.gates, padded,
-                            prepared.original, real.geometry(), align_corners,
+                            prepared.original, geometry, align_corners,
                             options.keep_probabilities, info.source);
   }
   const BlendedOutput blended = slidingWindow(
@@ -338,30 +392,38 @@ Prediction predictPrepared(const NetworkRunner& run, const torch::Tensor& input,
       input, memory.window, options.overlap, alignment,
       memory.buffers == "host" ? std::optional<torch::Device>(device) : std::nullopt);
   return finishPrediction(blended.probabilities, blended.gates, blended.padded, prepared.original,
-                          real.geometry(), align_corners, options.keep_probabilities, info.source);
+                          geometry, align_corners, options.keep_probabilities, info.source);
 }
 
 }  // namespace
 
-Prediction runPrediction(const NetworkRunner& run, const Image& image,
-                         const PredictOptions& options, const ModelInfo& info, bool align_corners,
-                         const torch::Device& device) {
-  const auto start = std::chrono::steady_clock::now();
-  torch::InferenceMode inference;
-  const Volume<float> real = toFloatVolume(image);
+namespace {
+
+// The image ready for the network: as prepared ahead, else prepared now.
+std::shared_ptr<TorchPreparedImage> preparedFor(const Image& image,
+                                                const std::shared_ptr<PreparedImage>& ahead,
+                                                const ModelInfo& info,
+                                                const torch::Device& device) {
+  if (auto prepared = std::dynamic_pointer_cast<TorchPreparedImage>(ahead)) return prepared;
+  Volume<float> real = toFloatVolume(image);
   checkModelInput(real, info);
+  return prepareImage(std::move(real), info, device, false);
+}
+
+Prediction predictOne(const NetworkRunner& run, const TorchPreparedImage& image,
+                      const PredictOptions& options, const ModelInfo& info, bool align_corners,
+                      const torch::Device& device, std::chrono::steady_clock::time_point start) {
   const std::vector<int64_t> alignment = windowAlignment(info, options.capture_coarse);
-  MemoryUse memory = planPrediction(run, real, options, info, alignment, device);
+  MemoryUse memory = planPrediction(run, image.geometry.dims, options, info, alignment, device);
   const bool host = memory.buffers == "host";
-  const PreparedInput prepared =
-      prepareInput(real, info, !memory.window.empty(), host ? torch::Device(torch::kCPU) : device);
-  const torch::Tensor input = host ? prepared.tensor : prepared.tensor.to(device);
+  const PreparedInput prepared = networkInput(image, info, !memory.window.empty(),
+                                              host ? torch::Device(torch::kCPU) : device);
   Prediction prediction;
   AutocastScope autocast(options.precision, device);
   try {
     memory.measured_peak = peakBytesDuring(device, [&] {
-      prediction = predictPrepared(run, input, prepared, real, options, memory, info, alignment,
-                                   align_corners, device);
+      prediction = predictPrepared(run, prepared.tensor, prepared, image.geometry, options, memory,
+                                   info, alignment, align_corners, device);
     });
     if (!memory.planned) memory.measured_peak = -1;
   } catch (const c10::Error& e) {
@@ -373,47 +435,68 @@ Prediction runPrediction(const NetworkRunner& run, const Image& image,
   return prediction;
 }
 
+}  // namespace
+
+Prediction runPrediction(const NetworkRunner& run, const Image& image,
+                         const PredictOptions& options, const ModelInfo& info, bool align_corners,
+                         const torch::Device& device) {
+  return runPredictionBatch(run, {&image}, {}, options, info, align_corners, device).front();
+}
+
 std::vector<Prediction> runPredictionBatch(const NetworkRunner& run,
                                            const std::vector<const Image*>& images,
+                                           const std::vector<std::shared_ptr<PreparedImage>>& ahead,
                                            const PredictOptions& options, const ModelInfo& info,
                                            bool align_corners, const torch::Device& device) {
-  const auto oneByOne = [&] {
-    std::vector<Prediction> predictions;
-    for (const Image* image : images)
-      predictions.push_back(runPrediction(run, *image, options, info, align_corners, device));
-    return predictions;
-  };
-  if (images.size() < 2 || !options.window.empty() || options.window_buffers == "host")
-    return oneByOne();
   const auto start = std::chrono::steady_clock::now();
   torch::InferenceMode inference;
-  std::vector<Volume<float>> reals;
-  for (const Image* image : images) {
-    reals.push_back(toFloatVolume(*image));
-    checkModelInput(reals.back(), info);
-    if (reals.back().dims() != reals.front().dims()) return oneByOne();
+  std::vector<Prediction> predictions;
+  const auto oneByOne = [&](std::vector<std::shared_ptr<TorchPreparedImage>> prepared) {
+    for (size_t i = 0; i < images.size(); ++i) {
+      const auto image_start = i == 0 ? start : std::chrono::steady_clock::now();
+      if (i >= prepared.size())
+        prepared.push_back(preparedFor(*images[i], i < ahead.size() ? ahead[i] : nullptr, info,
+                                       device));
+      predictions.push_back(predictOne(run, *prepared[i], options, info, align_corners, device,
+                                       image_start));
+      prepared[i].reset();
+    }
+  };
+  if (images.size() < 2 || !options.window.empty() || options.window_buffers == "host") {
+    oneByOne({});
+    return predictions;
+  }
+  std::vector<std::shared_ptr<TorchPreparedImage>> prepared;
+  for (size_t i = 0; i < images.size(); ++i) {
+    prepared.push_back(
+        preparedFor(*images[i], i < ahead.size() ? ahead[i] : nullptr, info, device));
+    if (prepared.back()->geometry.dims != prepared.front()->geometry.dims) {
+      oneByOne(std::move(prepared));
+      return predictions;
+    }
   }
   const std::vector<int64_t> alignment = windowAlignment(info, options.capture_coarse);
-  MemoryUse memory = planPrediction(run, reals.front(), options, info, alignment, device);
+  MemoryUse memory =
+      planPrediction(run, prepared.front()->geometry.dims, options, info, alignment, device);
   const auto n = static_cast<int64_t>(images.size());
-  if (memory.plan != "whole" || (memory.planned && memory.estimated_peak * n > memory.budget))
-    return oneByOne();
+  if (memory.plan != "whole" || (memory.planned && memory.estimated_peak * n > memory.budget)) {
+    oneByOne(std::move(prepared));
+    return predictions;
+  }
   memory.estimated_peak *= n;
   std::vector<torch::Tensor> inputs;
-  PreparedInput prepared;
-  for (const Volume<float>& real : reals) {
-    prepared = prepareInput(real, info, false, device);
-    inputs.push_back(prepared.tensor);
+  PreparedInput input;
+  for (const auto& image : prepared) {
+    input = networkInput(*image, info, false, device);
+    inputs.push_back(input.tensor);
   }
-  const torch::Tensor input = torch::cat(inputs, 0).to(device);
+  const torch::Tensor batch = torch::cat(inputs, 0);
   inputs.clear();
-  const std::vector<int64_t> padded(prepared.padded.begin(),
-                                    prepared.padded.begin() + info.dimensions);
-  std::vector<Prediction> predictions;
+  const std::vector<int64_t> padded(input.padded.begin(), input.padded.begin() + info.dimensions);
   AutocastScope autocast(options.precision, device);
   try {
     memory.measured_peak = peakBytesDuring(device, [&] {
-      zoo::NetworkOutput out = run(input, options.capture_gates);
+      zoo::NetworkOutput out = run(batch, options.capture_gates);
       const torch::Tensor probabilities = torch::softmax(out.logits.to(torch::kFloat32), 1);
       for (int64_t b = 0; b < n; ++b) {
         std::vector<zoo::GateOutput> gates;
@@ -422,15 +505,15 @@ std::vector<Prediction> runPredictionBatch(const NetworkRunner& run,
                            options.capture_coarse && gate.coarse.defined()
                                ? gate.coarse.narrow(0, b, 1).to(torch::kFloat32)
                                : torch::Tensor()});
-        predictions.push_back(
-            finishPrediction(probabilities.narrow(0, b, 1), gates, padded, prepared.original,
-                             reals[static_cast<size_t>(b)].geometry(), align_corners,
-                             options.keep_probabilities, info.source));
+        predictions.push_back(finishPrediction(
+            probabilities.narrow(0, b, 1), gates, padded, input.original,
+            prepared[static_cast<size_t>(b)]->geometry, align_corners,
+            options.keep_probabilities, info.source));
       }
     });
     if (!memory.planned) memory.measured_peak = -1;
   } catch (const c10::Error& e) {
-    throwInferenceError(e, device, prepared.original, images.size());
+    throwInferenceError(e, device, input.original, images.size());
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -439,6 +522,19 @@ std::vector<Prediction> runPredictionBatch(const NetworkRunner& run,
     prediction.seconds = seconds / static_cast<double>(n);
   }
   return predictions;
+}
+
+std::shared_ptr<PreparedImage> prepareAhead(const Image& image, const PredictOptions& options,
+                                            const ModelInfo& info, const torch::Device& device) {
+  Volume<float> real = toFloatVolume(image);
+  checkModelInput(real, info);
+  // Up to the device ahead only where the plan cannot need the memory: no budget to keep, no
+  // buffers in host memory, and a small input (a twentieth of what is free).
+  const bool upload = device.is_cuda() && options.memory_budget == 0 &&
+                      options.window_buffers != "host" &&
+                      real.size() * static_cast<int64_t>(sizeof(float)) * 20 <=
+                          freeDeviceBytes(device);
+  return prepareImage(std::move(real), info, device, upload);
 }
 
 }  // namespace gatescope
