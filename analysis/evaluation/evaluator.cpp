@@ -1,6 +1,7 @@
 #include "analysis/evaluation/evaluator.hpp"
 
 #include <fmt/format.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -208,7 +209,8 @@ CaseInference readCase(const DatasetCase& c) {
 // error stays with the case that caused it.
 // Each model's preprocessing of a read case, ahead of its inference (on CUDA its upload too); an
 // image a model cannot take keeps the error for that model.
-void prepareCase(CaseInference& c, std::vector<LoadedModel>& models, const PredictOptions& predict) {
+void prepareCase(CaseInference& c, std::vector<LoadedModel>& models,
+                 const PredictOptions& predict) {
   c.runs.resize(models.size());
   if (!c.error.empty()) return;
   for (size_t m = 0; m < models.size(); ++m) {
@@ -261,9 +263,8 @@ void inferCases(std::vector<CaseInference>& group, std::vector<LoadedModel>& mod
         try {
           if (!run.prediction) {
             predict.keep_probabilities = keep_probabilities[i];
-            run.prediction =
-                std::move(model.adapter->predictBatch({&group[i].image}, predict, {run.prepared})
-                              .front());
+            run.prediction = std::move(
+                model.adapter->predictBatch({&group[i].image}, predict, {run.prepared}).front());
           }
           run.prepared.reset();
           const auto attribution_start = Clock::now();
@@ -322,6 +323,12 @@ bool savesPredictions(const EvaluationOptions& options, const std::string& id) {
 
 struct Timings {
   double read = 0, inference = 0, attribution = 0, analysis = 0;
+  void add(const Timings& other) {
+    read += other.read;
+    inference += other.inference;
+    attribution += other.attribution;
+    analysis += other.analysis;
+  }
 };
 
 Json analyseCase(const DatasetCase& c, CaseInference& inference,
@@ -551,6 +558,12 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   bool first_group = true;
   SerialWorker reader, inferer;
   const size_t batch = std::max<size_t>(1, options.batch);
+  // On the CPU the forward takes every core; on a GPU several cases are measured at once.
+  const bool on_gpu = models.front().adapter->info().device.starts_with("cuda");
+  const size_t analysts =
+      options.analysis_threads > 0
+          ? options.analysis_threads
+          : (on_gpu ? std::clamp<size_t>(static_cast<size_t>(omp_get_max_threads()) / 4, 1, 4) : 1);
   struct Group {
     std::vector<size_t> indices;
     std::future<std::vector<CaseInference>> inferred;
@@ -600,9 +613,33 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
       if (!indices.empty()) pipeline.push_back(launch(std::move(indices)));
     }
   };
+  // Cases measured at once: each analyst measures a case with its share of the OpenMP threads;
+  // the records are journaled in the order their cases were inferred.
+  struct Measuring {
+    size_t index;
+    std::future<std::pair<Json, Timings>> record;
+  };
+  std::deque<Measuring> measuring;
+  auto case_start = Clock::now();
+  const auto journal = [&](size_t index, const Json& record) {
+    run.append(index, record, since(case_start));
+    case_start = Clock::now();
+  };
+  const auto collect = [&](size_t keep) {
+    while (measuring.size() > keep) {
+      auto [record, spent] = measuring.front().record.get();
+      timings.add(spent);
+      journal(measuring.front().index, record);
+      measuring.pop_front();
+    }
+  };
+  const int analyst_threads = std::max(1, omp_get_max_threads() / static_cast<int>(analysts));
+  std::vector<std::unique_ptr<SerialWorker>> analyst_pool;
+  for (size_t a = 0; analysts > 1 && a < analysts; ++a)
+    analyst_pool.push_back(std::make_unique<SerialWorker>());
+  size_t next_analyst = 0;
   refill();
   while (!pipeline.empty()) {
-    auto case_start = Clock::now();
     Group group = std::move(pipeline.front());
     pipeline.pop_front();
     std::vector<CaseInference> inferred = group.inferred.get();
@@ -611,13 +648,28 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
     if (options.overlap) refill();
     for (size_t k = 0; k < group.indices.size(); ++k) {
       const size_t index = group.indices[k];
-      Json record = analyseCase(cases[index], inferred[k], models, metrics.labels.value(),
-                                run_options, timings);
-      run.append(index, record, since(case_start));
-      case_start = Clock::now();
+      if (analyst_pool.empty()) {
+        journal(index, analyseCase(cases[index], inferred[k], models, metrics.labels.value(),
+                                   run_options, timings));
+        continue;
+      }
+      auto inference = std::make_shared<CaseInference>(std::move(inferred[k]));
+      SerialWorker& analyst = *analyst_pool[next_analyst++ % analyst_pool.size()];
+      measuring.push_back({index, analyst.submit([&, index, inference] {
+                             omp_set_num_threads(analyst_threads);
+                             Timings spent;
+                             Json record = analyseCase(cases[index], *inference, models,
+                                                       metrics.labels.value(), run_options, spent);
+                             return std::make_pair(std::move(record), spent);
+                           })});
+      collect(analyst_pool.size());
     }
-    if (!options.overlap) refill();
+    if (!options.overlap) {
+      collect(0);
+      refill();
+    }
   }
+  collect(0);
   EvaluationResult result;
   std::optional<Json> gathered = run.finish(stop, result);
   if (!gathered) return result;
@@ -632,6 +684,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   if (run.distribution().processes() > 1)
     report["timings_s"]["processes"] = run.distribution().processes();
   if (batch > 1) report["timings_s"]["batch"] = batch;
+  if (analysts > 1) report["timings_s"]["analysis_threads"] = analysts;
   writeReportFiles(options.out, report);
   result.report = std::move(report);
   return result;

@@ -45,6 +45,9 @@ struct EvaluationOptions {
   bool overlap = true;
   // Cases of equal size inferred together, up to this many per forward (docs/scaling.md).
   size_t batch = 1;
+  // Cases measured at once (metrics, attention statistics, saved predictions); 0: one on the
+  // CPU, where the forward takes every core, and a quarter of the cores (at most 4) with CUDA.
+  size_t analysis_threads = 0;
   std::optional<size_t> limit;
   const std::atomic<bool>* cancel = nullptr;  // checked between cases
   // How the cases are shared among processes (--shard, MPI ranks; docs/scaling.md). Null: this

@@ -175,8 +175,8 @@ std::shared_ptr<TorchPreparedImage> prepareImage(Volume<float> real, const Model
   return prepared;
 }
 
-PreparedInput networkInput(const TorchPreparedImage& image, const ModelInfo& info,
-                           bool for_windows, const torch::Device& target) {
+PreparedInput networkInput(const TorchPreparedImage& image, const ModelInfo& info, bool for_windows,
+                           const torch::Device& target) {
   torch::Tensor t;
   if (target.is_cuda() && image.device.defined()) {
     waitForUpload(image);
@@ -379,8 +379,8 @@ Prediction predictPrepared(const NetworkRunner& run, const torch::Tensor& input,
     }
     std::vector<int64_t> padded(prepared.padded.begin(), prepared.padded.begin() + info.dimensions);
     return finishPrediction(torch::softmax(out.logits.to(torch::kFloat32), 1), out.gates, padded,
-                            prepared.original, geometry, align_corners,
-                            options.keep_probabilities, info.source);
+                            prepared.original, geometry, align_corners, options.keep_probabilities,
+                            info.source);
   }
   const BlendedOutput blended = slidingWindow(
       [&](const torch::Tensor& patch) {
@@ -416,8 +416,8 @@ Prediction predictOne(const NetworkRunner& run, const TorchPreparedImage& image,
   const std::vector<int64_t> alignment = windowAlignment(info, options.capture_coarse);
   MemoryUse memory = planPrediction(run, image.geometry.dims, options, info, alignment, device);
   const bool host = memory.buffers == "host";
-  const PreparedInput prepared = networkInput(image, info, !memory.window.empty(),
-                                              host ? torch::Device(torch::kCPU) : device);
+  const PreparedInput prepared =
+      networkInput(image, info, !memory.window.empty(), host ? torch::Device(torch::kCPU) : device);
   Prediction prediction;
   AutocastScope autocast(options.precision, device);
   try {
@@ -455,10 +455,10 @@ std::vector<Prediction> runPredictionBatch(const NetworkRunner& run,
     for (size_t i = 0; i < images.size(); ++i) {
       const auto image_start = i == 0 ? start : std::chrono::steady_clock::now();
       if (i >= prepared.size())
-        prepared.push_back(preparedFor(*images[i], i < ahead.size() ? ahead[i] : nullptr, info,
-                                       device));
-      predictions.push_back(predictOne(run, *prepared[i], options, info, align_corners, device,
-                                       image_start));
+        prepared.push_back(
+            preparedFor(*images[i], i < ahead.size() ? ahead[i] : nullptr, info, device));
+      predictions.push_back(
+          predictOne(run, *prepared[i], options, info, align_corners, device, image_start));
       prepared[i].reset();
     }
   };
@@ -505,10 +505,10 @@ std::vector<Prediction> runPredictionBatch(const NetworkRunner& run,
                            options.capture_coarse && gate.coarse.defined()
                                ? gate.coarse.narrow(0, b, 1).to(torch::kFloat32)
                                : torch::Tensor()});
-        predictions.push_back(finishPrediction(
-            probabilities.narrow(0, b, 1), gates, padded, input.original,
-            prepared[static_cast<size_t>(b)]->geometry, align_corners,
-            options.keep_probabilities, info.source));
+        predictions.push_back(
+            finishPrediction(probabilities.narrow(0, b, 1), gates, padded, input.original,
+                             prepared[static_cast<size_t>(b)]->geometry, align_corners,
+                             options.keep_probabilities, info.source));
       }
     });
     if (!memory.planned) memory.measured_peak = -1;
@@ -530,10 +530,9 @@ std::shared_ptr<PreparedImage> prepareAhead(const Image& image, const PredictOpt
   checkModelInput(real, info);
   // Up to the device ahead only where the plan cannot need the memory: no budget to keep, no
   // buffers in host memory, and a small input (a twentieth of what is free).
-  const bool upload = device.is_cuda() && options.memory_budget == 0 &&
-                      options.window_buffers != "host" &&
-                      real.size() * static_cast<int64_t>(sizeof(float)) * 20 <=
-                          freeDeviceBytes(device);
+  const bool upload =
+      device.is_cuda() && options.memory_budget == 0 && options.window_buffers != "host" &&
+      real.size() * static_cast<int64_t>(sizeof(float)) * 20 <= freeDeviceBytes(device);
   return prepareImage(std::move(real), info, device, upload);
 }
 

@@ -13,6 +13,8 @@ cases of 96x96x48, CPU):
   labels the argmax but at near-ties, and the one-at-a-time run within 1e-5; the report says the
   batch size, and each group's cases share one forward's time; case records whose labels are equal are equal (attention statistics within 1e-5
   relative: a batch's convolutions sum in another order);
+- `--analysis-threads 3` (three cases measured at once) gives the same records and saved
+  predictions as one by one;
 - a case that cannot be read fails alone: its batch's other cases are measured as without it;
 - `--batch 0`, and `--batch 2` with classifiers, exit 2 with one line.
 
@@ -107,6 +109,18 @@ check(res.returncode == 0, f"demo: {res.stderr.strip()}")
 reference = evaluate("one_by_one", "--no-overlap", "--save-predictions")
 pipelined = evaluate("pipelined")
 batched = evaluate("batched", "--batch", BATCH, "--save-predictions")
+threaded = evaluate("threaded", "--analysis-threads", 3, "--save-predictions")
+if reference and threaded:
+    check(records(threaded) == records(reference), "--analysis-threads 3: case records differ")
+    check(threaded["timings_s"].get("analysis_threads") == 3, f"timings_s: {threaded['timings_s']}")
+    for case in [c["id"] for c in reference["cases"]]:
+        for key in ("A", "B"):
+            got, want = saved("threaded", key, case), saved("one_by_one", key, case)
+            check(np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1]),
+                  f"--analysis-threads 3: saved prediction {key}/{case} differs")
+    journal = [json.loads(line) for line in (out / "threaded" / "journal.jsonl").read_text().splitlines()[1:]]
+    check([line["case"]["id"] for line in journal] == [c["id"] for c in reference["cases"]],
+          "--analysis-threads 3: journal lines not in the cases' order")
 if reference and pipelined:
     check(records(pipelined) == records(reference), "pipelined run without saved predictions: case records differ")
     check(not (out / "pipelined" / "predictions").exists(), "pipelined run wrote predictions without --save-predictions")

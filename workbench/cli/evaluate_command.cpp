@@ -162,6 +162,7 @@ struct EvaluateOptions {
   double memory_budget_gb = 0;
   std::string window_buffers = "auto";
   int batch = 1;
+  int analysis_threads = 0;
   bool resume = false, save_predictions = false, quiet = false, no_overlap = false;
 };
 
@@ -227,6 +228,10 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
                   "Infer up to N cases of equal size in one forward (small volumes on a GPU; "
                   "segmentation models, whole volumes within the memory budget)")
       ->capture_default_str();
+  cmd->add_option("--analysis-threads", o->analysis_threads,
+                  "Cases measured at once (0: one on the CPU, a quarter of the cores, at most 4, "
+                  "with CUDA)")
+      ->capture_default_str();
   cmd->add_flag("--no-overlap", o->no_overlap,
                 "Read, infer and measure one case after the other (for benchmarks; normally the "
                 "next cases are read and inferred while the current one is measured)");
@@ -274,6 +279,8 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
       options.overlap = !o->no_overlap;
       if (o->batch < 1) throw UsageError("--batch must be at least 1");
       options.batch = static_cast<size_t>(o->batch);
+      if (o->analysis_threads < 0) throw UsageError("--analysis-threads must be 0 or more");
+      options.analysis_threads = static_cast<size_t>(o->analysis_threads);
       if (o->limit) {
         if (*o->limit == 0) throw UsageError("--limit must be at least 1");
         options.limit = *o->limit;
