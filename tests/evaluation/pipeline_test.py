@@ -18,7 +18,9 @@ cases of 96x96x48, CPU):
 - a case that cannot be read fails alone: its batch's other cases are measured as without it;
 - `--batch 0`, and `--batch 2` with classifiers, exit 2 with one line.
 
-Usage: pipeline_test.py GATESCOPE DEMO_MODELS DEMO_CLASSIFIERS OUT_DIR
+Every report validates against docs/report.schema.json.
+
+Usage: pipeline_test.py GATESCOPE DEMO_MODELS DEMO_CLASSIFIERS SCHEMA OUT_DIR
 """
 import json
 import os
@@ -27,6 +29,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import nibabel as nib
 import numpy as np
 import torch
@@ -35,7 +38,8 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 import zoo_reference  # noqa: E402
 
-gatescope, models, classifiers, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
+gatescope, models, classifiers = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+schema, out = json.loads(Path(sys.argv[4]).read_text()), Path(sys.argv[5])
 shutil.rmtree(out, ignore_errors=True)
 out.mkdir(parents=True)
 failures = []
@@ -63,7 +67,14 @@ def evaluate(name, *extra):
               "--out", out / name, "--quiet", *extra)
     check(res.returncode == 0, f"{name}: exit {res.returncode}: {res.stderr.strip()}")
     path = out / name / "report.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    if not path.exists():
+        return None
+    report = json.loads(path.read_text())
+    try:
+        jsonschema.validate(report, schema)
+    except jsonschema.ValidationError as e:
+        check(False, f"{name}: report.json does not validate: {e.message}")
+    return report
 
 
 def records(report):
