@@ -553,6 +553,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   // group's inference, which measures the models' memory (docs/scaling.md#memory-safe-inference)
   // and must have the device to itself while it does. (Declared before the workers, which may
   // still run queued jobs while this function unwinds.)
+  const auto cancelled = [&] { return options.cancel && options.cancel->load(); };
   std::promise<void> first_inferred;
   const std::shared_future<void> models_measured = first_inferred.get_future().share();
   bool first_group = true;
@@ -574,6 +575,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
     const bool ahead = !first_group;
     for (const size_t index : indices) {
       reads->push_back(reader.submit([&, index, ahead] {
+        if (cancelled()) return CaseInference{};
         CaseInference c = readCase(cases[index]);
         if (ahead) {
           models_measured.wait();
@@ -587,6 +589,8 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
       std::vector<CaseInference> group;
       try {
         for (auto& read : *reads) group.push_back(read.get());
+        // Cancelled before it started: not run, not journaled (--resume runs it).
+        if (cancelled()) group.clear();
         inferCases(group, models, run_options.predict, keep);
       } catch (...) {
         if (first) first_inferred.set_value();
@@ -643,8 +647,9 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
     Group group = std::move(pipeline.front());
     pipeline.pop_front();
     std::vector<CaseInference> inferred = group.inferred.get();
-    // Cancelled: what is already launched is still measured and journaled, nothing new starts.
-    stop = stop || (options.cancel && options.cancel->load());
+    // Cancelled: the cases in progress are measured and journaled, nothing new starts.
+    stop = stop || cancelled();
+    if (inferred.empty()) continue;  // cancelled before its inference started
     if (options.overlap) refill();
     for (size_t k = 0; k < group.indices.size(); ++k) {
       const size_t index = group.indices[k];

@@ -15,6 +15,8 @@ cases of 96x96x48, CPU):
   relative: a batch's convolutions sum in another order);
 - `--analysis-threads 3` (three cases measured at once) gives the same records and saved
   predictions as one by one;
+- Ctrl-C finishes and journals the cases in progress and starts nothing new (exit 130, no report);
+  `--resume` then gives the same records;
 - a case that cannot be read fails alone: its batch's other cases are measured as without it;
 - `--batch 0`, and `--batch 2` with classifiers, exit 2 with one line.
 
@@ -25,8 +27,10 @@ Usage: pipeline_test.py GATESCOPE DEMO_MODELS DEMO_CLASSIFIERS SCHEMA OUT_DIR
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jsonschema
@@ -186,6 +190,28 @@ if reference and batched:
         same_labels = all(np.array_equal(saved("batched", k, a["id"])[1], saved("one_by_one", k, a["id"])[1]) for k in ("A", "B"))
         if same_labels:
             check(close(a, b), f"batched case {a['id']}: record differs from one by one with equal labels")
+
+# Ctrl-C: the cases in progress are finished and journaled, nothing new starts (exit 130, no
+# report); --resume then gives the uninterrupted run's records.
+if reference:
+    command = [gatescope, "evaluate", "--model", models / "gated" / "model.json", "--model",
+               models / "baseline" / "model.json", "--dataset", demo / "dataset", "--split", "test", "--limit",
+               str(CASES), "--device", "cpu", "--out", out / "interrupted", "--quiet"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    journal = out / "interrupted" / "journal.jsonl"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None and \
+            (not journal.exists() or len(journal.read_text().splitlines()) < 2):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=300)
+    done = len(journal.read_text().splitlines()) - 1 if journal.exists() else 0
+    check(proc.returncode == 130, f"Ctrl-C: exit {proc.returncode}: {stderr.strip()}")
+    check(1 <= done < CASES, f"Ctrl-C: {done} of {CASES} cases journaled")
+    check(not (out / "interrupted" / "report.json").exists(), "Ctrl-C: a report was written")
+    resumed = evaluate("interrupted", "--resume")
+    if resumed:
+        check(records(resumed) == records(reference), "Ctrl-C then --resume: case records differ")
 
 # One unreadable case in a batch fails alone.
 if reference:
