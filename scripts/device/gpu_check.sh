@@ -4,7 +4,10 @@
 # demo models on the CPU and on CUDA, compares the outputs and times them.
 #
 #   here:   bash scripts/device/stage.sh .device-deps        (once; the folder is git-ignored)
-#   device: bash scripts/device/gpu_check.sh .device-deps "$OUT"
+#   device: bash scripts/device/gpu_check.sh .device-deps "$OUT" [scale]
+# With "scale", it then measures the evaluation pipeline against PyTorch and a Python pipeline
+# (scripts/bench/pipeline_benchmark.py; needs nibabel and scipy there) and runs the CT-sized
+# memory-budget check (scripts/bench/ct_budget_check.py), instead of the timing above.
 set -uo pipefail
 deps=$(realpath "$1")
 out=$2
@@ -41,5 +44,16 @@ for model in gated baseline; do
   done
 done
 python3 scripts/device/compare_outputs.py "$out"
+if [ "${3:-}" = scale ]; then
+  echo "== the evaluation pipeline against PyTorch's bare forward and a Python pipeline (160x160x96)"
+  if python3 -c 'import nibabel, scipy' 2> /dev/null; then
+    python3 scripts/bench/pipeline_benchmark.py "$g" /tmp/gatescope-pipeline --device cuda --batch 1,4
+  else
+    echo "skipped: this machine's Python lacks nibabel or scipy"
+  fi
+  echo "== memory-safe inference on a 512x512x900 CT under a 16 GB budget"
+  python3 scripts/bench/ct_budget_check.py "$g" /tmp/gatescope-ct --device cuda
+  exit 0
+fi
 echo "== timing: the paper's input size (160x160x96), unet_ct_single_att_dsv fs4 and the demo models"
 python3 scripts/device/time_inference.py "$g" "$out"
