@@ -1,7 +1,6 @@
 #include "analysis/evaluation/evaluator.hpp"
 
 #include <fmt/format.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -30,6 +29,10 @@
 #include "analysis/plugin/registry.hpp"
 #include "analysis/version.hpp"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace gatescope {
 
 namespace fs = std::filesystem;
@@ -37,6 +40,21 @@ using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// OpenMP's threads (the fuzz build compiles without OpenMP: one).
+int ompThreads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+void setOmpThreads([[maybe_unused]] int threads) {
+#ifdef _OPENMP
+  omp_set_num_threads(threads);
+#endif
+}
 
 double since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -564,7 +582,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   const size_t analysts =
       options.analysis_threads > 0
           ? options.analysis_threads
-          : (on_gpu ? std::clamp<size_t>(static_cast<size_t>(omp_get_max_threads()) / 4, 1, 4) : 1);
+          : (on_gpu ? std::clamp<size_t>(static_cast<size_t>(ompThreads()) / 4, 1, 4) : 1);
   struct Group {
     std::vector<size_t> indices;
     std::future<std::vector<CaseInference>> inferred;
@@ -637,7 +655,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
       measuring.pop_front();
     }
   };
-  const int analyst_threads = std::max(1, omp_get_max_threads() / static_cast<int>(analysts));
+  const int analyst_threads = std::max(1, ompThreads() / static_cast<int>(analysts));
   std::vector<std::unique_ptr<SerialWorker>> analyst_pool;
   for (size_t a = 0; analysts > 1 && a < analysts; ++a)
     analyst_pool.push_back(std::make_unique<SerialWorker>());
@@ -661,7 +679,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
       auto inference = std::make_shared<CaseInference>(std::move(inferred[k]));
       SerialWorker& analyst = *analyst_pool[next_analyst++ % analyst_pool.size()];
       measuring.push_back({index, analyst.submit([&, index, inference] {
-                             omp_set_num_threads(analyst_threads);
+                             setOmpThreads(analyst_threads);
                              Timings spent;
                              Json record = analyseCase(cases[index], *inference, models,
                                                        metrics.labels.value(), run_options, spent);
