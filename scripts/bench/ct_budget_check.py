@@ -23,6 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "fixtures"))
+from window_seams import seam_ratio  # noqa: E402
+
 parser = argparse.ArgumentParser()
 parser.add_argument("gatescope")
 parser.add_argument("out")
@@ -102,21 +105,6 @@ def infer(name, *extra):
           f"{'-' if peak is None or peak < 0 else f'{peak / gb:.2f} GB'}, budget "
           f"{memory.get('budget_bytes', 0) / gb:.2f} GB; {wall:.1f} s")
     return record
-
-
-def seam_ratio(probabilities, window, step):
-    ratios = []
-    for axis in range(3):
-        jumps = np.abs(np.diff(probabilities, axis=axis)).mean(axis=tuple(a for a in range(4) if a != axis))
-        borders = set()
-        for start in range(0, probabilities.shape[axis], step[axis]):
-            for edge in (start, start + window[axis]):
-                if 0 < edge < probabilities.shape[axis]:
-                    borders.add(edge - 1)
-        inner = [j for i, j in enumerate(jumps) if i not in borders]
-        if borders and inner:
-            ratios.append(np.mean([jumps[i] for i in sorted(borders)]) / max(np.mean(inner), 1e-12))
-    return max(ratios) if ratios else 0.0
 
 
 ct = out / "ct.nii"

@@ -25,6 +25,9 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from window_seams import seam_ratio  # noqa: E402
+
 gatescope, model, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 shutil.rmtree(out, ignore_errors=True)
 out.mkdir(parents=True)
@@ -106,19 +109,6 @@ for buffers in ("device", "host"):
 
     # Seams: per axis, the mean jump between neighbouring voxels across window borders against the
     # mean jump elsewhere.
-    def seam_ratio(probabilities, window, step):
-        ratios = []
-        for axis in range(3):
-            jumps = np.abs(np.diff(probabilities, axis=axis)).mean(axis=tuple(a for a in range(4) if a != axis))
-            borders = set()
-            for start in range(0, probabilities.shape[axis], step[axis]):
-                for edge in (start, start + window[axis]):
-                    if 0 < edge < probabilities.shape[axis]:
-                        borders.add(edge - 1)
-            inner = [j for i, j in enumerate(jumps) if i not in borders]
-            if borders and inner:
-                ratios.append(np.mean([jumps[i] for i in sorted(borders)]) / max(np.mean(inner), 1e-12))
-        return max(ratios) if ratios else 0.0
 
     step = [max(16, (w // 2) // 16 * 16) for w in window]  # overlap 0.5, steps of whole 16-voxel units
     blended = seam_ratio(tight[1], window, step)
