@@ -28,11 +28,13 @@ packages=(
   libtorch-dev libimgui-dev libglfw3-dev libgl-dev libvtk9-dev nlohmann-json3-dev catch2
   libnifti2-dev libcli11-dev libfmt-dev libpng-dev zlib1g-dev libdeflate-dev
   libcairo2-dev fonts-dejavu-core
+  # NRRD, MetaImage and DICOM through ITK (optional at build time)
+  libinsighttoolkit5-dev libgdcm-tools
   # evaluations shared among MPI ranks (optional at build time; mpirun for the tests)
   libopenmpi-dev openmpi-bin
   # tests: a display for OpenGL/VTK, the Python references (nibabel, PyTorch, scipy, Pillow, jsonschema) and
   # plastimatch (reference for the plastimatch metric preset and the metrics benchmark)
-  xvfb xauth python3-torch python3-nibabel python3-scipy python3-sklearn python3-statsmodels python3-numpy python3-pil python3-jsonschema plastimatch
+  xvfb xauth python3-torch python3-nibabel python3-scipy python3-sklearn python3-statsmodels python3-numpy python3-pil python3-jsonschema python3-pydicom plastimatch
   # the workbench's recording test: real mouse and keyboard events under Xvfb
   xdotool
   # fuzz targets (scripts/fuzz.sh): libFuzzer with clang; the format check (scripts/check_format.sh)

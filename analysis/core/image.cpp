@@ -54,6 +54,12 @@ const char* imageFormatName(ImageFormat format) {
       return "nifti2";
     case ImageFormat::Png:
       return "png";
+    case ImageFormat::Nrrd:
+      return "nrrd";
+    case ImageFormat::MetaImage:
+      return "metaimage";
+    case ImageFormat::Dicom:
+      return "dicom";
   }
   return "unknown";
 }

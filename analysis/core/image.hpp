@@ -58,7 +58,7 @@ struct Scaling {
   [[nodiscard]] bool isIdentity() const { return slope == 1.0 && intercept == 0.0; }
 };
 
-enum class ImageFormat { Nifti1, Nifti2, Png };
+enum class ImageFormat { Nifti1, Nifti2, Png, Nrrd, MetaImage, Dicom };
 [[nodiscard]] const char* imageFormatName(ImageFormat format);
 
 // Everything a file says besides its voxels.

@@ -38,7 +38,8 @@ struct Dataset {
 
 // Opens DATASET as docs/cli.md describes it: a folder in the Medical Segmentation Decathlon /
 // nnU-Net layout (dataset.json, imagesTr/, labelsTr/, optional imagesTs/ and labelsTs/), a
-// dataset.json file, or a folder with images/ and labels/ paired by case id. NIfTI and PNG (2D).
+// dataset.json file, or a folder with images/ and labels/ paired by case id. Any image format
+// gatescope reads (docs/image-io.md).
 // UsageError / FormatError naming the file for a path that is not a dataset, a malformed
 // dataset.json, or a dataset without any case.
 [[nodiscard]] Dataset openDataset(const std::filesystem::path& path);

@@ -21,11 +21,13 @@
 #include "analysis/evaluation/classification_evaluation.hpp"
 #include "analysis/evaluation/evaluation_report.hpp"
 #include "analysis/evaluation/evaluation_run.hpp"
+#include "analysis/evaluation/nnunet_results.hpp"
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/staged_folder.hpp"
 #include "analysis/metrics/metric_suite.hpp"
 #include "analysis/models/model_manifest.hpp"
 #include "analysis/models/prediction_files.hpp"
+#include "analysis/models/prediction_folder.hpp"
 #include "analysis/plugin/registry.hpp"
 #include "analysis/version.hpp"
 
@@ -68,6 +70,26 @@ struct LoadedModel {
 };
 
 }  // namespace
+
+// A prediction folder: the folder stands where a manifest would, its files' digest for weights.
+Json describePredictionFolder(const PredictionFolder& folder) {
+  const ModelInfo& info = folder.info();
+  const std::string absolute = fs::absolute(folder.folder()).lexically_normal().string();
+  Json d = {
+      {"name", info.name},
+      {"architecture", info.architecture},
+      {"manifest", absolute},
+      {"weights", absolute},
+      {"weights_sha256", folder.digest()},
+      {"classes", info.n_classes},
+      {"gates", Json::array()},
+      {"device", info.device},
+      {"predictions",
+       {{"cases", folder.labelFiles().size()}, {"probabilities", folder.probabilityFiles()}}}};
+  if (Json nnunet = describeNnunetResults(folder.folder()); !nnunet.is_null())
+    d["nnunet"] = std::move(nnunet);
+  return d;
+}
 
 Json describeModel(const fs::path& path, const ModelInfo& info) {
   const fs::path absolute = fs::absolute(path);
@@ -130,6 +152,7 @@ namespace {
 
 // What one case needs from inference: the input, the reference and each model's prediction.
 struct CaseInference {
+  std::string id;
   std::string error;  // the case could not be read
   Image image;
   Volume<int32_t> reference;
@@ -203,6 +226,7 @@ class SerialWorker {
 // A case's input and reference, checked; the error where they cannot be read.
 CaseInference readCase(const DatasetCase& c) {
   CaseInference result;
+  result.id = c.id;
   const auto start = Clock::now();
   try {
     if (!c.problem.empty()) throw Error(c.problem);
@@ -254,6 +278,20 @@ void inferCases(std::vector<CaseInference>& group, std::vector<LoadedModel>& mod
   }
   for (size_t m = 0; m < models.size(); ++m) {
     LoadedModel& model = models[m];
+    // A prediction folder reads each case's file: nothing to batch.
+    if (const auto* folder = dynamic_cast<const PredictionFolder*>(model.adapter.get())) {
+      for (size_t i = 0; i < group.size(); ++i) {
+        CaseInference& c = group[i];
+        if (!c.error.empty() || !c.runs[m].error.empty()) continue;
+        try {
+          predict.keep_probabilities = keep_probabilities[i];
+          c.runs[m].prediction = folder->predictCase(c.id, c.image, predict);
+        } catch (const std::exception& e) {
+          c.runs[m].error = messageOf(e);
+        }
+      }
+      continue;
+    }
     for (const auto& [size, cases] : sizes) {
       std::vector<size_t> members;
       for (const size_t i : cases)
@@ -469,16 +507,23 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   const char* keys[] = {"A", "B"};
   for (size_t m = 0; m < options.models.size(); ++m) {
     LoadedModel model{keys[m], std::move(adapters[m]), {}, {}};
+    auto* folder = dynamic_cast<PredictionFolder*>(model.adapter.get());
+    if (folder) {
+      folder->useLabels(dataset.labels);
+      if (m < options.model_names.size() && !options.model_names[m].empty())
+        folder->rename(options.model_names[m]);
+    }
     const ModelInfo& info = model.adapter->info();
     if (info.task != "segmentation")
       throw UsageError(fmt::format("{}: {} is a classifier; model A segments, so both must",
                                    options.models[m].string(), info.architecture));
-    if (dataset.layout == "msd" && dataset.channels != info.in_channels)
+    if (!folder && dataset.layout == "msd" && dataset.channels != info.in_channels)
       throw UsageError(fmt::format(
           "{}: the model takes {} input channel(s), the dataset {} declares {}",
           options.models[m].string(), info.in_channels, dataset.root.string(), dataset.channels));
-    if (!options.predict.window.empty()) checkWindow(options.predict.window, info);
-    model.description = describeModel(options.models[m], info);
+    if (!folder && !options.predict.window.empty()) checkWindow(options.predict.window, info);
+    model.description =
+        folder ? describePredictionFolder(*folder) : describeModel(options.models[m], info);
     models.push_back(std::move(model));
   }
   MetricConfig metrics = options.metrics;
@@ -486,6 +531,8 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   Json attribution_settings = Json::array();
   for (auto& model : models) {
     const ModelInfo& info = model.adapter->info();
+    // A prediction folder has no network to explain (the report's settings list no map for it).
+    if (info.architecture == kPredictionFolderArchitecture) continue;
     for (const AttributionSpec& spec : options.attributions) {
       AttributionJob job;
       job.methods = {spec.method};
@@ -697,6 +744,11 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   std::optional<Json> gathered = run.finish(stop, result);
   if (!gathered) return result;
   Json report = std::move(*gathered);
+  // nnU-Net's own Dice and IoU beside gatescope's, where a prediction folder has its summary.json.
+  for (const auto& model : models)
+    if (const auto* folder = dynamic_cast<const PredictionFolder*>(model.adapter.get()))
+      if (const auto summary = readNnunetSummaries(folder->folder(), folder->sources()))
+        report["models"][model.key]["nnunet_check"] = crossCheckNnunet(*summary, report, model.key);
   const double total = since(start);
   report["timings_s"] = {{"total", total},
                          {"read", timings.read},

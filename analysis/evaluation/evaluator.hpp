@@ -21,7 +21,10 @@ class Registry;
 class CaseDistribution;
 
 struct EvaluationOptions {
-  std::vector<std::filesystem::path> models;  // one or two: model A, model B
+  // One or two: model A, model B; each a manifest, a TorchScript file or a prediction folder.
+  std::vector<std::filesystem::path> models;
+  // Report names of prediction folders, by position in `models` (empty: the folder's name).
+  std::vector<std::string> model_names;
   std::filesystem::path dataset;
   std::filesystem::path out;
   std::string split = "auto";

@@ -13,6 +13,7 @@
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/image_file.hpp"
 #include "analysis/io/json_file.hpp"
+#include "analysis/models/prediction_folder.hpp"
 
 namespace gatescope {
 
@@ -318,9 +319,24 @@ SavedCase loadSavedCase(const SavedCaseSource& source, bool want_probabilities) 
       std::vector<std::string> gates;
       for (const auto& g : model.value("gates", Json::array())) gates.push_back(g);
       const fs::path folder = dir / "predictions" / key / source.case_id;
-      loaded.models.push_back(
-          readPredictionFolder(folder, fmt::format("{}: {}", key, model.value("name", key)), gates,
-                               loaded.volumes, image_file, want_probabilities));
+      const std::string name = fmt::format("{}: {}", key, model.value("name", key));
+      const bool stored = model.value("architecture", "") == kPredictionFolderArchitecture;
+      if (stored && !fs::is_directory(folder)) {
+        // Not saved with the evaluation: the prediction folder the report names has the file.
+        ModelOutputs outputs;
+        outputs.name = name;
+        const PredictionFolder source_folder(model.value("manifest", ""));
+        const auto file = source_folder.labelFiles().find(source.case_id);
+        if (file == source_folder.labelFiles().end())
+          throw IoError(fmt::format("{}: no prediction for case {}",
+                                    source_folder.folder().string(), source.case_id));
+        outputs.prediction = readLabels(file->second, loaded.volumes, image_file);
+        loaded.models.push_back(std::move(outputs));
+      } else {
+        loaded.models.push_back(readPredictionFolder(folder, name, gates, loaded.volumes,
+                                                     image_file, want_probabilities));
+      }
+      loaded.models.back().stored_predictions = stored;
       readAttributionMaps(report, key, folder, loaded.volumes, image_file, loaded.models.back());
     }
     loaded.report = std::move(report);

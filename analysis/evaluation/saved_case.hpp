@@ -44,6 +44,9 @@ struct ModelOutputs {
   // divided by its maximum (docs/attribution.md).
   std::vector<std::pair<std::string, Volume<float>>> attributions;
   std::optional<ClassAnswer> classification;  // a classifier's; nullopt for segmentation
+  // A folder of predictions stood for the model (docs/evaluation.md#prediction-folders): there
+  // is no network, so no gates or attribution maps to show.
+  bool stored_predictions = false;
 };
 
 struct SavedCaseSource {

@@ -130,7 +130,8 @@ bool hasExtension(const fs::path& path, std::string_view suffix) {
 
 std::string stripImageExtension(const fs::path& path) {
   const std::string name = path.filename().string();
-  for (std::string_view suffix : {".nii.gz", ".nii", ".png"})
+  for (std::string_view suffix :
+       {".nii.gz", ".nii", ".png", ".nrrd", ".nhdr", ".mha", ".mhd", ".dcm"})
     if (hasExtension(path, suffix)) return name.substr(0, name.size() - suffix.size());
   return path.stem().string();
 }

@@ -34,7 +34,7 @@ void writeFileAtomically(const std::filesystem::path& path,
 void writeFileAtomically(const std::filesystem::path& path, std::span<const uint8_t> bytes);
 void writeFileAtomically(const std::filesystem::path& path, const std::string& text);
 
-// "case_001" for ".../case_001.nii.gz", ".../case_001.nii" or ".../case_001.png".
+// "case_001" for ".../case_001.nii.gz", ".../case_001.nii", ".../case_001.png", ".nrrd", ".mha"...
 [[nodiscard]] std::string stripImageExtension(const std::filesystem::path& path);
 [[nodiscard]] bool hasExtension(const std::filesystem::path& path, std::string_view suffix);
 

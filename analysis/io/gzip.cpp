@@ -120,6 +120,27 @@ size_t gunzipVerified(std::span<const uint8_t> compressed, std::span<uint8_t> ou
   return produced;
 }
 
+void zlibExact(std::span<const uint8_t> compressed, std::span<uint8_t> out,
+               const std::string& source) {
+  std::unique_ptr<libdeflate_decompressor, DecompressorDeleter> decompressor(
+      libdeflate_alloc_decompressor());
+  size_t produced = 0;
+  const auto result = libdeflate_zlib_decompress(
+      decompressor.get(), compressed.data(), compressed.size(), out.data(), out.size(), &produced);
+  if (result == LIBDEFLATE_SUCCESS && produced == out.size()) return;
+  if (result == LIBDEFLATE_INSUFFICIENT_SPACE)
+    throw FormatError(
+        fmt::format("{}: the compressed voxels hold more than the {} bytes the header "
+                    "declares",
+                    source, out.size()));
+  if (result == LIBDEFLATE_SUCCESS)
+    throw FormatError(
+        fmt::format("{}: the compressed voxels expand to {} bytes where the header "
+                    "declares {}",
+                    source, produced, out.size()));
+  throw FormatError(source + ": the compressed voxels are damaged or cut short");
+}
+
 void gzipTo(const ByteSink& sink, const std::vector<std::span<const uint8_t>>& parts, int level) {
   std::unique_ptr<libdeflate_compressor, CompressorDeleter> compressor(
       libdeflate_alloc_compressor(level));

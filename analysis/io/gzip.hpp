@@ -24,6 +24,12 @@ size_t gunzipPrefix(std::span<const uint8_t> compressed, std::span<uint8_t> out,
 size_t gunzipVerified(std::span<const uint8_t> compressed, std::span<uint8_t> out,
                       const std::string& source);
 
+// Decompresses a zlib stream (RFC 1950, as MetaImage's CompressedData holds it) that must expand
+// to exactly out.size() bytes, its Adler-32 checksum verified. FormatError naming `source` on
+// damaged or short data.
+void zlibExact(std::span<const uint8_t> compressed, std::span<uint8_t> out,
+               const std::string& source);
+
 // Largest size `compressed` can expand to: deflate cannot exceed about 1032:1. Used to reject
 // headers that promise more data than a file can hold, before allocating for it.
 [[nodiscard]] uint64_t gzipExpansionBound(uint64_t compressed_bytes);

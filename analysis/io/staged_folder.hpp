@@ -19,6 +19,8 @@ class StagedFolder {
   [[nodiscard]] std::filesystem::path stage(const std::string& relative);
   void commit();
   [[nodiscard]] const std::filesystem::path& target() const { return target_; }
+  // The hidden folder itself, for writers that name their own files (stage() them afterwards).
+  [[nodiscard]] const std::filesystem::path& stagingFolder() const { return staging_; }
 
  private:
   std::filesystem::path target_, staging_;

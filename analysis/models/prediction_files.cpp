@@ -63,8 +63,10 @@ nlohmann::ordered_json writePredictionFiles(StagedFolder& folder, const std::str
   const std::string base = prefix.empty() ? "" : prefix + "/";
   writeImage(folder.stage(base + "labels.nii.gz"),
              withCodesOf(input, makeImage(prediction.labels)));
-  writeImage(folder.stage(base + "probabilities.nii.gz"),
-             withCodesOf(input, makeImage(prediction.probabilities)));
+  // A prediction folder without probability files has none to write.
+  if (!prediction.probabilities.empty())
+    writeImage(folder.stage(base + "probabilities.nii.gz"),
+               withCodesOf(input, makeImage(prediction.probabilities)));
   return writeGateFiles(folder, prefix, prediction.gates, input, wanted);
 }
 

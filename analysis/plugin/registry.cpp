@@ -1,6 +1,7 @@
 #include "analysis/plugin/registry.hpp"
 
 #include "analysis/core/error.hpp"
+#include "analysis/models/prediction_folder.hpp"
 
 namespace gatescope {
 
@@ -20,12 +21,16 @@ void Registry::addModelLoader(const std::string& kind, ModelLoader loader) {
 
 std::unique_ptr<ModelAdapter> Registry::loadModel(const std::filesystem::path& path,
                                                   const LoadOptions& options) const {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return std::make_unique<PredictionFolder>(path);
   const std::string name = path.filename().string();
   const std::string kind = name.ends_with(".json")                          ? "manifest"
                            : name.ends_with(".pt") || name.ends_with(".ts") ? "torchscript"
                                                                             : "";
   if (kind.empty())
-    throw UsageError(path.string() + ": a model is a manifest (.json) or a TorchScript file (.pt)");
+    throw UsageError(path.string() +
+                     ": a model is a manifest (.json), a TorchScript file (.pt) or a folder of "
+                     "predictions");
   const auto it = loaders_.find(kind);
   if (it == loaders_.end())
     throw Error(path.string() + ": no plugin loads " + kind +

@@ -8,6 +8,7 @@
 #include "analysis/io/image_file.hpp"
 #include "analysis/metrics/label_metrics.hpp"
 #include "analysis/metrics/metric_suite.hpp"
+#include "analysis/models/prediction_folder.hpp"
 #include "analysis/plugin/registry.hpp"
 
 namespace gatescope::workbench {
@@ -18,7 +19,7 @@ ImageInspection inspectImage(const ImageInspectionRequest& request, Registry& re
     if (progress) progress(line);
   };
   if (request.models.empty())
-    throw UsageError("give model A (a manifest .json or TorchScript .pt)");
+    throw UsageError("give model A (a manifest .json, TorchScript .pt or a folder of predictions)");
   if (request.models.size() > 2) throw UsageError("at most two models: A and B");
   say("reading " + request.image.string());
   const Image image = readImage(request.image);
@@ -46,7 +47,8 @@ ImageInspection inspectImage(const ImageInspectionRequest& request, Registry& re
                     info.device));
     PredictOptions options;
     options.capture_gates = true;
-    Prediction prediction = model->predict(image, options);
+    // A folder of predictions holds this image's by its case id (the file name).
+    Prediction prediction = predictForCase(*model, volumes.id, image, options);
     ModelOutputs outputs;
     outputs.name = fmt::format("{}: {}", keys[m], info.name);
     outputs.prediction = convertVolume<int32_t>(prediction.labels);

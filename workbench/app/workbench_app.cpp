@@ -237,7 +237,7 @@ void WorkbenchApp::startEvaluation() {
   for (const std::string& model : {run_model_a_, run_model_b_})
     if (!model.empty()) options.models.emplace_back(model);
   if (options.models.empty())
-    throw UsageError("give model A (a manifest .json or TorchScript .pt)");
+    throw UsageError("give model A (a manifest .json, TorchScript .pt or a folder of predictions)");
   if (run_dataset_.empty()) throw UsageError("give a dataset folder");
   options.dataset = run_dataset_;
   options.out = run_out_;
@@ -275,7 +275,8 @@ void WorkbenchApp::startImageInspection() {
   for (const std::string& model : {run_model_a_, run_model_b_})
     if (!model.empty()) request.models.emplace_back(model);
   request.device = run_device_;
-  if (request.image.empty()) throw UsageError("give an image (.nii, .nii.gz or .png)");
+  if (request.image.empty())
+    throw UsageError("give an image (.nii, .nii.gz, .png, .nrrd, .mha, ...)");
   inspected_models_ = request.models;
   auto result = std::make_shared<std::optional<ImageInspection>>();
   inspecting_ = result;
@@ -312,8 +313,14 @@ void WorkbenchApp::startAttribution() {
   if (!c) throw UsageError("no case open");
   CaseAttributionRequest request;
   for (const auto& entry : caseModelFiles())
-    if (attribution_models_ == 2 || attribution_models_ == entry.first)
+    if (attribution_models_ == 2 || attribution_models_ == entry.first) {
+      if (fs::is_directory(entry.second))
+        throw UsageError(fmt::format(
+            "model {} is a folder of predictions ({}): there is no network whose attribution "
+            "could be computed",
+            entry.first == 0 ? "A" : "B", entry.second.string()));
       request.models.push_back(entry);
+    }
   if (request.models.empty())
     throw UsageError(
         "the model files of this case are not known (open an evaluation, or an image "

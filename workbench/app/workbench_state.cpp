@@ -617,6 +617,11 @@ std::string WorkbenchState::whyNoAttention(int model) const {
   if (!case_ || model < 0 || model >= static_cast<int>(case_->models.size())) return {};
   const ModelOutputs& outputs = case_->models[static_cast<size_t>(model)];
   if (!outputs.gates.empty() || !outputs.attributions.empty()) return {};
+  if (outputs.stored_predictions)
+    return fmt::format(
+        "{} is a folder of predictions: there is no network, so no attention gates or "
+        "attribution maps",
+        outputs.name);
   return fmt::format(
       "{} has no attention gates (an ungated network: nothing weights its skip "
       "connections)",

@@ -62,7 +62,8 @@ struct FormField {
   bool text = false;
 };
 inline const std::vector<std::string> kModelFiles{".json", ".pt"};
-inline const std::vector<std::string> kImageFiles{".nii", ".nii.gz", ".png"};
+inline const std::vector<std::string> kImageFiles{".nii",  ".nii.gz", ".png", ".nrrd",
+                                                  ".nhdr", ".mha",    ".mhd"};
 
 // A modal form: a line of text, the fields, whatever `extra` adds, and Run / Cancel. Run calls
 // `run`; its error goes to `fail`.

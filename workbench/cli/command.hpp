@@ -19,5 +19,6 @@ void registerMergeCommand(CLI::App& root, CommandAction& chosen);
 void registerTrainCommand(CLI::App& root, CommandAction& chosen);
 void registerDemoCommand(CLI::App& root, CommandAction& chosen);
 void registerRenderCommand(CLI::App& root, CommandAction& chosen);
+void registerConvertCommand(CLI::App& root, CommandAction& chosen);
 
 }  // namespace gatescope::cli

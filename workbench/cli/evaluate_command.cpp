@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -146,7 +147,8 @@ int runOnRanks(EvaluationOptions options, int launched, bool quiet, const std::s
 namespace {
 
 struct EvaluateOptions {
-  std::vector<std::string> models;
+  std::vector<std::string> models, predictions, names;
+  bool predictions_first = false;  // --predictions came before --model: the folder is model A
   std::string dataset, out;
   std::string device = "auto";
   std::string split = "auto";
@@ -175,12 +177,25 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
                                       "Run one or two models over a dataset: metrics, attention "
                                       "statistics per gate, and the paired "
                                       "comparison of model A against model B");
-  cmd->add_option("--model", o->models,
-                  "Model manifest (.json) or TorchScript file (.pt); give it twice to "
-                  "compare model A (first) against model B")
-      ->required()
-      ->expected(1, 2)
-      ->take_all();
+  CLI::Option* model_option =
+      cmd->add_option("--model", o->models,
+                      "Model manifest (.json) or TorchScript file (.pt); give it twice to "
+                      "compare model A (first) against model B")
+          ->expected(1, 2)
+          ->take_all();
+  CLI::Option* predictions_option =
+      cmd->add_option("--predictions", o->predictions,
+                      "A folder of predicted label files paired with the cases by id "
+                      "(<case>.nii.gz, .nrrd, ... or <case>/labels.nii.gz, probabilities "
+                      "optional) that stands for a model; with --model, the one given first is "
+                      "model A (docs/evaluation.md#prediction-folders)")
+          ->expected(1)
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--name", o->names,
+                  "Report name of each --predictions folder, in order (default: the folder's "
+                  "name)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--dataset", o->dataset,
                   "MSD/nnU-Net folder, its dataset.json, or a folder with images/ and "
                   "labels/ (docs/datasets.md)")
@@ -240,14 +255,38 @@ void registerEvaluateCommand(CLI::App& root, CommandAction& chosen) {
                   "the split, into journal-shard-K-of-N.jsonl in --out; 'gatescope merge' then "
                   "writes the report (Slurm job arrays: docs/scaling.md)");
   cmd->add_flag("--quiet", o->quiet, "No progress or summary output");
-  cmd->callback([o, &chosen] {
+  cmd->callback([o, &chosen, cmd, model_option, predictions_option] {
+    for (const CLI::Option* option : cmd->parse_order())
+      if (option == model_option || option == predictions_option) {
+        o->predictions_first = option == predictions_option;
+        break;
+      }
     std::string hint = "gatescope evaluate";
     for (const auto& m : o->models) hint += " --model " + shellQuote(m);
+    for (const auto& p : o->predictions) hint += " --predictions " + shellQuote(p);
     hint += " --dataset " + shellQuote(o->dataset) + " --out " + shellQuote(o->out) +
             (o->shard.empty() ? "" : " --shard " + o->shard) + " ... --resume";
     chosen = [o, hint] {
       EvaluationOptions options;
-      for (const auto& m : o->models) options.models.emplace_back(m);
+      if (o->models.size() + o->predictions.size() < 1 ||
+          o->models.size() + o->predictions.size() > 2)
+        throw UsageError("give one or two models: --model FILE and/or --predictions DIR");
+      if (o->names.size() > o->predictions.size())
+        throw UsageError("--name names a --predictions folder: there are more names than folders");
+      const auto add_models = [&] {
+        for (const auto& m : o->models) {
+          options.models.emplace_back(m);
+          options.model_names.emplace_back();
+        }
+      };
+      if (!o->predictions_first) add_models();
+      for (size_t p = 0; p < o->predictions.size(); ++p) {
+        if (!std::filesystem::is_directory(o->predictions[p]))
+          throw UsageError(o->predictions[p] + ": --predictions takes a folder of predictions");
+        options.models.emplace_back(o->predictions[p]);
+        options.model_names.push_back(p < o->names.size() ? o->names[p] : std::string());
+      }
+      if (o->predictions_first) add_models();
       options.dataset = o->dataset;
       options.out = o->out;
       options.split = o->split;

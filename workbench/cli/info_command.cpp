@@ -16,6 +16,7 @@ namespace {
 
 struct InfoOptions {
   std::vector<std::string> files;
+  std::string series;
   bool json = false;
 };
 
@@ -98,7 +99,7 @@ int runInfo(const InfoOptions& options) {
   for (size_t n = 0; n < options.files.size(); ++n) {
     const std::string& path = options.files[n];
     try {
-      const Image image = readImage(path);
+      const Image image = readImage(path, {.dicom_series = options.series});
       const ImageStatistics stats = computeStatistics(image);
       if (options.json) {
         files.push_back(describeJson(path, image, stats));
@@ -122,8 +123,12 @@ void registerInfoCommand(CLI::App& root, CommandAction& chosen) {
   auto options = std::make_shared<InfoOptions>();
   CLI::App* info = root.add_subcommand(
       "info", "Show format, datatype, geometry, scaling, value range and label counts of images");
-  info->add_option("FILE", options->files, "Image files: .nii, .nii.gz (NIfTI-1/2) or .png")
+  info->add_option("FILE", options->files,
+                   "Images: .nii, .nii.gz (NIfTI-1/2), .png, .nrrd, .nhdr, .mha, .mhd, a .dcm file "
+                   "or a folder holding a DICOM series")
       ->required();
+  info->add_option("--series", options->series,
+                   "SeriesInstanceUID of the DICOM series to read, where a folder holds several");
   info->add_flag("--json", options->json,
                  "Print {\"files\": [...]} as JSON instead of a table (see docs/cli.md)");
   info->callback([options, &chosen] { chosen = [options] { return runInfo(*options); }; });

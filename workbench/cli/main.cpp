@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   gatescope::cli::registerTrainCommand(app, chosen);
   gatescope::cli::registerDemoCommand(app, chosen);
   gatescope::cli::registerRenderCommand(app, chosen);
+  gatescope::cli::registerConvertCommand(app, chosen);
 
   gatescope::cli::recordCommandLine(argc, argv);
   try {
