@@ -180,6 +180,25 @@ fs::path locate(const std::string& recorded, const fs::path& dataset) {
                 dataset.string() + ")");
 }
 
+// Model A's prediction folder where the report's model A is one (its files stand in for predictions
+// not saved with the evaluation); nullopt otherwise or where the folder is gone.
+std::optional<PredictionFolder> storedModelA(const Json& report) {
+  if (!report.contains("models") || !report["models"].contains("A")) return std::nullopt;
+  const Json& a = report["models"]["A"];
+  if (a.value("architecture", "") != kPredictionFolderArchitecture) return std::nullopt;
+  try {
+    return PredictionFolder(a.value("manifest", ""));
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+bool hasPredictions(const fs::path& dir, const std::optional<PredictionFolder>& stored,
+                    const std::string& id) {
+  return fs::is_directory(dir / "predictions" / "A" / id) ||
+         (stored && stored->labelFiles().count(id));
+}
+
 // The case `id` of an evaluation's report, which must have saved predictions; UsageError listing
 // the cases that have them.
 const Json& savedCaseEntry(const fs::path& dir, const Json& report, const std::string& id) {
@@ -196,7 +215,7 @@ const Json& savedCaseEntry(const fs::path& dir, const Json& report, const std::s
   if (!entry)
     throw UsageError(
         fmt::format("{}: no case '{}' in the report", (dir / "report.json").string(), id));
-  if (!fs::is_directory(dir / "predictions" / "A" / id))
+  if (!hasPredictions(dir, storedModelA(report), id))
     throw UsageError(
         fmt::format("{}: case '{}' has no saved predictions (run evaluate with --save-predictions; "
                     "cases with predictions: {})",
@@ -388,9 +407,10 @@ int parseLabel(const std::string& text, const std::map<int, std::string>& names)
 
 std::vector<std::string> casesWithPredictions(const fs::path& evaluation, const Json& report) {
   std::vector<std::string> saved;
+  const std::optional<PredictionFolder> stored = storedModelA(report);
   for (const auto& c : report["cases"]) {
     const std::string id = c.value("id", "");
-    if (!id.empty() && fs::is_directory(evaluation / "predictions" / "A" / id)) saved.push_back(id);
+    if (!id.empty() && hasPredictions(evaluation, stored, id)) saved.push_back(id);
   }
   return saved;
 }

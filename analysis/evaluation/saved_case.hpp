@@ -92,7 +92,8 @@ struct SavedCase {
 // The evaluation report at DIR/report.json (or the file itself), parsed; FormatError for a
 // classification report.
 [[nodiscard]] nlohmann::ordered_json readEvaluationReport(const std::filesystem::path& path);
-// Ids of the report's cases whose predictions were saved under DIR/predictions/A/.
+// Ids of the report's cases whose predictions were saved under DIR/predictions/A/, or - model A a
+// prediction folder - are in that folder.
 [[nodiscard]] std::vector<std::string> casesWithPredictions(const std::filesystem::path& evaluation,
                                                             const nlohmann::ordered_json& report);
 // Label names of the report's dataset (value -> name).

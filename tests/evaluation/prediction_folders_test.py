@@ -16,11 +16,15 @@ end to end on the demo dataset's first test cases (CPU):
 
 Every report validates against docs/report.schema.json.
 
-Usage: prediction_folders_test.py GATESCOPE DEMO_MODELS SCHEMA OUT_DIR [FLAT_EXTENSION]
+With the workbench: it opens a case of the flat folder's evaluation (no predictions saved with it:
+the workbench reads the folder's file) and draws the folder's prediction contours.
+
+Usage: prediction_folders_test.py GATESCOPE DEMO_MODELS SCHEMA OUT_DIR FLAT_EXTENSION [XVFB_RUN WORKBENCH]
 (FLAT_EXTENSION: .nrrd, or .nii.gz for a gatescope built without ITK)
 """
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -193,5 +197,23 @@ r = run("evaluate", "--dataset", demo / "dataset", "--out", out / "none")
 check(r.returncode == 2 and "--predictions" in r.stderr, f"no model at all: {r.returncode} {r.stderr!r}")
 r = run("evaluate", "--predictions", flat, "--name", "a", "--name", "b", "--dataset", demo / "dataset", "--out", out / "names")
 check(r.returncode == 2 and "--name" in r.stderr, f"more names than folders: {r.returncode} {r.stderr!r}")
+
+# The workbench on the flat folder's evaluation, which saved no predictions.
+if len(sys.argv) > 7 and named:
+    from PIL import Image
+
+    xvfb_run, workbench = sys.argv[6], sys.argv[7]
+    shot = out / "workbench.png"
+    res = subprocess.run([xvfb_run, "-a", "-s", "-screen 0 1600x1000x24", workbench, "--evaluation",
+                          str(out / "runs" / "flat"), "--case", ids[0], "--screenshot", str(shot), "--frames", "4",
+                          "--width", "1400", "--height", "900"],
+                         capture_output=True, text=True, timeout=300,
+                         env={"HOME": str(out / "home"), "PATH": "/usr/bin:/bin"})
+    check(res.returncode == 0 and shot.exists(), f"workbench on a folder's evaluation: exit {res.returncode}: {res.stderr[-1500:]}")
+    if shot.exists():
+        pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)[40:660, 330:1070].reshape(-1, 3)
+        r, g, b = pixels[:, 0], pixels[:, 1], pixels[:, 2]
+        magenta = ((r > 200) & (g < 80) & (b > 200)).sum()
+        check(magenta >= 20, f"the folder's prediction contours are not drawn ({magenta} magenta pixels)")
 
 cli.finish()

@@ -618,10 +618,8 @@ std::string WorkbenchState::whyNoAttention(int model) const {
   const ModelOutputs& outputs = case_->models[static_cast<size_t>(model)];
   if (!outputs.gates.empty() || !outputs.attributions.empty()) return {};
   if (outputs.stored_predictions)
-    return fmt::format(
-        "{} is a folder of predictions: there is no network, so no attention gates or "
-        "attribution maps",
-        outputs.name);
+    return fmt::format("{} is a folder of predictions: no network, so no gates or attribution maps",
+                       outputs.name);
   return fmt::format(
       "{} has no attention gates (an ungated network: nothing weights its skip "
       "connections)",
