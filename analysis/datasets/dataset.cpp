@@ -212,7 +212,7 @@ std::string fileEnding(const json& j, const std::string& source) {
   if (!isSupportedImageName("case" + ending))
     throw UsageError(
         fmt::format("{}: file_ending \"{}\" is not supported (gatescope reads .nii, "
-                    ".nii.gz and .png)",
+                    ".nii.gz, .png, .nrrd, .nhdr, .mha, .mhd and .dcm)",
                     source, ending));
   return ending;
 }

@@ -9,6 +9,7 @@
 #include "analysis/core/error.hpp"
 #include "analysis/evaluation/evaluation_journal.hpp"
 #include "analysis/evaluation/evaluation_run.hpp"
+#include "analysis/evaluation/nnunet_results.hpp"
 
 namespace gatescope {
 
@@ -114,6 +115,7 @@ MergeResult mergeEvaluations(const std::vector<fs::path>& dirs, const fs::path& 
   result.report["timings_s"] = {
       {"total", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()},
       {"merged_journals", journals.size()}};
+  addNnunetChecks(result.report);
   writeReportFiles(out, result.report);
   return result;
 }

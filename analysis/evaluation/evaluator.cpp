@@ -745,10 +745,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   if (!gathered) return result;
   Json report = std::move(*gathered);
   // nnU-Net's own Dice and IoU beside gatescope's, where a prediction folder has its summary.json.
-  for (const auto& model : models)
-    if (const auto* folder = dynamic_cast<const PredictionFolder*>(model.adapter.get()))
-      if (const auto summary = readNnunetSummaries(folder->folder(), folder->sources()))
-        report["models"][model.key]["nnunet_check"] = crossCheckNnunet(*summary, report, model.key);
+  addNnunetChecks(report);
   const double total = since(start);
   report["timings_s"] = {{"total", total},
                          {"read", timings.read},

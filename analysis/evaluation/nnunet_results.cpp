@@ -11,6 +11,7 @@
 #include "analysis/evaluation/evaluation_report.hpp"
 #include "analysis/io/file_util.hpp"
 #include "analysis/io/json_file.hpp"
+#include "analysis/models/prediction_folder.hpp"
 
 namespace gatescope {
 namespace fs = std::filesystem;
@@ -157,6 +158,19 @@ Json describeNnunetResults(const fs::path& folder) {
     return d;
   }
   return nullptr;
+}
+
+void addNnunetChecks(Json& report) {
+  if (!report.contains("models") || !report["models"].is_object()) return;
+  std::vector<std::pair<std::string, fs::path>> folders;
+  for (const auto& [key, model] : report["models"].items())
+    if (model.value("architecture", "") == kPredictionFolderArchitecture)
+      folders.emplace_back(key, model.value("manifest", ""));
+  for (const auto& [key, path] : folders) {
+    const PredictionFolder folder(path);
+    if (const auto summary = readNnunetSummaries(folder.folder(), folder.sources()))
+      report["models"][key]["nnunet_check"] = crossCheckNnunet(*summary, report, key);
+  }
 }
 
 Json crossCheckNnunet(const NnunetSummary& summary, const Json& report, const std::string& key) {

@@ -43,4 +43,8 @@ struct NnunetSummary {
                                                       const nlohmann::ordered_json& report,
                                                       const std::string& key);
 
+// For every model of a finished report that is a prediction folder with nnU-Net summary.json files
+// (its `manifest` names the folder): models.<key>.nnunet_check. What evaluate and merge do.
+void addNnunetChecks(nlohmann::ordered_json& report);
+
 }  // namespace gatescope

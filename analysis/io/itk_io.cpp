@@ -361,14 +361,14 @@ Image readWithIo(itk::ImageIOBase& io, const fs::path& path, ImageFormat format)
   image.header.format = format;
   image.header.file_dims = l.file_dims;
   image.header.affine = l.geometry.affine();
-  image.header.qform_code = image.header.sform_code =
-      1;  // scanner coordinates, as ITK writes NIfTI
+  // Scanner coordinates, as ITK writes NIfTI.
+  image.header.qform_code = image.header.sform_code = 1;
   if (l.ndim == 4) image.header.time_step = io.GetSpacing(3);
   return image;
 }
 
 // The image as it is written: stored values, or real values where the header scales them (kept in
-// the stored type when every real value is an integer that fits it, else float32).
+// the stored type when every real value is an integer that fits it, else float32; float64 stays).
 AnyVolume writtenVoxels(const Image& image) {
   if (image.header.scaling.isIdentity()) return image.voxels;
   const Scaling s = image.header.scaling;
@@ -386,6 +386,8 @@ AnyVolume writtenVoxels(const Image& image) {
         }
         if (integral)
           return Volume<T>(v.geometry(), v.channels(), std::vector<T>(real.begin(), real.end()));
+        if constexpr (std::is_same_v<T, double>)
+          return Volume<double>(v.geometry(), v.channels(), std::move(real));
         return Volume<float>(v.geometry(), v.channels(),
                              std::vector<float>(real.begin(), real.end()));
       },

@@ -147,6 +147,14 @@ std::string PredictionFolder::digest() const {
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(listing.data()), listing.size()));
 }
 
+void requireNetwork(const fs::path& model) {
+  std::error_code ec;
+  if (fs::is_directory(model, ec))
+    throw UsageError(model.string() +
+                     ": a folder of predictions has no network to run (give a model .json or .pt; "
+                     "evaluate takes the folder with --predictions)");
+}
+
 Prediction predictForCase(ModelAdapter& model, const std::string& case_id, const Image& image,
                           const PredictOptions& options) {
   if (const auto* folder = dynamic_cast<const PredictionFolder*>(&model))

@@ -59,6 +59,9 @@ class PredictionFolder final : public ModelAdapter {
 // "predictions": the architecture a prediction folder reports.
 inline constexpr const char* kPredictionFolderArchitecture = "predictions";
 
+// UsageError for a prediction folder given where a network must run (infer, attribute).
+void requireNetwork(const std::filesystem::path& model);
+
 // The adapter's prediction for a case: a prediction folder's stored file, a network's predict.
 [[nodiscard]] Prediction predictForCase(ModelAdapter& model, const std::string& case_id,
                                         const Image& image, const PredictOptions& options);

@@ -10,7 +10,9 @@ end to end on the demo dataset's first test cases (CPU):
 - an nnU-Net v2 trainer folder (plans.json, dataset.json, fold_0/ and fold_1/validation/ with the
   summary.json nnU-Net writes, its Dice and IoU computed here from voxel counts with numpy as
   nnU-Net's compute_metrics does, NaN included) is evaluated as one model over both folds, and the
-  report's nnunet_check finds no difference; a summary altered by 0.01 is reported as such;
+  report's nnunet_check finds no difference (also after shards are merged); a summary altered by
+  0.01 is reported as such;
+- the same cases as an nnU-Net dataset of MetaImage files give the same metrics as the NIfTI files;
 - a folder missing a case, or holding a prediction on another grid, fails that case alone with a
   one-line error.
 
@@ -71,6 +73,27 @@ saved = out / "runs" / "model" / "predictions" / "A"
 ids = [c["id"] for c in base["cases"]] if base else []
 check(len(ids) == CASES and all(c["models"]["A"]["status"] == "ok" for c in base["cases"]),
       "the model's evaluation must succeed on every case")
+
+# The same cases as an nnU-Net v2 dataset of MetaImage files (file_ending ".mha", images and labels
+# converted by gatescope): the model's metrics are the same as on the NIfTI files.
+msd = json.loads((demo / "dataset" / "dataset.json").read_text())
+mha = out / "Dataset002_MetaImage"
+(mha / "imagesTr").mkdir(parents=True)
+(mha / "labelsTr").mkdir()
+for case in ids:
+    for source, target in ((demo / "dataset" / "imagesTs" / f"{case}.nii.gz", mha / "imagesTr" / f"{case}_0000.mha"),
+                           (demo / "dataset" / "labelsTs" / f"{case}.nii.gz", mha / "labelsTr" / f"{case}.mha")):
+        r = run("convert", source, target, "--quiet")
+        check(r.returncode == 0, f"convert {source.name} to MetaImage: {r.stderr.strip()}")
+(mha / "dataset.json").write_text(json.dumps({
+    "channel_names": {"0": "CT"}, "labels": {name: int(value) for value, name in msd["labels"].items()},
+    "numTraining": len(ids), "file_ending": ".mha"}))
+res = run("evaluate", "--model", model, "--dataset", mha, "--split", "training", "--device", "cpu",
+          "--out", out / "runs" / "metaimage_dataset", "--quiet")
+check(res.returncode == 0, f"evaluate over a MetaImage dataset: {res.stderr.strip()}")
+if res.returncode == 0 and base:
+    report = json.loads((out / "runs" / "metaimage_dataset" / "report.json").read_text())
+    check(label_metrics(report) == label_metrics(base), "a MetaImage dataset: metrics differ from the NIfTI dataset's")
 
 nested = evaluate("nested", "--predictions", saved)
 if base and nested:
@@ -161,6 +184,20 @@ if nn and base:
     check(chk.get("max_abs_difference", 1) <= 1e-12, f"nnunet_check: gatescope and nnU-Net differ by {chk.get('max_abs_difference')}")
     check(len(chk.get("summary_files", [])) == 2, "both folds' summary.json are read")
     check(all(str(v) in chk.get("labels", {}) for v in labels), f"every label compared: {list(chk.get('labels', {}))}")
+
+# Shards of the same evaluation, merged: the merged report has the same check.
+shards = out / "runs" / "nnunet_shards"
+for k in (0, 1):
+    r = run("evaluate", "--predictions", trainer, "--dataset", demo / "dataset", "--split", "test", "--limit", CASES,
+            "--shard", f"{k}/2", "--out", shards, "--quiet")
+    check(r.returncode == 0, f"shard {k}/2: {r.stderr.strip()}")
+r = run("merge", shards, "--out", out / "runs" / "nnunet_merged", "--quiet")
+check(r.returncode == 0, f"merge: {r.stderr.strip()}")
+if r.returncode == 0 and nn:
+    merged = json.loads((out / "runs" / "nnunet_merged" / "report.json").read_text())
+    chk = merged["models"]["A"].get("nnunet_check", {})
+    check(chk.get("cases_compared") == CASES and chk.get("labels") == nn["models"]["A"]["nnunet_check"]["labels"],
+          f"merged shards: nnunet_check {chk.get('cases_compared')} cases, labels differ from one process's")
 
 # An altered summary: the check shows the difference instead of hiding it.
 altered = out / "altered" / trainer.name

@@ -24,8 +24,8 @@ void WorkbenchApp::drawImageDialog() {
       "Runs the model(s) on one image in the background; with a reference, measures them.",
       {{"image", &image_path_, PathKind::OpenFile, kImageFiles},
        {"reference label (optional)", &image_reference_, PathKind::OpenFile, kImageFiles},
-       {"model A (manifest .json, TorchScript .pt or a folder of predictions)", &run_model_a_,
-        PathKind::OpenFile, kModelFiles},
+       {"model A (.json, .pt or predictions folder)", &run_model_a_, PathKind::OpenFile,
+        kModelFiles},
        {"model B (optional)", &run_model_b_, PathKind::OpenFile, kModelFiles},
        {"device (auto, cpu, cuda, cuda:N)", &run_device_, PathKind::OpenFile, {}, true}},
       {}, [this] { startImageInspection(); }, [this](const std::string& e) { showError(e); });
@@ -35,8 +35,8 @@ void WorkbenchApp::drawRunDialog() {
   drawForm(
       "Run an evaluation", open_run_dialog_,
       "Runs gatescope evaluate in the background and opens the result.",
-      {{"model A (manifest .json, TorchScript .pt or a folder of predictions)", &run_model_a_,
-        PathKind::OpenFile, kModelFiles},
+      {{"model A (.json, .pt, or a folder of predictions)", &run_model_a_, PathKind::OpenFile,
+        kModelFiles},
        {"model B (optional)", &run_model_b_, PathKind::OpenFile, kModelFiles},
        {"dataset folder", &run_dataset_, PathKind::Folder},
        {"output folder", &run_out_, PathKind::SaveFile},

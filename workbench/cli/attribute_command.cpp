@@ -17,6 +17,7 @@
 #include "analysis/io/image_file.hpp"
 #include "analysis/io/staged_folder.hpp"
 #include "analysis/models/prediction_files.hpp"
+#include "analysis/models/prediction_folder.hpp"
 #include "analysis/plugin/plugin_loader.hpp"
 #include "analysis/version.hpp"
 #include "workbench/cli/command.hpp"
@@ -30,7 +31,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct AttributeOptions {
-  std::string model, input, out;
+  std::string model, input, out, series;
   std::string methods = "gradcam";
   std::string layers;
   std::string target_class = "1";
@@ -115,6 +116,7 @@ int runAttribute(const AttributeOptions& o) {
   if (o.patch < 1 || o.stride < 1) throw UsageError("--patch and --stride must be at least 1");
   if (!o.list_layers && !fs::exists(o.input)) throw UsageError(o.input + ": no such image");
 
+  requireNetwork(o.model);
   Registry& registry = pluginRegistry();
   log("loading " + o.model);
   auto model = registry.loadModel(o.model, LoadOptions{o.device});
@@ -138,7 +140,7 @@ int runAttribute(const AttributeOptions& o) {
   const double load_seconds = since(start);
 
   auto phase = std::chrono::steady_clock::now();
-  const Image image = readImage(o.input);
+  const Image image = readImage(o.input, {.dicom_series = o.series});
   checkFiniteValues(image, o.input);
   if (reference_file) {
     job.reference = toLabelVolume(readImage(*reference_file), reference_file->string());
@@ -226,7 +228,11 @@ void registerAttributeCommand(CLI::App& root, CommandAction& chosen) {
       "integrated gradients, occlusion");
   cmd->add_option("--model", o->model, "Model manifest (model.json) or TorchScript file")
       ->required();
-  cmd->add_option("--input", o->input, "Image (.nii, .nii.gz, .png)");
+  cmd->add_option(
+      "--input", o->input,
+      "Image: .nii, .nii.gz, .png, .nrrd, .nhdr, .mha, .mhd, a .dcm file or a DICOM folder");
+  cmd->add_option("--series", o->series,
+                  "SeriesInstanceUID of the DICOM series to read, where the folder holds several");
   cmd->add_option("--out", o->out, "Output folder (created if needed)");
   cmd->add_option("--method", o->methods,
                   "gradcam, hirescam, gradient, gradient_x_input, integrated_gradients, "

@@ -15,6 +15,7 @@
 #include "analysis/io/image_file.hpp"
 #include "analysis/io/staged_folder.hpp"
 #include "analysis/models/prediction_files.hpp"
+#include "analysis/models/prediction_folder.hpp"
 #include "analysis/plugin/plugin_loader.hpp"
 #include "analysis/version.hpp"
 #include "workbench/cli/command.hpp"
@@ -28,7 +29,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct InferOptions {
-  std::string model, input, out;
+  std::string model, input, out, series;
   std::string device = "auto";
   std::string gates = "all";
   std::string window;
@@ -69,6 +70,7 @@ std::set<std::string> selectGates(const std::string& text, const ModelInfo& info
 int runInfer(const InferOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   if (!fs::exists(o.model)) throw UsageError(o.model + ": no such model file");
+  requireNetwork(o.model);
   if (!fs::exists(o.input)) throw UsageError(o.input + ": no such image");
   const auto log = [&](const std::string& line) {
     if (!o.quiet) std::cerr << line << "\n";
@@ -84,7 +86,7 @@ int runInfer(const InferOptions& o) {
   const double load_seconds = since(start);
 
   auto phase = std::chrono::steady_clock::now();
-  const Image image = readImage(o.input);
+  const Image image = readImage(o.input, {.dicom_series = o.series});
   checkFiniteValues(image, o.input);
   const double read_seconds = since(phase);
   log(fmt::format("running {} on {} ({})", info.name, o.input, info.device));
@@ -172,7 +174,12 @@ void registerInferCommand(CLI::App& root, CommandAction& chosen) {
       "infer", "Run a model on one image: labels, probabilities and attention gates");
   cmd->add_option("--model", o->model, "Model manifest (model.json) of a native network")
       ->required();
-  cmd->add_option("--input", o->input, "Image (.nii, .nii.gz, .png)")->required();
+  cmd->add_option(
+         "--input", o->input,
+         "Image: .nii, .nii.gz, .png, .nrrd, .nhdr, .mha, .mhd, a .dcm file or a DICOM folder")
+      ->required();
+  cmd->add_option("--series", o->series,
+                  "SeriesInstanceUID of the DICOM series to read, where the folder holds several");
   cmd->add_option("--out", o->out, "Output folder (created if needed)")->required();
   cmd->add_option("--device", o->device,
                   "auto (CUDA when LibTorch sees a GPU), cpu, cuda or cuda:N")
