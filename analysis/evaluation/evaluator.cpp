@@ -584,7 +584,12 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   context["paired"] = pairedSettings(options.paired);
   Json& fields = context["report"];
   fields["preset"] = presetName(metrics.preset);
-  fields["device"] = deviceDescription(models.front().adapter->info().device, registry);
+  // The device of the first model that runs (a prediction folder runs nowhere).
+  const auto runs = std::find_if(models.begin(), models.end(), [](const LoadedModel& m) {
+    return m.adapter->info().architecture != kPredictionFolderArchitecture;
+  });
+  const std::string device = (runs != models.end() ? *runs : models.front()).adapter->info().device;
+  fields["device"] = deviceDescription(device, registry);
   fields["torch_version"] = torchVersion(registry);
   fields["models"] = model_descriptions;
   Json label_names = Json::object();
@@ -625,7 +630,7 @@ EvaluationResult evaluate(const EvaluationOptions& options, Registry& registry,
   SerialWorker reader, inferer;
   const size_t batch = std::max<size_t>(1, options.batch);
   // On the CPU the forward takes every core; on a GPU several cases are measured at once.
-  const bool on_gpu = models.front().adapter->info().device.starts_with("cuda");
+  const bool on_gpu = device.starts_with("cuda");
   const size_t analysts =
       options.analysis_threads > 0
           ? options.analysis_threads

@@ -85,6 +85,14 @@ void printReportSummary(const ReportModel& report, std::ostream& out) {
                              mean("contrast"));
         }
     }
+    if (description.contains("nnunet_check")) {
+      const Json& check = description["nnunet_check"];
+      out << fmt::format(
+          "  nnU-Net's summary.json: {} case(s) compared, Dice and IoU differ from gatescope's by "
+          "at most {}\n",
+          check.value("cases_compared", 0),
+          number(check.value("max_abs_difference", Json()), "{:.3g}"));
+    }
   }
   const Json* comparison = report.comparison();
   if (!comparison) return;
