@@ -376,6 +376,10 @@ PanelGrid gateFigure(const CaseVolumes& c, const ModelOutputs& model,
                      const std::vector<SliceChoice>& slices, const FigureStyle& style,
                      const AttributionChoice& attributions) {
   const std::vector<NamedMap> maps = attributionMaps(model, attributions, style.focus_label);
+  if (model.gates.empty() && maps.empty() && model.stored_predictions)
+    throw UsageError(model.name +
+                     " is a folder of predictions: no network, so no gates or attribution maps to "
+                     "show (render compare or montage show its labels)");
   if (model.gates.empty() && maps.empty())
     throw UsageError(model.name +
                      " has no attention gates to show (an ungated model: name attribution maps "

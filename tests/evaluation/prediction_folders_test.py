@@ -18,7 +18,8 @@ end to end on the demo dataset's first test cases (CPU):
 
 Every report validates against docs/report.schema.json.
 
-With the workbench: it opens a case of the flat folder's evaluation (no predictions saved with it:
+Figures (`render montage`) of a folder's evaluation draw the folder's files; `render gates` says a
+folder has no gates. With the workbench: it opens a case of the flat folder's evaluation (no predictions saved with it:
 the workbench reads the folder's file) and draws the folder's prediction contours.
 
 Usage: prediction_folders_test.py GATESCOPE DEMO_MODELS SCHEMA OUT_DIR FLAT_EXTENSION [XVFB_RUN WORKBENCH]
@@ -234,6 +235,16 @@ r = run("evaluate", "--dataset", demo / "dataset", "--out", out / "none")
 check(r.returncode == 2 and "--predictions" in r.stderr, f"no model at all: {r.returncode} {r.stderr!r}")
 r = run("evaluate", "--predictions", flat, "--name", "a", "--name", "b", "--dataset", demo / "dataset", "--out", out / "names")
 check(r.returncode == 2 and "--name" in r.stderr, f"more names than folders: {r.returncode} {r.stderr!r}")
+
+# Figures of the flat folder's evaluation, which saved no predictions: the folder's files are drawn;
+# gate panels are refused with the reason.
+if named and run("render", "--help").returncode == 0:
+    montage = out / "montage.png"
+    r = run("render", "montage", "--evaluation", out / "runs" / "flat", "--case", ids[0], "--out", montage)
+    check(r.returncode == 0 and montage.exists(), f"render montage of a folder's evaluation: {r.stderr.strip()}")
+    r = run("render", "gates", "--evaluation", out / "runs" / "flat", "--case", ids[0], "--out", out / "gates.png")
+    check(r.returncode == 2 and "folder of predictions" in r.stderr and not (out / "gates.png").exists(),
+          f"render gates of a folder: {r.returncode} {r.stderr!r}")
 
 # The workbench on the flat folder's evaluation, which saved no predictions.
 if len(sys.argv) > 7 and named:
