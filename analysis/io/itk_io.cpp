@@ -87,7 +87,9 @@ struct HeaderFacts {
   std::optional<fs::path> data_file;  // detached data, relative to the header's folder
   bool unchecked = false;  // several data files (LIST, a pattern) or text encodings: sizes unknown
   bool compressed = false;
-  bool big_endian = false;        // MetaImage BinaryDataByteOrderMSB
+  bool gzip = false;              // NRRD gzip encoding
+  bool skips = false;             // NRRD "byte skip" or "line skip": ITK finds the data
+  bool big_endian = false;        // MetaImage BinaryDataByteOrderMSB, NRRD "endian: big"
   uint64_t compressed_bytes = 0;  // MetaImage CompressedDataSize (0: not given)
   uint64_t header_bytes = 0;      // attached data: where the voxels start
 };
@@ -109,7 +111,14 @@ HeaderFacts scanHeader(const fs::path& header) {
       key = trim(line.substr(0, colon));
       value = trim(line.substr(colon + 1));
       if (value.starts_with("=")) continue;  // a key/value pair ("key:=value"), not a field
-      if (key == "encoding") facts.compressed = value != "raw";
+      if (key == "encoding") {
+        facts.compressed = value != "raw";
+        facts.gzip = value == "gzip" || value == "gz";
+      }
+      if (key == "endian") facts.big_endian = value == "big";
+      if ((key == "byte skip" || key == "byteskip" || key == "line skip" || key == "lineskip") &&
+          value != "0")
+        facts.skips = true;
       if (key == "encoding" &&
           (value == "ascii" || value == "text" || value == "txt" || value == "hex"))
         facts.unchecked = true;
@@ -131,7 +140,7 @@ HeaderFacts scanHeader(const fs::path& header) {
       facts.unchecked = true;
     else
       facts.data_file = header.parent_path() / value;
-    break;
+    if (!nrrd) break;  // ElementDataFile ends a MetaImage header; a NRRD one ends at a blank line
   }
   facts.header_bytes = read;
   return facts;
@@ -300,6 +309,13 @@ AnyVolume readVoxels(itk::ImageIOBase& io, const Layout& l, const fs::path& path
   });
 }
 
+// Big-endian values to this (little-endian) machine's order.
+void swapBytes(std::span<uint8_t> values, size_t width, bool big_endian) {
+  if (!big_endian || width < 2) return;
+  for (size_t v = 0; v + width <= values.size(); v += width)
+    std::reverse(values.begin() + v, values.begin() + v + width);
+}
+
 Image readWithIo(itk::ImageIOBase& io, const fs::path& path, ImageFormat format) {
   quietItk();
   const bool text_header = format == ImageFormat::Nrrd || format == ImageFormat::MetaImage;
@@ -340,20 +356,34 @@ Image readWithIo(itk::ImageIOBase& io, const fs::path& path, ImageFormat format)
                       "hold {}",
                       path.string(), declared, held));
   }
-  // MetaImage's reader only prints a warning for damaged compressed data: gatescope decompresses
-  // it itself, checksum verified.
+  // MetaImage's reader only prints a warning for damaged compressed data, and NRRD's leaks what
+  // it allocated when gzip data ends early: gatescope decompresses both itself (libdeflate,
+  // checksums verified), for scalar voxels whose data starts right after the header.
+  const bool own_gzip = format == ImageFormat::Nrrd && facts.gzip && !facts.unchecked &&
+                        !facts.skips && l.components == 1;
   VoxelReader reader;
-  if (format == ImageFormat::MetaImage && facts.compressed && !facts.unchecked) {
+  if (own_gzip) {
+    reader = [&](std::span<uint8_t> out) {
+      const std::vector<uint8_t> bytes = readWholeFile(data_path);
+      const size_t start = facts.data_file ? 0 : static_cast<size_t>(facts.header_bytes);
+      const size_t produced =
+          gunzipVerified(std::span<const uint8_t>(bytes).subspan(std::min(start, bytes.size())),
+                         out, data_path.string());
+      if (produced < out.size())
+        throw FormatError(
+            fmt::format("{}: holds {} bytes of voxels where the header declares {} "
+                        "(truncated?)",
+                        data_path.string(), produced, out.size()));
+      swapBytes(out, io.GetComponentSize(), facts.big_endian);
+    };
+  } else if (format == ImageFormat::MetaImage && facts.compressed && !facts.unchecked) {
     reader = [&](std::span<uint8_t> out) {
       const std::vector<uint8_t> bytes = readWholeFile(data_path);
       const size_t start = facts.data_file ? 0 : static_cast<size_t>(facts.header_bytes);
       const size_t size = facts.compressed_bytes ? static_cast<size_t>(facts.compressed_bytes)
                                                  : bytes.size() - start;
       zlibExact(std::span<const uint8_t>(bytes).subspan(start, size), out, data_path.string());
-      const size_t width = io.GetComponentSize();
-      if (facts.big_endian && width > 1)
-        for (size_t v = 0; v + width <= out.size(); v += width)
-          std::reverse(out.begin() + v, out.begin() + v + width);
+      swapBytes(out, io.GetComponentSize(), facts.big_endian);
     };
   }
 

@@ -52,16 +52,17 @@ def values(dtype, shape, seed):
     return rng.integers(lo, hi, size=shape, endpoint=True).astype(dtype)
 
 
-def file_bytes(array):
+def file_bytes(array, order="<"):
     """Voxels in file order: i fastest, then j, k, and the 4th axis slowest."""
-    return np.asfortranarray(array).astype(array.dtype.newbyteorder("<")).tobytes(order="F")
+    return np.asfortranarray(array).astype(array.dtype.newbyteorder(order)).tobytes(order="F")
 
 
 def vec(v):
     return "(" + ",".join(repr(float(x)) for x in v) + ")"
 
 
-def write_nrrd(path, array, direction, spacing, origin, encoding="raw", space="LPS", detached=False):
+def write_nrrd(path, array, direction, spacing, origin, encoding="raw", space="LPS", detached=False,
+               endian="little"):
     """direction: columns are the LPS directions of the spatial axes (2x2 for 2D, 3x3 for 3D)."""
     nd = direction.shape[0]
     cols = [direction[:, c] * spacing[c] for c in range(nd)]
@@ -73,12 +74,12 @@ def write_nrrd(path, array, direction, spacing, origin, encoding="raw", space="L
         cols, org, space_line = [flip @ c for c in cols], flip @ org, "space: right-anterior-superior"
     dirs = " ".join(vec(c) for c in cols) + (" none" if array.ndim > nd else "")
     kinds = " ".join(["domain"] * nd + (["list"] if array.ndim > nd else []))
-    data = file_bytes(array)
+    data = file_bytes(array, "<" if endian == "little" else ">")
     if encoding == "gzip":
         data = gzip.compress(data)
     header = (f"NRRD0004\ntype: {NRRD_TYPES[str(array.dtype)]}\ndimension: {array.ndim}\n"
               f"{space_line}\nsizes: {' '.join(map(str, array.shape))}\n"
-              f"space directions: {dirs}\nkinds: {kinds}\nendian: little\nencoding: {encoding}\n"
+              f"space directions: {dirs}\nkinds: {kinds}\nendian: {endian}\nencoding: {encoding}\n"
               f"space origin: {vec(org)}\n")
     if detached:
         data_name = path.stem + (".raw.gz" if encoding == "gzip" else ".raw")
@@ -173,7 +174,7 @@ SPACING2, ORIGIN2 = (0.6, 1.4), (3.5, -2.25)
 cases = []  # (file, array, lps_direction 3x3, spacing3, lps_origin3)
 seed = 0
 for dtype in ("uint8", "int8", "int16", "uint16", "int32", "float32", "float64"):
-    for kind in ("nrrd", "nrrd-gzip", "nhdr", "mha", "mhd"):
+    for kind in ("nrrd", "nrrd-gzip", "nrrd-gzip-big", "nhdr", "mha", "mhd"):
         seed += 1
         for nd in (2, 3, 4):
             if nd != 3 and kind not in ("nrrd", "mha"):
@@ -181,11 +182,12 @@ for dtype in ("uint8", "int8", "int16", "uint16", "int32", "float32", "float64")
             shape = {2: (7, 5), 3: (6, 5, 4), 4: (5, 4, 3, 2)}[nd]
             array = values(dtype, shape, seed * 10 + nd)
             direction, spacing, origin = (R2, SPACING2, ORIGIN2) if nd == 2 else (R3, SPACING3, ORIGIN3)
-            ext = {"nrrd": ".nrrd", "nrrd-gzip": ".nrrd", "nhdr": ".nhdr", "mha": ".mha", "mhd": ".mhd"}[kind]
+            ext = {"nhdr": ".nhdr", "mha": ".mha", "mhd": ".mhd"}.get(kind, ".nrrd")
             path = out / f"{dtype}_{kind}_{nd}d{ext}"
             if kind.startswith("nrrd") or kind == "nhdr":
                 write_nrrd(path, array, direction, spacing, origin,
-                           encoding="gzip" if kind == "nrrd-gzip" else "raw", detached=kind == "nhdr",
+                           encoding="gzip" if kind.startswith("nrrd-gzip") else "raw", detached=kind == "nhdr",
+                           endian="big" if kind.endswith("-big") else "little",
                            space="RAS" if seed % 3 == 0 and nd == 3 else "LPS")
             else:
                 write_mha(path, array, direction, spacing, origin, detached=kind == "mhd")
