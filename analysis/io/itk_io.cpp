@@ -276,6 +276,16 @@ AnyVolume narrowed(std::vector<T> values, const Layout& l, const std::string& so
   return Volume<double>(l.geometry, l.channels, std::move(out));
 }
 
+// Reads or writes every voxel the ImageIO's dimensions give (ITK asks for the region explicitly).
+void selectWholeImage(itk::ImageIOBase& io) {
+  itk::ImageIORegion region(io.GetNumberOfDimensions());
+  for (unsigned d = 0; d < io.GetNumberOfDimensions(); ++d) {
+    region.SetIndex(d, 0);
+    region.SetSize(d, io.GetDimensions(d));
+  }
+  io.SetIORegion(region);
+}
+
 // Fills a buffer of the announced bytes; null: ITK's reader.
 using VoxelReader = std::function<void(std::span<uint8_t>)>;
 
@@ -285,12 +295,7 @@ AnyVolume readVoxels(itk::ImageIOBase& io, const Layout& l, const fs::path& path
   return withComponent(io.GetComponentType(), source, [&](auto zero) -> AnyVolume {
     using T = decltype(zero);
     std::vector<T> values(static_cast<size_t>(l.values()));
-    itk::ImageIORegion region(l.ndim);
-    for (unsigned d = 0; d < l.ndim; ++d) {
-      region.SetIndex(d, 0);
-      region.SetSize(d, io.GetDimensions(d));
-    }
-    io.SetIORegion(region);
+    selectWholeImage(io);
     if (reader) {
       reader(
           std::span<uint8_t>(reinterpret_cast<uint8_t*>(values.data()), values.size() * sizeof(T)));
@@ -453,10 +458,6 @@ bool writesAs2D(const Geometry& g, int64_t channels) {
 
 }  // namespace
 
-bool itkImageIoAvailable() {
-  return true;
-}
-
 Image readItkImage(const fs::path& path) {
   checkReadable(path);
   auto io = ioFor(path);
@@ -488,12 +489,7 @@ void writeItkImage(const fs::path& path, const Image& image) {
         io->SetNumberOfComponents(1);
         io->SetPixelType(itk::IOPixelEnum::SCALAR);
         io->SetUseCompression(hasExtension(path, ".nrrd") || hasExtension(path, ".mha"));
-        itk::ImageIORegion region(ndim);
-        for (unsigned d = 0; d < ndim; ++d) {
-          region.SetIndex(d, 0);
-          region.SetSize(d, io->GetDimensions(d));
-        }
-        io->SetIORegion(region);
+        selectWholeImage(*io);
 
         // Written into a staging folder beside the target, then moved into place: the data file
         // of a detached header first, the header last.
@@ -575,12 +571,7 @@ void readSliceInto(const Slice& slice, Out* plane, int64_t voxels_per_slice, int
   withComponent(slice.io->GetComponentType(), source, [&](auto zero) {
     using T = decltype(zero);
     std::vector<T> values(static_cast<size_t>(voxels_per_slice * components));
-    itk::ImageIORegion region(slice.io->GetNumberOfDimensions());
-    for (unsigned d = 0; d < slice.io->GetNumberOfDimensions(); ++d) {
-      region.SetIndex(d, 0);
-      region.SetSize(d, slice.io->GetDimensions(d));
-    }
-    slice.io->SetIORegion(region);
+    selectWholeImage(*slice.io);
     try {
       slice.io->Read(values.data());
     } catch (const itk::ExceptionObject& e) {

@@ -13,9 +13,7 @@ namespace gatescope {
 // in LPS world coordinates; these functions convert to and from gatescope's RAS, so an image read
 // here has the same world coordinates as the same image read from NIfTI.
 
-// False when gatescope was built without ITK (-DGATESCOPE_ITK=OFF): the functions below then
-// throw a FormatError that says so.
-[[nodiscard]] bool itkImageIoAvailable();
+// Built without ITK (-DGATESCOPE_ITK=OFF), the functions below throw a FormatError that says so.
 
 // Reads a NRRD or MetaImage file: 2D, 3D or 4D (the 4th axis, or the components of a vector
 // pixel, become channels). Header checks and the file sizes are verified before the voxels are

@@ -13,9 +13,6 @@ namespace {
 }
 }  // namespace
 
-bool itkImageIoAvailable() {
-  return false;
-}
 Image readItkImage(const fs::path& path) {
   withoutItk(path);
 }
